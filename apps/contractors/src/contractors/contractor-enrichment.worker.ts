@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CONFIG, type ContractorsConfig } from '../config';
+import { LookupService } from '../lookup/lookup.service';
+import { ContractorsRepository } from './contractors.repository';
+import { ContractorsService } from './contractors.service';
+
+/**
+ * Retries look-ups that could not be done when a contractor or bank account was created
+ * (provider down), with exponential back-off, and emits `contractor.updated` once filled.
+ */
+@Injectable()
+export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ContractorEnrichmentWorker.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: ContractorsConfig,
+    private readonly repo: ContractorsRepository,
+    private readonly service: ContractorsService,
+    private readonly lookup: LookupService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.tick()
+        .catch((err: Error) => this.logger.warn(`enrichment pass failed: ${err.message}`))
+        .finally(() => (this.running = null));
+    }, this.config.ENRICH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass over due look-ups. Public for tests. */
+  async tick(): Promise<void> {
+    if (!this.lookup.client.configured) return;
+    const due = await this.repo.dueLookups(50);
+    for (const c of due.contractors) {
+      const outcome = await this.service.tryLookup(() => this.lookup.party(c.inn!));
+      await this.service.completeContractorLookup(c.accountId, c.id, outcome, c.lookupAttempts + 1);
+    }
+    for (const b of due.banks) {
+      const outcome = await this.service.tryLookup(() => this.lookup.bank(b.bik));
+      await this.service.completeBankLookup(b.accountId, b.contractorId, b.id, outcome, b.lookupAttempts + 1);
+    }
+  }
+}

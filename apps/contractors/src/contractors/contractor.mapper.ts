@@ -1,0 +1,30 @@
+import type { ContractorSnapshot, ContractorView, Suggestion } from '@papka/contracts';
+import type { BankAccount } from './bank-account.entity';
+import type { Contact } from './contact.entity';
+import type { Contractor } from './contractor.entity';
+
+export interface ContractorAggregate {
+  contractor: Contractor;
+  bankAccounts: BankAccount[];
+  contacts: Contact[];
+}
+
+/** The full snapshot carried by events (the public view plus updatedAt). */
+export function toSnapshot({ contractor: c, bankAccounts, contacts }: ContractorAggregate): ContractorSnapshot {
+  return {
+    uuid: c.id,
+    type: c.type,
+    mainInfo: { name: c.name, inn: c.inn, address: c.address },
+    bankInfo: bankAccounts.map((b) => ({ id: b.id, bik: b.bik, number: b.number, name: b.name, fullInfo: b.fullInfo as Suggestion | null })),
+    contactInfo: contacts.map((k) => ({ id: k.id, fio: k.fio, phone: k.phone, post: k.post, email: k.email })),
+    fullInfo: c.fullInfo as Suggestion | null,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+/** The public API shape of reference 000. */
+export function toView(a: ContractorAggregate): ContractorView {
+  const { updatedAt: _updatedAt, ...view } = toSnapshot(a);
+  return view;
+}

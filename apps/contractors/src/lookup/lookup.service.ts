@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { isValidBik, isValidInn, isValidOgrn, isValidOgrnip } from '@papka/ru';
+import { fieldError, NotFoundError, ServiceUnavailableError } from '@papka/platform';
+import { CONFIG, type ContractorsConfig } from '../config';
+import { DadataClient, ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from './dadata.client';
+import { LookupCacheEntry } from './lookup-cache.entity';
+
+/** Not-found answers are cached for at most an hour: a new company appears quickly. */
+const NEGATIVE_TTL_SECONDS = 3_600;
+
+/** Organisation and bank look-ups through the provider, behind a PostgreSQL cache. */
+@Injectable()
+export class LookupService implements OnModuleDestroy {
+  private readonly logger = new Logger(LookupService.name);
+  readonly client: DadataClient;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: ContractorsConfig,
+    @InjectRepository(LookupCacheEntry) private readonly cache: Repository<LookupCacheEntry>,
+  ) {
+    this.client = new DadataClient({
+      baseUrl: config.DADATA_API_URL,
+      apiKey: config.DADATA_API_KEY,
+      timeoutMs: config.DADATA_TIMEOUT_MS,
+    });
+  }
+
+  /** POST /v2/docs/findOrg: the party suggestion for an INN (or OGRN/OGRNIP). */
+  async findOrg(query: string): Promise<Suggestion> {
+    const q = query.trim();
+    const len = q.length;
+    const valid = isValidInn(q) || (len === 13 && isValidOgrn(q)) || (len === 15 && isValidOgrnip(q));
+    if (!valid) throw fieldError('query', 'query must be a valid INN (10 or 12 digits) or OGRN');
+    const found = await this.asHttp(() => this.party(q));
+    if (!found) throw new NotFoundError(`organisation with INN ${q}`);
+    return found;
+  }
+
+  /** GET /v2/docs/findBank: the bank suggestion for a BIK. */
+  async findBank(query: string): Promise<Suggestion> {
+    const q = query.trim();
+    if (!isValidBik(q)) throw fieldError('query', 'query must be a valid BIK (9 digits starting with 04)');
+    const found = await this.asHttp(() => this.bank(q));
+    if (!found) throw new NotFoundError(`bank with BIK ${q}`);
+    return found;
+  }
+
+  party(inn: string): Promise<Suggestion | null> {
+    return this.cached('party', inn, () => this.client.findParty(inn));
+  }
+
+  bank(bik: string): Promise<Suggestion | null> {
+    return this.cached('bank', bik, () => this.client.findBank(bik));
+  }
+
+  private async cached(kind: 'party' | 'bank', query: string, fetch: () => Promise<Suggestion | null>) {
+    const hit = await this.cache.findOneBy({ kind, query });
+    const ttl = this.config.DADATA_CACHE_TTL_SECONDS;
+    if (hit) {
+      const age = (Date.now() - hit.fetchedAt.getTime()) / 1000;
+      if (age < (hit.payload ? ttl : Math.min(ttl, NEGATIVE_TTL_SECONDS))) return hit.payload as Suggestion | null;
+    }
+    try {
+      const payload = await fetch();
+      if (ttl > 0) await this.cache.upsert({ kind, query, payload, fetchedAt: new Date() }, ['kind', 'query']);
+      return payload;
+    } catch (err) {
+      // A stale answer beats none while the provider is down.
+      if (hit && err instanceof ProviderUnavailableError) {
+        this.logger.warn(`serving stale ${kind} ${query}: ${err.message}`);
+        return hit.payload as Suggestion | null;
+      }
+      throw err;
+    }
+  }
+
+  private async asHttp<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ProviderNotConfiguredError) throw new ServiceUnavailableError('LOOKUP_NOT_CONFIGURED', err.message);
+      if (err instanceof ProviderUnavailableError) {
+        throw new ServiceUnavailableError('LOOKUP_UNAVAILABLE', `Organisation/bank look-up is unavailable: ${err.message}`, err.retryAfterSeconds ?? 30);
+      }
+      throw err;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.client.close();
+  }
+}

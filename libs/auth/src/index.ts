@@ -1,0 +1,4 @@
+export * from './auth.guard';
+export * from './auth.module';
+export * from './dev-secret';
+export * from './tokens';

@@ -1,0 +1,3 @@
+export * from './paging';
+export * from './responses';
+export * from './validators';

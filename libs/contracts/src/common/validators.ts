@@ -1,0 +1,56 @@
+import { isValidAccountForBik, isValidBik, isValidInn } from '@papka/ru';
+import {
+  registerDecorator,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
+
+/** The value is a Russian INN (10 or 12 digits) with valid check digits. */
+export function IsInn(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isInn',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property must be a valid INN (10 or 12 digits with a correct check digit)', ...options },
+      validator: { validate: (v: unknown) => typeof v === 'string' && isValidInn(v) },
+    });
+}
+
+/** The value is a Russian BIK: 9 digits starting with 04. */
+export function IsBik(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isBik',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property must be a valid BIK (9 digits starting with 04)', ...options },
+      validator: { validate: (v: unknown) => typeof v === 'string' && isValidBik(v) },
+    });
+}
+
+/**
+ * The value is a 20-digit account whose control key matches the BIK in `bikProperty`.
+ * When the BIK itself is invalid the BIK field reports the error, not this one.
+ */
+export function IsAccountForBik(bikProperty: string, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isAccountForBik',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints: [bikProperty],
+      options: {
+        message: '$property must be a 20-digit account that passes the control key for its BIK',
+        ...options,
+      },
+      validator: {
+        validate(value: unknown, args: ValidationArguments) {
+          if (typeof value !== 'string' || !/^\d{20}$/.test(value)) return false;
+          const bik = (args.object as Record<string, unknown>)[bikProperty];
+          if (typeof bik !== 'string' || !isValidBik(bik)) return true;
+          return isValidAccountForBik(value, bik);
+        },
+      },
+    });
+}

@@ -1,0 +1,2 @@
+export * from './contractor-type';
+export * from './contractor.dto';

@@ -1,0 +1,2 @@
+export * from './contractor-snapshot';
+export * from './contractor.events';

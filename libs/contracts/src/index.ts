@@ -1,0 +1,4 @@
+export * from './common';
+export * from './contractors';
+export * from './events';
+export * from './topics';

@@ -1,0 +1,131 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus';
+
+interface TopicLog {
+  /** Offset of records[0]; records before it were consumed by every group and dropped. */
+  base: number;
+  records: OutgoingRecord[];
+}
+
+interface Group {
+  groupId: string;
+  topics: string[];
+  handler: SubscribeOptions['handler'];
+  offsets: Map<string, number>;
+  closed: boolean;
+  wake: (() => void) | null;
+}
+
+/**
+ * In-process event bus for the embedded mode: one ordered log per topic, consumer groups
+ * with their own offsets, redelivery after a failed handler. Same contract as Kafka, one
+ * partition per topic, nothing survives a restart (the outbox table does).
+ */
+export class InProcessEventBus implements EventBus {
+  readonly kind = 'in-process' as const;
+  private static sharedInstance: InProcessEventBus | null = null;
+  private readonly logs = new Map<string, TopicLog>();
+  private readonly groups = new Set<Group>();
+
+  constructor(private readonly retryDelayMs = 500) {}
+
+  /** The one bus of this process, so services started side by side in embedded mode share it. */
+  static shared(): InProcessEventBus {
+    InProcessEventBus.sharedInstance ??= new InProcessEventBus();
+    return InProcessEventBus.sharedInstance;
+  }
+
+  private log(topic: string): TopicLog {
+    let log = this.logs.get(topic);
+    if (!log) {
+      log = { base: 0, records: [] };
+      this.logs.set(topic, log);
+    }
+    return log;
+  }
+
+  async publish(records: OutgoingRecord[]): Promise<void> {
+    for (const r of records) this.log(r.topic).records.push(r);
+    for (const g of this.groups) g.wake?.();
+  }
+
+  async subscribe({ groupId, topics, handler }: SubscribeOptions): Promise<Subscription> {
+    const group: Group = { groupId, topics, handler, offsets: new Map(), closed: false, wake: null };
+    for (const t of topics) group.offsets.set(t, this.log(t).base);
+    this.groups.add(group);
+    void this.pump(group);
+    return {
+      close: async () => {
+        group.closed = true;
+        group.wake?.();
+        this.groups.delete(group);
+      },
+    };
+  }
+
+  private async pump(group: Group): Promise<void> {
+    while (!group.closed) {
+      let delivered = false;
+      for (const topic of group.topics) {
+        const log = this.log(topic);
+        const offset = group.offsets.get(topic) ?? log.base;
+        const rec = log.records[offset - log.base];
+        if (!rec) continue;
+        delivered = true;
+        const incoming: IncomingRecord = {
+          topic,
+          partition: 0,
+          offset: String(offset),
+          key: rec.key,
+          value: Buffer.from(rec.value, 'utf8'),
+          headers: { ...(rec.headers ?? {}) },
+          heartbeat: async () => undefined,
+        };
+        try {
+          await group.handler(incoming);
+          group.offsets.set(topic, offset + 1);
+          this.trim(topic);
+        } catch {
+          await sleep(this.retryDelayMs);
+        }
+      }
+      if (!delivered && !group.closed) {
+        await new Promise<void>((resolve) => {
+          group.wake = resolve;
+        });
+        group.wake = null;
+      }
+    }
+  }
+
+  /** Drops records every subscribed group has consumed, so memory stays bounded. */
+  private trim(topic: string): void {
+    const log = this.log(topic);
+    let min = Infinity;
+    for (const g of this.groups) {
+      const o = g.offsets.get(topic);
+      if (o !== undefined) min = Math.min(min, o);
+    }
+    const drop = Math.min(min, log.base + log.records.length) - log.base;
+    if (drop > 1000) {
+      log.records.splice(0, drop);
+      log.base += drop;
+    }
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    for (const t of topics) this.log(t);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.groups) {
+      g.closed = true;
+      g.wake?.();
+    }
+    this.groups.clear();
+  }
+}

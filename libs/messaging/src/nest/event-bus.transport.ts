@@ -1,0 +1,57 @@
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '@papka/contracts';
+import type { EventBus } from '../bus/event-bus';
+import { EventConsumer, type EventContext, type RetryPolicy } from '../consumer/event-consumer';
+
+export interface EventBusTransportOptions {
+  bus: EventBus;
+  dataSource: DataSource;
+  groupId: string;
+  topics: string[];
+  retry?: RetryPolicy;
+}
+
+/**
+ * Nest transport over our event bus: handlers stay `@EventPattern('<event type>')` methods,
+ * receiving `(envelope, ctx: EventContext)`, while commits, inbox, retry and DLQ are ours
+ * (the stock Kafka transport blocks a partition on a poison message).
+ */
+export class EventBusTransport extends Server implements CustomTransportStrategy {
+  private consumer: EventConsumer | null = null;
+
+  constructor(private readonly options: EventBusTransportOptions) {
+    super();
+  }
+
+  listen(callback: (err?: unknown) => void): void {
+    this.consumer = new EventConsumer({
+      ...this.options,
+      handles: (type) => this.messageHandlers.has(type),
+      dispatch: (envelope, ctx) => this.invoke(envelope, ctx),
+      log: (level, message, extra) => this.logger[level === 'info' ? 'log' : level]?.(`${message} ${JSON.stringify(extra ?? {})}`),
+    });
+    this.consumer.start().then(() => callback(), callback);
+  }
+
+  private async invoke(envelope: EventEnvelope, ctx: EventContext): Promise<void> {
+    const handler = this.getHandlerByPattern(envelope.type);
+    if (!handler) return;
+    const result: unknown = await handler(envelope, ctx);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+  }
+
+  on(): void {
+    // No transport-level events to expose.
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}

@@ -1,0 +1,105 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { EVENT_BUS, type EventBus } from '../bus/event-bus';
+import { createEventBus, type EventBusConfig } from '../bus/create-event-bus';
+import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox.relay';
+
+export interface MessagingModuleOptions {
+  bus: EventBusConfig;
+  relay?: OutboxRelayOptions;
+  /** Topics this service publishes to, created at start-up when missing. */
+  topics?: string[];
+}
+
+const OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+@Injectable()
+class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Messaging');
+
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly relay: OutboxRelay,
+    @Inject(OPTIONS) private readonly options: MessagingModuleOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Topic creation must not block start-up while the broker is down: the relay keeps the
+    // events and Kafka's auto-creation covers the rest.
+    this.bus.ensureTopics(this.options.topics ?? []).catch((err: Error) => {
+      this.logger.warn(`could not ensure topics yet: ${err.message}`);
+    });
+    this.relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.bus.close();
+  }
+}
+
+/** Health of the event bus for /health/ready. */
+@Injectable()
+export class EventBusHealthIndicator {
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly relay: OutboxRelay,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  /**
+   * Reported, never failing: while the broker is down the outbox keeps events and the
+   * service still serves requests, so readiness must not take it out of rotation.
+   */
+  async check(key = 'eventBus') {
+    const indicator = this.health.check(key);
+    const [up, pending] = await Promise.all([this.bus.ping(), this.relay.pending().catch(() => -1)]);
+    return indicator.up({ kind: this.bus.kind, broker: up ? 'up' : 'down', outboxPending: pending });
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static forRootAsync(o: {
+    inject?: unknown[];
+    useFactory: (...args: never[]) => MessagingModuleOptions;
+  }): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: OPTIONS, useFactory: o.useFactory, inject: (o.inject ?? []) as never[] },
+        {
+          provide: EVENT_BUS,
+          useFactory: (opts: MessagingModuleOptions) => createEventBus(opts.bus),
+          inject: [OPTIONS],
+        },
+        {
+          provide: OutboxRelay,
+          useFactory: (ds: DataSource, bus: EventBus, opts: MessagingModuleOptions) => {
+            const logger = new Logger('OutboxRelay');
+            return new OutboxRelay(ds, bus, {
+              ...opts.relay,
+              log: (level, message, extra) =>
+                logger[level === 'info' ? 'log' : level](`${message}${extra ? ` ${JSON.stringify(extra)}` : ''}`),
+            });
+          },
+          inject: [getDataSourceToken(), EVENT_BUS, OPTIONS],
+        },
+        MessagingLifecycle,
+        EventBusHealthIndicator,
+      ],
+      exports: [EVENT_BUS, OutboxRelay, EventBusHealthIndicator],
+    };
+  }
+}

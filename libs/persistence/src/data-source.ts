@@ -1,0 +1,39 @@
+import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+export interface DataSourceConfig {
+  url: string;
+  /* eslint-disable-next-line @typescript-eslint/no-unsafe-function-type */
+  entities: MixedList<Function | string | EntitySchema>;
+  /* eslint-disable-next-line @typescript-eslint/no-unsafe-function-type */
+  migrations: MixedList<Function | string>;
+  /** Each service keeps its own migrations table. */
+  migrationsTableName: string;
+  poolSize?: number;
+  logging?: boolean;
+  applicationName?: string;
+}
+
+/** Options for a service's own database: snake_case names, migrations only, never synchronize. */
+export function dataSourceOptions(cfg: DataSourceConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: cfg.url,
+    entities: cfg.entities,
+    migrations: cfg.migrations,
+    migrationsTableName: cfg.migrationsTableName,
+    migrationsRun: false,
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    logging: cfg.logging ? ['error', 'warn', 'migration'] : ['error'],
+    applicationName: cfg.applicationName,
+    extra: {
+      max: cfg.poolSize ?? 10,
+      // Fail fast when PostgreSQL is down, so callers can answer 503 instead of hanging.
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    },
+  };
+}
+
+export const createDataSource = (cfg: DataSourceConfig): DataSource => new DataSource(dataSourceOptions(cfg));

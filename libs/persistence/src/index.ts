@@ -1,0 +1,4 @@
+export * from './data-source';
+export * from './errors';
+export * from './migrations';
+export * from './snake-naming.strategy';

@@ -1,0 +1,84 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '@papka/persistence';
+import { AppError, type ErrorBody } from './errors';
+
+const codeForStatus: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Maps any error to `{ status: "ERROR", code, message, errors? }` with the right HTTP status. */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { status: 'ERROR', code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) },
+      headers: err.headers,
+    };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const res = err.getResponse();
+    const message =
+      typeof res === 'string' ? res : Array.isArray((res as { message?: unknown }).message)
+        ? ((res as { message: string[] }).message).join('; ')
+        : String((res as { message?: unknown }).message ?? err.message);
+    return { status, body: { status: 'ERROR', code: codeForStatus[status] ?? `HTTP_${status}`, message } };
+  }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      body: { status: 'ERROR', code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable, try again shortly' },
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  const e = err as { type?: string; status?: number; statusCode?: number };
+  // Errors of the body parser (raw-body / body-parser conventions).
+  if (e?.type === 'entity.too.large') {
+    return { status: 413, body: { status: 'ERROR', code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' } };
+  }
+  if (e?.type === 'entity.parse.failed') {
+    return { status: 400, body: { status: 'ERROR', code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' } };
+  }
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return { status: 415, body: { status: 'ERROR', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported body encoding' } };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { status: 'ERROR', code: 'INTERNAL', message: 'Internal error' },
+  };
+}
+
+export function sendError(req: Request, res: Response, err: unknown, logger: Logger): void {
+  const { status, body, headers } = toErrorResponse(err);
+  if (status >= 500) {
+    logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const requestId = req.headers['x-request-id'];
+  for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v);
+  res.status(status).json({ ...body, ...(typeof requestId === 'string' ? { requestId } : {}) });
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    sendError(ctx.getRequest<Request>(), ctx.getResponse<Response>(), exception, this.logger);
+  }
+}

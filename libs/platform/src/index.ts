@@ -1,0 +1,5 @@
+export * from './config';
+export * from './errors';
+export * from './http-app';
+export * from './http-error.filter';
+export * from './validation';

@@ -1,0 +1,102 @@
+import { PaymentQrFieldError, paymentQrPayload, sanitizeQrValue, type PaymentQrInput } from './payment-qr';
+
+const tochka: PaymentQrInput = {
+  name: 'ИП Артиков Тимур Дилшодович',
+  personalAcc: '40802810220000499329',
+  bankName: 'ООО "Банк Точка"',
+  bic: '044525104',
+  correspAcc: '30101810745374525104',
+};
+
+describe(paymentQrPayload.name, () => {
+  it('builds the required part in GOST order with the UTF-8 header', () => {
+    expect(paymentQrPayload(tochka)).toBe(
+      'ST00012|Name=ИП Артиков Тимур Дилшодович|PersonalAcc=40802810220000499329|' +
+        'BankName=ООО "Банк Точка"|BIC=044525104|CorrespAcc=30101810745374525104',
+    );
+  });
+
+  it('appends optional fields in a fixed order, sum in kopecks', () => {
+    const payload = paymentQrPayload({
+      kpp: '773601001',
+      payeeInn: '501817999160',
+      purpose: 'Оплата по счёту № 15 от 05.06.2026',
+      sumKopecks: 5_000_050,
+      ...tochka,
+    });
+    expect(payload).toBe(
+      'ST00012|Name=ИП Артиков Тимур Дилшодович|PersonalAcc=40802810220000499329|' +
+        'BankName=ООО "Банк Точка"|BIC=044525104|CorrespAcc=30101810745374525104|' +
+        'Sum=5000050|Purpose=Оплата по счёту № 15 от 05.06.2026|PayeeINN=501817999160|KPP=773601001',
+    );
+  });
+
+  it('omits absent, undefined and blank optional fields', () => {
+    const payload = paymentQrPayload({ ...tochka, purpose: '   ', payeeInn: undefined, sumKopecks: 100 });
+    expect(payload.endsWith('|CorrespAcc=30101810745374525104|Sum=100')).toBe(true);
+  });
+
+  it('places extra fields after KPP', () => {
+    const payload = paymentQrPayload({ ...tochka, uin: '0', payerInn: '7707083893', kpp: '773601001', contract: 'Д-1' });
+    expect(payload.split('|').slice(6)).toEqual(['KPP=773601001', 'PayerINN=7707083893', 'Contract=Д-1', 'UIN=0']);
+  });
+
+  it('replaces "|" with "/", flattens line breaks and trims values', () => {
+    const payload = paymentQrPayload({ ...tochka, name: '  ООО "Рога|Копыта"  ', purpose: 'Счёт 1|2\nза июнь ' });
+    expect(payload).toContain('|Name=ООО "Рога/Копыта"|');
+    expect(payload).toContain('|Purpose=Счёт 1/2 за июнь');
+    expect(payload.split('|')).toHaveLength(7);
+  });
+
+  it('accepts "0" as the correspondent account', () => {
+    expect(paymentQrPayload({ ...tochka, correspAcc: '0' })).toContain('|CorrespAcc=0');
+  });
+
+  it.each(['name', 'personalAcc', 'bankName', 'bic', 'correspAcc'] as const)('requires %s', (field) => {
+    const input = { ...tochka, [field]: '  ' };
+    expect(() => paymentQrPayload(input)).toThrow(PaymentQrFieldError);
+    expect(() => paymentQrPayload(input)).toThrow(expect.objectContaining({ field }));
+
+    const missing: Partial<PaymentQrInput> = { ...tochka };
+    delete missing[field];
+    expect(() => paymentQrPayload(missing as PaymentQrInput)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it.each([
+    ['personalAcc', '4080281022000049932'],
+    ['bic', '04452510'],
+    ['correspAcc', '301018107453745251'],
+  ] as const)('rejects a malformed %s', (field, value) => {
+    expect(() => paymentQrPayload({ ...tochka, [field]: value })).toThrow(expect.objectContaining({ field }));
+  });
+
+  it.each([
+    ['sumKopecks', 0],
+    ['sumKopecks', -100],
+    ['sumKopecks', 10.5],
+    ['payeeInn', '501817999161'],
+    ['payerInn', '123'],
+    ['kpp', '77360100'],
+  ] as const)('rejects an invalid %s (%p)', (field, value) => {
+    expect(() => paymentQrPayload({ ...tochka, [field]: value })).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('produces a named, typed error', () => {
+    try {
+      paymentQrPayload({ ...tochka, bic: '' });
+      throw new Error('expected a throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(PaymentQrFieldError);
+      expect((error as PaymentQrFieldError).name).toBe('PaymentQrFieldError');
+      expect((error as PaymentQrFieldError).message).toContain('"bic"');
+    }
+  });
+});
+
+describe(sanitizeQrValue.name, () => {
+  it('is idempotent', () => {
+    const once = sanitizeQrValue(' a|b\r\nc ');
+    expect(once).toBe('a/b c');
+    expect(sanitizeQrValue(once)).toBe(once);
+  });
+});
