@@ -35,6 +35,8 @@ export interface HttpAppOptions {
   name: string;
   /** Max JSON body size in bytes; larger bodies get 413. */
   bodyLimitBytes?: number;
+  /** false: leave bodies unparsed (the gateway streams them through). Default true. */
+  parseJson?: boolean;
   /** Title and paths of this service's OpenAPI document, served at /openapi.json. */
   openApi?: { title: string; description?: string };
 }
@@ -53,7 +55,9 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   const json = express.json({ limit: o.bodyLimitBytes ?? 1024 * 1024, type: ['application/json', 'application/*+json'] });
   app.use((req: Request, res: Response, next: NextFunction) => {
     const id = String(req.headers[REQUEST_ID_HEADER] ?? (req as { id?: unknown }).id ?? randomUUID());
-    runWithTrace(id, () => json(req, res, (err?: unknown) => (err ? sendError(req, res, err, errorLogger) : next())));
+    runWithTrace(id, () =>
+      o.parseJson === false ? next() : json(req, res, (err?: unknown) => (err ? sendError(req, res, err, errorLogger) : next())),
+    );
   });
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

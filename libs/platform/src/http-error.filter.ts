@@ -69,7 +69,7 @@ export function sendError(req: Request, res: Response, err: unknown, logger: Log
   }
   const requestId = req.headers['x-request-id'];
   for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v);
-  res.status(status).json({ ...body, ...(typeof requestId === 'string' ? { requestId } : {}) });
+  res.status(status).json({ ...body, ...(typeof requestId === 'string' && requestId ? { requestId } : {}) });
 }
 
 @Catch()

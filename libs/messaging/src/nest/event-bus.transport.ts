@@ -1,5 +1,6 @@
+import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
 import type { EventBus } from '../bus/event-bus';
@@ -53,5 +54,19 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
 
   unwrap<T>(): T {
     return this.consumer as T;
+  }
+}
+
+/**
+ * Register on the microservice that runs EventBusTransport
+ * (`app.connectMicroservice(...).useGlobalFilters(new EventErrorFilter())`): Nest's default
+ * RPC filter replaces a handler's error with "Internal server error"; this one keeps the
+ * original, so `.retry`/`.dlq` headers say what failed and an unreachable database is
+ * recognised (and retried) instead of dead-lettered.
+ */
+@Catch()
+export class EventErrorFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
   }
 }

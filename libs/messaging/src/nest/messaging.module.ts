@@ -7,7 +7,7 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EVENT_BUS, type EventBus } from '../bus/event-bus';
@@ -77,6 +77,7 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       global: true,
+      imports: [TerminusModule],
       providers: [
         { provide: OPTIONS, useFactory: o.useFactory, inject: (o.inject ?? []) as never[] },
         {

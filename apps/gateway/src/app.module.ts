@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule, DEV_JWT_SECRET } from '@papka/auth';
+import { authConfig, loggerModule } from '@papka/platform';
+import { CONFIG, type GatewayConfig } from './config';
+import { DocsController } from './docs/docs.controller';
+import { OpenApiService } from './docs/openapi.service';
+import { HealthController } from './health/health.controller';
+
+@Module({})
+export class AppModule {
+  static register(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        loggerModule(config.LOG_LEVEL, 'gateway'),
+        AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
+        TerminusModule,
+      ],
+      controllers: [HealthController, DocsController],
+      providers: [{ provide: CONFIG, useValue: config }, OpenApiService],
+    };
+  }
+}

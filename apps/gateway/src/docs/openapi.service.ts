@@ -1,0 +1,76 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type GatewayConfig } from '../config';
+import { upstreamUrls } from '../proxy/proxy.handler';
+import { ROUTES } from '../proxy/routes';
+
+interface OpenApiDoc {
+  openapi: string;
+  info: Record<string, unknown>;
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  security?: unknown[];
+  tags?: { name: string; description?: string }[];
+}
+
+const CACHE_MS = 30_000;
+
+/**
+ * The public OpenAPI document: each service generates its part from its DTOs
+ * (`/openapi.json`); the gateway merges them. Routes of a service that is not deployed are
+ * listed with their 503 answer, so the document always shows the whole API.
+ */
+@Injectable()
+export class OpenApiService {
+  private readonly logger = new Logger(OpenApiService.name);
+  private cached: { at: number; doc: OpenApiDoc } | null = null;
+
+  constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {}
+
+  async document(): Promise<OpenApiDoc> {
+    if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.doc;
+    const doc: OpenApiDoc = {
+      openapi: '3.0.0',
+      info: {
+        title: 'Papka API',
+        version: '2',
+        description: 'Contractors, documents and interactions of a small business. All routes need `Authorization: Bearer <token>`.',
+      },
+      paths: {},
+      components: {
+        schemas: {},
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    };
+    const urls = upstreamUrls(this.config);
+    const fetched = new Set<string>();
+    await Promise.all(
+      Object.entries(urls).map(async ([name, base]) => {
+        if (!base) return;
+        try {
+          const res = await fetch(`${base.replace(/\/+$/, '')}/openapi.json`, { signal: AbortSignal.timeout(3_000) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          const part = (await res.json()) as Partial<OpenApiDoc>;
+          Object.assign(doc.paths, part.paths ?? {});
+          Object.assign(doc.components.schemas, part.components?.schemas ?? {});
+          fetched.add(name);
+        } catch (err) {
+          this.logger.warn(`no OpenAPI from ${name}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    for (const route of ROUTES) {
+      if (fetched.has(route.upstream)) continue;
+      const path = route.path.replace(/:(\w+)/g, '{$1}');
+      doc.paths[path] ??= {};
+      doc.paths[path][route.method.toLowerCase()] = {
+        tags: [route.upstream],
+        summary: `${route.upstream} (not available in this deployment yet)`,
+        parameters: [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+        responses: { '503': { description: 'The service is not available' } },
+      };
+    }
+    this.cached = { at: Date.now(), doc };
+    return doc;
+  }
+}

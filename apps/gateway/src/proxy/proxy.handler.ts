@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { bearerToken, InvalidTokenError, type TokenVerifier } from '@papka/auth';
+import { AppError, NotFoundError, ServiceUnavailableError, sendError } from '@papka/platform';
+import type { GatewayConfig } from '../config';
+import { RouteTable } from './route-table';
+import { ROUTES, type Upstream } from './routes';
+
+/** Headers that describe one hop and must not be forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+class PayloadTooLargeError extends AppError {
+  constructor(limit: number) {
+    super(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
+  }
+}
+
+/** Counts bytes while streaming and fails once the cap is passed (chunked bodies). */
+class ByteLimit extends Transform {
+  private seen = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) cb(new PayloadTooLargeError(this.limit));
+    else cb(null, chunk);
+  }
+}
+
+export function upstreamUrls(config: GatewayConfig): Record<Upstream, string | undefined> {
+  return {
+    contractors: config.CONTRACTORS_URL,
+    documents: config.DOCUMENTS_URL,
+    interactions: config.INTERACTIONS_URL,
+    'finance-sync': config.FINANCE_SYNC_URL,
+  };
+}
+
+/**
+ * The gateway's one request path: authenticate, rate-limit per token, match the route table,
+ * stream the request to its service and the answer back, without buffering either body.
+ */
+export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifier) {
+  const logger = new Logger('Proxy');
+  const table = new RouteTable(ROUTES);
+  const upstreams = upstreamUrls(config);
+  const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS, duration: config.RATE_LIMIT_WINDOW_SECONDS });
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 });
+
+  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.log({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+    });
+    try {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) throw new AppError(401, 'UNAUTHORIZED', 'Authorization: Bearer <token> header is required');
+      const account = await verifier.verify(token).catch((err: unknown) => {
+        if (err instanceof InvalidTokenError) throw new AppError(401, 'UNAUTHORIZED', err.message);
+        throw err;
+      });
+
+      try {
+        await limiter.consume(`${account.accountId}:${account.userId}`);
+      } catch (rej) {
+        if (!(rej instanceof RateLimiterRes)) throw rej;
+        const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
+        throw new AppError(429, 'RATE_LIMITED', `Too many requests, retry in ${retryAfter} s`, undefined, {
+          'Retry-After': String(retryAfter),
+        });
+      }
+
+      const path = req.originalUrl.split('?')[0];
+      const match = table.match(req.method, path);
+      if (match.kind === 'not-found') throw new NotFoundError(`route ${req.method} ${path}`);
+      if (match.kind === 'method-not-allowed') {
+        throw new AppError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, undefined, {
+          Allow: match.allow.join(', '),
+        });
+      }
+      const base = upstreams[match.route.upstream];
+      if (!base) {
+        throw new ServiceUnavailableError(
+          'SERVICE_NOT_AVAILABLE',
+          `The ${match.route.upstream} service is not available in this deployment yet`,
+        );
+      }
+
+      const limit = match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > limit) throw new PayloadTooLargeError(limit);
+      const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+
+      await forward(req, res, `${base.replace(/\/+$/, '')}${req.originalUrl}`, hasBody ? req.pipe(new ByteLimit(limit)) : null);
+    } catch (err) {
+      if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
+      // Drain what the client is still sending, so it reads our answer instead of a reset.
+      req.resume();
+      sendError(req, res, err, logger);
+    }
+  };
+
+  async function forward(req: Request, res: Response, url: string, body: NodeJS.ReadableStream | null) {
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    }
+    headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    if (body === null) delete headers['content-length'];
+
+    let upstream;
+    try {
+      upstream = await request(url, {
+        method: req.method as 'GET',
+        headers,
+        body: body as never,
+        dispatcher: agent,
+      });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
+      if (err instanceof undiciErrors.HeadersTimeoutError) {
+        throw new AppError(504, 'UPSTREAM_TIMEOUT', 'The service did not answer in time');
+      }
+      throw new ServiceUnavailableError('UPSTREAM_UNAVAILABLE', 'The service is not reachable right now, try again shortly', 5);
+    }
+
+    res.status(upstream.statusCode);
+    for (const [k, v] of Object.entries(upstream.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
+    }
+    try {
+      await pipeline(upstream.body, res);
+    } catch {
+      // The client went away or the upstream broke mid-stream: nothing sensible to send.
+      res.destroy();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/** The services behind the gateway. */
+export type Upstream = 'contractors' | 'documents' | 'interactions' | 'finance-sync';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteDef {
+  method: Method;
+  /** Express-style path, `:name` for a segment. */
+  path: string;
+  upstream: Upstream;
+  /** Body cap; defaults to BODY_LIMIT_BYTES. */
+  body?: 'json' | 'upload';
+}
+
+const r = (method: Method, path: string, upstream: Upstream, body?: RouteDef['body']): RouteDef => ({
+  method,
+  path,
+  upstream,
+  body,
+});
+
+/**
+ * Every public path of reference 000 (plus our additive ones) and the service that owns it.
+ * Adding an endpoint to a service means adding its line here.
+ */
+export const ROUTES: readonly RouteDef[] = [
+  // contractors
+  r('POST', '/v2/docs/findOrg', 'contractors'),
+  r('GET', '/v2/docs/findBank', 'contractors'),
+  r('GET', '/v2/contractors', 'contractors'),
+  r('POST', '/v2/docs/contractors', 'contractors'),
+  r('GET', '/v2/docs/contractors/:id', 'contractors'),
+  r('DELETE', '/v2/docs/contractors/:id', 'contractors'),
+  r('POST', '/v2/docs/contractors/:id/bank', 'contractors'),
+  r('DELETE', '/v2/docs/contractors/:id/bank', 'contractors'),
+  r('POST', '/v2/docs/contractors/:id/contact', 'contractors'),
+  r('DELETE', '/v2/docs/contractors/:id/contact', 'contractors'),
+
+  // documents
+  r('POST', '/v2/docs/upload', 'documents', 'upload'),
+  r('GET', '/v2/docs/ready', 'documents'),
+  r('GET', '/v2/docs/ready/:id/download', 'documents'),
+  r('POST', '/v2/docs/constructor', 'documents'),
+  r('GET', '/v2/docs/templates', 'documents'),
+  r('POST', '/v2/docs/templates', 'documents'),
+  r('DELETE', '/v2/docs/templates/:id', 'documents'),
+  r('GET', '/v2/docs/documents', 'documents'),
+  r('POST', '/v2/docs/documents/:id', 'documents'),
+  r('DELETE', '/v2/docs/documents/:id', 'documents'),
+  r('DELETE', '/v2/docs/document/:id', 'documents'),
+  r('GET', '/v2/docs/documents/:id/download', 'documents'),
+  r('GET', '/v2/docs/contractors/:id/documents', 'documents'),
+
+  // interactions
+  r('GET', '/v2/docs/interactions', 'interactions'),
+  r('POST', '/v2/docs/interactions', 'interactions'),
+  r('DELETE', '/v2/docs/interactions/:id', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/desc', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/status', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/payments', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/documents', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/files', 'interactions'),
+  r('POST', '/v2/docs/interactions/:id/download', 'interactions'),
+  r('GET', '/v2/docs/contractors/:id/interactions', 'interactions'),
+];

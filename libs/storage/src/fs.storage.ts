@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertValidKey,
+  ObjectNotFoundError,
+  type ObjectInfo,
+  type ObjectStorage,
+  type PutOptions,
+  type StoredObject,
+} from './object-storage';
+
+/**
+ * Object storage on the local filesystem (embedded mode): `<root>/<bucket>/<key>` plus a
+ * `<key>.meta.json` sidecar. Writes go to a temp file renamed into place, so a reader never
+ * sees half an object.
+ */
+export class FsStorage implements ObjectStorage {
+  readonly kind = 'fs' as const;
+
+  constructor(private readonly root: string) {}
+
+  private file(bucket: string, key: string): string {
+    assertValidKey(key);
+    assertValidKey(bucket);
+    return path.join(this.root, bucket, key);
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    assertValidKey(bucket);
+    await mkdir(path.join(this.root, bucket), { recursive: true });
+  }
+
+  async put(bucket: string, key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<{ size: number }> {
+    const target = this.file(bucket, key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    try {
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
+      const { size } = await stat(tmp);
+      const meta = { contentType: options.contentType ?? 'application/octet-stream', metadata: options.metadata ?? {} };
+      await writeFile(`${target}.meta.json`, JSON.stringify(meta));
+      await rename(tmp, target);
+      return { size };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async stat(bucket: string, key: string): Promise<ObjectInfo | null> {
+    const target = this.file(bucket, key);
+    try {
+      const [s, raw] = await Promise.all([stat(target), readFile(`${target}.meta.json`, 'utf8').catch(() => '{}')]);
+      const meta = JSON.parse(raw) as { contentType?: string; metadata?: Record<string, string> };
+      return {
+        size: s.size,
+        contentType: meta.contentType ?? 'application/octet-stream',
+        metadata: meta.metadata ?? {},
+        lastModified: s.mtime,
+      };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async get(bucket: string, key: string): Promise<StoredObject> {
+    const info = await this.stat(bucket, key);
+    if (!info) throw new ObjectNotFoundError(bucket, key);
+    return { ...info, stream: createReadStream(this.file(bucket, key)) };
+  }
+
+  async remove(bucket: string, key: string): Promise<void> {
+    const target = this.file(bucket, key);
+    await Promise.all([rm(target, { force: true }), rm(`${target}.meta.json`, { force: true })]);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+}

@@ -1,0 +1,76 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { infra, infraEnv } from '@papka/testing';
+import { MinioStorage, ObjectNotFoundError, StorageUnavailableError } from '@papka/storage';
+
+/** Yields `size` bytes of pseudo-random data in 64 KiB chunks, never holding it whole. */
+function generated(size: number, seed: string): { stream: Readable; digest: () => string } {
+  const hash = createHash('sha256');
+  let left = size;
+  let n = 0;
+  const stream = new Readable({
+    read() {
+      if (left === 0) return void this.push(null);
+      const chunk = createHash('sha512').update(`${seed}:${n++}`).digest();
+      const block = Buffer.alloc(Math.min(65_536, left));
+      for (let i = 0; i < block.length; i += chunk.length) chunk.copy(block, i);
+      left -= block.length;
+      hash.update(block);
+      this.push(block);
+    },
+  });
+  return { stream, digest: () => hash.digest('hex') };
+}
+
+async function sha256(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+describe(MinioStorage.name, () => {
+  const env = infraEnv();
+  const sut = new MinioStorage({ endpoint: env.S3_ENDPOINT, accessKey: env.S3_ACCESS_KEY, secretKey: env.S3_SECRET_KEY });
+  const bucket = `test-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(() => sut.ensureBucket(bucket));
+
+  it('streams a 20 MB object of unknown size in and out intact', async () => {
+    const src = generated(20 * 1024 * 1024, 'a');
+    await expect(sut.put(bucket, 'acc/big.bin', src.stream, { contentType: 'application/pdf' })).resolves.toEqual({
+      size: 20 * 1024 * 1024,
+    });
+    const got = await sut.get(bucket, 'acc/big.bin');
+    expect(got.size).toBe(20 * 1024 * 1024);
+    expect(got.contentType).toBe('application/pdf');
+    expect(await sha256(got.stream)).toBe(src.digest());
+  });
+
+  it('keeps metadata with Cyrillic values', async () => {
+    await sut.put(bucket, 'acc/meta.txt', Buffer.from('привет'), { contentType: 'text/plain', metadata: { filename: 'Счёт №1.pdf' } });
+    const info = await sut.stat(bucket, 'acc/meta.txt');
+    expect(info).toMatchObject({ size: Buffer.byteLength('привет'), contentType: 'text/plain', metadata: { filename: 'Счёт №1.pdf' } });
+  });
+
+  it('reports absent objects', async () => {
+    await expect(sut.stat(bucket, 'acc/none')).resolves.toBeNull();
+    await expect(sut.get(bucket, 'acc/none')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(sut.remove(bucket, 'acc/none')).resolves.toBeUndefined();
+  });
+
+  it('rejects keys that could escape their prefix', async () => {
+    await expect(sut.put(bucket, '../etc/passwd', Buffer.from('x'))).rejects.toThrow('invalid object key');
+  });
+
+  it('fails with StorageUnavailableError while MinIO is down, and works again after', async () => {
+    infra('down', 'minio');
+    try {
+      await expect(sut.put(bucket, 'acc/down.txt', Buffer.from('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(sut.ping()).resolves.toBe(false);
+    } finally {
+      infra('up', 'minio');
+    }
+    await sut.put(bucket, 'acc/up.txt', Buffer.from('back'));
+    expect(await sha256((await sut.get(bucket, 'acc/up.txt')).stream)).toBe(createHash('sha256').update('back').digest('hex'));
+  });
+});

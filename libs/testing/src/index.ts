@@ -1,0 +1,5 @@
+export * from './db';
+export * from './fakes';
+export * from './http';
+export * from './infra';
+export * from './kafka';

