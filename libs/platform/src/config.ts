@@ -23,7 +23,7 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: NodeJS.Proces
   return result.data;
 }
 
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.coerce.number().int().min(0).max(65535); // 0: any free port (tests)
 
 /** Variables every service reads. */
 export const baseEnvSchema = z.object({

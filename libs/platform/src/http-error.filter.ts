@@ -60,8 +60,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 
 export function sendError(req: Request, res: Response, err: unknown, logger: Logger): void {
   const { status, body, headers } = toErrorResponse(err);
-  if (status >= 500) {
+  if (status >= 500 && !(err instanceof AppError)) {
     logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
+  } else if (status >= 500) {
+    // An expected outage (dependency down): one line, no stack.
+    logger.warn(`${req.method} ${req.originalUrl}: ${status} ${body.code}: ${body.message}`);
   }
   if (res.headersSent) {
     res.destroy();

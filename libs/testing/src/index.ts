@@ -3,3 +3,4 @@ export * from './fakes';
 export * from './http';
 export * from './infra';
 export * from './kafka';
+export * from './services';

@@ -77,6 +77,8 @@ export class LookupService implements OnModuleDestroy {
   }
 
   private async asHttp<T>(fn: () => Promise<T>): Promise<T> {
+    // Without a key the endpoints are off, even for answers still in the cache.
+    if (!this.client.configured) throw new ServiceUnavailableError('LOOKUP_NOT_CONFIGURED', new ProviderNotConfiguredError().message);
     try {
       return await fn();
     } catch (err) {
