@@ -12,11 +12,12 @@ import {
   infraEnv,
   readTopic,
   startFakeDadata,
+  startService,
   TEST_JWT_SECRET,
   testToken,
   type FakeDadata,
+  type RunningService,
 } from '@papka/testing';
-import { bootstrap as startGateway } from '../../gateway/src/bootstrap';
 import { bootstrap as startContractors } from '../src/bootstrap';
 
 const INN = '501817999160';
@@ -30,7 +31,7 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
   let dadata: FakeDadata;
   let dbUrl: string;
   let contractors: INestApplication;
-  let gateway: INestApplication;
+  let gateway: RunningService;
   let api: Api;
   let other: Api;
   let anonymous: Api;
@@ -58,21 +59,20 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       DADATA_TIMEOUT_MS: '1000',
       ENRICH_INTERVAL_MS: '300',
     });
-    gateway = await startGateway({
+    // The gateway runs as in production, in its own process.
+    gateway = await startService('gateway', {
       ...serviceEnv(),
-      PORT: '0',
-      HOST: '127.0.0.1',
       CONTRACTORS_URL: baseUrl(contractors),
       RATE_LIMIT_POINTS: '10000',
       BODY_LIMIT_BYTES: String(64 * 1024),
     });
-    api = apiClient(baseUrl(gateway), await testToken('acc-main'));
-    other = apiClient(baseUrl(gateway), await testToken('acc-other'));
-    anonymous = apiClient(baseUrl(gateway));
+    api = apiClient(gateway.url, await testToken('acc-main'));
+    other = apiClient(gateway.url, await testToken('acc-other'));
+    anonymous = apiClient(gateway.url);
   });
 
   afterAll(async () => {
-    await gateway?.close();
+    await gateway?.stop();
     await contractors?.close();
     await dadata?.close();
     if (dbUrl) await dropDatabase(dbUrl);
@@ -343,7 +343,7 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
 
     it('401s without a token and with a bad one', async () => {
       expect((await anonymous('GET', '/v2/contractors')).status).toBe(401);
-      const forged = apiClient(baseUrl(gateway), 'eyJhbGciOiJIUzI1NiJ9.eyJhY2MiOiJ4In0.c2lnbmF0dXJl');
+      const forged = apiClient(gateway.url, 'eyJhbGciOiJIUzI1NiJ9.eyJhY2MiOiJ4In0.c2lnbmF0dXJl');
       const res = await forged('GET', '/v2/contractors');
       expect(res).toMatchObject({ status: 401, body: { status: 'ERROR', code: 'UNAUTHORIZED' } });
       // The service itself also refuses a request that skipped the gateway without a token.

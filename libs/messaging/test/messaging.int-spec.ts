@@ -15,7 +15,7 @@ import {
   OutboxRelay,
   writeToOutbox,
   type EventContext,
-} from '@papka/messaging';
+} from '../src';
 import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase, eventually, infraEnv, readTopic } from '@papka/testing';
 

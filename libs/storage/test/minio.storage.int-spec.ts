@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { infra, infraEnv } from '@papka/testing';
-import { MinioStorage, ObjectNotFoundError, StorageUnavailableError } from '@papka/storage';
+import { MinioStorage, ObjectNotFoundError, StorageUnavailableError } from '../src';
 
 /** Yields `size` bytes of pseudo-random data in 64 KiB chunks, never holding it whole. */
 function generated(size: number, seed: string): { stream: Readable; digest: () => string } {

@@ -4,3 +4,4 @@ export * from './http';
 export * from './infra';
 export * from './kafka';
 export * from './services';
+export * from './process';

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from './infra';
+
+export interface RunningService {
+  url: string;
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a service the way it runs in production (`apps/<name>/src/main.ts` in its own
+ * process) and waits for /health/live. Its log goes to `.cache/test-logs/<name>-<port>.log`.
+ */
+export async function startService(name: string, env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunningService> {
+  const port = await freePort();
+  const logDir = path.join(REPO_ROOT, '.cache/test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${name}-${port}.log`);
+  const log = createWriteStream(logFile);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(REPO_ROOT, `apps/${name}/src/main.ts`)],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const gone = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 150))]);
+    if (gone !== undefined) throw new Error(`${name} exited with code ${gone} during start-up; see ${logFile}`);
+    try {
+      const res = await fetch(`${url}/health/live`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not become live within ${timeoutMs} ms; see ${logFile}`);
+    }
+  }
+  return {
+    url,
+    pid: child.pid!,
+    logFile,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
