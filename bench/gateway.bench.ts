@@ -9,37 +9,22 @@
  * -> contractors (auth, validation, PostgreSQL, outbox) -> back. The in-process event bus is
  * used so the numbers measure the request path, not Kafka.
  */
-import 'reflect-metadata';
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
-import { baseUrl, createTestDatabase, dropDatabase, infra, TEST_JWT_SECRET, testToken } from '@papka/testing';
-import { bootstrap as startContractors } from '../apps/contractors/src/bootstrap';
-import { bootstrap as startGateway } from '../apps/gateway/src/bootstrap';
+import {
+  createTestDatabase,
+  dropDatabase,
+  infra,
+  startService,
+  TEST_JWT_SECRET,
+  testToken,
+  type RunningService,
+} from '@papka/testing';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-
-/** The floor: Nest + Express doing no work but answering JSON of the same size. */
-@Controller()
-class BareController {
-  constructor() {}
-  static listBody: unknown[] = [];
-
-  @Get('/bare/list')
-  list() {
-    return BareController.listBody;
-  }
-
-  @Post('/bare/create')
-  create(@Body() _body: unknown) {
-    return { status: 'OK', uuid: '00000000-0000-4000-8000-000000000000' };
-  }
-}
-
-@Module({ controllers: [BareController] })
-class BareModule {}
 
 interface Result {
   rps: number;
@@ -76,42 +61,48 @@ const row = (name: string, papka: Result, bare: Result) =>
 async function main(): Promise<void> {
   infra('up', 'postgres');
   const db = await createTestDatabase('bench');
-  const env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0' };
-  const apps: INestApplication[] = [];
+  // Each service in its own process, as deployed; the load generator in this one.
+  const env = { NODE_ENV: 'production', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET };
+  const running: RunningService[] = [];
   try {
-    const contractors = await startContractors({ ...env, DATABASE_URL: db, DATABASE_CREATE: 'false', EVENT_BUS: 'memory', DATABASE_POOL_SIZE: '20' });
-    apps.push(contractors);
-    const gateway = await startGateway({ ...env, CONTRACTORS_URL: baseUrl(contractors), RATE_LIMIT_POINTS: '100000000' });
-    apps.push(gateway);
-    const bare = await NestFactory.create(BareModule, { logger: false });
-    await bare.listen(0, '127.0.0.1');
-    apps.push(bare);
+    const contractors = await startService('contractors', {
+      ...env,
+      DATABASE_URL: db,
+      DATABASE_CREATE: 'false',
+      EVENT_BUS: 'memory',
+      DATABASE_POOL_SIZE: '20',
+    });
+    running.push(contractors);
+    const gateway = await startService('gateway', { ...env, CONTRACTORS_URL: contractors.url, RATE_LIMIT_POINTS: '100000000' });
+    running.push(gateway);
 
     const token = await testToken('bench');
-    const gw = baseUrl(gateway);
     for (let i = 0; i < 50; i++) {
-      const res = await fetch(`${gw}/v2/docs/contractors`, {
+      const res = await fetch(`${gateway.url}/v2/docs/contractors`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ type: 3, name: `Контрагент ${i}`, address: 'г Москва, ул Тверская, д 1' }),
       });
       if (res.status !== 201) throw new Error(`seeding failed: HTTP ${res.status}`);
     }
-    const page = await (await fetch(`${gw}/v2/contractors`, { headers: { authorization: `Bearer ${token}` } })).json();
-    BareController.listBody = page as unknown[];
+    const page = (await (await fetch(`${gateway.url}/v2/contractors`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
+    const listFile = path.join(mkdtempSync(path.join(tmpdir(), 'papka-bench-')), 'list.json');
+    writeFileSync(listFile, JSON.stringify(page));
+    const bare = await startService('bare', { BARE_LIST_JSON: listFile }, { entry: 'bench/bare-server.ts' });
+    running.push(bare);
     const createBody = JSON.stringify({ type: 3, name: 'ООО Нагрузка', address: 'г Москва' });
 
-    console.log(`papka bench: ${seconds}s per scenario, ${connections} connections, list page of ${BareController.listBody.length}`);
-    await load(`${baseUrl(bare)}/bare/list`, {}); // warm-up of both paths
-    await load(`${gw}/v2/contractors`, { token });
-    const listBare = await load(`${baseUrl(bare)}/bare/list`, {});
-    const listPapka = await load(`${gw}/v2/contractors`, { token });
-    const createBare = await load(`${baseUrl(bare)}/bare/create`, { method: 'POST', body: createBody });
-    const createPapka = await load(`${gw}/v2/docs/contractors`, { method: 'POST', body: createBody, token });
+    console.log(`papka bench: ${seconds}s per scenario, ${connections} connections, list page of ${page.length}`);
+    await load(`${bare.url}/bare/list`, {}); // warm-up of both paths
+    await load(`${gateway.url}/v2/contractors`, { token });
+    const listBare = await load(`${bare.url}/bare/list`, {});
+    const listPapka = await load(`${gateway.url}/v2/contractors`, { token });
+    const createBare = await load(`${bare.url}/bare/create`, { method: 'POST', body: createBody });
+    const createPapka = await load(`${gateway.url}/v2/docs/contractors`, { method: 'POST', body: createBody, token });
     console.log(row('list', listPapka, listBare));
     console.log(row('create', createPapka, createBare));
   } finally {
-    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    for (const s of running.reverse()) await s.stop().catch(() => undefined);
     await dropDatabase(db).catch(() => undefined);
   }
 }

@@ -510,8 +510,26 @@ async function waitFor(comp, desc, info, logFile, timeoutMs, probe) {
 // PostgreSQL
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Where PostgreSQL keeps its files. As root, the server runs as the `postgres` user, which
+ * must be able to reach the directory; a clone under a private directory (e.g. `mktemp -d`,
+ * mode 0700) cannot host it, so the files then go under /var/tmp, one directory per run dir.
+ */
+function pgHome() {
+  const wanted = path.join(RUN_DIR, 'postgres');
+  if (process.env.PAPKA_PG_DIR) return path.resolve(process.env.PAPKA_PG_DIR);
+  if (!IS_ROOT) return wanted;
+  for (let p = RUN_DIR; ; p = path.dirname(p)) {
+    if (fs.existsSync(p) && !(fs.statSync(p).mode & 0o001)) {
+      const id = crypto.createHash('sha256').update(RUN_DIR).digest('hex').slice(0, 12);
+      return path.join('/var/tmp', `papka-infra-${id}`, 'postgres');
+    }
+    if (path.dirname(p) === p) return wanted;
+  }
+}
+
 const pg = (() => {
-  const dir = path.join(RUN_DIR, 'postgres');
+  const dir = pgHome();
   const dataDir = path.join(dir, 'data');
   const sockDir = path.join(dir, 'run');
   const logFile = path.join(RUN_DIR, 'postgres.log');
@@ -684,6 +702,7 @@ const pg = (() => {
       }
       const user = await osUser();
       mkdirp(RUN_DIR);
+      mkdirp(path.dirname(dir), 0o755);
       if (user.uid !== undefined) checkTraversable(dir, user.uid, user.gid);
       mkdirp(dir, 0o700);
       mkdirp(sockDir, 0o700);

@@ -13,6 +13,7 @@ import {
   MessagingTables1763700000000,
   messagingEntities,
   OutboxRelay,
+  replayDeadLetters,
   writeToOutbox,
   type EventContext,
 } from '../src';
@@ -29,6 +30,8 @@ const topic = `papka.test-${randomUUID().slice(0, 8)}.v1`;
 const ThingChanged = defineEvent<Thing, 'thing.changed'>('thing.changed', 1, topic);
 /** Names of the things the handler was called for, in order. */
 const calls: string[] = [];
+/** Flipped by the replay test: the "bug" that poisoned the event is fixed. */
+let poisonFixed = false;
 
 /** A consumer as services write them: an @EventPattern handler writing through ctx.manager. */
 @Controller()
@@ -36,7 +39,7 @@ class ThingProjector {
   @EventPattern(ThingChanged.type)
   async onChanged(@Payload() e: EventEnvelope<Thing>, @Ctx() ctx: EventContext): Promise<void> {
     calls.push(e.data.name);
-    if (e.data.poison) throw new Error(`cannot project ${e.data.name}`);
+    if (e.data.poison && !poisonFixed) throw new Error(`cannot project ${e.data.name}`);
     await ctx.manager.query(
       `INSERT INTO thing (id, name, changes) VALUES ($1, $2, 1)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, changes = thing.changes + 1`,
@@ -170,5 +173,18 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
     // Only the marker reached the handler among handled events: every replayed one was a
     // no-op in the inbox. (The poison event is not handled, so a replay tries it again.)
     expect(calls.slice(callsBefore).filter((name) => name !== 'poison')).toEqual(['zz-marker']);
+  });
+
+  it('replays dead letters through the retry path once the handler is fixed', async () => {
+    poisonFixed = true;
+    const replayed = await replayDeadLetters({ bus, topic, groupId, idleMs: 3_000 });
+    expect(replayed).toBeGreaterThanOrEqual(1);
+    const rows = await eventually(async () => {
+      const r = await things();
+      return r.some((t) => t.name === 'poison') && r;
+    }, 30_000);
+    expect(rows.filter((t) => t.name === 'poison')).toEqual([expect.objectContaining({ changes: 1 })]);
+    // A second replay finds nothing new to send (its own offsets are committed).
+    await expect(replayDeadLetters({ bus, topic, groupId, idleMs: 2_000 })).resolves.toBe(0);
   });
 });

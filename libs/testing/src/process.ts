@@ -24,10 +24,15 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts a service the way it runs in production (`apps/<name>/src/main.ts` in its own
- * process) and waits for /health/live. Its log goes to `.cache/test-logs/<name>-<port>.log`.
+ * Starts a service the way it runs in production (`apps/<name>/src/main.ts`, or `entry`, in
+ * its own process) and waits for /health/live. Its log goes to `.cache/test-logs/<name>-<port>.log`.
  */
-export async function startService(name: string, env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunningService> {
+export async function startService(
+  name: string,
+  env: Record<string, string | undefined>,
+  opts: { entry?: string; timeoutMs?: number } = {},
+): Promise<RunningService> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const port = await freePort();
   const logDir = path.join(REPO_ROOT, '.cache/test-logs');
   mkdirSync(logDir, { recursive: true });
@@ -35,7 +40,7 @@ export async function startService(name: string, env: Record<string, string | un
   const log = createWriteStream(logFile);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', path.join(REPO_ROOT, `apps/${name}/src/main.ts`)],
+    ['-r', '@swc-node/register', path.join(REPO_ROOT, opts.entry ?? `apps/${name}/src/main.ts`)],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.pipe(log);

@@ -13,6 +13,8 @@ export interface EventContext {
   partition: number;
   offset: string;
   attempt: number;
+  /** Call during a long handler (e.g. a render) so the consumer group keeps this member. */
+  heartbeat: () => Promise<void>;
 }
 
 export type EventDispatcher = (envelope: EventEnvelope, ctx: EventContext) => Promise<void>;
@@ -149,6 +151,7 @@ export class EventConsumer {
           partition: record.partition,
           offset: record.offset,
           attempt,
+          heartbeat: record.heartbeat,
         });
       }),
     );
