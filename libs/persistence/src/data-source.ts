@@ -25,7 +25,8 @@ export function dataSourceOptions(cfg: DataSourceConfig): DataSourceOptions {
     migrationsRun: false,
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
-    logging: cfg.logging ? ['error', 'warn', 'migration'] : ['error'],
+    // Failed queries surface as errors the caller maps (409, 503); no second, console copy.
+    logging: cfg.logging ? ['error', 'warn', 'migration'] : false,
     applicationName: cfg.applicationName,
     extra: {
       max: cfg.poolSize ?? 10,

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Client, type ItemBucketMetadata } from 'minio';
 import {
   assertValidKey,
@@ -74,7 +74,19 @@ export class MinioStorage implements ObjectStorage {
     const meta: ItemBucketMetadata = { 'Content-Type': options.contentType ?? 'application/octet-stream' };
     for (const [k, v] of Object.entries(options.metadata ?? {})) meta[`X-Amz-Meta-${k}`] = encodeURIComponent(v);
     let size = 0;
-    const counted = Buffer.isBuffer(body) ? body : body.on('data', (c: Buffer) => (size += c.length));
+    // Count through a transform: a 'data' listener on `body` would start it flowing before
+    // the client reads it, and bytes would be lost.
+    const counted = Buffer.isBuffer(body)
+      ? body
+      : body.pipe(
+          new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              size += chunk.length;
+              cb(null, chunk);
+            },
+          }),
+        );
+    if (!Buffer.isBuffer(body)) body.once('error', (err) => (counted as Transform).destroy(err));
     await this.call(() => this.client.putObject(bucket, key, counted, options.size, meta), `put ${bucket}/${key}`);
     return { size: Buffer.isBuffer(body) ? body.length : size };
   }
