@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
 export async function startService(
   name: string,
   env: Record<string, string | undefined>,
-  opts: { entry?: string; timeoutMs?: number } = {},
+  opts: { entry?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<RunningService> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const port = await freePort();
@@ -40,7 +40,7 @@ export async function startService(
   const log = createWriteStream(logFile);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', path.join(REPO_ROOT, opts.entry ?? `apps/${name}/src/main.ts`)],
+    [...(opts.nodeArgs ?? []), '-r', '@swc-node/register', path.join(REPO_ROOT, opts.entry ?? `apps/${name}/src/main.ts`)],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.pipe(log);

@@ -1,4 +1,4 @@
-import type { ContractorSnapshot, ContractorView, Suggestion } from '@papka/contracts';
+import type { ContractorSnapshot, Suggestion } from '@papka/contracts';
 import type { BankAccount } from './bank-account.entity';
 import type { Contact } from './contact.entity';
 import type { Contractor } from './contractor.entity';
@@ -21,10 +21,4 @@ export function toSnapshot({ contractor: c, bankAccounts, contacts }: Contractor
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
-}
-
-/** The public API shape of reference 000. */
-export function toView(a: ContractorAggregate): ContractorView {
-  const { updatedAt: _updatedAt, ...view } = toSnapshot(a);
-  return view;
 }

@@ -24,7 +24,7 @@ import { LookupService } from '../lookup/lookup.service';
 import { BankAccount } from './bank-account.entity';
 import { Contact } from './contact.entity';
 import { Contractor, type LookupStatus } from './contractor.entity';
-import { toView, toSnapshot } from './contractor.mapper';
+import { toSnapshot } from './contractor.mapper';
 import { ContractorsRepository } from './contractors.repository';
 
 export const DEFAULT_BANK_ACCOUNT_NAME = 'Расчетный счёт';
@@ -46,14 +46,13 @@ export class ContractorsService {
   ) {}
 
   async list(acc: AccountContext, query: ListContractorsQuery): Promise<ContractorView[]> {
-    const rows = await this.repo.list(acc.accountId, { q: query.q, inn: query.inn }, toWindow(query));
-    return rows.map(toView);
+    return this.repo.listViews(acc.accountId, { q: query.q, inn: query.inn }, toWindow(query));
   }
 
   async get(acc: AccountContext, id: string): Promise<ContractorView> {
-    const found = await this.repo.find(acc.accountId, id);
+    const found = await this.repo.findView(acc.accountId, id);
     if (!found) throw new NotFoundError('contractor');
-    return toView(found);
+    return found;
   }
 
   async create(acc: AccountContext, dto: CreateContractorDto): Promise<string> {
