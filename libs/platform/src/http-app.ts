@@ -62,6 +62,11 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
+  // Longer than any client's or proxy's idle timeout, so the server is never the side that
+  // closes a keep-alive connection a request is being sent on.
+  const server = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   if (o.openApi) serveOpenApi(app, o.openApi);
   return app;
 }

@@ -63,12 +63,12 @@ describe(MinioStorage.name, () => {
   });
 
   it('fails with StorageUnavailableError while MinIO is down, and works again after', async () => {
-    infra('down', 'minio');
+    await infra('down', 'minio');
     try {
       await expect(sut.put(bucket, 'acc/down.txt', Buffer.from('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
       await expect(sut.ping()).resolves.toBe(false);
     } finally {
-      infra('up', 'minio');
+      await infra('up', 'minio');
     }
     await sut.put(bucket, 'acc/up.txt', Buffer.from('back'));
     expect(await sha256((await sut.get(bucket, 'acc/up.txt')).stream)).toBe(createHash('sha256').update('back').digest('hex'));

@@ -7,5 +7,5 @@ import { infra } from './infra';
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.PAPKA_SKIP_INFRA_UP === 'true') return;
-  infra('up', 'postgres', 'kafka', 'minio');
+  await infra('up', 'postgres', 'kafka', 'minio');
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -35,7 +35,17 @@ export function infraEnv(): InfraEnv {
   return env as unknown as InfraEnv;
 }
 
-/** Runs tools/infra (e.g. stop Kafka for an outage test, then start it again). */
-export function infra(command: 'up' | 'down' | 'status', ...components: Component[]): void {
-  execFileSync(process.execPath, [INFRA, command, ...components], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+/**
+ * Runs tools/infra (e.g. stop Kafka for an outage test, then start it again). Asynchronous
+ * on purpose: blocking the event loop for seconds would stall keep-alive bookkeeping of the
+ * test's HTTP clients and produce failures that are not the product's.
+ */
+export function infra(command: 'up' | 'down' | 'status', ...components: Component[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [INFRA, command, ...components], { timeout: 600_000 }, (err) =>
+      err ? reject(new Error(`infra ${command} ${components.join(' ')} failed: ${err.message}`)) : resolve(),
+    );
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+  });
 }
