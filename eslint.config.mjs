@@ -27,6 +27,7 @@ export default tseslint.config(
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
             { sourceTag: 'scope:contractors', onlyDependOnLibsWithTags: ['scope:shared', 'scope:contractors'] },
+            { sourceTag: 'scope:documents', onlyDependOnLibsWithTags: ['scope:shared', 'scope:documents'] },
           ],
         },
       ],

@@ -1,4 +1,6 @@
 export * from './common';
 export * from './contractors';
+export * from './documents';
 export * from './events';
+export * from './organization/organization.types';
 export * from './topics';

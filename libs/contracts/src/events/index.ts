@@ -1,2 +1,4 @@
 export * from './envelope';
 export * from './contractors';
+export * from './documents';
+export * from './organization/organization.events';

@@ -1,0 +1,2 @@
+export * from './document-snapshot';
+export * from './document.events';
