@@ -13,9 +13,11 @@ import { Contractor } from './contractors/contractor.entity';
 import { ContractorsModule } from './contractors/contractors.module';
 import { HealthController } from './health/health.controller';
 import { LookupCacheEntry } from './lookup/lookup-cache.entity';
+import { Organization } from './organization/organization.entity';
+import { OrganizationModule } from './organization/organization.module';
 import { migrations } from './migrations';
 
-export const entities = [Contractor, BankAccount, Contact, LookupCacheEntry, ...messagingEntities];
+export const entities = [Contractor, BankAccount, Contact, LookupCacheEntry, Organization, ...messagingEntities];
 
 @Module({})
 export class AppModule {
@@ -49,6 +51,7 @@ export class AppModule {
         AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
         TerminusModule,
         ContractorsModule,
+        OrganizationModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: CONFIG, useValue: config }],

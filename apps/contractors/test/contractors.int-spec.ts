@@ -398,6 +398,42 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
     });
   });
 
+  describe('organization (seller requisites, additive)', () => {
+    it('is filled in from the INN look-up, keeps bank accounts with the bank object, and emits organization.updated', async () => {
+      const client = apiClient(gateway.url, await testToken('acc-org'));
+      expect((await client('GET', '/v2/docs/organization')).status).toBe(404);
+      const put = await client<Record<string, unknown>>('PUT', '/v2/docs/organization', {
+        inn: INN,
+        bankAccounts: [{ bik: BIK, number: ACCOUNT }],
+      });
+      expect(put.status).toBe(200);
+      const got = await client<Record<string, unknown>>('GET', '/v2/docs/organization');
+      expect(got.body).toMatchObject({
+        inn: INN,
+        name: 'ИП Артиков Тимур Дилшодович',
+        ogrn: '324508100678148',
+        address: 'Московская обл, г Щёлково',
+        director: 'Артиков Тимур Дилшодович',
+        bankAccounts: [{ bik: BIK, number: ACCOUNT, name: 'Расчетный счёт', fullInfo: dadataFixtures.bankTochka() }],
+      });
+      const events = await readTopic(Topics.contractors, (ms) => ms.some((m) => m.key === 'acc-org'), 15_000);
+      const updated = events.find((m) => m.key === 'acc-org');
+      expect(JSON.parse(updated!.value)).toMatchObject({ type: 'organization.updated', data: { inn: INN, accountId: 'acc-org' } });
+    });
+
+    it('400s a bad KPP or bank account, naming the field', async () => {
+      const client = apiClient(gateway.url, await testToken('acc-org'));
+      const badKpp = await client<{ errors: object }>('PUT', '/v2/docs/organization', { inn: INN, kpp: '12' });
+      expect(badKpp.status).toBe(400);
+      expect(Object.keys(badKpp.body.errors)).toEqual(['kpp']);
+      const badAccount = await client<{ errors: object }>('PUT', '/v2/docs/organization', {
+        inn: INN,
+        bankAccounts: [{ bik: BIK, number: '40802810220000499328' }],
+      });
+      expect(Object.keys(badAccount.body.errors)).toEqual(['bankAccounts.0.number']);
+    });
+  });
+
   describe('Kafka outage', () => {
     it('keeps accepting changes while the broker is down and publishes every one once it is back', async () => {
       await infra('down', 'kafka');

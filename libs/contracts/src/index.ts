@@ -4,3 +4,4 @@ export * from './documents';
 export * from './events';
 export * from './organization/organization.types';
 export * from './topics';
+export * from './organization/organization.dto';

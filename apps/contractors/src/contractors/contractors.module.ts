@@ -13,5 +13,6 @@ import { ContractorsService } from './contractors.service';
   imports: [TypeOrmModule.forFeature([Contractor, BankAccount, Contact]), LookupModule],
   controllers: [ContractorsController],
   providers: [ContractorsRepository, ContractorsService, ContractorEnrichmentWorker],
+  exports: [ContractorsService],
 })
 export class ContractorsModule {}

@@ -35,6 +35,8 @@ export const ROUTES: readonly RouteDef[] = [
   r('DELETE', '/v2/docs/contractors/:id/bank', 'contractors'),
   r('POST', '/v2/docs/contractors/:id/contact', 'contractors'),
   r('DELETE', '/v2/docs/contractors/:id/contact', 'contractors'),
+  r('GET', '/v2/docs/organization', 'contractors'), // additive: seller requisites
+  r('PUT', '/v2/docs/organization', 'contractors'),
 
   // documents
   r('POST', '/v2/docs/upload', 'documents', 'upload'),

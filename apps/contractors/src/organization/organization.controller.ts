@@ -1,0 +1,26 @@
+import { Body, Controller, Get, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OrganizationView, UpdateOrganizationDto } from '@papka/contracts';
+import { CurrentAccount, type AccountContext } from '@papka/auth';
+import { OrganizationService } from './organization.service';
+
+/** Additive to reference 000: the account's own organisation (seller requisites). */
+@ApiTags('organization')
+@ApiBearerAuth()
+@Controller('/v2/docs/organization')
+export class OrganizationController {
+  constructor(private readonly organization: OrganizationService) {}
+
+  @Get()
+  @ApiOkResponse({ type: OrganizationView })
+  get(@CurrentAccount() acc: AccountContext) {
+    return this.organization.get(acc);
+  }
+
+  @Put()
+  @ApiOperation({ summary: 'Set the organisation; the INN look-up fills name, KPP, OGRN, address, director' })
+  @ApiOkResponse({ type: OrganizationView })
+  update(@CurrentAccount() acc: AccountContext, @Body() dto: UpdateOrganizationDto) {
+    return this.organization.update(acc, dto);
+  }
+}

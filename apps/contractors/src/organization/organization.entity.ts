@@ -1,0 +1,39 @@
+import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** The account's own organisation (one per account): the seller on its invoices. */
+@Entity({ name: 'organization' })
+export class Organization {
+  @PrimaryColumn('varchar', { length: 64 })
+  accountId!: string;
+
+  @Column('varchar', { length: 12 })
+  inn!: string;
+
+  @Column('varchar', { length: 9, nullable: true })
+  kpp!: string | null;
+
+  @Column('varchar', { length: 15, nullable: true })
+  ogrn!: string | null;
+
+  @Column('text')
+  name!: string;
+
+  @Column('text', { nullable: true })
+  address!: string | null;
+
+  @Column('text', { nullable: true })
+  director!: string | null;
+
+  @Column('text', { nullable: true })
+  directorPost!: string | null;
+
+  /** [{ id, bik, number, name, fullInfo }], in the order given; the first goes on invoices. */
+  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  bankAccounts!: object[];
+
+  @Column('jsonb', { nullable: true })
+  fullInfo!: object | null;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

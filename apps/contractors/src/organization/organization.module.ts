@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ContractorsModule } from '../contractors/contractors.module';
+import { LookupModule } from '../lookup/lookup.module';
+import { OrganizationController } from './organization.controller';
+import { Organization } from './organization.entity';
+import { OrganizationService } from './organization.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Organization]), LookupModule, ContractorsModule],
+  controllers: [OrganizationController],
+  providers: [OrganizationService],
+})
+export class OrganizationModule {}

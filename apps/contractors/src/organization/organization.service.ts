@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  OrganizationUpdated,
+  type BankAccountSnapshot,
+  type OrganizationSnapshot,
+  type OrganizationView,
+  type Suggestion,
+  type UpdateOrganizationDto,
+} from '@papka/contracts';
+import type { AccountContext } from '@papka/auth';
+import { OutboxRelay, writeToOutbox } from '@papka/messaging';
+import { fieldError, NotFoundError } from '@papka/platform';
+import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
+import { LookupService } from '../lookup/lookup.service';
+import { Organization } from './organization.entity';
+
+type PartyData = {
+  kpp?: string;
+  ogrn?: string;
+  address?: { value?: string };
+  management?: { name?: string; post?: string };
+  fio?: { surname?: string; name?: string; patronymic?: string };
+  type?: string;
+};
+
+/** The account's own organisation: seller requisites for invoices, filled in from the INN look-up. */
+@Injectable()
+export class OrganizationService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly lookup: LookupService,
+    private readonly contractors: ContractorsService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async get(acc: AccountContext): Promise<OrganizationView> {
+    const org = await this.ds.getRepository(Organization).findOneBy({ accountId: acc.accountId });
+    if (!org) throw new NotFoundError('organization (set it with PUT /v2/docs/organization)');
+    return toView(org);
+  }
+
+  async update(acc: AccountContext, dto: UpdateOrganizationDto): Promise<OrganizationView> {
+    // Look-ups first, outside the transaction; a provider that is down leaves fields as given.
+    const party = (await this.contractors.tryLookup(() => this.lookup.party(dto.inn))).payload;
+    const data = (party?.data ?? {}) as PartyData;
+    const name = dto.name ?? (typeof party?.value === 'string' ? party.value : undefined);
+    if (!name) throw fieldError('name', 'name is required when the INN cannot be looked up');
+    const bankAccounts: BankAccountSnapshot[] = [];
+    for (const b of dto.bankAccounts ?? []) {
+      const bank = (await this.contractors.tryLookup(() => this.lookup.bank(b.bik))).payload;
+      bankAccounts.push({ id: randomUUID(), bik: b.bik, number: b.number, name: b.name || DEFAULT_BANK_ACCOUNT_NAME, fullInfo: bank });
+    }
+    const director =
+      dto.director ??
+      data.management?.name ??
+      (data.type === 'INDIVIDUAL' && data.fio ? [data.fio.surname, data.fio.name, data.fio.patronymic].filter(Boolean).join(' ') : undefined);
+
+    const saved = await this.ds.transaction(async (m) => {
+      const existing = await m.findOne(Organization, { where: { accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
+      const org = m.create(Organization, {
+        ...(existing ?? {}),
+        accountId: acc.accountId,
+        inn: dto.inn,
+        kpp: dto.kpp ?? data.kpp ?? null,
+        ogrn: data.ogrn ?? null,
+        name,
+        address: dto.address ?? data.address?.value ?? null,
+        director: director ?? null,
+        directorPost: dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : null),
+        bankAccounts: dto.bankAccounts ? bankAccounts : (existing?.bankAccounts ?? []),
+        fullInfo: party,
+        updatedAt: new Date(),
+      });
+      const row = await m.save(Organization, org);
+      await writeToOutbox(m, OrganizationUpdated, { accountId: acc.accountId, aggregateId: acc.accountId, data: toSnapshot(row) });
+      return row;
+    });
+    this.relay.kick();
+    return toView(saved);
+  }
+}
+
+function toSnapshot(o: Organization): OrganizationSnapshot {
+  return {
+    accountId: o.accountId,
+    inn: o.inn,
+    kpp: o.kpp,
+    ogrn: o.ogrn,
+    name: o.name,
+    address: o.address,
+    director: o.director,
+    directorPost: o.directorPost,
+    bankAccounts: o.bankAccounts as BankAccountSnapshot[],
+    fullInfo: o.fullInfo as Suggestion | null,
+    updatedAt: o.updatedAt.toISOString(),
+  };
+}
+
+function toView(o: Organization): OrganizationView {
+  const { accountId: _accountId, ...view } = toSnapshot(o);
+  return view;
+}

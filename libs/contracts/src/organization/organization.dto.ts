@@ -1,0 +1,65 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsAccountForBik, IsBik, IsInn } from '../common/validators';
+import { BankAccountView } from '../contractors/contractor.dto';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class OrganizationBankAccountDto {
+  @ApiProperty({ example: '044525104' })
+  @Transform(trim) @IsString() @IsBik()
+  bik!: string;
+
+  @ApiProperty({ example: '40802810220000499329' })
+  @Transform(trim) @IsString() @IsAccountForBik('bik')
+  number!: string;
+
+  @ApiPropertyOptional({ example: 'Расчетный счёт' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  name?: string;
+}
+
+/** PUT /v2/docs/organization: the account's own requisites; the INN look-up fills the rest. */
+export class UpdateOrganizationDto {
+  @ApiProperty({ example: '7707083893' })
+  @Transform(trim) @IsString() @IsInn()
+  inn!: string;
+
+  @ApiPropertyOptional({ example: '773601001', description: 'КПП; taken from the look-up when omitted' })
+  @IsOptional() @Transform(trim) @Matches(/^\d{4}[\dA-Z]{2}\d{3}$/, { message: 'kpp must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits' })
+  kpp?: string;
+
+  @ApiPropertyOptional({ description: 'Taken from the look-up when omitted' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(500)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(1000)
+  address?: string;
+
+  @ApiPropertyOptional({ example: 'Иванов Иван Иванович', description: 'Руководитель' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(300)
+  director?: string;
+
+  @ApiPropertyOptional({ example: 'Генеральный директор' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  directorPost?: string;
+
+  @ApiPropertyOptional({ type: [OrganizationBankAccountDto], description: 'Replaces the bank accounts; the first one goes on invoices' })
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => OrganizationBankAccountDto)
+  bankAccounts?: OrganizationBankAccountDto[];
+}
+
+export class OrganizationView {
+  @ApiProperty() inn!: string;
+  @ApiProperty({ nullable: true, type: String }) kpp!: string | null;
+  @ApiProperty({ nullable: true, type: String }) ogrn!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) address!: string | null;
+  @ApiProperty({ nullable: true, type: String }) director!: string | null;
+  @ApiProperty({ nullable: true, type: String }) directorPost!: string | null;
+  @ApiProperty({ type: [BankAccountView] }) bankAccounts!: BankAccountView[];
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) fullInfo!: Record<string, unknown> | null;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
