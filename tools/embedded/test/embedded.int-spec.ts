@@ -22,13 +22,14 @@ describe('npm start (embedded mode)', () => {
   });
 
   it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
-    const [port, contractorsPort, pgPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, contractorsPort, documentsPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
         PORT: String(port),
         CONTRACTORS_PORT: String(contractorsPort),
+        DOCUMENTS_PORT: String(documentsPort),
         PAPKA_PG_PORT: String(pgPort),
         PAPKA_DATA_DIR: dataDir,
         PAPKA_ACCOUNT: 'embedded-test',

@@ -1,1 +1,2 @@
 export * from './document-types';
+export * from './documents.dto';

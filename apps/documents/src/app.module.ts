@@ -1,0 +1,89 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule, DEV_JWT_SECRET } from '@papka/auth';
+import { Topics } from '@papka/contracts';
+import { MessagingModule, messagingEntities } from '@papka/messaging';
+import { dataSourceOptions } from '@papka/persistence';
+import { authConfig, loggerModule } from '@papka/platform';
+import { CONFIG, type DocumentsConfig } from './config';
+import { DocumentEntity } from './documents/document.entity';
+import { DocumentsController } from './documents/documents.controller';
+import { DocumentsRepository } from './documents/documents.repository';
+import { DocumentsService } from './documents/documents.service';
+import { HealthController } from './health/health.controller';
+import { migrations } from './migrations';
+import { ReadyController } from './ready/ready.controller';
+import { DocumentRendererService } from './render/document-renderer.service';
+import { RenderPoolHost, RendererHealthIndicator } from './render/render-pool.provider';
+import { RenderEvents } from './render/render.events';
+import { ContractorReplica } from './replicas/contractor-replica.entity';
+import { OrganizationReplica } from './replicas/organization-replica.entity';
+import { ReplicasEvents } from './replicas/replicas.events';
+import { StorageModule } from './storage/storage.module';
+import { Template } from './templates/template.entity';
+import { TemplatesController } from './templates/templates.controller';
+import { TemplatesService } from './templates/templates.service';
+import { Upload } from './uploads/upload.entity';
+import { UploadsController } from './uploads/uploads.controller';
+import { UploadsService } from './uploads/uploads.service';
+
+export const entities = [DocumentEntity, Template, Upload, ContractorReplica, OrganizationReplica, ...messagingEntities];
+
+@Module({})
+export class AppModule {
+  static register(config: DocumentsConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        loggerModule(config.LOG_LEVEL, 'documents'),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions({
+            url: config.DATABASE_URL,
+            entities,
+            migrations,
+            migrationsTableName: 'documents_migrations',
+            poolSize: config.DATABASE_POOL_SIZE,
+            applicationName: 'papka-documents',
+          }),
+          retryAttempts: 5,
+          retryDelay: 2_000,
+        }),
+        MessagingModule.forRootAsync({
+          useFactory: () => ({
+            bus:
+              config.EVENT_BUS === 'kafka'
+                ? { kind: 'kafka', brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'papka-documents' }
+                : { kind: 'memory' },
+            relay: { pollIntervalMs: config.OUTBOX_POLL_MS },
+            topics: [Topics.documents, Topics.renderRequests],
+          }),
+        }),
+        AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
+        TerminusModule,
+        StorageModule.register(config),
+      ],
+      controllers: [
+        HealthController,
+        UploadsController,
+        TemplatesController,
+        DocumentsController,
+        ReadyController,
+        ReplicasEvents,
+        RenderEvents,
+      ],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        UploadsService,
+        TemplatesService,
+        DocumentsRepository,
+        DocumentsService,
+        RenderPoolHost,
+        RendererHealthIndicator,
+        DocumentRendererService,
+      ],
+      exports: [CONFIG],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
+import { Topics } from '@papka/contracts';
+import { EVENT_BUS, EventBusTransport, EventErrorFilter, type EventBus } from '@papka/messaging';
+import { ensureDatabase, runMigrations } from '@papka/persistence';
+import { createHttpApp } from '@papka/platform';
+import { AppModule } from './app.module';
+import { loadDocumentsConfig } from './config';
+import { renderRetryPolicy } from './render/render.events';
+
+/**
+ * Starts the documents service: HTTP API, the contractor/organisation replica consumer and,
+ * when RENDER_ENABLED, the render-request consumer (its own consumer group, so renderer
+ * replicas scale by partition).
+ */
+export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
+  const config = loadDocumentsConfig(env);
+  if ((config.DATABASE_CREATE ?? String(config.NODE_ENV !== 'production')) === 'true') await ensureDatabase(config.DATABASE_URL);
+  const app = await createHttpApp(AppModule.register(config), {
+    name: 'documents',
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    openApi: { title: 'Papka documents', description: 'Uploads, templates, the constructor, rendering, documents' },
+  });
+  const dataSource = app.get(DataSource);
+  if (config.MIGRATIONS_RUN === 'true') await runMigrations(dataSource);
+  const bus = app.get<EventBus>(EVENT_BUS);
+  app
+    .connectMicroservice({ strategy: new EventBusTransport({ bus, dataSource, groupId: 'documents', topics: [Topics.contractors] }) })
+    .useGlobalFilters(new EventErrorFilter());
+  if (config.RENDER_ENABLED === 'true') {
+    app
+      .connectMicroservice({
+        strategy: new EventBusTransport({ bus, dataSource, groupId: 'documents-renderer', topics: [Topics.renderRequests], retry: renderRetryPolicy }),
+      })
+      .useGlobalFilters(new EventErrorFilter());
+  }
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  DocumentCreated,
+  DocumentDeleted,
+  DocumentStatus,
+  DocumentStatusChanged,
+  RenderRequested,
+  toWindow,
+  type ConstructorDto,
+  type DocumentSnapshot,
+  type DocumentView,
+  type EventDefinition,
+  type ListDocumentsQuery,
+} from '@papka/contracts';
+import type { AccountContext } from '@papka/auth';
+import { OutboxRelay, writeToOutbox } from '@papka/messaging';
+import { AppError, fieldError, NotFoundError, ValidationFailedError } from '@papka/platform';
+import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/ru';
+import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
+import { Buckets, CONFIG, type DocumentsConfig } from '../config';
+import { withStorage } from '../storage/storage-errors';
+import { validateMasks } from '../templates/engine/masks';
+import { TemplatesService } from '../templates/templates.service';
+import { UploadsService } from '../uploads/uploads.service';
+import { DocumentEntity } from './document.entity';
+import { DocumentsRepository } from './documents.repository';
+
+/** Sum of an invoice/act from its lines, when the caller did not give one. */
+function linesTotal(masks: Record<string, unknown>): number | null {
+  const lines = masks.lines;
+  if (!Array.isArray(lines) || lines.length === 0) return null;
+  const rate: VatRate = isVatRate(masks.vatRate) ? masks.vatRate : isVatRate(Number(masks.vatRate)) ? (Number(masks.vatRate) as VatRate) : 'none';
+  const mode = masks.vatMode === 'included' ? 'included' : 'on-top';
+  try {
+    return invoiceTotals(
+      lines.map((l: { quantity: number; price: number }) => ({ quantity: Number(l.quantity), priceKopecks: Number(l.price) })),
+      rate,
+      mode,
+    ).totalKopecks;
+  } catch {
+    return null;
+  }
+}
+
+/** Documents: made by the constructor, rendered asynchronously, listed, downloaded. */
+@Injectable()
+export class DocumentsService {
+  constructor(
+    @Inject(CONFIG) private readonly config: DocumentsConfig,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly repo: DocumentsRepository,
+    private readonly templates: TemplatesService,
+    private readonly uploads: UploadsService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  list(acc: AccountContext, q: ListDocumentsQuery): Promise<DocumentView[]> {
+    return this.repo.list(acc.accountId, { contractorId: q.contractor, status: q.status, type: q.type, from: q.from, to: q.to }, toWindow(q));
+  }
+
+  async listForContractor(acc: AccountContext, contractorId: string, q: ListDocumentsQuery): Promise<DocumentView[]> {
+    if (!(await this.repo.contractor(acc.accountId, contractorId))) throw new NotFoundError('contractor');
+    return this.list(acc, { ...q, contractor: contractorId });
+  }
+
+  /** POST /v2/docs/constructor: stores the document and asks for its rendering. */
+  async construct(acc: AccountContext, dto: ConstructorDto): Promise<string> {
+    if (Boolean(dto.filename) === Boolean(dto.template)) {
+      throw new ValidationFailedError(
+        { template: ['give either template (a template uuid) or filename (an uploaded HTML/DOCX file)'] },
+        'give either template or filename',
+      );
+    }
+    const contractor = await this.repo.contractor(acc.accountId, dto.contractor);
+    if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
+
+    let masks: Record<string, unknown> = dto.masks ?? {};
+    let templateId: string | null = null;
+    let sourceFilename: string | null = null;
+    if (dto.template) {
+      const t = await this.templates.resolve(acc, dto.template);
+      const checked = validateMasks(t.masks, masks);
+      if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
+      masks = checked.values;
+      templateId = dto.template;
+    } else {
+      const upload = await this.uploads.find(acc, dto.filename!);
+      if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
+      sourceFilename = upload.filename;
+    }
+    const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : (linesTotal(masks) ?? 0);
+
+    const id = randomUUID();
+    await this.repo.ds.transaction(async (m) => {
+      await m.insert(DocumentEntity, {
+        id,
+        accountId: acc.accountId,
+        name: dto.name,
+        type: dto.type,
+        status: DocumentStatus.Draft,
+        renderState: 'pending',
+        renderError: null,
+        revision: 1,
+        templateId,
+        sourceFilename,
+        contractorId: contractor.id,
+        contractorCopy: { name: contractor.name, inn: contractor.inn, address: contractor.address },
+        masks,
+        sum,
+      });
+      const doc = (await this.repo.find(acc.accountId, id, m))!;
+      await this.emit(m, DocumentCreated, doc);
+      await writeToOutbox(m, RenderRequested, { accountId: acc.accountId, aggregateId: id, data: { documentId: id, revision: 1 } });
+    });
+    this.relay.kick();
+    return id;
+  }
+
+  async setStatus(acc: AccountContext, id: string, status: DocumentStatus): Promise<void> {
+    await this.repo.ds.transaction(async (m) => {
+      const doc = await m.findOne(DocumentEntity, { where: { id, accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
+      if (!doc) throw new NotFoundError('document');
+      if (doc.status === status) return;
+      doc.status = status;
+      const saved = await m.save(DocumentEntity, doc);
+      await this.emit(m, DocumentStatusChanged, saved);
+    });
+    this.relay.kick();
+  }
+
+  async remove(acc: AccountContext, id: string): Promise<void> {
+    const key = await this.repo.ds.transaction(async (m) => {
+      const doc = await m.findOne(DocumentEntity, { where: { id, accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
+      if (!doc) throw new NotFoundError('document');
+      const snapshot = await this.repo.snapshot(doc, m);
+      await m.delete(DocumentEntity, { id });
+      await writeToOutbox(m, DocumentDeleted, { accountId: acc.accountId, aggregateId: id, data: snapshot });
+      return doc.storageKey;
+    });
+    this.relay.kick();
+    // After the commit: a storage hiccup leaves an orphan file, never a row without its file.
+    if (key) await this.storage.remove(Buckets.documents, key).catch(() => undefined);
+  }
+
+  /**
+   * The document's file. A document still rendering is waited for a few seconds, then
+   * answered 409 with Retry-After; a failed one is 409 with the reason.
+   */
+  async open(acc: AccountContext, id: string): Promise<{ doc: DocumentEntity; file: StoredObject }> {
+    let doc = await this.repo.find(acc.accountId, id);
+    if (!doc) throw new NotFoundError('document');
+    const deadline = Date.now() + this.config.DOWNLOAD_WAIT_MS;
+    while (doc.renderState === 'pending' && Date.now() < deadline) {
+      await sleep(200);
+      doc = (await this.repo.find(acc.accountId, id)) ?? doc;
+    }
+    if (doc.renderState === 'pending') {
+      throw new AppError(409, 'RENDER_PENDING', 'The document is still being rendered, try again shortly', undefined, { 'Retry-After': '2' });
+    }
+    if (doc.renderState === 'failed' || !doc.storageKey) {
+      throw new AppError(409, 'RENDER_FAILED', `The document could not be rendered: ${doc.renderError ?? 'unknown reason'}`);
+    }
+    const key = doc.storageKey;
+    const file = await withStorage(() => this.storage.get(Buckets.documents, key));
+    return { doc, file };
+  }
+
+  private async emit(m: EntityManager, event: EventDefinition<DocumentSnapshot>, doc: DocumentEntity) {
+    await writeToOutbox(m, event, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(doc, m) });
+  }
+}

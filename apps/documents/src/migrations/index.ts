@@ -1,0 +1,4 @@
+import { MessagingTables1763700000000 } from '@papka/messaging';
+import { Documents1763700000300 } from './1763700000300-documents';
+
+export const migrations = [MessagingTables1763700000000, Documents1763700000300];

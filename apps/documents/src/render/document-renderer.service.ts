@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  DocumentFailed,
+  DocumentRendered,
+  type ContractorSnapshot,
+  type OrganizationSnapshot,
+  type RenderRequest,
+} from '@papka/contracts';
+import { writeToOutbox } from '@papka/messaging';
+import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
+import { Buckets } from '../config';
+import { DocumentEntity } from '../documents/document.entity';
+import { DocumentsRepository, toRubles } from '../documents/documents.repository';
+import { DocxTemplateError, fillDocx } from '../docx/docx-filler';
+import { convertDocxToPdf, findSoffice } from '../docx/libreoffice';
+import { ContractorReplica } from '../replicas/contractor-replica.entity';
+import { OrganizationReplica } from '../replicas/organization-replica.entity';
+import { buildTemplateData, builtinTemplate } from '../templates/builtin/builtin';
+import { compileTemplate, renderHtml, TemplateRenderError, TemplateSyntaxError, type CompiledTemplate } from '../templates/engine/handlebars-engine';
+import { Template } from '../templates/template.entity';
+import { Upload } from '../uploads/upload.entity';
+import { UploadsService } from '../uploads/uploads.service';
+import { RenderPoolHost } from './render-pool.provider';
+
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** A problem with the template or its data: retrying cannot help. */
+const isPermanent = (err: unknown) =>
+  err instanceof TemplateSyntaxError || err instanceof TemplateRenderError || err instanceof DocxTemplateError;
+
+interface Produced {
+  bytes: Buffer;
+  contentType: string;
+  ext: string;
+}
+
+/**
+ * Produces a document's file: HTML templates (built-in or uploaded) through Handlebars and
+ * the warm Chromium, DOCX templates filled (and converted to PDF where LibreOffice is
+ * installed). Runs in the render-request consumer's transaction.
+ */
+@Injectable()
+export class DocumentRendererService {
+  private readonly logger = new Logger(DocumentRendererService.name);
+  private readonly compiledBuiltins = new Map<string, CompiledTemplate>();
+
+  constructor(
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly host: RenderPoolHost,
+    private readonly repo: DocumentsRepository,
+    private readonly uploads: UploadsService,
+  ) {}
+
+  /**
+   * Renders the document of a request. Transient failures (browser crash, timeout, storage
+   * down) throw, so the request is retried; permanent ones, or the last attempt, mark the
+   * document failed with the reason: it never stays pending.
+   */
+  async handle(req: RenderRequest, m: EntityManager, lastAttempt: boolean): Promise<void> {
+    const doc = await m.findOne(DocumentEntity, { where: { id: req.documentId }, lock: { mode: 'pessimistic_write' } });
+    if (!doc || doc.revision !== req.revision || doc.renderState !== 'pending') return; // deleted, superseded or done
+    let produced: Produced;
+    try {
+      produced = await this.produce(doc, m);
+    } catch (err) {
+      if (!isPermanent(err) && !lastAttempt) throw err;
+      this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
+      doc.renderState = 'failed';
+      doc.renderError = (err as Error).message.slice(0, 1000);
+      const saved = await m.save(DocumentEntity, doc);
+      await writeToOutbox(m, DocumentFailed, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(saved, m) });
+      return;
+    }
+    const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
+    const key = `${doc.accountId}/${filename}`;
+    await this.storage.ensureBucket(Buckets.documents);
+    await this.storage.put(Buckets.documents, key, produced.bytes, {
+      size: produced.bytes.length,
+      contentType: produced.contentType,
+      metadata: { document: doc.id },
+    });
+    doc.renderState = 'rendered';
+    doc.renderError = null;
+    doc.filename = filename;
+    doc.contentType = produced.contentType;
+    doc.storageKey = key;
+    const saved = await m.save(DocumentEntity, doc);
+    await writeToOutbox(m, DocumentRendered, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(saved, m) });
+  }
+
+  private async produce(doc: DocumentEntity, m: EntityManager): Promise<Produced> {
+    const replica = doc.contractorId ? await m.findOneBy(ContractorReplica, { id: doc.contractorId }) : null;
+    const contractor = (replica?.snapshot ?? null) as ContractorSnapshot | null;
+    const organization = ((await m.findOneBy(OrganizationReplica, { accountId: doc.accountId }))?.snapshot ?? null) as OrganizationSnapshot | null;
+
+    const builtin = doc.templateId ? builtinTemplate(doc.templateId) : undefined;
+    if (builtin) {
+      let compiled = this.compiledBuiltins.get(builtin.uuid);
+      if (!compiled) {
+        compiled = compileTemplate(builtin.source);
+        this.compiledBuiltins.set(builtin.uuid, compiled);
+      }
+      const data = await buildTemplateData(builtin.kind, { masks: doc.masks as Record<string, unknown>, contractor, organization, sum: doc.sum, now: doc.createdAt });
+      return this.pdf(renderHtml(compiled, data, { font: builtin.font }));
+    }
+
+    // An account's template, or an upload used directly as one.
+    let filename = doc.sourceFilename;
+    let font = 'Arial';
+    if (doc.templateId) {
+      const t = await m.findOneBy(Template, { id: doc.templateId, accountId: doc.accountId });
+      if (!t) throw new TemplateRenderError('the template was deleted before the document was rendered');
+      filename = t.filename;
+      font = t.font;
+    }
+    const upload = filename ? await m.findOneBy(Upload, { accountId: doc.accountId, filename }) : null;
+    if (!upload) throw new TemplateRenderError('the template file is gone');
+    const source = await this.uploads.read(upload);
+    const data = {
+      ...(doc.masks as Record<string, unknown>),
+      masks: doc.masks,
+      document: { name: doc.name, type: doc.type, sum: toRubles(doc.sum), createdAt: doc.createdAt.toISOString() },
+      contractor: contractor ? { ...contractor.mainInfo, bankInfo: contractor.bankInfo } : null,
+      organization,
+    };
+    if (upload.kind === 'docx') {
+      const filled = fillDocx(source, data);
+      if (findSoffice()) return { bytes: await convertDocxToPdf(filled), contentType: 'application/pdf', ext: 'pdf' };
+      return { bytes: filled, contentType: DOCX, ext: 'docx' };
+    }
+    return this.pdf(renderHtml(compileTemplate(source.toString('utf8')), data, { font }));
+  }
+
+  private async pdf(html: string): Promise<Produced> {
+    if (!this.host.pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
+    return { bytes: await this.host.pool.render(html), contentType: 'application/pdf', ext: 'pdf' };
+  }
+}

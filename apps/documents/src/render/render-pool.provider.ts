@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { CONFIG, type DocumentsConfig } from '../config';
+import { RenderPool } from '../rendering';
+
+/** The warm Chromium of this replica, started with the app and closed with it. */
+@Injectable()
+export class RenderPoolHost implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('RenderPool');
+  readonly pool: RenderPool | null;
+
+  constructor(@Inject(CONFIG) config: DocumentsConfig) {
+    this.pool =
+      config.RENDER_ENABLED === 'true'
+        ? new RenderPool({
+            executablePath: config.CHROMIUM_PATH,
+            pages: config.RENDER_PAGES,
+            queueLimit: config.RENDER_QUEUE_LIMIT,
+            jobTimeoutMs: config.RENDER_TIMEOUT_MS,
+            log: (level, message, extra) =>
+              this.logger[level === 'info' ? 'log' : level](`${message}${extra ? ` ${JSON.stringify(extra)}` : ''}`),
+          })
+        : null;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.pool?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
+  }
+}
+
+@Injectable()
+export class RendererHealthIndicator {
+  constructor(
+    private readonly host: RenderPoolHost,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  async check(key = 'renderer') {
+    const i = this.health.check(key);
+    if (!this.host.pool) return i.up({ state: 'disabled on this replica' });
+    return (await this.host.pool.ping()) ? i.up({ ...this.host.pool.stats() }) : i.down({ message: 'Chromium is not answering' });
+  }
+}

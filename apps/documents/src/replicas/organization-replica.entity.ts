@@ -1,0 +1,14 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The account's organisation (seller), fed by organization.updated. */
+@Entity({ name: 'organization_replica' })
+export class OrganizationReplica {
+  @PrimaryColumn('varchar', { length: 64 })
+  accountId!: string;
+
+  @Column('jsonb')
+  snapshot!: object;
+
+  @Column('timestamptz')
+  version!: Date;
+}

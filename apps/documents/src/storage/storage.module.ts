@@ -1,0 +1,42 @@
+import { Global, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { createObjectStorage, OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
+import type { DocumentsConfig } from '../config';
+
+@Injectable()
+export class StorageHealthIndicator {
+  constructor(
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  async check(key = 'storage') {
+    const i = this.health.check(key);
+    return (await this.storage.ping()) ? i.up({ kind: this.storage.kind }) : i.down({ kind: this.storage.kind, message: 'object storage not reachable' });
+  }
+}
+
+/** The object storage (MinIO/S3, or the filesystem in embedded mode) and its health. */
+@Global()
+@Module({})
+export class StorageModule {
+  static register(config: DocumentsConfig): DynamicModule {
+    return {
+      module: StorageModule,
+      imports: [TerminusModule],
+      providers: [
+        {
+          provide: OBJECT_STORAGE,
+          useFactory: () =>
+            createObjectStorage(
+              config.STORAGE_DRIVER === 's3'
+                ? { driver: 's3', endpoint: config.S3_ENDPOINT, accessKey: config.S3_ACCESS_KEY, secretKey: config.S3_SECRET_KEY, region: config.S3_REGION }
+                : { driver: 'fs', root: config.STORAGE_FS_ROOT },
+            ),
+        },
+        StorageHealthIndicator,
+      ],
+      exports: [OBJECT_STORAGE, StorageHealthIndicator],
+    };
+  }
+}

@@ -1,0 +1,203 @@
+import type { ContractorSnapshot, LineItem, OrganizationSnapshot } from '@papka/contracts';
+import {
+  amountInWords,
+  baseVatRate,
+  formatRuDateShort,
+  invoiceTotals,
+  isKopecks,
+  isVatRate,
+  moscowCalendarDate,
+  vatLabel,
+  type InvoiceTotals,
+  type VatMode,
+  type VatRate,
+} from '@papka/ru';
+import { validateMasks, type MaskValidation } from '../engine/masks';
+import { BUILTIN_MASKS, type BuiltinKind } from './builtin-masks';
+import { contractorParty, organizationParty, type PartyBlock } from './parties';
+import { invoicePaymentQr } from './payment-qr';
+
+export interface TemplateDataInput {
+  masks: Record<string, unknown>;
+  contractor: ContractorSnapshot | null;
+  organization: OrganizationSnapshot | null;
+  /** The document's sum in kopecks; the contract's price when its `sum` mask is empty. */
+  sum?: number;
+  /** "Today" for a missing date mask; injectable for tests. */
+  now?: Date;
+}
+
+/** Mask values a built-in template cannot work with; `errors` is keyed like validateMasks'. */
+export class TemplateDataError extends Error {
+  override readonly name = 'TemplateDataError';
+  constructor(readonly errors: Record<string, string[]>) {
+    super(`Invalid template data: ${Object.values(errors)[0]?.[0] ?? 'see errors'}`);
+  }
+}
+
+/**
+ * validateMasks with the built-in's mask definitions, plus what a MaskDef
+ * cannot express: vatRate is one of 22, 20, 10, 7, 5, 0, "none" and vatMode is
+ * "on-top" or "included". Use it when a document is created from a built-in,
+ * so a bad rate is a 400 then rather than a failed render later.
+ */
+export function validateBuiltinMasks(kind: BuiltinKind, values: Record<string, unknown> | null | undefined): MaskValidation {
+  const checked = validateMasks(BUILTIN_MASKS[kind], values);
+  if (!checked.ok || (kind !== 'invoice' && kind !== 'act')) return checked;
+  const errors: Record<string, string[]> = {};
+  const rate = checked.values['vatRate'];
+  if (rate !== undefined && parseVatRate(rate) === null) errors['masks.vatRate'] = ['vatRate must be one of 22, 20, 10, 7, 5, 0, none'];
+  const mode = checked.values['vatMode'];
+  if (mode !== undefined && mode !== 'on-top' && mode !== 'included') errors['masks.vatMode'] = ['vatMode must be on-top or included'];
+  return Object.keys(errors).length > 0 ? { ok: false, errors } : checked;
+}
+
+/**
+ * Everything a built-in template prints, computed here rather than in the
+ * template so that totals, VAT and the QR are exact and tested. Every kind
+ * gets `masks` (the validated values), `number`, `date` ("YYYY-MM-DD"),
+ * `organization` (our side: Поставщик / Исполнитель / sender) and `contractor`
+ * (Покупатель / Заказчик / addressee) as PartyBlocks; see the comment at the
+ * top of each .hbs file for the rest. Missing requisites do not throw: the
+ * party block says they are not filled in and the invoice has no QR.
+ */
+export async function buildTemplateData(kind: BuiltinKind, input: TemplateDataInput): Promise<Record<string, unknown>> {
+  const checked = validateBuiltinMasks(kind, input.masks);
+  if (!checked.ok) throw new TemplateDataError(checked.errors);
+  const masks = checked.values;
+  const date = typeof masks['date'] === 'string' ? masks['date'] : isoDay(input.now ?? new Date());
+  const common = {
+    kind,
+    masks,
+    number: text(masks['number']),
+    date,
+    organization: organizationParty(input.organization),
+    contractor: contractorParty(input.contractor),
+  };
+  switch (kind) {
+    case 'invoice':
+      return invoiceData(common, masks);
+    case 'act':
+      return { ...common, ...linesAndTotals(masks, date), basis: text(masks['basis']) };
+    case 'contract':
+      return contractData(common, masks, input.sum);
+    case 'letter':
+      return letterData(common, masks);
+  }
+}
+
+interface Common {
+  kind: BuiltinKind;
+  masks: Record<string, unknown>;
+  number: string | null;
+  date: string;
+  organization: PartyBlock;
+  contractor: PartyBlock;
+}
+
+function invoiceData(common: Common, masks: Record<string, unknown>): Record<string, unknown> {
+  const money = linesAndTotals(masks, common.date);
+  const purpose = text(masks['purpose']) ?? `Оплата по счёту № ${common.number ?? ''} от ${formatRuDateShort(common.date)}`;
+  const qr = invoicePaymentQr(common.organization, money.totals.total, purpose);
+  return { ...common, ...money, purpose, dueDate: text(masks['dueDate']), qr };
+}
+
+function linesAndTotals(masks: Record<string, unknown>, date: string) {
+  const rate = vatRateOf(masks['vatRate'], date);
+  const mode = vatModeOf(masks['vatMode']);
+  const items = masks['lines'] as LineItem[];
+  let totals: InvoiceTotals;
+  try {
+    totals = invoiceTotals(items.map((l) => ({ quantity: l.quantity, priceKopecks: l.price })), rate, mode);
+  } catch (error) {
+    // Only sums beyond 2^53 kopecks get here; validated lines are otherwise well-formed.
+    if (error instanceof RangeError) throw new TemplateDataError({ 'masks.lines': [error.message] });
+    throw error;
+  }
+  const label = vatLabel(rate);
+  return {
+    lines: items.map((line, i) => ({
+      n: i + 1,
+      title: line.title,
+      measure: line.measure,
+      quantity: line.quantity,
+      quantityText: String(line.quantity).replace('.', ','),
+      price: line.price,
+      sum: totals.lines[i].sumKopecks,
+    })),
+    lineCount: items.length,
+    vatRate: rate,
+    vatMode: mode,
+    vatLabel: label,
+    // "В том числе" only when the VAT is inside the prices; "Без НДС" has no amount.
+    vatLine: {
+      label: rate === 'none' ? label : mode === 'included' ? `В том числе ${label}` : label,
+      hasAmount: rate !== 'none',
+      amount: rate === 'none' ? null : totals.vatKopecks,
+    },
+    totals: { net: totals.netKopecks, vat: totals.vatKopecks, total: totals.totalKopecks },
+    // "Итого" is the lines' sum: without VAT on top, with it when included.
+    subtotal: mode === 'included' ? totals.totalKopecks : totals.netKopecks,
+    totalWords: amountInWords(totals.totalKopecks),
+  };
+}
+
+function contractData(common: Common, masks: Record<string, unknown>, documentSum: number | undefined): Record<string, unknown> {
+  const sum = typeof masks['sum'] === 'number' ? masks['sum'] : isKopecks(documentSum) && documentSum >= 0 ? documentSum : null;
+  const paymentTerms = text(masks['paymentTerms']);
+  return {
+    ...common,
+    city: text(masks['city']) ?? 'г. Москва',
+    subject: paragraphs(masks['subject']),
+    sum,
+    sumWords: sum === null ? null : amountInWords(sum),
+    // The template ends the sentence itself: "до 31.12.2026." must not become "..2026..".
+    term: text(masks['term'])?.replace(/[\s.]+$/u, '') || null,
+    paymentTerms: paymentTerms
+      ? paragraphs(paymentTerms)
+      : ['Заказчик оплачивает услуги в течение 5 (пяти) рабочих дней с даты выставления Исполнителем счёта.'],
+  };
+}
+
+function letterData(common: Common, masks: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...common,
+    subject: text(masks['subject']),
+    paragraphs: paragraphs(masks['body']),
+    signerPost: text(masks['signerPost']) ?? common.organization.directorPost,
+    signerName: text(masks['signerName']) ?? common.organization.directorShort,
+  };
+}
+
+// Both were checked by validateBuiltinMasks; absent means the defaults.
+function vatRateOf(value: unknown, date: string): VatRate {
+  return value === undefined ? baseVatRate(date) : (parseVatRate(value) as VatRate);
+}
+
+function vatModeOf(value: unknown): VatMode {
+  return value === undefined ? 'on-top' : (value as VatMode);
+}
+
+function parseVatRate(value: unknown): VatRate | null {
+  const rate = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return isVatRate(rate) ? rate : null;
+}
+
+/** Text with line breaks -> one paragraph per non-empty line (each escaped by the template). */
+function paragraphs(value: unknown): string[] {
+  return typeof value === 'string'
+    ? value
+        .split(/\r?\n/)
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+    : [];
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+function isoDay(now: Date): string {
+  const { year, month, day } = moscowCalendarDate(now);
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}

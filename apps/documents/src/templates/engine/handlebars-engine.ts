@@ -1,0 +1,184 @@
+import Handlebars from 'handlebars';
+import { fontFaceCss, genericFamily, resolveFontFamily } from './fonts';
+import { TEMPLATE_HELPERS } from './helpers';
+
+/**
+ * Handlebars for user-supplied HTML templates. A template can read the data it
+ * is given and call our helpers (see helpers.ts) and the built-in block
+ * helpers `if`, `unless`, `each`, `with`, `lookup`; nothing else:
+ *
+ * - an isolated environment (`Handlebars.create()`), so nothing registered
+ *   elsewhere in the process leaks in, and `log` is removed (a template could
+ *   otherwise write to our logs);
+ * - `knownHelpersOnly`: calling any other helper is a compile-time error;
+ * - partials, inline partials and decorators are rejected: they are the ways
+ *   a template could register templates of its own;
+ * - `{{{x}}}` and `{{&x}}` are rejected, so every value is HTML-escaped;
+ * - prototype properties and methods are never readable
+ *   (`{{constructor.constructor}}` renders nothing).
+ */
+
+export class TemplateSyntaxError extends Error {
+  override readonly name = 'TemplateSyntaxError';
+  constructor(
+    reason: string,
+    /** 1-based line of the offending construct, when Handlebars reports it. */
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(line === undefined ? `Template error: ${reason}` : `Template error on line ${line}: ${reason}`);
+  }
+}
+
+/** A helper rejected its input, or the template failed while rendering. */
+export class TemplateRenderError extends Error {
+  override readonly name = 'TemplateRenderError';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Template rendering failed: ${reason}`, options);
+  }
+}
+
+export interface CompiledTemplate {
+  readonly source: string;
+  /** Renders the template body only; use renderHtml for a printable document. */
+  render(data: Record<string, unknown>): string;
+}
+
+const env = Handlebars.create();
+env.unregisterHelper('log');
+for (const [name, fn] of Object.entries(TEMPLATE_HELPERS)) env.registerHelper(name, fn);
+
+const KNOWN_HELPERS: Record<string, boolean> = {
+  if: true,
+  unless: true,
+  each: true,
+  with: true,
+  lookup: true,
+  // Internal fallbacks: direct calls to them must not compile.
+  helperMissing: false,
+  blockHelperMissing: false,
+  log: false,
+  ...Object.fromEntries(Object.keys(TEMPLATE_HELPERS).map((name) => [name, true])),
+};
+
+const COMPILE_OPTIONS = { knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true, noEscape: false, strict: false } as const;
+
+const RUNTIME_OPTIONS: Handlebars.RuntimeOptions = {
+  allowProtoPropertiesByDefault: false,
+  allowProtoMethodsByDefault: false,
+  allowCallsToHelperMissing: false,
+};
+
+export function compileTemplate(source: string): CompiledTemplate {
+  if (typeof source !== 'string') throw new TemplateSyntaxError('template source must be a string');
+  let ast: hbs.AST.Program;
+  try {
+    ast = env.parse(source);
+  } catch (error) {
+    throw toSyntaxError(error);
+  }
+  rejectUnsafeConstructs(ast);
+  let delegate: Handlebars.TemplateDelegate;
+  try {
+    // compile() is lazy and would report unknown helpers only on first render;
+    // precompile() runs the full compiler now without evaluating any code.
+    env.precompile(source, COMPILE_OPTIONS);
+    delegate = env.compile(source, COMPILE_OPTIONS);
+  } catch (error) {
+    throw toSyntaxError(error);
+  }
+  return {
+    source,
+    render(data) {
+      try {
+        return delegate(data, RUNTIME_OPTIONS);
+      } catch (error) {
+        throw new TemplateRenderError(error instanceof Error ? error.message : String(error), { cause: error });
+      }
+    },
+  };
+}
+
+export interface RenderHtmlOptions {
+  /** The template's font: "Arial", "Times New Roman", ... (mapped to a bundled family). */
+  font?: string;
+}
+
+/**
+ * A standalone, printable HTML document: the template's output (wrapped in
+ * html/head/body if it is a fragment) plus a leading <style> with the bundled
+ * font inlined, A4 page setup and the body font. Our style comes first in
+ * <head>, so a template's own CSS overrides it.
+ */
+export function renderHtml(compiled: CompiledTemplate, data: Record<string, unknown>, opts: RenderHtmlOptions = {}): string {
+  const output = compiled.render(data);
+  const style = documentStyle(opts.font);
+  if (!HTML_OPEN.test(output)) {
+    return `<!doctype html><html lang="ru"><head><meta charset="utf-8">${style}</head><body>${output}</body></html>`;
+  }
+  // Without a doctype Chromium lays tables out in quirks mode.
+  const withDoctype = DOCTYPE.test(output) ? output : `<!doctype html>${output}`;
+  if (HEAD_OPEN.test(withDoctype)) return withDoctype.replace(HEAD_OPEN, (head) => `${head}${style}`);
+  return withDoctype.replace(HTML_OPEN, (html) => `${html}<head>${style}</head>`);
+}
+
+const HTML_OPEN = /<html(?=[\s>])[^>]*>/i;
+const HEAD_OPEN = /<head(?=[\s>])[^>]*>/i;
+const DOCTYPE = /^\s*(?:<!--[\s\S]*?-->\s*)*<!doctype\s/i;
+
+function documentStyle(font: string | undefined): string {
+  const family = resolveFontFamily(font);
+  return (
+    `<style>${fontFaceCss(family)}\n` +
+    `@page { size: A4; margin: 15mm; }\n` +
+    `body { font-family: '${family}', ${genericFamily(family)}; }</style>`
+  );
+}
+
+type Located = { loc?: { start: { line: number; column: number } } | null };
+
+function rejectUnsafeConstructs(ast: hbs.AST.Program): void {
+  const fail = (node: Located, reason: string): never => {
+    const start = node.loc?.start;
+    throw new TemplateSyntaxError(reason, start?.line, start?.column);
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object' || !('type' in node)) return;
+    const n = node as hbs.AST.Node & Record<string, unknown>;
+    switch (n.type) {
+      case 'PartialStatement':
+      case 'PartialBlockStatement':
+        return fail(n, 'partials ({{> name}}) are not supported');
+      case 'Decorator':
+      case 'DecoratorBlock':
+        return fail(n, 'decorators and inline partials ({{* ...}}, {{#* ...}}) are not supported');
+      case 'MustacheStatement':
+        if ((n as unknown as hbs.AST.MustacheStatement).escaped === false) {
+          return fail(n, 'unescaped output ({{{value}}} or {{&value}}) is not allowed; use {{value}}');
+        }
+        break;
+      default:
+        break;
+    }
+    for (const key of ['body', 'program', 'inverse', 'path', 'params', 'hash', 'pairs', 'value']) {
+      if (key in n) walk(n[key]);
+    }
+  };
+  walk(ast);
+}
+
+function toSyntaxError(error: unknown): TemplateSyntaxError {
+  if (error instanceof TemplateSyntaxError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const located = error as { lineNumber?: unknown; column?: unknown };
+  if (typeof located.lineNumber === 'number') {
+    // Handlebars appends " - line:column" to compiler messages.
+    const reason = message.replace(/ - \d+:\d+$/, '');
+    return new TemplateSyntaxError(reason, located.lineNumber, typeof located.column === 'number' ? located.column : undefined);
+  }
+  // Parser errors only carry the line in the text: "Parse error on line 3:\n<excerpt>\n---^\nExpecting ...".
+  const parse = /^Parse error on line (\d+):\n([\s\S]*)$/.exec(message);
+  if (parse) return new TemplateSyntaxError(`parse error:\n${parse[2]}`, Number(parse[1]));
+  return new TemplateSyntaxError(message.split('\n')[0] ?? message);
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CreateTemplateDto, ok, StatusOkResponse, TemplateView } from '@papka/contracts';
+import { CurrentAccount, type AccountContext } from '@papka/auth';
+import { ValidationFailedError } from '@papka/platform';
+import { TemplatesService } from './templates.service';
+
+const uuidParam = new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError({ id: ['id must be a UUID'] }, 'id must be a UUID') });
+
+@ApiTags('templates')
+@ApiBearerAuth()
+@Controller('/v2/docs/templates')
+export class TemplatesController {
+  constructor(private readonly templates: TemplatesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [TemplateView], description: 'Built-in templates first, then the account\'s own' })
+  list(@CurrentAccount() acc: AccountContext) {
+    return this.templates.list(acc);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: StatusOkResponse })
+  async create(@CurrentAccount() acc: AccountContext, @Body() dto: CreateTemplateDto) {
+    return ok(await this.templates.create(acc, dto));
+  }
+
+  @Delete(':id')
+  @ApiOkResponse({ type: StatusOkResponse })
+  async remove(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string) {
+    await this.templates.remove(acc, id);
+    return ok();
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { CreateTemplateDto, MaskDef, TemplateView } from '@papka/contracts';
+import type { AccountContext } from '@papka/auth';
+import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
+import { UploadsService } from '../uploads/uploads.service';
+import { BUILTIN_TEMPLATES, builtinTemplate, type BuiltinTemplate } from './builtin/builtin';
+import { compileTemplate, TemplateSyntaxError } from './engine/handlebars-engine';
+import { Template } from './template.entity';
+
+/** Built-in epoch: when the shipped templates "were created" in every account's list. */
+const BUILTIN_CREATED_AT = '2026-01-01T00:00:00.000Z';
+
+export type ResolvedTemplate =
+  | { kind: 'builtin'; builtin: BuiltinTemplate; masks: MaskDef[]; font: string }
+  | { kind: 'html' | 'docx'; row: Template; masks: MaskDef[]; font: string };
+
+/** Templates: the built-in ones every account sees, and those an account made from uploads. */
+@Injectable()
+export class TemplatesService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uploads: UploadsService,
+  ) {}
+
+  async list(acc: AccountContext): Promise<TemplateView[]> {
+    const rows = await this.ds.getRepository(Template).find({ where: { accountId: acc.accountId }, order: { createdAt: 'DESC' }, take: 500 });
+    return [
+      ...BUILTIN_TEMPLATES.map((b) => ({
+        uuid: b.uuid,
+        name: b.name,
+        filename: b.filename,
+        masks: b.masks,
+        font: b.font,
+        builtin: true,
+        createdAt: BUILTIN_CREATED_AT,
+      })),
+      ...rows.map((t) => ({
+        uuid: t.id,
+        name: t.name,
+        filename: t.filename,
+        masks: t.masks,
+        font: t.font,
+        builtin: false,
+        createdAt: t.createdAt.toISOString(),
+      })),
+    ];
+  }
+
+  async create(acc: AccountContext, dto: CreateTemplateDto): Promise<string> {
+    const ids = dto.masks.map((m) => m.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup) throw fieldError('masks', `mask id "${dup}" is declared twice`);
+    const upload = await this.uploads.find(acc, dto.filename);
+    if (upload.kind !== 'html' && upload.kind !== 'docx') {
+      throw fieldError('filename', 'a template must be an uploaded HTML or DOCX file');
+    }
+    if (upload.kind === 'html') {
+      // Refuse a template that would only fail later, at render time.
+      try {
+        compileTemplate((await this.uploads.read(upload)).toString('utf8'));
+      } catch (err) {
+        if (err instanceof TemplateSyntaxError) throw fieldError('filename', `the template does not compile: ${err.message}`);
+        throw err;
+      }
+    }
+    const id = randomUUID();
+    await this.ds.getRepository(Template).insert({
+      id,
+      accountId: acc.accountId,
+      name: dto.name,
+      filename: dto.filename,
+      kind: upload.kind,
+      masks: dto.masks.map((m) => ({ id: m.id, name: m.name, type: m.type, required: Boolean(m.required) })),
+      font: dto.font ?? 'Arial',
+    });
+    return id;
+  }
+
+  async remove(acc: AccountContext, id: string): Promise<void> {
+    if (builtinTemplate(id)) throw new ConflictError('BUILTIN_TEMPLATE', 'built-in templates cannot be deleted');
+    const res = await this.ds.getRepository(Template).delete({ id, accountId: acc.accountId });
+    if (!res.affected) throw new NotFoundError('template');
+  }
+
+  /** A built-in template, or one of this account's. */
+  async resolve(acc: AccountContext, id: string): Promise<ResolvedTemplate> {
+    const builtin = builtinTemplate(id);
+    if (builtin) return { kind: 'builtin', builtin, masks: [...builtin.masks], font: builtin.font };
+    const row = await this.ds.getRepository(Template).findOneBy({ id, accountId: acc.accountId });
+    if (!row) throw new NotFoundError('template');
+    return { kind: row.kind, row, masks: row.masks, font: row.font };
+  }
+}

@@ -1,0 +1,159 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import busboy from 'busboy';
+import type { Request } from 'express';
+import type { DataSource } from 'typeorm';
+import type { AccountContext } from '@papka/auth';
+import { AppError, fieldError, NotFoundError } from '@papka/platform';
+import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
+import { Buckets, CONFIG, type DocumentsConfig } from '../config';
+import { withStorage } from '../storage/storage-errors';
+import { MAX_SNIFF_BYTES, sniffUpload } from './sniff';
+import { Upload } from './upload.entity';
+
+class UploadTooLargeError extends AppError {
+  constructor(limit: number) {
+    super(413, 'PAYLOAD_TOO_LARGE', `The file is larger than ${limit} bytes`);
+  }
+}
+
+/** Reads at least `n` bytes (or all, if shorter) and leaves the stream paused after them. */
+function readHead(stream: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (ended: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', reject);
+      if (!ended) stream.pause();
+      resolve({ head: Buffer.concat(chunks), ended });
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      length += c.length;
+      if (length >= n) finish(false);
+    };
+    const onEnd = () => finish(true);
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', reject);
+  });
+}
+
+/**
+ * Uploads: streamed from the request into the `uploads` bucket, never held whole in memory,
+ * capped in size, typed by their content (not their name). The row is written only after the
+ * object is stored, so an outage leaves nothing half-made.
+ */
+@Injectable()
+export class UploadsService {
+  constructor(
+    @Inject(CONFIG) private readonly config: DocumentsConfig,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    @InjectDataSource() private readonly ds: DataSource,
+  ) {}
+
+  upload(acc: AccountContext, req: Request): Promise<Upload> {
+    const limit = this.config.UPLOAD_LIMIT_BYTES;
+    if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data in a field named "file"');
+    }
+    // Multipart framing adds a little around the file; anything declared far beyond is refused unread.
+    if (Number(req.headers['content-length'] ?? 0) > limit + 64 * 1024) throw new UploadTooLargeError(limit);
+    return new Promise<Upload>((resolve, reject) => {
+      let bb: busboy.Busboy;
+      try {
+        bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: limit, fields: 20, fieldSize: 4096 } });
+      } catch {
+        reject(new AppError(400, 'BAD_MULTIPART', 'The multipart body is malformed'));
+        return;
+      }
+      let taken = false;
+      bb.on('file', (field, stream, info) => {
+        if (field !== 'file' || taken) {
+          stream.resume();
+          return;
+        }
+        taken = true;
+        this.store(acc, stream, info.filename || 'file', limit).then(resolve, (err: unknown) => {
+          stream.resume();
+          reject(err);
+        });
+      });
+      bb.on('error', () => reject(new AppError(400, 'BAD_MULTIPART', 'The multipart body is malformed')));
+      bb.on('close', () => {
+        if (!taken) reject(fieldError('file', 'a file in the multipart field "file" is required'));
+      });
+      req.pipe(bb);
+    });
+  }
+
+  private async store(acc: AccountContext, stream: Readable & { truncated?: boolean }, originalName: string, limit: number) {
+    const { head, ended } = await readHead(stream, MAX_SNIFF_BYTES);
+    const type = await sniffUpload(head, originalName);
+    if (!type) {
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only HTML, DOCX, XLSX, PDF, PNG and JPEG files are accepted (judged by content)');
+    }
+    const filename = `${randomBytes(5).toString('hex')}.${type.ext}`;
+    const key = `${acc.accountId}/${filename}`;
+    const body = new PassThrough();
+    body.write(head);
+    let tooLarge = head.length > limit;
+    stream.on('limit', () => {
+      tooLarge = true;
+      body.destroy(new UploadTooLargeError(limit));
+    });
+    if (ended) body.end();
+    else stream.pipe(body);
+
+    let size: number;
+    try {
+      await withStorage(() => this.storage.ensureBucket(Buckets.uploads));
+      ({ size } = await withStorage(() =>
+        this.storage.put(Buckets.uploads, key, body, { contentType: type.mime, metadata: { filename: originalName } }),
+      ));
+      if (tooLarge || stream.truncated) throw new UploadTooLargeError(limit);
+    } catch (err) {
+      await this.storage.remove(Buckets.uploads, key).catch(() => undefined);
+      throw tooLarge ? new UploadTooLargeError(limit) : err;
+    }
+    try {
+      const row = this.ds.getRepository(Upload).create({
+        id: randomUUID(),
+        accountId: acc.accountId,
+        filename,
+        originalName: originalName.slice(0, 500),
+        kind: type.kind,
+        contentType: type.mime,
+        size,
+        storageKey: key,
+      });
+      return await this.ds.getRepository(Upload).save(row);
+    } catch (err) {
+      await this.storage.remove(Buckets.uploads, key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async find(acc: AccountContext, filename: string): Promise<Upload> {
+    const row = await this.ds.getRepository(Upload).findOneBy({ accountId: acc.accountId, filename });
+    if (!row) throw new NotFoundError(`upload ${filename}`);
+    return row;
+  }
+
+  async open(upload: Upload): Promise<StoredObject> {
+    return withStorage(() => this.storage.get(Buckets.uploads, upload.storageKey));
+  }
+
+  /** The whole object as a buffer (templates only: they are small and must be parsed). */
+  async read(upload: Upload, maxBytes = 5 * 1024 * 1024): Promise<Buffer> {
+    if (upload.size > maxBytes) throw fieldError('filename', `a template file may be at most ${maxBytes} bytes`);
+    const { stream } = await this.open(upload);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+}

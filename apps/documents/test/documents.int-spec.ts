@@ -1,0 +1,416 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { DataSource } from 'typeorm';
+import { request } from 'undici';
+import { Topics, type DocumentView } from '@papka/contracts';
+import { amountInWords, paymentQrPayload } from '@papka/ru';
+import {
+  apiClient,
+  baseUrl,
+  createTestDatabase,
+  dropDatabase,
+  eventually,
+  infra,
+  infraEnv,
+  readTopic,
+  startFakeDadata,
+  startService,
+  TEST_JWT_SECRET,
+  testToken,
+  type FakeDadata,
+  type RunningService,
+} from '@papka/testing';
+import { bootstrap } from '../src/bootstrap';
+import { BUILTIN_TEMPLATES } from '../src/templates/builtin/builtin';
+
+const run = promisify(execFile);
+type Api = ReturnType<typeof apiClient>;
+
+const INN = '501817999160';
+const BIK = '044525104';
+const ACCOUNT = '40802810220000499329';
+
+/** The text of a PDF, as `pdftotext` reads it. */
+async function pdfText(pdf: Buffer): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'papka-pdf-'));
+  try {
+    writeFileSync(path.join(dir, 'a.pdf'), pdf);
+    await run('pdftotext', ['-layout', path.join(dir, 'a.pdf'), path.join(dir, 'a.txt')]);
+    return readFileSync(path.join(dir, 'a.txt'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function pdfPages(pdf: Buffer): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'papka-pdf-'));
+  try {
+    writeFileSync(path.join(dir, 'a.pdf'), pdf);
+    const { stdout } = await run('pdfinfo', [path.join(dir, 'a.pdf')]);
+    return Number(/Pages:\s+(\d+)/.exec(stdout)?.[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Decodes the QR code on the first page (rasterised with pdftoppm, read with jsQR). */
+async function pdfQr(pdf: Buffer): Promise<string | null> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'papka-pdf-'));
+  try {
+    writeFileSync(path.join(dir, 'a.pdf'), pdf);
+    await run('pdftoppm', ['-png', '-r', '200', '-f', '1', '-l', '1', path.join(dir, 'a.pdf'), path.join(dir, 'page')]);
+    const file = readFileSync(path.join(dir, 'page-1.png'));
+    const png = PNG.sync.read(file);
+    return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function upload(base: string, token: string, name: string, content: Buffer | string, type = 'application/octet-stream') {
+  const form = new FormData();
+  form.append('file', new Blob([content], { type }), name);
+  const res = await fetch(`${base}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as { status: string; filename: string; code?: string } };
+}
+
+async function download(base: string, token: string, id: string) {
+  const res = await request(`${base}/v2/docs/documents/${id}/download`, { headers: { authorization: `Bearer ${token}` } });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, headers: res.headers, body };
+}
+
+describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)', () => {
+  const infraSettings = infraEnv();
+  let dadata: FakeDadata;
+  let contractorsDb: string;
+  let documentsDb: string;
+  let contractors: RunningService;
+  let documents: INestApplication;
+  let gateway: RunningService;
+  let token: string;
+  let api: Api;
+  let contractorId: string;
+
+  const common = () => ({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    EVENT_BUS: 'kafka',
+    KAFKA_BROKERS: infraSettings.KAFKA_BROKERS,
+    OUTBOX_POLL_MS: '100',
+  });
+
+  beforeAll(async () => {
+    dadata = await startFakeDadata();
+    contractorsDb = await createTestDatabase('doc_contractors');
+    documentsDb = await createTestDatabase('documents');
+    contractors = await startService('contractors', {
+      ...common(),
+      DATABASE_URL: contractorsDb,
+      DADATA_API_URL: dadata.url,
+      DADATA_API_KEY: dadata.apiKey,
+    });
+    documents = await bootstrap({
+      ...process.env,
+      ...common(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: documentsDb,
+      STORAGE_DRIVER: 's3',
+      S3_ENDPOINT: infraSettings.S3_ENDPOINT,
+      S3_ACCESS_KEY: infraSettings.S3_ACCESS_KEY,
+      S3_SECRET_KEY: infraSettings.S3_SECRET_KEY,
+      CHROMIUM_PATH: infraSettings.CHROMIUM_PATH,
+      RENDER_PAGES: '2',
+      UPLOAD_LIMIT_BYTES: String(256 * 1024),
+    });
+    gateway = await startService('gateway', {
+      ...common(),
+      CONTRACTORS_URL: contractors.url,
+      DOCUMENTS_URL: baseUrl(documents),
+      RATE_LIMIT_POINTS: '10000',
+    });
+    token = await testToken('doc-acc');
+    api = apiClient(gateway.url, token);
+
+    const created = await api<{ uuid: string }>('POST', '/v2/docs/contractors', {
+      type: 1,
+      inn: INN,
+      name: 'ИП Артиков Тимур Дилшодович',
+      address: 'Московская обл, г Щёлково',
+    });
+    contractorId = created.body.uuid;
+    await api('POST', `/v2/docs/contractors/${contractorId}/bank`, { bik: BIK, number: ACCOUNT });
+    await api('PUT', '/v2/docs/organization', { inn: '7707083893', bankAccounts: [{ bik: BIK, number: ACCOUNT }] });
+    // The documents service learns about the contractor from events, not by asking.
+    await eventually(async () => (await api('GET', `/v2/docs/contractors/${contractorId}/documents`)).status === 200, 30_000);
+    await eventually(async () => {
+      const rows = await documents.get(DataSource).query('SELECT 1 FROM organization_replica WHERE account_id = $1', ['doc-acc']);
+      return rows.length === 1;
+    }, 30_000);
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await documents?.close();
+    await contractors?.stop();
+    await dadata?.close();
+    for (const db of [contractorsDb, documentsDb]) if (db) await dropDatabase(db);
+  });
+
+  it('turns an uploaded HTML template with masks into a PDF with the values, HTML-escaped', async () => {
+    const html = '<h1>Письмо для {{contractor.name}}</h1><p>Номер: {{docNumber}}</p><p>Тема: {{topic}}</p>';
+    const up = await upload(gateway.url, token, 'letter.html', html, 'text/html');
+    expect(up).toMatchObject({ status: 200, body: { status: 'OK', filename: expect.stringMatching(/^[0-9a-f]{10}\.html$/) } });
+    const tpl = await api<{ uuid: string }>('POST', '/v2/docs/templates', {
+      name: 'Письмо клиенту',
+      filename: up.body.filename,
+      masks: [
+        { id: 'docNumber', name: 'Номер документа', type: 'number' },
+        { id: 'topic', name: 'Тема', type: 'string' },
+      ],
+      font: 'Arial',
+    });
+    expect(tpl.status).toBe(201);
+    const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+      type: 'Письмо',
+      template: tpl.body.uuid,
+      name: 'Письмо № 7',
+      contractor: contractorId,
+      sum: 0,
+      masks: { docNumber: 7, topic: '<b>Сверка</b> & "акт"' },
+    });
+    expect(made).toMatchObject({ status: 201, body: { status: 'OK', uuid: expect.any(String) } });
+
+    const file = await download(gateway.url, token, made.body.uuid);
+    expect(file.status).toBe(200);
+    expect(file.headers['content-type']).toBe('application/pdf');
+    expect(String(file.headers['content-disposition'])).toContain("filename*=UTF-8''");
+    expect(file.body.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = (await pdfText(file.body)).replace(/\s+/g, ' ');
+    expect(text).toContain('Письмо для ИП Артиков Тимур Дилшодович');
+    expect(text).toContain('Номер: 7');
+    expect(text).toContain('Тема: <b>Сверка</b> & "акт"'); // escaped: shown as text, not markup
+
+    const list = await api<DocumentView[]>('GET', '/v2/docs/documents');
+    expect(list.body[0]).toMatchObject({
+      uuid: made.body.uuid,
+      name: 'Письмо № 7',
+      status: 1,
+      filename: expect.stringMatching(/\.pdf$/),
+      contractor: { name: 'ИП Артиков Тимур Дилшодович', inn: INN, address: 'Московская обл, г Щёлково' },
+      masks: { docNumber: 7 },
+      sum: 0,
+      renderState: 'rendered',
+      createdAt: expect.any(String),
+    });
+  });
+
+  it('renders the built-in invoice on one page with the VAT, the total in words and a payment QR that decodes', async () => {
+    const invoice = BUILTIN_TEMPLATES.find((t) => t.kind === 'invoice')!;
+    const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+      type: 'Счёт',
+      template: invoice.uuid,
+      name: 'Счёт № 15',
+      contractor: contractorId,
+      masks: {
+        number: '15',
+        date: '2026-06-05',
+        vatRate: '22',
+        vatMode: 'on-top',
+        lines: [
+          { title: 'Разработка сайта', measure: 'усл.', quantity: 1, price: 4_000_000 },
+          { title: 'Поддержка', measure: 'мес.', quantity: 2, price: 500_000 },
+        ],
+      },
+    });
+    expect(made.status).toBe(201);
+    const file = await download(gateway.url, token, made.body.uuid);
+    expect(file.status).toBe(200);
+    expect(await pdfPages(file.body)).toBe(1);
+    const text = (await pdfText(file.body)).replace(/\u00a0/g, ' ');
+    // 50 000,00 net + 22 % = 11 000,00 VAT, 61 000,00 in all.
+    expect(text).toContain('11 000,00');
+    expect(text).toContain('61 000,00');
+    expect(text).toContain(amountInWords(6_100_000));
+
+    const qr = await pdfQr(file.body);
+    expect(qr).not.toBeNull();
+    expect(qr!.startsWith('ST00012|Name=')).toBe(true);
+    expect(qr).toContain(`|PersonalAcc=${ACCOUNT}|`);
+    expect(qr).toContain(`|BIC=${BIK}|`);
+    expect(qr).toContain('|CorrespAcc=30101810745374525104|');
+    expect(qr).toContain('|Sum=6100000|');
+    expect(qr).toContain('|PayeeINN=7707083893');
+    // Exactly what libs/ru builds from the same requisites.
+    const fields = Object.fromEntries(qr!.split('|').slice(1).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    expect(qr).toBe(
+      paymentQrPayload({
+        name: fields.Name,
+        personalAcc: ACCOUNT,
+        bankName: fields.BankName,
+        bic: BIK,
+        correspAcc: '30101810745374525104',
+        sumKopecks: 6_100_000,
+        purpose: fields.Purpose,
+        payeeInn: '7707083893',
+        kpp: fields.KPP,
+      }),
+    );
+    const listed = (await api<DocumentView[]>('GET', `/v2/docs/documents?contractor=${contractorId}&type=${encodeURIComponent('Счёт')}`)).body;
+    expect(listed.map((d) => d.sum)).toEqual([61000]);
+  });
+
+  it('makes no outside request, reads no local file and runs no script while rendering', async () => {
+    let hits = 0;
+    const listener: Server = createServer((_req, res) => {
+      hits++;
+      res.end('x');
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as AddressInfo).port;
+    try {
+      const html = `<p>Видимый текст</p>
+        <img src="http://127.0.0.1:${port}/x">
+        <link rel="stylesheet" href="http://127.0.0.1:${port}/s.css">
+        <iframe src="file:///etc/passwd"></iframe>
+        <script>document.body.innerHTML = 'SCRIPT-RAN';</script>`;
+      const up = await upload(gateway.url, token, 'evil.html', html, 'text/html');
+      const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+        type: 'Тест',
+        filename: up.body.filename,
+        name: 'evil',
+        contractor: contractorId,
+      });
+      const file = await download(gateway.url, token, made.body.uuid);
+      expect(file.status).toBe(200);
+      const text = await pdfText(file.body);
+      expect(text).toContain('Видимый текст');
+      expect(text).not.toContain('root:x:0:0');
+      expect(text).not.toContain('SCRIPT-RAN');
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+  });
+
+  it('lists built-in templates for every account and refuses to delete them', async () => {
+    const other = apiClient(gateway.url, await testToken('doc-other'));
+    const list = await other<{ uuid: string; name: string; builtin: boolean }[]>('GET', '/v2/docs/templates');
+    expect(list.body.filter((t) => t.builtin).map((t) => t.name)).toEqual(BUILTIN_TEMPLATES.map((t) => t.name));
+    expect((await other('DELETE', `/v2/docs/templates/${BUILTIN_TEMPLATES[0].uuid}`)).status).toBe(409);
+  });
+
+  it('changes a status, shows it in the list, deletes by both routes and emits events', async () => {
+    const html = await upload(gateway.url, token, 'simple.html', '<p>Акт</p>', 'text/html');
+    const made = async () =>
+      (await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Акт', filename: html.body.filename, name: 'Акт', contractor: contractorId })).body.uuid;
+    const a = await made();
+    const b = await made();
+    expect((await api('POST', `/v2/docs/documents/${a}`, { status: 3 })).status).toBe(200);
+    expect((await api('POST', `/v2/docs/documents/${a}`, { status: 9 })).status).toBe(400);
+    const signed = await api<DocumentView[]>('GET', '/v2/docs/documents?status=3');
+    expect(signed.body.map((d) => d.uuid)).toEqual([a]);
+    expect((await api('DELETE', `/v2/docs/documents/${a}`)).status).toBe(200);
+    expect((await api('DELETE', `/v2/docs/document/${b}`)).status).toBe(200);
+    expect((await download(gateway.url, token, a)).status).toBe(404);
+    const events = await readTopic(Topics.documents, (ms) => ms.some((m) => m.key === a && m.value.includes('document.deleted')), 20_000);
+    const types = events.filter((m) => m.key === a).map((m) => JSON.parse(m.value).type as string);
+    expect(types).toEqual(expect.arrayContaining(['document.created', 'document.status-changed', 'document.deleted']));
+  });
+
+  describe('bad input', () => {
+    it('415s an executable upload, whatever its name', async () => {
+      const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(2000)]);
+      expect((await upload(gateway.url, token, 'invoice.pdf', elf)).status).toBe(415);
+      expect((await upload(gateway.url, token, 'setup.exe', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(500)]))).status).toBe(415);
+    });
+
+    it('413s an upload over the cap and keeps nothing', async () => {
+      const before = await documents.get(DataSource).query('SELECT count(*)::int AS n FROM upload');
+      const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(400 * 1024, 0x20)]);
+      expect((await upload(gateway.url, token, 'big.pdf', big)).status).toBe(413);
+      const after = await documents.get(DataSource).query('SELECT count(*)::int AS n FROM upload');
+      expect(after[0].n).toBe(before[0].n);
+    });
+
+    it("404s another account's document, template and contractor", async () => {
+      const other = apiClient(gateway.url, await testToken('doc-other'));
+      const mine = (await api<DocumentView[]>('GET', '/v2/docs/documents')).body[0];
+      expect((await download(gateway.url, await testToken('doc-other'), mine.uuid)).status).toBe(404);
+      expect((await other('POST', `/v2/docs/documents/${mine.uuid}`, { status: 2 })).status).toBe(404);
+      expect((await other('DELETE', `/v2/docs/documents/${mine.uuid}`)).status).toBe(404);
+      const made = await other('POST', '/v2/docs/constructor', { type: 'x', template: BUILTIN_TEMPLATES[3].uuid, name: 'x', contractor: contractorId, masks: {} });
+      expect(made.status).toBe(404);
+      expect((await other('GET', `/v2/docs/contractors/${contractorId}/documents`)).status).toBe(404);
+    });
+
+    it('400s a mask of the wrong type, naming the mask', async () => {
+      const invoice = BUILTIN_TEMPLATES.find((t) => t.kind === 'invoice')!;
+      const res = await api<{ errors: Record<string, string[]> }>('POST', '/v2/docs/constructor', {
+        type: 'Счёт',
+        template: invoice.uuid,
+        name: 'bad',
+        contractor: contractorId,
+        masks: { number: '1', lines: [{ title: 'x', measure: 'шт', quantity: 'many', price: 100 }] },
+      });
+      expect(res.status).toBe(400);
+      expect(Object.keys(res.body.errors).join(' ')).toContain('lines');
+      const both = await api('POST', '/v2/docs/constructor', { type: 'x', name: 'x', contractor: contractorId });
+      expect(both.status).toBe(400);
+    });
+  });
+
+  describe('faults', () => {
+    it('answers 503 to an upload while MinIO is down, leaves no row, and works once it is back', async () => {
+      const count = async () => (await documents.get(DataSource).query('SELECT count(*)::int AS n FROM upload'))[0].n as number;
+      const before = await count();
+      await infra('down', 'minio');
+      try {
+        const res = await upload(gateway.url, token, 'a.html', '<p>a</p>', 'text/html');
+        expect(res.status).toBe(503);
+        expect(res.body.code).toBe('STORAGE_UNAVAILABLE');
+        expect(await count()).toBe(before);
+      } finally {
+        await infra('up', 'minio');
+      }
+      expect((await upload(gateway.url, token, 'a.html', '<p>a</p>', 'text/html')).status).toBe(200);
+    });
+
+    it('ends a render whose Chromium was killed in a rendered or failed document, never a stuck one', async () => {
+      const html = await upload(gateway.url, token, 'k.html', '<p>Kill test</p>', 'text/html');
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push((await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K', filename: html.body.filename, name: `k${i}`, contractor: contractorId })).body.uuid);
+      }
+      await run('pkill', ['-9', '-f', 'chromium.*--headless']).catch(() => undefined);
+      const states = await eventually(async () => {
+        const list = await api<DocumentView[]>('GET', '/v2/docs/documents?type=K');
+        return list.body.every((d) => d.renderState !== 'pending') && list.body.map((d) => d.renderState);
+      }, 90_000, 500);
+      expect(states.every((s) => s === 'rendered' || s === 'failed')).toBe(true);
+      // The browser came back: a new document renders.
+      const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K2', filename: html.body.filename, name: 'after', contractor: contractorId });
+      expect((await download(gateway.url, token, again.body.uuid)).status).toBe(200);
+    });
+  });
+
+  it('lists the ready documents and streams one', async () => {
+    const list = await api<{ id: number; file: string; title: string }[]>('GET', '/v2/docs/ready');
+    expect(list.status).toBe(200);
+    expect(list.body.length).toBeGreaterThan(0);
+    expect(list.body[0]).toEqual(expect.objectContaining({ id: expect.any(Number), type: expect.any(String), title: expect.any(String), file: expect.any(String), createdAt: expect.any(String) }));
+    const res = await request(`${gateway.url}/v2/docs/ready/${list.body[0].id}/download`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    expect((await res.body.arrayBuffer()).byteLength).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * Benchmark (not a test): HTML -> PDF through RenderPool beside the floor, raw puppeteer-core
+ * `setContent` + `page.pdf()` on warm reused pages of a browser with the same flags, measured
+ * in the same run and printed as ratios. Then the memory of the node process and the Chromium
+ * process tree before and after many renders through the pool.
+ *
+ *   node -r @swc-node/register bench/render.bench.ts
+ *   BENCH_RENDERS=400 BENCH_MEMORY_RENDERS=2000 CHROMIUM_PATH=/usr/bin/chromium node -r @swc-node/register bench/render.bench.ts
+ *
+ * Needs only Chromium (no infrastructure). A one-page invoice, every asset inline.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { CHROMIUM_ARGS, RenderPool } from '../apps/documents/src/rendering';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const renders = Number(process.env.BENCH_RENDERS ?? 200);
+const memoryRenders = Number(process.env.BENCH_MEMORY_RENDERS ?? 1000);
+const concurrencies = [1, 2, 4];
+const WARMUP = 10;
+
+const lines = [
+  ['Разработка программного обеспечения по договору № 12/24', 1, 'усл.', 150_000_00],
+  ['Сопровождение информационной системы, март 2025 г.', 1, 'мес.', 45_000_00],
+  ['Лицензия «Папка Бизнес» на 12 месяцев', 3, 'шт.', 12_500_00],
+  ['Настройка интеграции с 1С: Бухгалтерия', 8, 'ч', 3_200_00],
+  ['Обучение сотрудников заказчика (выезд)', 2, 'дн.', 18_000_00],
+] as const;
+const rub = (kopecks: number) =>
+  (kopecks / 100).toLocaleString('ru-RU', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const total = lines.reduce((sum, [, qty, , price]) => sum + qty * price, 0);
+
+const INVOICE_HTML = `<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><title>Счёт на оплату № 128</title>
+<style>
+  @page { size: A4; margin: 15mm 12mm; }
+  body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; color: #111; }
+  .bank { width: 100%; border-collapse: collapse; margin-bottom: 14px; }
+  .bank td { border: 1px solid #000; padding: 3px 5px; vertical-align: top; }
+  h1 { font-size: 14pt; border-bottom: 2px solid #000; padding-bottom: 4px; }
+  .parties td { padding: 3px 0; vertical-align: top; }
+  .parties td:first-child { width: 90px; color: #444; }
+  table.items { width: 100%; border-collapse: collapse; margin-top: 10px; }
+  table.items th, table.items td { border: 1px solid #000; padding: 4px 5px; }
+  table.items th { background: #eee; font-weight: bold; text-align: center; }
+  table.items td.n { text-align: right; white-space: nowrap; }
+  .totals { margin-top: 8px; text-align: right; font-weight: bold; }
+  .words { margin-top: 10px; }
+  .sign { margin-top: 36px; display: flex; justify-content: space-between; }
+  .sign div { width: 45%; border-top: 1px solid #000; padding-top: 3px; font-size: 8pt; color: #444; }
+</style></head>
+<body>
+  <table class="bank">
+    <tr><td colspan="2" rowspan="2">ПАО «Сбербанк», г. Москва<br><small>Банк получателя</small></td><td>БИК</td><td>044525225</td></tr>
+    <tr><td>Сч. №</td><td>30101810400000000225</td></tr>
+    <tr><td>ИНН 7707083893</td><td>КПП 773601001</td><td rowspan="2">Сч. №</td><td rowspan="2">40702810938000012345</td></tr>
+    <tr><td colspan="2">ООО «Ромашка»<br><small>Получатель</small></td></tr>
+  </table>
+  <h1>Счёт на оплату № 128 от 14 марта 2025 г.</h1>
+  <table class="parties">
+    <tr><td>Поставщик:</td><td>ООО «Ромашка», ИНН 7707083893, КПП 773601001, 117997, г. Москва, ул. Вавилова, д. 19</td></tr>
+    <tr><td>Покупатель:</td><td>ИП Иванов Иван Иванович, ИНН 501817999160, 141400, Московская обл., г. Химки, ул. Ленина, д. 1</td></tr>
+    <tr><td>Основание:</td><td>Договор № 12/24 от 10 января 2025 г.</td></tr>
+  </table>
+  <table class="items">
+    <tr><th>№</th><th>Товары (работы, услуги)</th><th>Кол-во</th><th>Ед.</th><th>Цена</th><th>Сумма</th></tr>
+    ${lines
+      .map(
+        ([name, qty, unit, price], i) =>
+          `<tr><td class="n">${i + 1}</td><td>${name}</td><td class="n">${qty}</td><td>${unit}</td><td class="n">${rub(price)}</td><td class="n">${rub(qty * price)}</td></tr>`,
+      )
+      .join('\n    ')}
+  </table>
+  <div class="totals">Итого: ${rub(total)} ₽<br>В том числе НДС (20 %): ${rub(Math.round(total / 6))} ₽<br>Всего к оплате: ${rub(total)} ₽</div>
+  <div class="words">Всего наименований 5, на сумму ${rub(total)} руб.<br>
+    <b>Двести семьдесят девять тысяч шестьсот рублей 00 копеек</b></div>
+  <p>Оплатить не позднее 24 марта 2025 г. Оплата данного счёта означает согласие с условиями поставки товара.</p>
+  <div class="sign"><div>Руководитель — Петров П. П.</div><div>Бухгалтер — Сидорова С. С.</div></div>
+</body></html>`;
+
+interface Result {
+  pdfsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** `count` renders by `concurrency` workers, each awaiting its previous render. */
+async function measure(count: number, concurrency: number, render: (worker: number) => Promise<unknown>): Promise<{ ms: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next++ < count) {
+        const t = performance.now();
+        await render(worker);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ms: performance.now() - started, latencies };
+}
+
+/** Runs two scenarios in halves, A B B A, so that drift of a noisy machine hits both alike. */
+async function abba(
+  concurrency: number,
+  a: (worker: number) => Promise<unknown>,
+  b: (worker: number) => Promise<unknown>,
+): Promise<[Result, Result]> {
+  const half = Math.max(1, Math.floor(renders / 2));
+  await measure(WARMUP, concurrency, a);
+  await measure(WARMUP, concurrency, b);
+  const a1 = await measure(half, concurrency, a);
+  const b1 = await measure(half, concurrency, b);
+  const b2 = await measure(half, concurrency, b);
+  const a2 = await measure(half, concurrency, a);
+  const result = (x: typeof a1, y: typeof a1): Result => {
+    const sorted = [...x.latencies, ...y.latencies].sort((p, q) => p - q);
+    return { pdfsPerSecond: (sorted.length * 1000) / (x.ms + y.ms), p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  };
+  return [result(a1, a2), result(b1, b2)];
+}
+
+const fmt = (r: Result) =>
+  `${r.pdfsPerSecond.toFixed(1).padStart(6)} PDF/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms`;
+
+// ---- memory: RSS of a process tree from /proc ---------------------------------------------
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // The command name may hold spaces and parentheses; the fields after its closing ')' do not.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const ppid = parentOf(pid);
+    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const tree: number[] = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop() as number;
+    tree.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/** kB from a `Key:   123 kB` line of /proc/<pid>/status or smaps_rollup; 0 for a zombie or a gone process. */
+function procKb(file: string, key: string): number {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function memory(browserPid: number): { nodeMb: number; chromiumRssMb: number; chromiumPssMb: number; processes: number } {
+  const tree = processTree(browserPid).filter((pid) => procKb(`/proc/${pid}/status`, 'VmRSS') > 0);
+  const sum = (f: (pid: number) => number) => tree.reduce((s, pid) => s + f(pid), 0) / 1024;
+  return {
+    nodeMb: process.memoryUsage().rss / 1024 / 1024,
+    chromiumRssMb: sum((pid) => procKb(`/proc/${pid}/status`, 'VmRSS')),
+    // RSS counts pages shared between Chromium's processes once per process; PSS splits them.
+    chromiumPssMb: sum((pid) => procKb(`/proc/${pid}/smaps_rollup`, 'Pss')),
+    processes: tree.length,
+  };
+}
+
+const fmtMem = (m: ReturnType<typeof memory>) =>
+  `node RSS ${m.nodeMb.toFixed(0)} MB, Chromium RSS ${m.chromiumRssMb.toFixed(0)} MB (PSS ${m.chromiumPssMb.toFixed(0)} MB, ${m.processes} processes), total RSS ${(m.nodeMb + m.chromiumRssMb).toFixed(0)} MB`;
+
+// ---- main ---------------------------------------------------------------------------------
+
+const PDF_OPTIONS = { format: 'A4', printBackground: true, tagged: false, preferCSSPageSize: true } as const;
+
+async function main(): Promise<void> {
+  console.log(
+    `render bench: ${renders} renders per scenario (+${WARMUP} warm-up), one-page invoice (${INVOICE_HTML.length} chars), ` +
+      `${os.cpus().length} CPUs, ${executablePath}`,
+  );
+  const floorBrowser: Browser = await puppeteer.launch({ executablePath, headless: true, pipe: true, args: [...CHROMIUM_ARGS] });
+  console.log(`Chromium ${await floorBrowser.version()}`);
+  try {
+    for (const concurrency of concurrencies) {
+      const pool = new RenderPool({ executablePath, pages: concurrency, queueLimit: 1_000 });
+      await pool.start();
+      const floorPages: Page[] = await Promise.all(Array.from({ length: concurrency }, () => floorBrowser.newPage()));
+      try {
+        const [papka, floor] = await abba(
+          concurrency,
+          () => pool.render(INVOICE_HTML),
+          async (worker) => {
+            const page = floorPages[worker];
+            await page.setContent(INVOICE_HTML, { waitUntil: 'load' });
+            return page.pdf(PDF_OPTIONS);
+          },
+        );
+        console.log(
+          [
+            `c=${concurrency}`,
+            `pool ${fmt(papka)}`,
+            `| floor ${fmt(floor)}`,
+            `| ratio PDF/s ${(papka.pdfsPerSecond / floor.pdfsPerSecond).toFixed(3)}  p50 x${(papka.p50 / floor.p50).toFixed(2)}  p99 x${(papka.p99 / floor.p99).toFixed(2)}`,
+          ].join('  '),
+        );
+      } finally {
+        await Promise.all(floorPages.map((p) => p.close()));
+        await pool.close();
+      }
+    }
+  } finally {
+    await floorBrowser.close();
+  }
+
+  // Memory: the pool as deployed (default pages), same invoice, many renders.
+  const pool = new RenderPool({ executablePath, queueLimit: 1_000 });
+  await pool.start();
+  try {
+    const pages = pool.stats().pages;
+    await measure(50, pages, () => pool.render(INVOICE_HTML));
+    const pid = pool.browserPid() as number;
+    const total = (m: ReturnType<typeof memory>) => m.nodeMb + m.chromiumRssMb;
+    const before = memory(pid);
+    console.log(`memory, pool of ${pages} pages (recycled every 200 jobs), before ${memoryRenders} renders: ${fmtMem(before)}`);
+    // A page's renderer grows over its first jobs and drops when it is recycled, so sample the
+    // whole run: flat means the samples stay in one band, not that any two are equal.
+    const samples: ReturnType<typeof memory>[] = [];
+    const step = Math.max(1, Math.floor(memoryRenders / 10));
+    for (let done = 0; done < memoryRenders; done += step) {
+      await measure(Math.min(step, memoryRenders - done), pages, () => pool.render(INVOICE_HTML));
+      samples.push(memory(pid));
+      console.log(`  after ${String(Math.min(done + step, memoryRenders)).padStart(5)}: ${fmtMem(samples.at(-1) as ReturnType<typeof memory>)}`);
+    }
+    const after = samples.at(-1) as ReturnType<typeof memory>;
+    const half = samples.slice(Math.floor(samples.length / 2));
+    const firstHalf = samples.slice(0, Math.floor(samples.length / 2));
+    const band = (xs: ReturnType<typeof memory>[]) => `${Math.min(...xs.map(total)).toFixed(0)}..${Math.max(...xs.map(total)).toFixed(0)} MB`;
+    const s = pool.stats();
+    console.log(
+      `memory: total RSS before ${total(before).toFixed(0)} MB, after ${total(after).toFixed(0)} MB ` +
+        `(delta ${(total(after) - total(before)).toFixed(0)} MB; band first half ${band(firstHalf)}, second half ${band(half)}); ` +
+        `node RSS ${before.nodeMb.toFixed(0)} -> ${after.nodeMb.toFixed(0)} MB; page recycles ${s.pageRecycles}, browser restarts ${s.browserRestarts}`,
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});

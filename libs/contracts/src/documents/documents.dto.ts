@@ -1,0 +1,148 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { PageQuery } from '../common/paging';
+import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const MASK_TYPES = ['string', 'text', 'number', 'money', 'date', 'boolean', 'lines'] as const;
+
+export class MaskDefDto {
+  @ApiProperty({ example: 'docNumber' })
+  @IsString() @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: 'id must be a name of letters, digits and _' })
+  id!: string;
+
+  @ApiProperty({ example: 'Номер документа' })
+  @IsString() @IsNotEmpty() @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ enum: MASK_TYPES, example: 'number' })
+  @IsIn(MASK_TYPES as unknown as string[])
+  type!: (typeof MASK_TYPES)[number];
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  required?: boolean;
+}
+
+export class CreateTemplateDto {
+  @ApiProperty({ example: 'Тестовый документ' })
+  @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ example: '4327f9a4e3.docx', description: 'A file uploaded with /v2/docs/upload (HTML or DOCX)' })
+  @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(100)
+  filename!: string;
+
+  @ApiProperty({ type: [MaskDefDto] })
+  @IsArray() @ValidateNested({ each: true }) @Type(() => MaskDefDto)
+  masks!: MaskDefDto[];
+
+  @ApiPropertyOptional({ example: 'Arial', default: 'Arial' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(100)
+  font?: string;
+}
+
+export class ConstructorDto {
+  @ApiProperty({ example: 'Счёт', description: 'Тип документа (free text, used for filtering)' })
+  @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(100)
+  type!: string;
+
+  @ApiPropertyOptional({ description: 'An uploaded HTML/DOCX file used as the template (or give `template`)' })
+  @IsOptional() @Transform(trim) @IsString() @MaxLength(100)
+  filename?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'A template uuid (built-in or uploaded), instead of `filename`' })
+  @IsOptional() @IsUUID('all', { message: 'template must be a UUID' })
+  template?: string;
+
+  @ApiProperty({ example: 'Счёт № 15' })
+  @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(300)
+  name!: string;
+
+  @ApiProperty({ format: 'uuid', description: 'ID контрагента' })
+  @IsUUID('all', { message: 'contractor must be a UUID' })
+  contractor!: string;
+
+  @ApiPropertyOptional({ example: 50000, description: 'Сумма in rubles (up to 2 decimals); stored in kopecks' })
+  @IsOptional() @Type(() => Number) @IsNumber({ maxDecimalPlaces: 2 }, { message: 'sum must be a number of rubles with at most 2 decimals' }) @Min(0) @Max(1e12)
+  sum?: number;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { number: '15', lines: [{ title: 'Разработка', measure: 'усл.', quantity: 1, price: 5000000 }] } })
+  @IsOptional() @IsObject()
+  masks?: Record<string, unknown>;
+}
+
+export class SetDocumentStatusDto {
+  @ApiProperty({ enum: DOCUMENT_STATUSES, description: '1 черновик, 2 отправлен, 3 подписан, 4 оплачен, 5 отменён' })
+  @Type(() => Number) @IsInt() @IsIn(DOCUMENT_STATUSES as unknown as number[], { message: 'status must be one of 1 (draft), 2 (sent), 3 (signed), 4 (paid), 5 (cancelled)' })
+  status!: DocumentStatus;
+}
+
+export class ListDocumentsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID('all', { message: 'contractor must be a UUID' })
+  contractor?: string;
+
+  @ApiPropertyOptional({ enum: DOCUMENT_STATUSES })
+  @IsOptional() @Type(() => Number) @IsIn(DOCUMENT_STATUSES as unknown as number[], { message: 'status must be one of 1-5' })
+  status?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional() @IsString() @MaxLength(100)
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
+  @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
+  @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date' })
+  to?: string;
+}
+
+export class DocumentContractorView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) inn!: string | null;
+  @ApiProperty({ nullable: true, type: String }) address!: string | null;
+}
+
+export class DocumentView {
+  @ApiProperty({ format: 'uuid' }) uuid!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: DOCUMENT_STATUSES }) status!: number;
+  @ApiProperty({ nullable: true, type: String }) filename!: string | null;
+  @ApiProperty({ type: DocumentContractorView, nullable: true }) contractor!: DocumentContractorView | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) masks!: Record<string, unknown>;
+  @ApiProperty({ description: 'rubles' }) sum!: number;
+  @ApiProperty() type!: string;
+  @ApiProperty({ enum: ['pending', 'rendered', 'failed'], description: 'additive: where producing the file stands' }) renderState!: string;
+  @ApiProperty({ nullable: true, type: String }) renderError!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class TemplateView {
+  @ApiProperty({ format: 'uuid' }) uuid!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() filename!: string;
+  @ApiProperty({ type: [MaskDefDto] }) masks!: MaskDefDto[];
+  @ApiProperty() font!: string;
+  @ApiProperty({ description: 'additive: true for templates shipped with Papka' }) builtin!: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
