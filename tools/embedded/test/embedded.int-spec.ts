@@ -62,5 +62,38 @@ describe('npm start (embedded mode)', () => {
     expect(list.body).toEqual([expect.objectContaining({ uuid: created.body.uuid, mainInfo: expect.objectContaining({ name: 'ПАО Сбербанк', inn: '7707083893' }) })]);
     // No look-up key in this run: findOrg says so instead of failing obscurely.
     expect((await api('POST', '/v2/docs/findOrg', { query: '7707083893' })).status).toBe(503);
+
+    // Documents work in embedded mode too: events in-process, files on the filesystem.
+    const templates = await api<{ uuid: string; name: string }[]>('GET', '/v2/docs/templates');
+    const letter = templates.body.find((t) => t.name === 'Письмо');
+    expect(letter).toBeDefined();
+    let made: { status: number; body: { uuid: string } } = { status: 0, body: { uuid: '' } };
+    for (let i = 0; i < 50 && made.status !== 201; i++) {
+      // The contractor reaches the documents replica through the in-process bus.
+      made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+        type: 'Письмо',
+        template: letter!.uuid,
+        name: 'Письмо',
+        contractor: created.body.uuid,
+        masks: { subject: 'Сверка', body: 'Добрый день!' },
+      });
+      if (made.status !== 201) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(made.status).toBe(201);
+    const file = await api<string>('GET', `/v2/docs/documents/${made.body.uuid}/download`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/pdf');
+
+    // An upload lands in filesystem storage and works as a template.
+    const form = new FormData();
+    form.append('file', new Blob(['<p>Привет, {{contractor.name}}</p>'], { type: 'text/html' }), 'hello.html');
+    const up = await fetch(`http://127.0.0.1:${port}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect(up.status).toBe(200);
+    const { filename } = (await up.json()) as { filename: string };
+    const fromUpload = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Письмо', filename, name: 'Привет', contractor: created.body.uuid });
+    expect(fromUpload.status).toBe(201);
+    expect((await api('GET', `/v2/docs/documents/${fromUpload.body.uuid}/download`)).status).toBe(200);
+    const docs = await api<{ renderState: string }[]>('GET', '/v2/docs/documents');
+    expect(docs.body.map((d) => d.renderState)).toEqual(['rendered', 'rendered']);
   });
 });

@@ -22,6 +22,7 @@ import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { Buckets, CONFIG, type DocumentsConfig } from '../config';
 import { withStorage } from '../storage/storage-errors';
+import { validateBuiltinMasks } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
 import { TemplatesService } from '../templates/templates.service';
 import { UploadsService } from '../uploads/uploads.service';
@@ -82,7 +83,8 @@ export class DocumentsService {
     let sourceFilename: string | null = null;
     if (dto.template) {
       const t = await this.templates.resolve(acc, dto.template);
-      const checked = validateMasks(t.masks, masks);
+      // Built-ins also check what MaskDef cannot express (allowed VAT rates and modes).
+      const checked = t.kind === 'builtin' ? validateBuiltinMasks(t.builtin.kind, masks) : validateMasks(t.masks, masks);
       if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
       masks = checked.values;
       templateId = dto.template;

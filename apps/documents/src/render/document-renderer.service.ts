@@ -17,7 +17,7 @@ import { DocxTemplateError, fillDocx } from '../docx/docx-filler';
 import { convertDocxToPdf, findSoffice } from '../docx/libreoffice';
 import { ContractorReplica } from '../replicas/contractor-replica.entity';
 import { OrganizationReplica } from '../replicas/organization-replica.entity';
-import { buildTemplateData, builtinTemplate } from '../templates/builtin/builtin';
+import { buildTemplateData, builtinTemplate, TemplateDataError } from '../templates/builtin/builtin';
 import { compileTemplate, renderHtml, TemplateRenderError, TemplateSyntaxError, type CompiledTemplate } from '../templates/engine/handlebars-engine';
 import { Template } from '../templates/template.entity';
 import { Upload } from '../uploads/upload.entity';
@@ -28,7 +28,10 @@ const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 
 /** A problem with the template or its data: retrying cannot help. */
 const isPermanent = (err: unknown) =>
-  err instanceof TemplateSyntaxError || err instanceof TemplateRenderError || err instanceof DocxTemplateError;
+  err instanceof TemplateSyntaxError ||
+  err instanceof TemplateRenderError ||
+  err instanceof TemplateDataError ||
+  err instanceof DocxTemplateError;
 
 interface Produced {
   bytes: Buffer;
