@@ -9,8 +9,4 @@ module.exports = {
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   testTimeout: 120_000,
   maxWorkers: 1,
-  // Every suite closes what it starts, yet after the documents suite some client handle
-  // (kafkajs or puppeteer internals) can keep the worker alive. Do not let CI hang on it;
-  // finding it is on the list (see the issue notes).
-  forceExit: true,
 };

@@ -35,6 +35,7 @@ export class KafkaEventBus implements EventBus {
   private producer: Producer | null = null;
   private producerConnecting: Promise<Producer> | null = null;
   private admin: Admin | null = null;
+  private adminConnecting: Promise<Admin> | null = null;
   private readonly consumers = new Set<Consumer>();
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -145,17 +146,30 @@ export class KafkaEventBus implements EventBus {
       await admin.describeCluster();
       return true;
     } catch {
+      const stale = this.admin;
       this.admin = null;
+      await stale?.disconnect().catch(() => undefined);
       return false;
     }
   }
 
+  /** One admin client, even when several callers ask at once (a second one would leak). */
   private async getAdmin(): Promise<Admin> {
     if (this.admin) return this.admin;
-    const admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
-    await admin.connect();
-    this.admin = admin;
-    return admin;
+    this.adminConnecting ??= (async () => {
+      const admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
+      try {
+        await admin.connect();
+        this.admin = admin;
+        return admin;
+      } catch (err) {
+        await admin.disconnect().catch(() => undefined);
+        throw err;
+      } finally {
+        this.adminConnecting = null;
+      }
+    })();
+    return this.adminConnecting;
   }
 
   async close(): Promise<void> {
