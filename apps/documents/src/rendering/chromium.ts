@@ -6,7 +6,8 @@ import type { RenderBrowser, RenderPage } from './render-browser';
  * Chromium flags for rendering. A document must never reach the network, and neither need the
  * browser, so every background fetch is off and the host resolver maps every name (IP literals
  * included) to NOTFOUND: a backstop should request interception ever miss something. `--no-sandbox`
- * because the service runs as root in its container (Chromium refuses to start otherwise).
+ * because Chromium's sandbox needs kernel features containers rarely grant (and it refuses to
+ * start as root, as on CI); JavaScript off and network blocked are the isolation relied on here.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--headless=new',
