@@ -1,4 +1,5 @@
 export * from './data-source';
 export * from './errors';
+export * from './migrate-cli';
 export * from './migrations';
 export * from './snake-naming.strategy';
