@@ -1,11 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule, DEV_JWT_SECRET } from '@papka/auth';
 import { Topics } from '@papka/contracts';
-import { MessagingModule, messagingEntities } from '@papka/messaging';
-import { dataSourceOptions } from '@papka/persistence';
-import { authConfig, loggerModule } from '@papka/platform';
+import { messagingEntities } from '@papka/messaging';
+import { dataServiceImports } from '@papka/platform';
 import { CONFIG, type ContractorsConfig } from './config';
 import { BankAccount } from './contractors/bank-account.entity';
 import { Contact } from './contractors/contact.entity';
@@ -25,31 +21,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        loggerModule(config.LOG_LEVEL, 'contractors'),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions({
-            url: config.DATABASE_URL,
-            entities,
-            migrations,
-            migrationsTableName: 'contractors_migrations',
-            poolSize: config.DATABASE_POOL_SIZE,
-            applicationName: 'papka-contractors',
-          }),
-          retryAttempts: 5,
-          retryDelay: 2_000,
-        }),
-        MessagingModule.forRootAsync({
-          useFactory: () => ({
-            bus:
-              config.EVENT_BUS === 'kafka'
-                ? { kind: 'kafka', brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'papka-contractors' }
-                : { kind: 'memory' },
-            relay: { pollIntervalMs: config.OUTBOX_POLL_MS },
-            topics: [Topics.contractors],
-          }),
-        }),
-        AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
-        TerminusModule,
+        ...dataServiceImports(config, { service: 'contractors', entities, migrations, topics: [Topics.contractors] }),
         ContractorsModule,
         OrganizationModule,
       ],

@@ -1,11 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule, DEV_JWT_SECRET } from '@papka/auth';
 import { Topics } from '@papka/contracts';
-import { MessagingModule, messagingEntities } from '@papka/messaging';
-import { dataSourceOptions } from '@papka/persistence';
-import { authConfig, loggerModule } from '@papka/platform';
+import { messagingEntities } from '@papka/messaging';
+import { dataServiceImports } from '@papka/platform';
 import { CONFIG, type DocumentsConfig } from './config';
 import { DocumentEntity } from './documents/document.entity';
 import { DocumentsController } from './documents/documents.controller';
@@ -37,31 +33,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        loggerModule(config.LOG_LEVEL, 'documents'),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions({
-            url: config.DATABASE_URL,
-            entities,
-            migrations,
-            migrationsTableName: 'documents_migrations',
-            poolSize: config.DATABASE_POOL_SIZE,
-            applicationName: 'papka-documents',
-          }),
-          retryAttempts: 5,
-          retryDelay: 2_000,
-        }),
-        MessagingModule.forRootAsync({
-          useFactory: () => ({
-            bus:
-              config.EVENT_BUS === 'kafka'
-                ? { kind: 'kafka', brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'papka-documents' }
-                : { kind: 'memory' },
-            relay: { pollIntervalMs: config.OUTBOX_POLL_MS },
-            topics: [Topics.documents, Topics.renderRequests],
-          }),
-        }),
-        AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
-        TerminusModule,
+        ...dataServiceImports(config, { service: 'documents', entities, migrations, topics: [Topics.documents, Topics.renderRequests] }),
         StorageModule.register(config),
       ],
       controllers: [

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './http-app';
 export * from './http-error.filter';
 export * from './validation';
+export * from './service-modules';
