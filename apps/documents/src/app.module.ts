@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
-import { dataServiceImports } from '@papka/platform';
+import { dataServiceImports, StorageModule } from '@papka/platform';
 import { CONFIG, type DocumentsConfig } from './config';
 import { DocumentEntity } from './documents/document.entity';
 import { DocumentsController } from './documents/documents.controller';
@@ -16,7 +16,6 @@ import { RenderEvents } from './render/render.events';
 import { ContractorReplica } from './replicas/contractor-replica.entity';
 import { OrganizationReplica } from './replicas/organization-replica.entity';
 import { ReplicasEvents } from './replicas/replicas.events';
-import { StorageModule } from './storage/storage.module';
 import { Template } from './templates/template.entity';
 import { TemplatesController } from './templates/templates.controller';
 import { TemplatesService } from './templates/templates.service';

@@ -1,21 +1,15 @@
 import { z } from 'zod';
-import { baseEnvSchema, dataEnvSchema, loadConfig, portSchema } from '@papka/platform';
+import { baseEnvSchema, dataEnvSchema, loadConfig, portSchema, storageEnvSchema } from '@papka/platform';
 
 export const documentsEnvSchema = baseEnvSchema
   .merge(dataEnvSchema)
+  .merge(storageEnvSchema)
   .merge(portSchema(3002))
   .extend({
     HOST: z.string().default('0.0.0.0'),
     DATABASE_CREATE: z.enum(['true', 'false']).optional(),
     MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
-    /** Object storage: `s3` (MinIO or any S3) or `fs` (embedded mode). */
-    STORAGE_DRIVER: z.enum(['s3', 'fs']).default('s3'),
-    S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
-    S3_ACCESS_KEY: z.string().default('minioadmin'),
-    S3_SECRET_KEY: z.string().default('minioadmin'),
-    S3_REGION: z.string().default('us-east-1'),
-    STORAGE_FS_ROOT: z.string().default('./.papka-data/storage'),
     /** Largest upload in bytes (413 above). */
     UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** This replica renders documents (a renderer-only Deployment can scale separately). */
@@ -31,5 +25,3 @@ export const documentsEnvSchema = baseEnvSchema
 export type DocumentsConfig = z.infer<typeof documentsEnvSchema>;
 export const CONFIG = Symbol('DOCUMENTS_CONFIG');
 export const loadDocumentsConfig = (env: NodeJS.ProcessEnv = process.env): DocumentsConfig => loadConfig(documentsEnvSchema, env);
-
-export const Buckets = { uploads: 'uploads', documents: 'documents' } as const;

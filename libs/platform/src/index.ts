@@ -4,3 +4,4 @@ export * from './http-app';
 export * from './http-error.filter';
 export * from './validation';
 export * from './service-modules';
+export * from './storage';

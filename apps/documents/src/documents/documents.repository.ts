@@ -96,6 +96,7 @@ export class DocumentsRepository {
       renderError: doc.renderError,
       filename: doc.filename,
       contentType: doc.contentType,
+      storageKey: doc.storageKey,
       contractorId: doc.contractorId,
       contractor: c ? { name: c.name, inn: c.inn, address: c.address } : doc.contractorCopy,
       templateId: doc.templateId,

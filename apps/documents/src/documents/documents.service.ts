@@ -17,11 +17,10 @@ import {
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
-import { AppError, fieldError, NotFoundError, ValidationFailedError } from '@papka/platform';
+import { AppError, Buckets, fieldError, NotFoundError, ValidationFailedError, withStorage } from '@papka/platform';
 import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
-import { Buckets, CONFIG, type DocumentsConfig } from '../config';
-import { withStorage } from '../storage/storage-errors';
+import { CONFIG, type DocumentsConfig } from '../config';
 import { validateBuiltinMasks } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
 import { TemplatesService } from '../templates/templates.service';

@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs
 import { Public } from '@papka/auth';
 import { EventBusHealthIndicator } from '@papka/messaging';
 import { RendererHealthIndicator } from '../render/render-pool.provider';
-import { StorageHealthIndicator } from '../storage/storage.module';
+import { StorageHealthIndicator } from '@papka/platform';
 
 @ApiExcludeController()
 @Public()

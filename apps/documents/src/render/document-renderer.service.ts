@@ -10,7 +10,7 @@ import {
 } from '@papka/contracts';
 import { writeToOutbox } from '@papka/messaging';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
-import { Buckets } from '../config';
+import { Buckets } from '@papka/platform';
 import { DocumentEntity } from '../documents/document.entity';
 import { DocumentsRepository, toRubles } from '../documents/documents.repository';
 import { DocxTemplateError, fillDocx } from '../docx/docx-filler';

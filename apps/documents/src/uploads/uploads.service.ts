@@ -6,10 +6,9 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AccountContext } from '@papka/auth';
-import { AppError, fieldError, NotFoundError } from '@papka/platform';
+import { AppError, Buckets, fieldError, NotFoundError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
-import { Buckets, CONFIG, type DocumentsConfig } from '../config';
-import { withStorage } from '../storage/storage-errors';
+import { CONFIG, type DocumentsConfig } from '../config';
 import { MAX_SNIFF_BYTES, sniffUpload } from './sniff';
 import { Upload } from './upload.entity';
 

@@ -9,6 +9,8 @@ export interface DocumentSnapshot {
   renderError: string | null;
   filename: string | null;
   contentType: string | null;
+  /** Key of the file in the `documents` bucket (null until rendered), so other services can stream it. */
+  storageKey: string | null;
   contractorId: string | null;
   contractor: { name: string; inn: string | null; address: string | null } | null;
   templateId: string | null;

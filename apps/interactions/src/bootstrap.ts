@@ -1,0 +1,33 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
+import { Topics } from '@papka/contracts';
+import { EVENT_BUS, EventBusTransport, EventErrorFilter, type EventBus } from '@papka/messaging';
+import { ensureDatabase, runMigrations } from '@papka/persistence';
+import { createHttpApp } from '@papka/platform';
+import { AppModule } from './app.module';
+import { loadInteractionsConfig } from './config';
+
+/**
+ * Starts the interactions service: the HTTP API and the consumer (group `interactions`) that
+ * keeps the contractor and document read models from papka.contractors.v1 and papka.documents.v1.
+ */
+export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
+  const config = loadInteractionsConfig(env);
+  if ((config.DATABASE_CREATE ?? String(config.NODE_ENV !== 'production')) === 'true') await ensureDatabase(config.DATABASE_URL);
+  const app = await createHttpApp(AppModule.register(config), {
+    name: 'interactions',
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    openApi: { title: 'Papka interactions', description: 'Deals with their description, status, payments, documents and files' },
+  });
+  const dataSource = app.get(DataSource);
+  if (config.MIGRATIONS_RUN === 'true') await runMigrations(dataSource);
+  const bus = app.get<EventBus>(EVENT_BUS);
+  app
+    .connectMicroservice({
+      strategy: new EventBusTransport({ bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents] }),
+    })
+    .useGlobalFilters(new EventErrorFilter());
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}

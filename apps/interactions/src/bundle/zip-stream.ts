@@ -1,0 +1,44 @@
+import archiver from 'archiver';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface ZipSource {
+  name: string;
+  /** Opened only when the archive reaches this entry, so one source is open at a time. */
+  open: () => Promise<Readable>;
+  /** Already-compressed content (PDF, images, Office files) is stored, not deflated again. */
+  compressed: boolean;
+}
+
+const COMPRESSED = /^(application\/(pdf|zip|vnd\.openxmlformats-officedocument\.[\w.]+)|image\/(png|jpeg|gif|webp))$/;
+export const isCompressed = (contentType: string | null): boolean => COMPRESSED.test(contentType ?? '');
+
+/**
+ * Streams a ZIP of `sources` into `out` (an HTTP response). Entries are opened one after
+ * another and flow through archiver with back-pressure, so memory stays at a few buffers
+ * whatever the total size. A client that goes away aborts the archive and the open source.
+ */
+export async function streamZip(sources: ZipSource[], out: Writable): Promise<void> {
+  const archive = archiver('zip', { zlib: { level: 6 }, forceZip64: false });
+  const done = pipeline(archive, out);
+  const gone = new AbortController();
+  out.once('close', () => gone.abort());
+  try {
+    for (const source of sources) {
+      if (gone.signal.aborted) break;
+      const stream = await source.open();
+      const written = once(archive, 'entry', { signal: gone.signal });
+      archive.append(stream, { name: source.name, store: source.compressed });
+      await written.catch((err: unknown) => {
+        stream.destroy();
+        throw err;
+      });
+    }
+    if (!gone.signal.aborted) await archive.finalize();
+  } catch (err) {
+    archive.abort();
+    out.destroy(err as Error);
+  }
+  await done.catch(() => undefined);
+}

@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  InteractionDocumentSnapshot,
+  InteractionFileSnapshot,
+  InteractionSnapshot,
+  InteractionStatus,
+  InteractionView,
+  PaymentSnapshot,
+  PaymentType,
+  Window,
+} from '@papka/contracts';
+
+export interface InteractionFilter {
+  contractorId?: string;
+  status?: number;
+  from?: string;
+  to?: string;
+}
+
+interface DocJson { id: string; name: string; type: string; status: number; filename: string | null; masks: unknown; sum: number; createdAt: string }
+interface FileJson { uuid: string; filename: string; name: string; contentType: string | null; size: number; createdAt: string }
+interface PaymentJson { uuid: string; type: PaymentType; name: string; sum: number; date: string; contractorBank: PaymentSnapshot['contractorBank']; createdAt: string }
+
+interface Row {
+  id: string;
+  contractor_id: string;
+  name: string;
+  description: string;
+  sum: string;
+  status: number;
+  created_at: Date;
+  updated_at: Date;
+  c_name: string;
+  c_inn: string | null;
+  c_address: string | null;
+  documents: DocJson[];
+  files: FileJson[];
+  payments: PaymentJson[];
+}
+
+/** An interaction with everything attached to it, money in kopecks (the event shape). */
+export type Loaded = InteractionSnapshot;
+
+const iso = (v: string | Date) => new Date(v).toISOString();
+/** Kopecks to the API's rubles (exact to the kopeck). */
+const rubles = (kopecks: number) => kopecks / 100;
+
+/**
+ * One statement per list: the interaction, its contractor from the read model, and its
+ * documents (from the document read model; deleted ones drop out), files and payments
+ * aggregated as JSON by PostgreSQL, so a page costs one round trip whatever its size.
+ */
+const SELECT = `
+  SELECT i.id, i.contractor_id, i.name, i.description, i.sum, i.status, i.created_at, i.updated_at,
+         c.name AS c_name, c.inn AS c_inn, c.address AS c_address,
+         COALESCE((SELECT json_agg(json_build_object('id', d.id, 'name', d.name, 'type', d.type, 'status', d.status,
+                                   'filename', d.filename, 'masks', d.masks, 'sum', d.sum, 'createdAt', d.created_at)
+                                   ORDER BY l.attached_at, d.id)
+                     FROM interaction_document l JOIN document_replica d ON d.id = l.document_id AND NOT d.deleted
+                    WHERE l.interaction_id = i.id), '[]') AS documents,
+         COALESCE((SELECT json_agg(json_build_object('uuid', f.id, 'filename', f.filename, 'name', f.name,
+                                   'contentType', f.content_type, 'size', f.size, 'createdAt', f.created_at)
+                                   ORDER BY f.created_at, f.id)
+                     FROM interaction_file f WHERE f.interaction_id = i.id), '[]') AS files,
+         COALESCE((SELECT json_agg(json_build_object('uuid', p.id, 'type', p.type, 'name', p.name, 'sum', p.sum,
+                                   'date', p.date, 'contractorBank', p.contractor_bank, 'createdAt', p.created_at)
+                                   ORDER BY p.date, p.created_at, p.id)
+                     FROM interaction_payment p WHERE p.interaction_id = i.id), '[]') AS payments
+    FROM interaction i JOIN contractor_replica c ON c.id = i.contractor_id`;
+
+function toSnapshot(r: Row): InteractionSnapshot {
+  const payments: PaymentSnapshot[] = r.payments.map((p) => ({ ...p, sum: Number(p.sum), createdAt: iso(p.createdAt) }));
+  const documents: InteractionDocumentSnapshot[] = r.documents.map((d) => ({
+    id: d.id,
+    name: d.name,
+    type: d.type,
+    status: d.status,
+    filename: d.filename,
+    sum: Number(d.sum),
+    createdAt: iso(d.createdAt),
+  }));
+  const files: InteractionFileSnapshot[] = r.files.map((f) => ({ ...f, size: Number(f.size), createdAt: iso(f.createdAt) }));
+  const sum = Number(r.sum);
+  const paidSum = payments.reduce((acc, p) => acc + (p.type === 'income' ? p.sum : -p.sum), 0);
+  return {
+    uuid: r.id,
+    contractorId: r.contractor_id,
+    contractor: { name: r.c_name, inn: r.c_inn, address: r.c_address },
+    name: r.name,
+    description: r.description,
+    status: r.status as InteractionStatus,
+    sum,
+    paidSum,
+    balance: sum - paidSum,
+    documents,
+    files,
+    payments,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+/** The public (reference 000) shape: rubles, `documents[].information`, masks as a JSON string. */
+export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): InteractionView {
+  return {
+    uuid: s.uuid,
+    contractor: s.contractor,
+    name: s.name,
+    description: s.description,
+    documents: s.documents.map((d) => ({
+      id: d.id,
+      information: {
+        name: d.name,
+        filename: d.filename,
+        masks: JSON.stringify(masks.get(d.id) ?? {}),
+        status: d.status,
+        sum: rubles(d.sum),
+        createdAt: d.createdAt,
+      },
+    })),
+    files: s.files,
+    payments: s.payments.map((p) => ({
+      uuid: p.uuid,
+      type: p.type,
+      name: p.name,
+      sum: rubles(p.sum),
+      date: p.date,
+      contractorBank: p.contractorBank?.uuid ?? null,
+      createdAt: p.createdAt,
+    })),
+    sum: rubles(s.sum),
+    paidSum: rubles(s.paidSum),
+    balance: rubles(s.balance),
+    status: s.status,
+    contractorId: s.contractorId,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}
+
+const masksOf = (rows: Row[]) => new Map(rows.flatMap((r) => r.documents.map((d) => [d.id, d.masks] as const)));
+
+/** Every interactions query; each filters by account. */
+@Injectable()
+export class InteractionsRepository {
+  constructor(@InjectDataSource() readonly ds: DataSource) {}
+
+  async list(accountId: string, f: InteractionFilter, w: Window): Promise<InteractionView[]> {
+    const params: unknown[] = [accountId];
+    const where = ['i.account_id = $1'];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.contractorId) add('i.contractor_id = ?', f.contractorId);
+    if (f.status !== undefined) add('i.status = ?', f.status);
+    if (f.from) add('i.created_at >= ?', f.from);
+    if (f.to) add('i.created_at < ?', f.to);
+    params.push(w.take, w.skip);
+    const rows: Row[] = await this.ds.query(
+      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY i.created_at DESC, i.id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    const masks = masksOf(rows);
+    return rows.map((r) => toView(toSnapshot(r), masks));
+  }
+
+  async view(accountId: string, id: string): Promise<InteractionView | null> {
+    const rows: Row[] = await this.ds.query(`${SELECT} WHERE i.account_id = $1 AND i.id = $2`, [accountId, id]);
+    return rows[0] ? toView(toSnapshot(rows[0]), masksOf(rows)) : null;
+  }
+
+  /** The full snapshot (kopecks) for events, read through the caller's transaction. */
+  async snapshot(m: EntityManager, id: string): Promise<InteractionSnapshot> {
+    const rows: Row[] = await m.query(`${SELECT} WHERE i.id = $1`, [id]);
+    if (!rows[0]) throw new Error(`interaction ${id} vanished inside its transaction`);
+    return toSnapshot(rows[0]);
+  }
+
+  /** Locks the interaction row for the rest of the transaction; null when absent or another account's. */
+  async lock(m: EntityManager, accountId: string, id: string): Promise<{ id: string; contractor_id: string; status: number } | null> {
+    const rows: { id: string; contractor_id: string; status: number }[] = await m.query(
+      `SELECT id, contractor_id, status FROM interaction WHERE id = $1 AND account_id = $2 FOR UPDATE`,
+      [id, accountId],
+    );
+    return rows[0] ?? null;
+  }
+
+  touch(m: EntityManager, id: string): Promise<unknown> {
+    return m.query(`UPDATE interaction SET updated_at = now() WHERE id = $1`, [id]);
+  }
+}

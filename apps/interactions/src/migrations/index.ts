@@ -1,0 +1,4 @@
+import { MessagingTables1763700000000 } from '@papka/messaging';
+import { Interactions1763700000400 } from './1763700000400-interactions';
+
+export const migrations = [MessagingTables1763700000000, Interactions1763700000400];

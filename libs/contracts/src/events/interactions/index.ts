@@ -1,0 +1,2 @@
+export * from './interaction-snapshot';
+export * from './interaction.events';

@@ -1,0 +1,2 @@
+export * from './interaction-types';
+export * from './interactions.dto';

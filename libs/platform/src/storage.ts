@@ -1,0 +1,71 @@
+import { Global, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { z } from 'zod';
+import { createObjectStorage, OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
+import { ServiceUnavailableError } from './errors';
+
+/** Variables of a service that reads or writes object storage. */
+export const storageEnvSchema = z.object({
+  /** Object storage: `s3` (MinIO or any S3) or `fs` (embedded mode). */
+  STORAGE_DRIVER: z.enum(['s3', 'fs']).default('s3'),
+  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  S3_ACCESS_KEY: z.string().default('minioadmin'),
+  S3_SECRET_KEY: z.string().default('minioadmin'),
+  S3_REGION: z.string().default('us-east-1'),
+  STORAGE_FS_ROOT: z.string().default('./.papka-data/storage'),
+});
+
+export type StorageEnv = z.infer<typeof storageEnvSchema>;
+
+/** The shared object-storage buckets: `uploads` is written by documents, `documents` holds rendered files. */
+export const Buckets = { uploads: 'uploads', documents: 'documents' } as const;
+
+@Injectable()
+export class StorageHealthIndicator {
+  constructor(
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  async check(key = 'storage') {
+    const i = this.health.check(key);
+    return (await this.storage.ping()) ? i.up({ kind: this.storage.kind }) : i.down({ kind: this.storage.kind, message: 'object storage not reachable' });
+  }
+}
+
+/** The object storage (MinIO/S3, or the filesystem in embedded mode) and its health indicator. */
+@Global()
+@Module({})
+export class StorageModule {
+  static register(config: StorageEnv): DynamicModule {
+    return {
+      module: StorageModule,
+      imports: [TerminusModule],
+      providers: [
+        {
+          provide: OBJECT_STORAGE,
+          useFactory: () =>
+            createObjectStorage(
+              config.STORAGE_DRIVER === 's3'
+                ? { driver: 's3', endpoint: config.S3_ENDPOINT, accessKey: config.S3_ACCESS_KEY, secretKey: config.S3_SECRET_KEY, region: config.S3_REGION }
+                : { driver: 'fs', root: config.STORAGE_FS_ROOT },
+            ),
+        },
+        StorageHealthIndicator,
+      ],
+      exports: [OBJECT_STORAGE, StorageHealthIndicator],
+    };
+  }
+}
+
+/** Runs a storage call, turning an outage into a clean 503. */
+export async function withStorage<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StorageUnavailableError) {
+      throw new ServiceUnavailableError('STORAGE_UNAVAILABLE', 'File storage is not reachable right now, try again shortly', 5);
+    }
+    throw err;
+  }
+}
