@@ -4,8 +4,9 @@
  * Nothing else to install. For trying Papka and for a single small office.
  *
  * Settings (all optional): PORT (gateway, 3000), PAPKA_DATA_DIR (./.papka-data),
- * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), DOCUMENTS_PORT (3002), CHROMIUM_PATH, PAPKA_ACCOUNT (account of the printed
- * token, "demo"), AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
+ * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), DOCUMENTS_PORT (3002), INTERACTIONS_PORT
+ * (3003), CHROMIUM_PATH, PAPKA_ACCOUNT (account of the printed token, "demo"), AUTH_JWT_SECRET,
+ * DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
+import { bootstrap as startInteractions } from '../../apps/interactions/src/bootstrap';
 
 const env = process.env;
 
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   const gatewayPort = Number(env.PORT ?? 3000);
   const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
   const documentsPort = Number(env.DOCUMENTS_PORT ?? 3002);
+  const interactionsPort = Number(env.INTERACTIONS_PORT ?? 3003);
   const chromium = env.CHROMIUM_PATH || '/usr/bin/chromium';
   const canRender = existsSync(chromium);
   const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     AUTH_JWT_SECRET: secret,
     EVENT_BUS: 'memory',
+    // Shared by documents (writes uploads and rendered files) and interactions (reads them).
     STORAGE_DRIVER: 'fs',
     STORAGE_FS_ROOT: path.join(dataDir, 'storage'),
     DATABASE_CREATE: 'true',
@@ -137,11 +141,20 @@ async function main(): Promise<void> {
     }),
   );
   apps.push(
+    await startInteractions({
+      ...common,
+      HOST: '127.0.0.1',
+      PORT: String(interactionsPort),
+      DATABASE_URL: dbUrl('papka_interactions'),
+    }),
+  );
+  apps.push(
     await startGateway({
       ...common,
       PORT: String(gatewayPort),
       CONTRACTORS_URL: `http://127.0.0.1:${contractorsPort}`,
       DOCUMENTS_URL: `http://127.0.0.1:${documentsPort}`,
+      INTERACTIONS_URL: `http://127.0.0.1:${interactionsPort}`,
     }),
   );
 

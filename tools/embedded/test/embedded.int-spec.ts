@@ -6,23 +6,25 @@ import { apiClient, freePort, REPO_ROOT } from '@papka/testing';
 
 /**
  * The embedded default as a user runs it (`npm start`): embedded PostgreSQL, in-process
- * events, no Docker. It prints the URL and a token; with them a contractor is created and listed.
+ * events, no Docker. It prints the URL and a token; with them a contractor is created and listed,
+ * documents are made and downloaded, and an interaction gets a file, a payment and a ZIP bundle.
  */
 describe('npm start (embedded mode)', () => {
   let child: ChildProcess;
   let output = '';
+  let port = 0;
+  let token = '';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'papka-embedded-'));
 
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
-    const [port, contractorsPort, documentsPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  beforeAll(async () => {
+    const [gatewayPort, contractorsPort, documentsPort, interactionsPort, pgPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    port = gatewayPort;
     child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
       cwd: REPO_ROOT,
       env: {
@@ -30,6 +32,7 @@ describe('npm start (embedded mode)', () => {
         PORT: String(port),
         CONTRACTORS_PORT: String(contractorsPort),
         DOCUMENTS_PORT: String(documentsPort),
+        INTERACTIONS_PORT: String(interactionsPort),
         PAPKA_PG_PORT: String(pgPort),
         PAPKA_DATA_DIR: dataDir,
         PAPKA_ACCOUNT: 'embedded-test',
@@ -47,8 +50,19 @@ describe('npm start (embedded mode)', () => {
       if (Date.now() - started > 90_000) throw new Error(`npm start did not print a token:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    token = /token:\s+(\S+)/.exec(output)![1];
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
     expect(output).toContain(`http://localhost:${port}`);
-    const token = /token:\s+(\S+)/.exec(output)![1];
 
     const api = apiClient(`http://127.0.0.1:${port}`, token);
     const created = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', {
@@ -95,5 +109,81 @@ describe('npm start (embedded mode)', () => {
     expect((await api('GET', `/v2/docs/documents/${fromUpload.body.uuid}/download`)).status).toBe(200);
     const docs = await api<{ renderState: string }[]>('GET', '/v2/docs/documents');
     expect(docs.body.map((d) => d.renderState)).toEqual(['rendered', 'rendered']);
+  });
+
+  it('runs interactions too: files from the documents uploads, payments and a ZIP bundle', async () => {
+    const api = apiClient(`http://127.0.0.1:${port}`, token);
+    const contractor = await api<{ uuid: string }>('POST', '/v2/docs/contractors', {
+      type: 2,
+      inn: '7736207543',
+      name: 'ООО Яндекс',
+      address: 'г Москва, ул Льва Толстого, д 16',
+    });
+    expect(contractor.status).toBe(201);
+
+    // The contractor reaches the interactions read model through the in-process bus; the
+    // service waits for it (REPLICA_WAIT_MS) rather than answering 404 at once.
+    const created = await api<{ status: string; uuid: string }>('POST', '/v2/docs/interactions', {
+      contractor: contractor.body.uuid,
+      name: 'Разработка сайта',
+      sum: 50000,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.uuid;
+
+    const list = await api<Record<string, unknown>[]>('GET', '/v2/docs/interactions');
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual([
+      expect.objectContaining({
+        uuid: id,
+        contractor: { name: 'ООО Яндекс', inn: '7736207543', address: 'г Москва, ул Льва Толстого, д 16' },
+        name: 'Разработка сайта',
+        description: '',
+        documents: [],
+        files: [],
+        payments: [],
+        sum: 50000,
+        status: 1,
+        createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      }),
+    ]);
+
+    // A file uploaded through documents (filesystem storage) is attached by its filename.
+    const form = new FormData();
+    form.append('file', new Blob(['<p>Техническое задание</p>'], { type: 'text/html' }), 'tz.html');
+    const up = await fetch(`http://127.0.0.1:${port}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect(up.status).toBe(200);
+    const { filename } = (await up.json()) as { filename: string };
+    const attached = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${id}/files`, { filename, name: 'Заметка' });
+    expect(attached.status).toBe(201);
+
+    const paid = await api('POST', `/v2/docs/interactions/${id}/payments`, {
+      type: 'income',
+      name: 'Аванс',
+      sum: 100.5,
+      date: '2025-09-22',
+      contractorBank: null,
+    });
+    expect(paid.status).toBe(201);
+
+    const after = await api<{ uuid: string; paidSum: number; files: { filename: string; name: string }[]; payments: { sum: number; date: string }[] }[]>(
+      'GET',
+      '/v2/docs/interactions',
+    );
+    expect(after.status).toBe(200);
+    expect(after.body[0]).toMatchObject({
+      uuid: id,
+      paidSum: 100.5,
+      files: [expect.objectContaining({ filename, name: 'Заметка' })],
+      payments: [expect.objectContaining({ sum: 100.5, date: '2025-09-22' })],
+    });
+
+    const bundle = await fetch(`http://127.0.0.1:${port}/v2/docs/interactions/${id}/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toBe('application/zip');
+    expect(bundle.headers.get('x-bundle-entries')).toBe('1');
+    const zip = Buffer.from(await bundle.arrayBuffer());
+    expect(zip.subarray(0, 2).toString('latin1')).toBe('PK');
+    expect(zip.includes(Buffer.from('files/Заметка.html'))).toBe(true);
   });
 });
