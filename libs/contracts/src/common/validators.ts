@@ -54,3 +54,11 @@ export function IsAccountForBik(bikProperty: string, options?: ValidationOptions
       },
     });
 }
+
+/**
+ * class-transformer `@Transform` for numbers sent as JSON numbers or numeric strings
+ * (`"50000"`). Anything else (`""`, `"abc"`, `null`, `true`) is left as it is, so the number
+ * validator rejects it and names the field; `@Type(() => Number)` would turn `""` into 0.
+ */
+export const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;

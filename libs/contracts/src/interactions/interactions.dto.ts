@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/paging';
+import { toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -20,7 +21,7 @@ export class CreateInteractionDto {
   name!: string;
 
   @ApiProperty({ example: 50000, description: 'Сумма взаимодействия in rubles (up to 2 decimals); stored in kopecks' })
-  @Type(() => Number)
+  @Transform(toNumber)
   @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
   @Min(0, { message: 'sum must not be negative' })
   @Max(1e12)
@@ -49,7 +50,7 @@ export class RecordPaymentDto {
   name!: string;
 
   @ApiProperty({ example: 25000.5, description: 'Сумма in rubles (up to 2 decimals, above 0); stored in kopecks' })
-  @Type(() => Number)
+  @Transform(toNumber)
   @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
   @Min(0.01, { message: 'sum must be positive' })
   @Max(1e12)
