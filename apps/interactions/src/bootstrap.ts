@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { Topics } from '@papka/contracts';
-import { EVENT_BUS, EventBusTransport, EventErrorFilter, type EventBus } from '@papka/messaging';
+import { connectEventConsumer, EVENT_BUS, type EventBus } from '@papka/messaging';
 import { ensureDatabase, runMigrations } from '@papka/persistence';
 import { createHttpApp } from '@papka/platform';
 import { AppModule } from './app.module';
@@ -22,11 +22,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const dataSource = app.get(DataSource);
   if (config.MIGRATIONS_RUN === 'true') await runMigrations(dataSource);
   const bus = app.get<EventBus>(EVENT_BUS);
-  app
-    .connectMicroservice({
-      strategy: new EventBusTransport({ bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents] }),
-    })
-    .useGlobalFilters(new EventErrorFilter());
+  connectEventConsumer(app, { bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents] });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   return app;

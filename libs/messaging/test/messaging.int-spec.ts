@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { defineEvent, dlqTopic, type EventEnvelope } from '@papka/contracts';
 import {
-  EventBusTransport,
-  EventErrorFilter,
+  connectEventConsumer,
   FailureHeaders,
   KafkaEventBus,
   MessagingTables1763700000000,
@@ -59,21 +58,14 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
   let ds: DataSource;
   let bus: KafkaEventBus;
   let relay: OutboxRelay;
-  let consumer: INestMicroservice | null = null;
+  let consumer: INestApplication | null = null;
 
+  // As the services run it: an app with the consumer connected (a hybrid app).
   const startConsumer = async () => {
-    consumer = await NestFactory.createMicroservice(ProjectorModule, {
-      logger: false,
-      strategy: new EventBusTransport({
-        bus,
-        dataSource: ds,
-        groupId,
-        topics: [topic],
-        retry: { maxAttempts: 3, backoffMs: () => 300 },
-      }),
-    });
-    consumer.useGlobalFilters(new EventErrorFilter());
-    await consumer.listen();
+    consumer = await NestFactory.create(ProjectorModule, { logger: false });
+    connectEventConsumer(consumer, { bus, dataSource: ds, groupId, topics: [topic], retry: { maxAttempts: 3, backoffMs: () => 300 } });
+    await consumer.init();
+    await consumer.startAllMicroservices();
   };
 
   const emit = (thing: Thing) =>

@@ -1,5 +1,6 @@
-import { Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import type { NestMicroservice } from '@nestjs/microservices/nest-microservice';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
@@ -58,8 +59,7 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
 }
 
 /**
- * Register on the microservice that runs EventBusTransport
- * (`app.connectMicroservice(...).useGlobalFilters(new EventErrorFilter())`): Nest's default
+ * Registered by connectEventConsumer on the microservice that runs EventBusTransport: Nest's default
  * RPC filter replaces a handler's error with "Internal server error"; this one keeps the
  * original, so `.retry`/`.dlq` headers say what failed and an unreachable database is
  * recognised (and retried) instead of dead-lettered.
@@ -69,4 +69,17 @@ export class EventErrorFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown): Observable<never> {
     return throwError(() => exception);
   }
+}
+
+/**
+ * Adds an event consumer to an HTTP app (a hybrid app); `app.startAllMicroservices()` starts it.
+ * The listeners are registered only when it starts, after EventErrorFilter: with Nest's
+ * immediate registration a filter added afterwards is silently ignored (Nest warns
+ * "registration must occur before initialization") and handlers' errors lose their cause.
+ * The app's init hooks have run already, so the microservice must not run them again.
+ */
+export function connectEventConsumer(app: INestApplication, options: EventBusTransportOptions): void {
+  const ms = app.connectMicroservice({ strategy: new EventBusTransport(options) }, { deferInitialization: true }) as NestMicroservice;
+  ms.useGlobalFilters(new EventErrorFilter());
+  ms.setIsInitHookCalled(true);
 }
