@@ -410,7 +410,12 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     const html = '<html><body><h1>Приложение</h1></body></html>';
     const pdf = fakePdf(5000);
     await api('POST', `/v2/docs/interactions/${id}/files`, { filename: await upload(gateway.url, token, 'app.html', html, 'text/html'), name: 'Приложение' });
-    await api('POST', `/v2/docs/interactions/${id}/files`, { filename: await upload(gateway.url, token, 'scan.pdf', pdf, 'application/pdf'), name: 'Скан' });
+    const scan = await upload(gateway.url, token, 'scan.pdf', pdf, 'application/pdf');
+    const first = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${id}/files`, { filename: scan, name: 'Скан черновик' });
+    // attaching the same upload again renames it, it does not add a second one
+    const again = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${id}/files`, { filename: scan, name: 'Скан' });
+    expect(again.body.uuid).toBe(first.body.uuid);
+    expect((await getOne(id)).files.map((f) => f.name)).toEqual(['Приложение', 'Скан']);
     // all three rendered
     await eventually(async () => {
       const list = await api<{ uuid: string; renderState: string }[]>('GET', `/v2/docs/documents?contractor=${contractorId}&size=200`);

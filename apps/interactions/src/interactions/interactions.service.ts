@@ -183,16 +183,22 @@ export class InteractionsService {
     if (!info) throw new NotFoundError('file');
     let fileId: string = randomUUID();
     await this.mutate(acc, id, async (m) => {
+      // Attaching the same upload again renames it (an `interaction.updated`); same name: no-op.
       const rows: { id: string; inserted: boolean }[] = await m.query(
         `INSERT INTO interaction_file (id, interaction_id, filename, name, content_type, size, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (interaction_id, filename) DO UPDATE SET name = excluded.name
+         ON CONFLICT (interaction_id, filename) DO UPDATE SET name = excluded.name WHERE interaction_file.name <> excluded.name
          RETURNING id, (xmax = 0) AS inserted`,
         [fileId, id, dto.filename, dto.name, info.contentType || null, info.size, key],
       );
-      fileId = rows[0]!.id;
-      if (!rows[0]!.inserted) return;
+      if (!rows[0]) {
+        const [same] = (await m.query(`SELECT id FROM interaction_file WHERE interaction_id = $1 AND filename = $2`, [id, dto.filename])) as { id: string }[];
+        fileId = same!.id;
+        return;
+      }
+      fileId = rows[0].id;
       await this.repo.touch(m, id);
-      await this.emit(m, acc, id, InteractionFileAttached, (s) => ({ ...s, file: s.files.find((f) => f.uuid === fileId)! }));
+      if (rows[0].inserted) await this.emit(m, acc, id, InteractionFileAttached, (s) => ({ ...s, file: s.files.find((f) => f.uuid === fileId)! }));
+      else await this.emit(m, acc, id, InteractionUpdated, (s) => s);
     });
     return fileId;
   }
