@@ -51,8 +51,10 @@ const rubles = (kopecks: number) => kopecks / 100;
  * One statement per list: the interaction, its contractor from the read model, and its
  * documents (from the document read model; deleted ones drop out), files and payments
  * aggregated as JSON by PostgreSQL, so a page costs one round trip whatever its size.
+ * `source` yields the interaction rows: for a list, the page is cut there first, so the JSON
+ * is built for the rows returned only, not for every row an OFFSET skips.
  */
-const SELECT = `
+const select = (source: string) => `
   SELECT i.id, i.contractor_id, i.name, i.description, i.sum, i.status, i.created_at, i.updated_at,
          c.name AS c_name, c.inn AS c_inn, c.address AS c_address,
          COALESCE((SELECT json_agg(json_build_object('id', d.id, 'name', d.name, 'type', d.type, 'status', d.status,
@@ -68,7 +70,7 @@ const SELECT = `
                                    'date', p.date, 'contractorBank', p.contractor_bank, 'createdAt', p.created_at)
                                    ORDER BY p.date, p.created_at, p.id)
                      FROM interaction_payment p WHERE p.interaction_id = i.id), '[]') AS payments
-    FROM interaction i JOIN contractor_replica c ON c.id = i.contractor_id`;
+    FROM ${source} i JOIN contractor_replica c ON c.id = i.contractor_id`;
 
 function toSnapshot(r: Row): InteractionSnapshot {
   const payments: PaymentSnapshot[] = r.payments.map((p) => ({ ...p, sum: Number(p.sum), createdAt: iso(p.createdAt) }));
@@ -160,7 +162,9 @@ export class InteractionsRepository {
     if (f.to) add('i.created_at < ?', f.to);
     params.push(w.take, w.skip);
     const rows: Row[] = await this.ds.query(
-      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY i.created_at DESC, i.id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      `${select(`(SELECT * FROM interaction i WHERE ${where.join(' AND ')}
+                    ORDER BY i.created_at DESC, i.id DESC LIMIT $${params.length - 1} OFFSET $${params.length})`)}
+        ORDER BY i.created_at DESC, i.id DESC`,
       params,
     );
     const masks = masksOf(rows);
@@ -168,13 +172,13 @@ export class InteractionsRepository {
   }
 
   async view(accountId: string, id: string): Promise<InteractionView | null> {
-    const rows: Row[] = await this.ds.query(`${SELECT} WHERE i.account_id = $1 AND i.id = $2`, [accountId, id]);
+    const rows: Row[] = await this.ds.query(`${select('interaction')} WHERE i.account_id = $1 AND i.id = $2`, [accountId, id]);
     return rows[0] ? toView(toSnapshot(rows[0]), masksOf(rows)) : null;
   }
 
   /** The full snapshot (kopecks) for events, read through the caller's transaction. */
   async snapshot(m: EntityManager, id: string): Promise<InteractionSnapshot> {
-    const rows: Row[] = await m.query(`${SELECT} WHERE i.id = $1`, [id]);
+    const rows: Row[] = await m.query(`${select('interaction')} WHERE i.id = $1`, [id]);
     if (!rows[0]) throw new Error(`interaction ${id} vanished inside its transaction`);
     return toSnapshot(rows[0]);
   }

@@ -54,8 +54,8 @@ export class Interactions1763700000400 implements MigrationInterface {
       )`);
     // The list (newest first) and its filters.
     await q.query(`CREATE INDEX ix_interaction_account_created ON interaction (account_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX ix_interaction_account_contractor ON interaction (account_id, contractor_id, created_at DESC)`);
-    await q.query(`CREATE INDEX ix_interaction_account_status ON interaction (account_id, status, created_at DESC)`);
+    await q.query(`CREATE INDEX ix_interaction_account_contractor ON interaction (account_id, contractor_id, created_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX ix_interaction_account_status ON interaction (account_id, status, created_at DESC, id DESC)`);
     await q.query(`
       CREATE TABLE interaction_payment (
         id uuid NOT NULL,
