@@ -10,15 +10,9 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
-// ESM-only packages (sanitize-html's parser). Node 20 loads them with require(esm); Jest's
-// module system cannot, so SWC turns them into CommonJS for tests.
-const esmOnly = ['htmlparser2', 'domhandler', 'domutils', 'entities', 'dom-serializer', 'domelementtype'];
-
 module.exports = {
   testEnvironment: 'node',
-  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   transform: {
-    [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
     '^.+\\.ts$': [
       '@swc/jest',
       {

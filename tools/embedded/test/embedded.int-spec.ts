@@ -185,5 +185,41 @@ describe('npm start (embedded mode)', () => {
     const zip = Buffer.from(await bundle.arrayBuffer());
     expect(zip.subarray(0, 2).toString('latin1')).toBe('PK');
     expect(zip.includes(Buffer.from('files/Заметка.html'))).toBe(true);
+
+    // The rest of the reference's interactions endpoints, in embedded mode too.
+    const ok = { status: 'OK' };
+    expect((await api('POST', `/v2/docs/interactions/${id}/desc`, { description: '<b>Этап 1</b><script>x()</script>' })).body).toEqual(ok);
+    expect((await api('POST', `/v2/docs/interactions/${id}/status`, { status: 2 })).body).toEqual(ok);
+    const templates = await api<{ uuid: string; name: string }[]>('GET', '/v2/docs/templates');
+    const doc = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+      type: 'Письмо',
+      template: templates.body.find((t) => t.name === 'Письмо')!.uuid,
+      name: 'Письмо к сделке',
+      contractor: contractor.body.uuid,
+      masks: { body: 'Текст' },
+    });
+    expect(doc.status).toBe(201);
+    expect((await api('POST', `/v2/docs/interactions/${id}/documents`, { documentId: doc.body.uuid })).body).toEqual(ok);
+    let pdf = await api<string>('POST', `/v2/docs/interactions/${id}/download`, { documentId: doc.body.uuid });
+    for (let i = 0; i < 50 && pdf.status === 409; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      pdf = await api<string>('POST', `/v2/docs/interactions/${id}/download`, { documentId: doc.body.uuid });
+    }
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const forContractor = await api<{ uuid: string; description: string; status: number; documents: { id: string; information: { name: string } }[] }[]>(
+      'GET',
+      `/v2/docs/contractors/${contractor.body.uuid}/interactions`,
+    );
+    expect(forContractor.body).toEqual([
+      expect.objectContaining({
+        uuid: id,
+        description: '<b>Этап 1</b>',
+        status: 2,
+        documents: [{ id: doc.body.uuid, information: expect.objectContaining({ name: 'Письмо к сделке' }) }],
+      }),
+    ]);
+    expect((await api('DELETE', `/v2/docs/interactions/${id}`)).body).toEqual(ok);
+    expect((await api('GET', '/v2/docs/interactions')).body).toEqual([]);
   });
 });
