@@ -1,3 +1,4 @@
 export * from './paging';
 export * from './responses';
 export * from './validators';
+export * from './lists';

@@ -4,7 +4,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNotEmpty,
   IsNumber,
   IsObject,
@@ -17,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { PageQuery } from '../common/paging';
+import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
 import { toNumber } from '../common/validators';
 import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 
@@ -96,11 +95,7 @@ export class SetDocumentStatusDto {
   status!: DocumentStatus;
 }
 
-export class ListDocumentsQuery extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'contractor must be a UUID' })
-  contractor?: string;
-
+export class ListDocumentsQuery extends ContractorItemsQuery {
   @ApiPropertyOptional({ enum: DOCUMENT_STATUSES })
   @IsOptional() @Type(() => Number) @IsIn(DOCUMENT_STATUSES as unknown as number[], { message: 'status must be one of 1-5' })
   status?: number;
@@ -108,20 +103,6 @@ export class ListDocumentsQuery extends PageQuery {
   @ApiPropertyOptional()
   @IsOptional() @IsString() @MaxLength(100)
   type?: string;
-
-  @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date' })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date' })
-  to?: string;
-}
-
-export class DocumentContractorView {
-  @ApiProperty() name!: string;
-  @ApiProperty({ nullable: true, type: String }) inn!: string | null;
-  @ApiProperty({ nullable: true, type: String }) address!: string | null;
 }
 
 export class DocumentView {
@@ -129,7 +110,7 @@ export class DocumentView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: DOCUMENT_STATUSES }) status!: number;
   @ApiProperty({ nullable: true, type: String }) filename!: string | null;
-  @ApiProperty({ type: DocumentContractorView, nullable: true }) contractor!: DocumentContractorView | null;
+  @ApiProperty({ type: ContractorRefView, nullable: true }) contractor!: ContractorRefView | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) masks!: Record<string, unknown>;
   @ApiProperty({ description: 'rubles' }) sum!: number;
   @ApiProperty() type!: string;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { PageQuery } from '../common/paging';
+import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
 import { toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
@@ -97,28 +97,10 @@ export class DownloadDto {
   documentId?: string;
 }
 
-export class ListInteractionsQuery extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'contractor must be a UUID' })
-  contractor?: string;
-
+export class ListInteractionsQuery extends ContractorItemsQuery {
   @ApiPropertyOptional({ enum: INTERACTION_STATUSES })
   @IsOptional() @Type(() => Number) @IsIn(INTERACTION_STATUSES as unknown as number[], { message: STATUS_MESSAGE })
   status?: number;
-
-  @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date' })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date' })
-  to?: string;
-}
-
-export class InteractionContractorView {
-  @ApiProperty() name!: string;
-  @ApiProperty({ nullable: true, type: String }) inn!: string | null;
-  @ApiProperty({ nullable: true, type: String }) address!: string | null;
 }
 
 export class InteractionDocumentInfoView {
@@ -156,7 +138,7 @@ export class InteractionPaymentView {
 
 export class InteractionView {
   @ApiProperty({ format: 'uuid' }) uuid!: string;
-  @ApiProperty({ type: InteractionContractorView }) contractor!: InteractionContractorView;
+  @ApiProperty({ type: ContractorRefView }) contractor!: ContractorRefView;
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'Sanitized HTML' }) description!: string;
   @ApiProperty({ type: [InteractionDocumentView] }) documents!: InteractionDocumentView[];

@@ -1,0 +1,25 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { PageQuery } from './paging';
+
+/** Paging plus the filters every list of a contractor's things has: contractor and createdAt range. */
+export class ContractorItemsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID('all', { message: 'contractor must be a UUID' })
+  contractor?: string;
+
+  @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
+  @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
+  @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date' })
+  to?: string;
+}
+
+/** A contractor as embedded in documents and interactions: `{ name, inn, address }`. */
+export class ContractorRefView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) inn!: string | null;
+  @ApiProperty({ nullable: true, type: String }) address!: string | null;
+}
