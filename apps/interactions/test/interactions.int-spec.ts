@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   dropDatabase,
   eventually,
+  infra,
   infraEnv,
   readTopic,
   startFakeDadata,
@@ -478,6 +479,26 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('answers 503 while MinIO is down, writes nothing, and works once it is back', async () => {
+    const id = await createInteraction('Хранилище недоступно');
+    const filename = await upload(gateway.url, token, 'scan.pdf', fakePdf(100), 'application/pdf');
+    await infra('down', 'minio');
+    try {
+      const attach = await api<{ code: string }>('POST', `/v2/docs/interactions/${id}/files`, { filename, name: 'Скан' });
+      expect(attach.status).toBe(503);
+      expect(attach.body.code).toBe('STORAGE_UNAVAILABLE');
+      expect((await getOne(id)).files).toEqual([]);
+      // the rest of the service still answers
+      expect((await api('POST', `/v2/docs/interactions/${id}/status`, { status: 2 })).status).toBe(200);
+    } finally {
+      await infra('up', 'minio');
+    }
+    await eventually(async () => (await api('POST', `/v2/docs/interactions/${id}/files`, { filename, name: 'Скан' })).status === 201, 30_000);
+    const bundle = await request(`${gateway.url}/v2/docs/interactions/${id}/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    expect(bundle.statusCode).toBe(200);
+    expect(Buffer.from(await bundle.body.arrayBuffer()).subarray(0, 2).toString('latin1')).toBe('PK');
+  }, 120_000);
 
   describe('bad input', () => {
     let id: string;
