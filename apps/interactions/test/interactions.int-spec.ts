@@ -480,6 +480,34 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     }
   }, 240_000);
 
+  it('creates once per Idempotency-Key: a retried create or payment gets the first answer back', async () => {
+    const key = { 'idempotency-key': `create-${randomBytes(4).toString('hex')}` };
+    const body = { contractor: secondContractorId, name: 'Повтор', sum: 10 };
+    const [a, b] = await Promise.all([
+      api<{ uuid: string }>('POST', '/v2/docs/interactions', body, { headers: key }),
+      api<{ uuid: string }>('POST', '/v2/docs/interactions', body, { headers: key }),
+    ]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.uuid).toBe(b.body.uuid);
+    expect([a.headers.get('idempotent-replayed'), b.headers.get('idempotent-replayed')].sort()).toEqual(['true', null].sort());
+    const listed = await api<InteractionView[]>('GET', `/v2/docs/interactions?contractor=${secondContractorId}`);
+    expect(listed.body.filter((i) => i.name === 'Повтор')).toHaveLength(1);
+    const reused = await api<{ code: string }>('POST', '/v2/docs/interactions', { ...body, sum: 11 }, { headers: key });
+    expect(reused).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+
+    const payKey = { 'idempotency-key': `pay-${randomBytes(4).toString('hex')}` };
+    const payment = { type: 'income', name: 'Оплата', sum: 5, date: '2025-10-01' };
+    const first = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${a.body.uuid}/payments`, payment, { headers: payKey });
+    const again = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${a.body.uuid}/payments`, payment, { headers: payKey });
+    expect(again).toMatchObject({ status: 201, body: { uuid: first.body.uuid } });
+    expect(await getOne(a.body.uuid)).toMatchObject({ paidSum: 5, payments: [{ uuid: first.body.uuid }] });
+    // a failed request does not use up its key
+    const badKey = { 'idempotency-key': `bad-${randomBytes(4).toString('hex')}` };
+    expect((await api('POST', `/v2/docs/interactions/${a.body.uuid}/payments`, { ...payment, contractorBank: bankId }, { headers: badKey })).status).toBe(400);
+    expect((await api('POST', `/v2/docs/interactions/${a.body.uuid}/payments`, payment, { headers: badKey })).status).toBe(201);
+    expect((await api('POST', '/v2/docs/interactions', body, { headers: { 'idempotency-key': 'k'.repeat(201) } })).status).toBe(400);
+  });
+
   it('answers 503 while MinIO is down, writes nothing, and works once it is back', async () => {
     const id = await createInteraction('Хранилище недоступно');
     const filename = await upload(gateway.url, token, 'scan.pdf', fakePdf(100), 'application/pdf');

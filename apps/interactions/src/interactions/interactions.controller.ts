@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
@@ -19,7 +19,20 @@ import {
 import { ValidationFailedError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { isCompressed, streamZip } from '../bundle/zip-stream';
+import { idempotencyKey, type Created } from './idempotency';
 import { InteractionsService } from './interactions.service';
+
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retrying with the same key returns the first answer (and `Idempotent-Replayed: true`) instead of creating again',
+};
+
+/** `{ status: "OK", uuid }`, marked when it repeats an earlier answer to the same Idempotency-Key. */
+function answer(res: Response, created: Created) {
+  if (created.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  return ok(created.uuid);
+}
 
 const uuid = (name: string) =>
   new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError({ [name]: [`${name} must be a UUID`] }, `${name} must be a UUID`) });
@@ -42,8 +55,14 @@ export class InteractionsController {
 
   @Post('/v2/docs/interactions')
   @ApiCreatedResponse({ type: StatusOkResponse })
-  async create(@CurrentAccount() acc: AccountContext, @Body() dto: CreateInteractionDto) {
-    return ok(await this.interactions.create(acc, dto));
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  async create(
+    @CurrentAccount() acc: AccountContext,
+    @Body() dto: CreateInteractionDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answer(res, await this.interactions.create(acc, dto, idempotencyKey(key)));
   }
 
   @Get('/v2/docs/contractors/:id/interactions')
@@ -86,8 +105,15 @@ export class InteractionsController {
 
   @Post('/v2/docs/interactions/:id/payments')
   @ApiCreatedResponse({ type: StatusOkResponse, description: '`uuid` is the payment id' })
-  async recordPayment(@CurrentAccount() acc: AccountContext, @Param('id', uuid('id')) id: string, @Body() dto: RecordPaymentDto) {
-    return ok(await this.interactions.recordPayment(acc, id, dto));
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  async recordPayment(
+    @CurrentAccount() acc: AccountContext,
+    @Param('id', uuid('id')) id: string,
+    @Body() dto: RecordPaymentDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answer(res, await this.interactions.recordPayment(acc, id, dto, idempotencyKey(key)));
   }
 
   @Delete('/v2/docs/interactions/:id/payments/:paymentId')

@@ -33,6 +33,7 @@ import { AppError, Buckets, ConflictError, fieldError, NotFoundError, withStorag
 import { rublesToKopecks } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { CONFIG, type InteractionsConfig } from '../config';
+import { Idempotency, type Created } from './idempotency';
 import { InteractionsRepository } from './interactions.repository';
 import { sanitizeDescription } from './sanitize-description';
 
@@ -53,6 +54,7 @@ export class InteractionsService {
   constructor(
     private readonly repo: InteractionsRepository,
     private readonly relay: OutboxRelay,
+    private readonly idempotency: Idempotency,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     @Inject(CONFIG) private readonly config: InteractionsConfig,
   ) {}
@@ -74,22 +76,25 @@ export class InteractionsService {
     return view;
   }
 
-  async create(acc: AccountContext, dto: CreateInteractionDto): Promise<string> {
+  async create(acc: AccountContext, dto: CreateInteractionDto, key?: string): Promise<Created> {
     const contractor = await this.waitForReplica(() => this.liveContractor(acc.accountId, dto.contractor));
     if (!contractor) throw new NotFoundError('contractor');
-    const id = randomUUID();
-    await this.repo.ds.transaction(async (m) => {
-      await m.query(`INSERT INTO interaction (id, account_id, contractor_id, name, sum, status) VALUES ($1, $2, $3, $4, $5, 1)`, [
-        id,
-        acc.accountId,
-        dto.contractor,
-        dto.name,
-        rublesToKopecks(dto.sum),
-      ]);
-      await writeToOutbox(m, InteractionCreated, { accountId: acc.accountId, aggregateId: id, data: await this.repo.snapshot(m, id) });
-    });
+    const created = await this.repo.ds.transaction((m) =>
+      this.idempotency.run(m, acc.accountId, key, { op: 'create', dto }, async () => {
+        const id = randomUUID();
+        await m.query(`INSERT INTO interaction (id, account_id, contractor_id, name, sum, status) VALUES ($1, $2, $3, $4, $5, 1)`, [
+          id,
+          acc.accountId,
+          dto.contractor,
+          dto.name,
+          rublesToKopecks(dto.sum),
+        ]);
+        await writeToOutbox(m, InteractionCreated, { accountId: acc.accountId, aggregateId: id, data: await this.repo.snapshot(m, id) });
+        return id;
+      }),
+    );
     this.relay.kick();
-    return id;
+    return created;
   }
 
   async setDescription(acc: AccountContext, id: string, html: string): Promise<void> {
@@ -121,18 +126,22 @@ export class InteractionsService {
     });
   }
 
-  async recordPayment(acc: AccountContext, id: string, dto: RecordPaymentDto): Promise<string> {
-    const paymentId = randomUUID();
+  async recordPayment(acc: AccountContext, id: string, dto: RecordPaymentDto, key?: string): Promise<Created> {
+    let created: Created | undefined;
     await this.mutate(acc, id, async (m, row) => {
-      const bank = await this.contractorBank(m, row.contractor_id, dto.contractorBank ?? null);
-      await m.query(
-        `INSERT INTO interaction_payment (id, interaction_id, type, name, sum, date, contractor_bank) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [paymentId, id, dto.type, dto.name, rublesToKopecks(dto.sum), dto.date.slice(0, 10), bank ? JSON.stringify(bank) : null],
-      );
-      await this.repo.touch(m, id);
-      await this.emit(m, acc, id, InteractionPaymentRecorded, (s) => ({ ...s, payment: paymentOf(s, paymentId) }));
+      created = await this.idempotency.run(m, acc.accountId, key, { op: 'payment', id, dto }, async () => {
+        const paymentId = randomUUID();
+        const bank = await this.contractorBank(m, row.contractor_id, dto.contractorBank ?? null);
+        await m.query(
+          `INSERT INTO interaction_payment (id, interaction_id, type, name, sum, date, contractor_bank) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [paymentId, id, dto.type, dto.name, rublesToKopecks(dto.sum), dto.date.slice(0, 10), bank ? JSON.stringify(bank) : null],
+        );
+        await this.repo.touch(m, id);
+        await this.emit(m, acc, id, InteractionPaymentRecorded, (s) => ({ ...s, payment: paymentOf(s, paymentId) }));
+        return paymentId;
+      });
     });
-    return paymentId;
+    return created!;
   }
 
   async removePayment(acc: AccountContext, id: string, paymentId: string): Promise<void> {
