@@ -179,6 +179,21 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
     });
   });
 
+  describe('Idempotency-Key', () => {
+    it('creates a contractor once per key; the same key with another body is a 422', async () => {
+      const headers = { 'idempotency-key': `contractor-${Date.now()}` };
+      const body = { type: 3, name: 'ИП Повторов', address: 'г Тверь' };
+      const first = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', body, { headers });
+      const again = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', body, { headers });
+      expect(first).toMatchObject({ status: 201, body: { status: 'OK', uuid: expect.any(String) } });
+      expect(again).toMatchObject({ status: 201, body: { status: 'OK', uuid: first.body.uuid } });
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      const found = await api<ContractorView[]>('GET', `/v2/contractors?q=${encodeURIComponent('Повторов')}`);
+      expect(found.body).toHaveLength(1);
+      expect((await api('POST', '/v2/docs/contractors', { ...body, name: 'ИП Другой' }, { headers })).status).toBe(422);
+    });
+  });
+
   describe('look-ups', () => {
     it('findOrg answers the party suggestion for an INN', async () => {
       const res = await api('POST', '/v2/docs/findOrg', { query: INN });

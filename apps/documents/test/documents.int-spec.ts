@@ -215,6 +215,19 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     });
   });
 
+  it('makes one document per Idempotency-Key however often the constructor call is retried', async () => {
+    const letter = BUILTIN_TEMPLATES.find((t) => t.kind === 'letter')!;
+    const headers = { 'idempotency-key': `doc-${Date.now()}` };
+    const body = { type: 'Письмо', template: letter.uuid, name: 'Письмо-повтор', contractor: contractorId, masks: { body: 'Текст' } };
+    const first = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
+    const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
+    expect(first.status).toBe(201);
+    expect(again).toMatchObject({ status: 201, body: { uuid: first.body.uuid } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const list = await api<DocumentView[]>('GET', '/v2/docs/documents?size=200');
+    expect(list.body.filter((d) => d.name === 'Письмо-повтор')).toHaveLength(1);
+  });
+
   it('renders the built-in invoice on one page with the VAT, the total in words and a payment QR that decodes', async () => {
     const invoice = BUILTIN_TEMPLATES.find((t) => t.kind === 'invoice')!;
     const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {

@@ -4,7 +4,6 @@ import { messagingEntities } from '@papka/messaging';
 import { dataServiceImports, StorageModule } from '@papka/platform';
 import { CONFIG, type InteractionsConfig } from './config';
 import { HealthController } from './health/health.controller';
-import { Idempotency } from './interactions/idempotency';
 import { InteractionsController } from './interactions/interactions.controller';
 import { InteractionsRepository } from './interactions/interactions.repository';
 import { InteractionsService } from './interactions/interactions.service';
@@ -25,7 +24,7 @@ export class AppModule {
         StorageModule.register(config),
       ],
       controllers: [HealthController, InteractionsController, ReplicasEvents],
-      providers: [{ provide: CONFIG, useValue: config }, InteractionsRepository, InteractionsService, Idempotency],
+      providers: [{ provide: CONFIG, useValue: config }, InteractionsRepository, InteractionsService],
       exports: [CONFIG],
     };
   }

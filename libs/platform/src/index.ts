@@ -5,3 +5,4 @@ export * from './http-error.filter';
 export * from './validation';
 export * from './service-modules';
 export * from './storage';
+export * from './idempotency';

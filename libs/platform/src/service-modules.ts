@@ -7,6 +7,7 @@ import { MessagingModule } from '@papka/messaging';
 import { dataSourceOptions, type DataSourceConfig } from '@papka/persistence';
 import { authConfig, type baseEnvSchema, type dataEnvSchema } from './config';
 import { loggerModule } from './http-app';
+import { IdempotencyModule } from './idempotency';
 
 export interface DataServiceOptions {
   /** e.g. `contractors`: names the migrations table, the DB application and the Kafka client. */
@@ -51,5 +52,6 @@ export function dataServiceImports(config: DataServiceEnv, o: DataServiceOptions
     }),
     AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),
     TerminusModule,
+    IdempotencyModule,
   ];
 }

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import {
   AddBankAccountDto,
@@ -11,7 +12,7 @@ import {
   StatusOkResponse,
 } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
-import { fieldError, ValidationFailedError } from '@papka/platform';
+import { answerCreated, fieldError, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError } from '@papka/platform';
 import { ContractorsService } from './contractors.service';
 
 class OptionalItemId {
@@ -46,8 +47,14 @@ export class ContractorsController {
   @Post('/v2/docs/contractors')
   @ApiOperation({ summary: 'Create a contractor; with an INN the party details are looked up into fullInfo' })
   @ApiCreatedResponse({ type: StatusOkResponse })
-  async create(@CurrentAccount() acc: AccountContext, @Body() dto: CreateContractorDto) {
-    return ok(await this.contractors.create(acc, dto));
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  async create(
+    @CurrentAccount() acc: AccountContext,
+    @Body() dto: CreateContractorDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answerCreated(res, await this.contractors.create(acc, dto, idempotencyKey(key)));
   }
 
   @Get('/v2/docs/contractors/:id')

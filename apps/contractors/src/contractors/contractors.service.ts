@@ -17,7 +17,7 @@ import {
 } from '@papka/contracts';
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
 import { isUniqueViolation } from '@papka/persistence';
-import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
+import { ConflictError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
 import type { AccountContext } from '@papka/auth';
 import { ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
@@ -43,6 +43,7 @@ export class ContractorsService {
     private readonly repo: ContractorsRepository,
     private readonly lookup: LookupService,
     private readonly relay: OutboxRelay,
+    private readonly idempotency: Idempotency,
   ) {}
 
   async list(acc: AccountContext, query: ListContractorsQuery): Promise<ContractorView[]> {
@@ -55,28 +56,32 @@ export class ContractorsService {
     return found;
   }
 
-  async create(acc: AccountContext, dto: CreateContractorDto): Promise<string> {
+  async create(acc: AccountContext, dto: CreateContractorDto, key?: string): Promise<Created> {
     if (dto.inn && dto.inn.length !== innLengthFor(dto.type)) {
       throw fieldError('inn', `inn must have ${innLengthFor(dto.type)} digits for contractor type ${dto.type}`);
     }
     // Looked up before the transaction: no network wait while holding locks. A provider
     // that is down does not stop the create: fullInfo is filled in later.
     const found = dto.inn ? await this.tryLookup(() => this.lookup.party(dto.inn!)) : { status: 'none' as const, payload: null };
-    const id = randomUUID();
+    let created: Created;
     try {
-      await this.repo.transaction(async (m) => {
-        await m.insert(Contractor, {
-          id,
-          accountId: acc.accountId,
-          type: dto.type,
-          name: dto.name,
-          inn: dto.inn ?? null,
-          address: dto.address ?? addressOf(found.payload),
-          fullInfo: found.payload,
-          ...ContractorsRepository.lookupFields(found.status),
-        });
-        await this.emit(m, ContractorCreated, acc.accountId, id);
-      });
+      created = await this.repo.transaction((m) =>
+        this.idempotency.run(m, acc.accountId, key, dto, async () => {
+          const id = randomUUID();
+          await m.insert(Contractor, {
+            id,
+            accountId: acc.accountId,
+            type: dto.type,
+            name: dto.name,
+            inn: dto.inn ?? null,
+            address: dto.address ?? addressOf(found.payload),
+            fullInfo: found.payload,
+            ...ContractorsRepository.lookupFields(found.status),
+          });
+          await this.emit(m, ContractorCreated, acc.accountId, id);
+          return id;
+        }),
+      );
     } catch (err) {
       if (isUniqueViolation(err, 'uq_contractor_account_inn')) {
         throw new ConflictError('DUPLICATE_INN', `a contractor with INN ${dto.inn} already exists`, {
@@ -86,7 +91,7 @@ export class ContractorsService {
       throw err;
     }
     this.relay.kick();
-    return id;
+    return created;
   }
 
   async remove(acc: AccountContext, id: string): Promise<void> {

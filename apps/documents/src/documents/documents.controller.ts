@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ConstructorDto, DocumentView, ListDocumentsQuery, ok, SetDocumentStatusDto, StatusOkResponse } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
-import { ValidationFailedError } from '@papka/platform';
+import { answerCreated, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError } from '@papka/platform';
 import { DocumentsService } from './documents.service';
 
 const uuidParam = new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError({ id: ['id must be a UUID'] }, 'id must be a UUID') });
@@ -22,8 +22,14 @@ export class DocumentsController {
   @Post('/v2/docs/constructor')
   @ApiOperation({ summary: 'Make a document from a template (or an uploaded HTML/DOCX) and masks; rendered asynchronously' })
   @ApiCreatedResponse({ type: StatusOkResponse })
-  async construct(@CurrentAccount() acc: AccountContext, @Body() dto: ConstructorDto) {
-    return ok(await this.documents.construct(acc, dto));
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  async construct(
+    @CurrentAccount() acc: AccountContext,
+    @Body() dto: ConstructorDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answerCreated(res, await this.documents.construct(acc, dto, idempotencyKey(key)));
   }
 
   @Get('/v2/docs/documents')

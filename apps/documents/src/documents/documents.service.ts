@@ -17,7 +17,7 @@ import {
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
-import { AppError, Buckets, fieldError, NotFoundError, ValidationFailedError, withStorage } from '@papka/platform';
+import { AppError, Buckets, fieldError, Idempotency, NotFoundError, ValidationFailedError, withStorage, type Created } from '@papka/platform';
 import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
@@ -55,6 +55,7 @@ export class DocumentsService {
     private readonly templates: TemplatesService,
     private readonly uploads: UploadsService,
     private readonly relay: OutboxRelay,
+    private readonly idempotency: Idempotency,
   ) {}
 
   list(acc: AccountContext, q: ListDocumentsQuery): Promise<DocumentView[]> {
@@ -67,7 +68,7 @@ export class DocumentsService {
   }
 
   /** POST /v2/docs/constructor: stores the document and asks for its rendering. */
-  async construct(acc: AccountContext, dto: ConstructorDto): Promise<string> {
+  async construct(acc: AccountContext, dto: ConstructorDto, key?: string): Promise<Created> {
     if (Boolean(dto.filename) === Boolean(dto.template)) {
       throw new ValidationFailedError(
         { template: ['give either template (a template uuid) or filename (an uploaded HTML/DOCX file)'] },
@@ -94,30 +95,33 @@ export class DocumentsService {
     }
     const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : (linesTotal(masks) ?? 0);
 
-    const id = randomUUID();
-    await this.repo.ds.transaction(async (m) => {
-      await m.insert(DocumentEntity, {
-        id,
-        accountId: acc.accountId,
-        name: dto.name,
-        type: dto.type,
-        status: DocumentStatus.Draft,
-        renderState: 'pending',
-        renderError: null,
-        revision: 1,
-        templateId,
-        sourceFilename,
-        contractorId: contractor.id,
-        contractorCopy: { name: contractor.name, inn: contractor.inn, address: contractor.address },
-        masks,
-        sum,
-      });
-      const doc = (await this.repo.find(acc.accountId, id, m))!;
-      await this.emit(m, DocumentCreated, doc);
-      await writeToOutbox(m, RenderRequested, { accountId: acc.accountId, aggregateId: id, data: { documentId: id, revision: 1 } });
-    });
+    const created = await this.repo.ds.transaction((m) =>
+      this.idempotency.run(m, acc.accountId, key, dto, async () => {
+        const id = randomUUID();
+        await m.insert(DocumentEntity, {
+          id,
+          accountId: acc.accountId,
+          name: dto.name,
+          type: dto.type,
+          status: DocumentStatus.Draft,
+          renderState: 'pending',
+          renderError: null,
+          revision: 1,
+          templateId,
+          sourceFilename,
+          contractorId: contractor.id,
+          contractorCopy: { name: contractor.name, inn: contractor.inn, address: contractor.address },
+          masks,
+          sum,
+        });
+        const doc = (await this.repo.find(acc.accountId, id, m))!;
+        await this.emit(m, DocumentCreated, doc);
+        await writeToOutbox(m, RenderRequested, { accountId: acc.accountId, aggregateId: id, data: { documentId: id, revision: 1 } });
+        return id;
+      }),
+    );
     this.relay.kick();
-    return id;
+    return created;
   }
 
   async setStatus(acc: AccountContext, id: string, status: DocumentStatus): Promise<void> {

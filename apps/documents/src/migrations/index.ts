@@ -1,4 +1,5 @@
+import { IdempotencyKeys1763700000500 } from '@papka/platform';
 import { MessagingTables1763700000000 } from '@papka/messaging';
 import { Documents1763700000300 } from './1763700000300-documents';
 
-export const migrations = [MessagingTables1763700000000, Documents1763700000300];
+export const migrations = [MessagingTables1763700000000, Documents1763700000300, IdempotencyKeys1763700000500];

@@ -16,23 +16,10 @@ import {
   SetInteractionStatusDto,
   StatusOkResponse,
 } from '@papka/contracts';
-import { ValidationFailedError, withStorage } from '@papka/platform';
+import { answerCreated, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { isCompressed, streamZip } from '../bundle/zip-stream';
-import { idempotencyKey, type Created } from './idempotency';
 import { InteractionsService } from './interactions.service';
-
-const IDEMPOTENCY_HEADER = {
-  name: 'Idempotency-Key',
-  required: false,
-  description: 'Retrying with the same key returns the first answer (and `Idempotent-Replayed: true`) instead of creating again',
-};
-
-/** `{ status: "OK", uuid }`, marked when it repeats an earlier answer to the same Idempotency-Key. */
-function answer(res: Response, created: Created) {
-  if (created.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  return ok(created.uuid);
-}
 
 const uuid = (name: string) =>
   new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError({ [name]: [`${name} must be a UUID`] }, `${name} must be a UUID`) });
@@ -62,7 +49,7 @@ export class InteractionsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.interactions.create(acc, dto, idempotencyKey(key)));
+    return answerCreated(res, await this.interactions.create(acc, dto, idempotencyKey(key)));
   }
 
   @Get('/v2/docs/contractors/:id/interactions')
@@ -113,7 +100,7 @@ export class InteractionsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.interactions.recordPayment(acc, id, dto, idempotencyKey(key)));
+    return answerCreated(res, await this.interactions.recordPayment(acc, id, dto, idempotencyKey(key)));
   }
 
   @Delete('/v2/docs/interactions/:id/payments/:paymentId')

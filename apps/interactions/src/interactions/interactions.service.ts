@@ -29,11 +29,10 @@ import {
   type AttachFileDto,
 } from '@papka/contracts';
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
-import { AppError, Buckets, ConflictError, fieldError, NotFoundError, withStorage } from '@papka/platform';
+import { AppError, Buckets, ConflictError, fieldError, Idempotency, NotFoundError, withStorage, type Created } from '@papka/platform';
 import { rublesToKopecks } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { CONFIG, type InteractionsConfig } from '../config';
-import { Idempotency, type Created } from './idempotency';
 import { InteractionsRepository } from './interactions.repository';
 import { sanitizeDescription } from './sanitize-description';
 

@@ -96,22 +96,10 @@ export class Interactions1763700000400 implements MigrationInterface {
         CONSTRAINT uq_interaction_file UNIQUE (interaction_id, filename)
       )`);
 
-    // Idempotency-Key of creates (interactions, payments): the result of the first request,
-    // written in the same transaction as its effect. Kept a day.
-    await q.query(`
-      CREATE TABLE idempotency_key (
-        account_id varchar(64) NOT NULL,
-        key varchar(200) NOT NULL,
-        fingerprint char(64) NOT NULL,
-        result jsonb NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT pk_idempotency_key PRIMARY KEY (account_id, key)
-      )`);
-    await q.query(`CREATE INDEX ix_idempotency_key_created ON idempotency_key (created_at)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['idempotency_key', 'interaction_file', 'interaction_document', 'interaction_payment', 'interaction', 'document_replica', 'contractor_replica']) {
+    for (const t of ['interaction_file', 'interaction_document', 'interaction_payment', 'interaction', 'document_replica', 'contractor_replica']) {
       await q.query(`DROP TABLE ${t}`);
     }
   }

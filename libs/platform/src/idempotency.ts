@@ -1,8 +1,9 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
-import { AppError, fieldError } from '@papka/platform';
+import type { Response } from 'express';
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { AppError, fieldError } from './errors';
 
 /** What a create answered: replayed when the key had been seen. */
 export interface Created {
@@ -20,10 +21,46 @@ export function idempotencyKey(header: string | string[] | undefined): string | 
   return key;
 }
 
+/** For `@ApiHeader()` on every create that takes the header. */
+export const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retrying with the same key returns the first answer (and `Idempotent-Replayed: true`) instead of creating again',
+};
+
+/** `{ status: "OK", uuid }`, marked when it repeats an earlier answer to the same Idempotency-Key. */
+export function answerCreated(res: Response, created: Created): { status: 'OK'; uuid: string } {
+  if (created.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  return { status: 'OK', uuid: created.uuid };
+}
+
+/** The table behind Idempotency; every service that takes the header lists this migration (last). */
+export class IdempotencyKeys1763700000500 implements MigrationInterface {
+  name = 'IdempotencyKeys1763700000500';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE idempotency_key (
+        account_id varchar(64) NOT NULL,
+        key varchar(200) NOT NULL,
+        fingerprint char(64) NOT NULL,
+        result jsonb NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT pk_idempotency_key PRIMARY KEY (account_id, key)
+      )`);
+    await q.query(`CREATE INDEX ix_idempotency_key_created ON idempotency_key (created_at)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE idempotency_key');
+  }
+}
+
 /**
  * Creates with an `Idempotency-Key`: the key is claimed in the create's own transaction, so a
  * retried request (a timeout, a lost answer) gets the first answer back instead of a second
- * interaction or payment. The same key with another request is a 422. Keys are kept a day.
+ * contractor, document, interaction or payment. The same key with another request is a 422;
+ * a request that fails leaves its key unused. Keys are kept a day.
  */
 @Injectable()
 export class Idempotency implements OnModuleInit, OnModuleDestroy {
@@ -72,3 +109,8 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
     }
   }
 }
+
+/** Idempotency for every service (dataServiceImports); its table comes with IdempotencyKeys1763700000500. */
+@Global()
+@Module({ providers: [Idempotency], exports: [Idempotency] })
+export class IdempotencyModule {}
