@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { defineEvent, dlqTopic, type EventEnvelope } from '@papka/contracts';
 import {
@@ -140,6 +140,19 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
     expect(dead!.headers[FailureHeaders.originalOffset]).toMatch(/^\d+$/);
     expect(dead!.headers[FailureHeaders.originalPartition]).toMatch(/^\d+$/);
     expect(calls.filter((name) => name === 'poison')).toHaveLength(3);
+
+    // The .dlq topic was created with its 30-day retention (topicConfig).
+    const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqTopic(topic), configNames: ['retention.ms'] }],
+      });
+      expect(described.resources[0]!.configEntries.find((c) => c.configName === 'retention.ms')?.configValue).toBe('2592000000');
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('leaves the read model unchanged when the whole topic is replayed (offset reset)', async () => {

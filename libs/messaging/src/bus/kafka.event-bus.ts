@@ -7,6 +7,7 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { topicConfig } from '@papka/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus';
 
 export interface KafkaBusOptions {
@@ -136,7 +137,11 @@ export class KafkaEventBus implements EventBus {
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? 3 })),
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions ?? 3,
+        configEntries: Object.entries(topicConfig(topic)).map(([name, value]) => ({ name, value })),
+      })),
     });
   }
 
