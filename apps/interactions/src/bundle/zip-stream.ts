@@ -21,6 +21,9 @@ export const isCompressed = (contentType: string | null): boolean => COMPRESSED.
  */
 export async function streamZip(sources: ZipSource[], out: Writable): Promise<void> {
   const archive = archiver('zip', { zlib: { level: 6 }, forceZip64: false });
+  // Errors are handled through the race below and the pipeline; this listener only makes sure
+  // a late 'error' from archiver can never become an uncaught exception that stops the process.
+  archive.on('error', () => undefined).on('warning', () => undefined);
   const done = pipeline(archive, out);
   const gone = new AbortController();
   out.once('close', () => gone.abort());
@@ -28,12 +31,14 @@ export async function streamZip(sources: ZipSource[], out: Writable): Promise<vo
     for (const source of sources) {
       if (gone.signal.aborted) break;
       const stream = await source.open();
-      const written = once(archive, 'entry', { signal: gone.signal });
       archive.append(stream, { name: source.name, store: source.compressed });
-      await written.catch((err: unknown) => {
+      try {
+        // The entry is written, or its source fails, or the client goes away.
+        await Promise.race([once(archive, 'entry'), failure(stream), aborted(gone.signal)]);
+      } catch (err) {
         stream.destroy();
         throw err;
-      });
+      }
     }
     if (!gone.signal.aborted) await archive.finalize();
   } catch (err) {
@@ -41,4 +46,21 @@ export async function streamZip(sources: ZipSource[], out: Writable): Promise<vo
     out.destroy(err as Error);
   }
   await done.catch(() => undefined);
+}
+
+/** Rejects when `stream` errors (archiver does not always listen before data flows). */
+function failure(stream: Readable): Promise<never> {
+  const p = new Promise<never>((_, reject) => stream.once('error', reject));
+  p.catch(() => undefined); // the race reports it; a loser must not be an unhandled rejection
+  return p;
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error('the client went away'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  p.catch(() => undefined);
+  return p;
 }
