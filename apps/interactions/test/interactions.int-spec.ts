@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { request } from 'undici';
@@ -16,6 +18,7 @@ import {
   infra,
   infraEnv,
   readTopic,
+  REPO_ROOT,
   startFakeDadata,
   startService,
   TEST_JWT_SECRET,
@@ -25,6 +28,7 @@ import {
 } from '@papka/testing';
 
 type Api = ReturnType<typeof apiClient>;
+const run = promisify(execFile);
 
 const INN = '501817999160';
 const BIK = '044525104';
@@ -95,6 +99,8 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
   let dadata: FakeDadata;
   const dbs: string[] = [];
   let interactionsDb: string;
+  let contractorsDb: string;
+  let documentsDb: string;
   let contractors: RunningService;
   let documents: RunningService;
   let interactions: RunningService;
@@ -176,8 +182,8 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
 
   beforeAll(async () => {
     dadata = await startFakeDadata();
-    const contractorsDb = await createTestDatabase('int_contractors');
-    const documentsDb = await createTestDatabase('int_documents');
+    contractorsDb = await createTestDatabase('int_contractors');
+    documentsDb = await createTestDatabase('int_documents');
     interactionsDb = await createTestDatabase('interactions');
     dbs.push(contractorsDb, documentsDb, interactionsDb);
     [contractors, documents, interactions] = await Promise.all([
@@ -610,6 +616,35 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       expect((await api('POST', `/v2/docs/interactions/${id}/status`, { status: 1 })).status).toBe(200);
     });
   });
+
+  it('rebuilds a lost read model from the snapshots the announce commands re-publish', async () => {
+    const mine = [account, otherAccount];
+    const replicas = async () => ({
+      contractors: await sql(`SELECT id, account_id, name, inn, address, bank_accounts, deleted FROM contractor_replica WHERE account_id = ANY($1) ORDER BY id`, [mine]),
+      documents: await sql(
+        `SELECT id, account_id, name, type, status, render_state, filename, storage_key, masks, sum, created_at, deleted
+           FROM document_replica WHERE account_id = ANY($1) AND NOT deleted ORDER BY id`,
+        [mine],
+      ),
+    });
+    const before = await replicas();
+    expect(before.contractors.length).toBeGreaterThan(2);
+    // As if the history had never reached this service (a new service, a restored database).
+    await sql(`DELETE FROM contractor_replica WHERE account_id = ANY($1) AND NOT deleted`, [mine]);
+    await sql(`DELETE FROM document_replica WHERE account_id = ANY($1) AND NOT deleted`, [mine]);
+    for (const [service, db] of [['contractors', contractorsDb], ['documents', documentsDb]] as const) {
+      const { stdout } = await run(process.execPath, ['-r', '@swc-node/register', `apps/${service}/src/announce.ts`], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...common(), DATABASE_URL: db },
+      });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ msg: `${service} announced`, count: expect.any(Number) });
+    }
+    await eventually(async () => {
+      const now = await replicas();
+      return now.contractors.length === before.contractors.length && now.documents.length === before.documents.length;
+    }, 30_000);
+    expect(await replicas()).toEqual(before);
+  }, 120_000);
 
   it('leaves the read models exactly as they were when every event is replayed (consumer-group offset reset)', async () => {
     // This run's accounts: the topics also hold other suites' and earlier runs' events.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiClient, freePort, REPO_ROOT } from '@papka/testing';
@@ -63,6 +63,8 @@ describe('npm start (embedded mode)', () => {
 
   it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
     expect(output).toContain(`http://localhost:${port}`);
+    // A new data directory has nothing to re-announce, and records that it is up to date.
+    expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('1');
 
     const api = apiClient(`http://127.0.0.1:${port}`, token);
     const created = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', {

@@ -97,6 +97,13 @@ export class ContractorsRepository {
     return m.findOne(Contractor, { where: { id, accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
+  /** Every contractor of every account, in id order after `afterId` (for re-announcing). */
+  async pageAll(m: EntityManager, afterId: string | null, limit: number): Promise<ContractorAggregate[]> {
+    const qb = m.getRepository(Contractor).createQueryBuilder('c').orderBy('c.id').limit(limit);
+    if (afterId) qb.where('c.id > :afterId', { afterId });
+    return this.withChildren(m, await qb.getMany());
+  }
+
   private async withChildren(m: EntityManager, contractors: Contractor[]): Promise<ContractorAggregate[]> {
     if (contractors.length === 0) return [];
     const ids = contractors.map((c) => c.id);

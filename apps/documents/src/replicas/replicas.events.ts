@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ContractorAnnounced,
   ContractorCreated,
   ContractorDeleted,
   ContractorUpdated,
@@ -25,6 +26,11 @@ export class ReplicasEvents {
 
   @EventPattern(ContractorUpdated.type)
   onUpdated(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
+    return this.upsertContractor(e, ctx, false);
+  }
+
+  @EventPattern(ContractorAnnounced.type)
+  onAnnounced(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
     return this.upsertContractor(e, ctx, false);
   }
 

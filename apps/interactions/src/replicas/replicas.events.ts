@@ -1,9 +1,11 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ContractorAnnounced,
   ContractorCreated,
   ContractorDeleted,
   ContractorUpdated,
+  DocumentAnnounced,
   DocumentCreated,
   DocumentDeleted,
   DocumentFailed,
@@ -42,6 +44,11 @@ export class ReplicasEvents {
     return this.upsertContractor(e, ctx, false);
   }
 
+  @EventPattern(ContractorAnnounced.type)
+  onContractorAnnounced(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
+    return this.upsertContractor(e, ctx, false);
+  }
+
   /** The row stays (flagged): interactions keep showing the last known name, INN and address. */
   @EventPattern(ContractorDeleted.type)
   onContractorDeleted(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
@@ -60,6 +67,11 @@ export class ReplicasEvents {
 
   @EventPattern(DocumentFailed.type)
   onDocumentFailed(@Payload() e: EventEnvelope<DocumentSnapshot>, @Ctx() ctx: EventContext) {
+    return this.upsertDocument(e, ctx, false);
+  }
+
+  @EventPattern(DocumentAnnounced.type)
+  onDocumentAnnounced(@Payload() e: EventEnvelope<DocumentSnapshot>, @Ctx() ctx: EventContext) {
     return this.upsertDocument(e, ctx, false);
   }
 

@@ -24,3 +24,9 @@ export const ContractorDeleted = defineEvent<ContractorSnapshot, 'contractor.del
 );
 
 export const ContractorEvents = [ContractorCreated, ContractorUpdated, ContractorDeleted] as const;
+
+/**
+ * The current state re-announced, nothing changed (an operator's `announce` after a read model
+ * was lost, or embedded mode catching a new service up). Consumers treat it as an upsert.
+ */
+export const ContractorAnnounced = defineEvent<ContractorSnapshot, 'contractor.snapshot'>('contractor.snapshot', 1, Topics.contractors);

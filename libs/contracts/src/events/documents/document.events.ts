@@ -8,4 +8,7 @@ export const DocumentFailed = defineEvent<DocumentSnapshot, 'document.failed'>('
 export const DocumentStatusChanged = defineEvent<DocumentSnapshot, 'document.status-changed'>('document.status-changed', 1, Topics.documents);
 export const DocumentDeleted = defineEvent<DocumentSnapshot, 'document.deleted'>('document.deleted', 1, Topics.documents);
 
+/** The current state re-announced, nothing changed (see ContractorAnnounced). */
+export const DocumentAnnounced = defineEvent<DocumentSnapshot, 'document.snapshot'>('document.snapshot', 1, Topics.documents);
+
 export const RenderRequested = defineEvent<RenderRequest, 'render.requested'>('render.requested', 1, Topics.renderRequests);
