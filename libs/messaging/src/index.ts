@@ -17,3 +17,4 @@ import { InboxMessage } from './inbox/inbox.entity';
 import { OutboxMessage } from './outbox/outbox.entity';
 /** Entities a service using the outbox/inbox registers with its data source. */
 export const messagingEntities = [OutboxMessage, InboxMessage];
+export * from './outbox/announce';
