@@ -132,6 +132,7 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       CHROMIUM_PATH: infraSettings.CHROMIUM_PATH,
       RENDER_PAGES: '2',
       UPLOAD_LIMIT_BYTES: String(256 * 1024),
+      DOWNLOAD_WAIT_MS: '1500',
     });
     gateway = await startService('gateway', {
       ...common(),
@@ -415,6 +416,30 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K2', filename: html.body.filename, name: 'after', contractor: contractorId });
       expect((await download(gateway.url, token, again.body.uuid)).status).toBe(200);
     });
+  });
+
+  it('answers 409 with Retry-After to a download of a document still rendering, after waiting a little', async () => {
+    const letter = BUILTIN_TEMPLATES.find((t) => t.kind === 'letter')!;
+    const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+      type: 'Письмо',
+      template: letter.uuid,
+      name: 'Ещё рендерится',
+      contractor: contractorId,
+      masks: { body: 'Текст' },
+    });
+    expect((await download(gateway.url, token, made.body.uuid)).status).toBe(200);
+    // Pinned in `pending` as a queued re-render would leave it (renders here take ~100 ms).
+    const ds = documents.get(DataSource);
+    await ds.query(`UPDATE document SET render_state = 'pending' WHERE id = $1`, [made.body.uuid]);
+    const started = Date.now();
+    const pending = await download(gateway.url, token, made.body.uuid);
+    expect(pending.status).toBe(409);
+    expect(pending.headers['retry-after']).toBe('2');
+    expect(JSON.parse(pending.body.toString())).toMatchObject({ status: 'ERROR', code: 'RENDER_PENDING' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400); // it waited DOWNLOAD_WAIT_MS first
+    // ... and answers as soon as the render lands within that wait
+    setTimeout(() => void ds.query(`UPDATE document SET render_state = 'rendered' WHERE id = $1`, [made.body.uuid]), 500);
+    expect((await download(gateway.url, token, made.body.uuid)).status).toBe(200);
   });
 
   it('lists the ready documents and streams one', async () => {
