@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { Transform, type Readable } from 'node:stream';
 import { Client, type ItemBucketMetadata } from 'minio';
 import {
@@ -16,6 +18,12 @@ export interface S3Options {
   accessKey: string;
   secretKey: string;
   region?: string;
+  /**
+   * How long to wait for a connection and the answer's headers (30 s). A storage that accepts
+   * but never answers then fails as unavailable (503) instead of holding requests forever.
+   * Once the answer starts, a transfer may idle (a slow client's back-pressure).
+   */
+  requestTimeoutMs?: number;
 }
 
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
@@ -25,6 +33,17 @@ function isUnavailable(err: unknown): boolean {
   if (e?.code && UNAVAILABLE.has(e.code)) return true;
   if (e?.cause?.code && UNAVAILABLE.has(e.cause.code)) return true;
   return /socket hang up|connect ECONNREFUSED|Server Unavailable|ServiceUnavailable|SlowDown/i.test(`${e?.name} ${e?.message}`);
+}
+
+/** http(s).request with the answer-headers timeout of S3Options.requestTimeoutMs. */
+function timedTransport(base: typeof http | typeof https, ms: number): Pick<typeof http, 'request'> {
+  const request = (options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void): http.ClientRequest => {
+    const req = base.request(options, callback);
+    req.setTimeout(ms, () => req.destroy(Object.assign(new Error(`object storage did not answer within ${ms} ms`), { code: 'ETIMEDOUT' })));
+    req.once('response', () => req.setTimeout(0));
+    return req;
+  };
+  return { request: request as typeof http.request };
 }
 
 const isNotFound = (err: unknown) => ['NoSuchKey', 'NotFound', 'NoSuchBucket'].includes((err as { code?: string })?.code ?? '');
@@ -45,6 +64,7 @@ export class MinioStorage implements ObjectStorage {
       secretKey: o.secretKey,
       region: o.region ?? 'us-east-1',
       pathStyle: true,
+      transport: timedTransport(url.protocol === 'https:' ? https : http, o.requestTimeoutMs ?? 30_000),
     });
   }
 

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { infra, infraEnv } from '@papka/testing';
 import { MinioStorage, ObjectNotFoundError, StorageUnavailableError } from '../src';
@@ -60,6 +61,28 @@ describe(MinioStorage.name, () => {
 
   it('rejects keys that could escape their prefix', async () => {
     await expect(sut.put(bucket, '../etc/passwd', Buffer.from('x'))).rejects.toThrow('invalid object key');
+  });
+
+  it('fails with StorageUnavailableError, not a hung call, when the storage accepts but never answers', async () => {
+    // A black hole: takes connections, says nothing (a wedged server, a half-open network path).
+    const sockets: Socket[] = [];
+    const hole = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const stuck = new MinioStorage({
+      endpoint: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`,
+      accessKey: 'x',
+      secretKey: 'y',
+      requestTimeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      await expect(stuck.stat(bucket, 'acc/any.txt')).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(stuck.put(bucket, 'acc/any.txt', Buffer.from('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    }
   });
 
   it('fails with StorageUnavailableError while MinIO is down, and works again after', async () => {
