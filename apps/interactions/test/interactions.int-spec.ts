@@ -358,6 +358,27 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect((await api('GET', '/v2/docs/interactions?from=yesterday')).status).toBe(400);
   });
 
+  it('renames an interaction and changes its sum (additive PATCH), with an interaction.updated', async () => {
+    const id = await createInteraction('Черновое название', 1000);
+    await api('POST', `/v2/docs/interactions/${id}/payments`, { type: 'income', name: 'Аванс', sum: 400, date: '2025-10-01' });
+    expect((await api('PATCH', `/v2/docs/interactions/${id}`, { name: 'Разработка сайта, этап 2', sum: 1500.5 })).body).toEqual({ status: 'OK' });
+    expect(await getOne(id)).toMatchObject({ name: 'Разработка сайта, этап 2', sum: 1500.5, paidSum: 400, balance: 1100.5 });
+    expect((await api('PATCH', `/v2/docs/interactions/${id}`, { sum: 1200 })).status).toBe(200);
+    expect(await getOne(id)).toMatchObject({ name: 'Разработка сайта, этап 2', sum: 1200 });
+    const bad = await api<{ errors: Record<string, string[]> }>('PATCH', `/v2/docs/interactions/${id}`, { sum: -1 });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.errors)).toEqual(['sum']);
+    expect((await api('PATCH', `/v2/docs/interactions/${id}`, {})).status).toBe(400);
+    expect((await otherApi('PATCH', `/v2/docs/interactions/${id}`, { name: 'Чужое' })).status).toBe(404);
+    const updates = (await readTopic(Topics.interactions, (ms) => ms.filter((m) => m.key === id && m.value.includes('"interaction.updated"')).length >= 2, 10_000))
+      .filter((m) => m.key === id && m.value.includes('"interaction.updated"'))
+      .map((m) => (JSON.parse(m.value) as { data: { name: string; sum: number; balance: number } }).data);
+    expect(updates).toEqual([
+      expect.objectContaining({ name: 'Разработка сайта, этап 2', sum: 150_050, balance: 110_050 }),
+      expect.objectContaining({ sum: 120_000 }),
+    ]);
+  });
+
   it('stores the description sanitized: no script, event handler or javascript: link, formatting kept', async () => {
     const id = await createInteraction('Описание с HTML');
     const res = await api('POST', `/v2/docs/interactions/${id}/desc`, {

@@ -64,6 +64,7 @@ export const ROUTES: readonly RouteDef[] = [
   r('POST', '/v2/docs/interactions/:id/files', 'interactions'),
   r('POST', '/v2/docs/interactions/:id/download', 'interactions'),
   r('GET', '/v2/docs/interactions/:id', 'interactions'), // additive: one interaction
+  r('PATCH', '/v2/docs/interactions/:id', 'interactions'), // additive: rename, change the sum
   r('GET', '/v2/docs/interactions/:id/bundle', 'interactions'), // additive: ZIP of documents and files
   r('DELETE', '/v2/docs/interactions/:id/payments/:paymentId', 'interactions'), // additive removals
   r('DELETE', '/v2/docs/interactions/:id/documents/:documentId', 'interactions'),

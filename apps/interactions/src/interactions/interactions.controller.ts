@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import {
   SetDescriptionDto,
   SetInteractionStatusDto,
   StatusOkResponse,
+  UpdateInteractionDto,
 } from '@papka/contracts';
 import { answerCreated, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
@@ -63,6 +64,14 @@ export class InteractionsController {
   @ApiOkResponse({ type: InteractionView })
   get(@CurrentAccount() acc: AccountContext, @Param('id', uuid('id')) id: string) {
     return this.interactions.get(acc, id);
+  }
+
+  @Patch('/v2/docs/interactions/:id')
+  @ApiOperation({ summary: 'Rename the interaction or change its sum (additive)' })
+  @ApiOkResponse({ type: StatusOkResponse })
+  async update(@CurrentAccount() acc: AccountContext, @Param('id', uuid('id')) id: string, @Body() dto: UpdateInteractionDto) {
+    await this.interactions.update(acc, id, dto);
+    return ok();
   }
 
   @Delete('/v2/docs/interactions/:id')

@@ -26,6 +26,7 @@ import {
   type ListInteractionsQuery,
   type PaymentSnapshot,
   type RecordPaymentDto,
+  type UpdateInteractionDto,
   type AttachFileDto,
 } from '@papka/contracts';
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
@@ -94,6 +95,19 @@ export class InteractionsService {
     );
     this.relay.kick();
     return created;
+  }
+
+  /** Name and/or sum; an `interaction.updated` when something changed. */
+  async update(acc: AccountContext, id: string, dto: UpdateInteractionDto): Promise<void> {
+    if (dto.name === undefined && dto.sum === undefined) throw fieldError('name', 'give name or sum (or both)');
+    await this.mutate(acc, id, async (m) => {
+      const [, changed] = (await m.query(
+        `UPDATE interaction SET name = COALESCE($2, name), sum = COALESCE($3, sum), updated_at = now()
+          WHERE id = $1 AND (name IS DISTINCT FROM COALESCE($2, name) OR sum IS DISTINCT FROM COALESCE($3, sum))`,
+        [id, dto.name ?? null, dto.sum === undefined ? null : rublesToKopecks(dto.sum)],
+      )) as [unknown, number];
+      if (changed) await this.emit(m, acc, id, InteractionUpdated, (s) => s);
+    });
   }
 
   async setDescription(acc: AccountContext, id: string, html: string): Promise<void> {

@@ -28,6 +28,21 @@ export class CreateInteractionDto {
   sum!: number;
 }
 
+/** Additive `PATCH /v2/docs/interactions/:id`: rename the deal or change its sum. */
+export class UpdateInteractionDto {
+  @ApiPropertyOptional({ example: 'Разработка сайта, этап 2' })
+  @IsOptional() @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(300)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 75000, description: 'rubles (up to 2 decimals)' })
+  @IsOptional()
+  @Transform(toNumber)
+  @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
+  @Min(0, { message: 'sum must not be negative' })
+  @Max(1e12)
+  sum?: number;
+}
+
 export class SetDescriptionDto {
   @ApiProperty({ example: '<p>Описание <b>тут</b></p>', description: 'HTML; stored sanitized (formatting, lists, tables, http/https/mailto links)' })
   @IsString() @MaxLength(100_000)
