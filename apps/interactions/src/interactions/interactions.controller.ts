@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -17,9 +17,8 @@ import {
   StatusOkResponse,
   UpdateInteractionDto,
 } from '@papka/contracts';
-import { answerCreated, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError, withStorage } from '@papka/platform';
-import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
-import { isCompressed, streamZip } from '../bundle/zip-stream';
+import { answerCreated, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError } from '@papka/platform';
+import { streamZip } from '../bundle/zip-stream';
 import { InteractionsService } from './interactions.service';
 
 const uuid = (name: string) =>
@@ -29,10 +28,7 @@ const uuid = (name: string) =>
 @ApiBearerAuth()
 @Controller()
 export class InteractionsController {
-  constructor(
-    private readonly interactions: InteractionsService,
-    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
-  ) {}
+  constructor(private readonly interactions: InteractionsService) {}
 
   @Get('/v2/docs/interactions')
   @ApiOperation({ summary: 'Interactions, newest first; paged, filterable by contractor, status and createdAt' })
@@ -156,10 +152,9 @@ export class InteractionsController {
   @ApiOkResponse({ description: 'The file or the ZIP, streamed' })
   async download(@CurrentAccount() acc: AccountContext, @Param('id', uuid('id')) id: string, @Body() dto: DownloadDto, @Res() res: Response) {
     if (!dto?.documentId) return this.bundle(acc, id, res);
-    const entry = await this.interactions.documentEntry(acc, id, dto.documentId);
-    const file = await withStorage(() => this.storage.get(entry.bucket, entry.key));
+    const { name, file } = await this.interactions.openDocument(acc, id, dto.documentId);
     // res.attachment() writes both filename= (ASCII fallback) and filename*= (RFC 5987) for Cyrillic names.
-    res.attachment(entry.name);
+    res.attachment(name);
     res.setHeader('Content-Type', file.contentType || 'application/octet-stream');
     res.setHeader('Content-Length', String(file.size));
     await pipeline(file.stream, res).catch(() => res.destroy());
@@ -170,24 +165,11 @@ export class InteractionsController {
   @ApiProduces('application/zip')
   @ApiOkResponse({ description: 'The ZIP, streamed' })
   async bundle(@CurrentAccount() acc: AccountContext, @Param('id', uuid('id')) id: string, @Res() res: Response) {
-    const bundle = await this.interactions.bundleEntries(acc, id);
-    // Every object is checked before the first byte goes out: a storage outage is still a
-    // clean 503, not a truncated archive. An object gone from storage is left out and counted.
-    const entries = [];
-    for (const e of bundle.entries) if (await withStorage(() => this.storage.stat(e.bucket, e.key))) entries.push(e);
-    const skipped = bundle.skipped + bundle.entries.length - entries.length;
-    const name = bundle.name;
-    res.attachment(`${name.replace(/[/\\\u0000-\u001f]/g, '_').slice(0, 150)}.zip`);
+    const bundle = await this.interactions.bundle(acc, id);
+    res.attachment(`${bundle.name}.zip`);
     res.setHeader('Content-Type', 'application/zip');
-    res.setHeader('X-Bundle-Entries', String(entries.length));
-    if (skipped) res.setHeader('X-Bundle-Skipped', String(skipped));
-    await streamZip(
-      entries.map((e) => ({
-        name: e.name,
-        compressed: isCompressed(e.contentType),
-        open: async () => (await this.storage.get(e.bucket, e.key)).stream,
-      })),
-      res,
-    );
+    res.setHeader('X-Bundle-Entries', String(bundle.sources.length));
+    if (bundle.skipped) res.setHeader('X-Bundle-Skipped', String(bundle.skipped));
+    await streamZip(bundle.sources, res);
   }
 }

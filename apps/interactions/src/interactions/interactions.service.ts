@@ -32,15 +32,16 @@ import {
 import { OutboxRelay, writeToOutbox } from '@papka/messaging';
 import { AppError, Buckets, ConflictError, fieldError, Idempotency, NotFoundError, withStorage, type Created } from '@papka/platform';
 import { rublesToKopecks } from '@papka/ru';
-import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
+import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
+import { isCompressed, type ZipSource } from '../bundle/zip-stream';
 import { CONFIG, type InteractionsConfig } from '../config';
 import { InteractionsRepository } from './interactions.repository';
 import { sanitizeDescription } from './sanitize-description';
 
 interface BankAccount { uuid: string; bik: string; number: string; name: string }
 
-/** What a download or a bundle streams: where the bytes are and the name they get. */
-export interface StoredEntry {
+/** An object a bundle holds: where the bytes are and the name they get. */
+interface StoredEntry {
   name: string;
   bucket: string;
   key: string;
@@ -245,8 +246,8 @@ export class InteractionsService {
     });
   }
 
-  /** One attached document's file. */
-  async documentEntry(acc: AccountContext, id: string, documentId: string): Promise<StoredEntry> {
+  /** One attached document's file, opened, with the name it is downloaded under. */
+  async openDocument(acc: AccountContext, id: string, documentId: string): Promise<{ name: string; file: StoredObject }> {
     const interaction = await this.get(acc, id);
     if (!interaction.documents.some((d) => d.id === documentId)) throw new NotFoundError('document');
     const [doc] = await this.documentFiles(acc.accountId, id, documentId);
@@ -256,14 +257,17 @@ export class InteractionsService {
         ? new AppError(409, 'RENDER_FAILED', 'The document could not be rendered, so it has no file')
         : new AppError(409, 'RENDER_PENDING', 'The document is still being rendered, try again shortly', undefined, { 'Retry-After': '2' });
     }
-    return { name: withExt(doc.name, doc.filename), bucket: Buckets.documents, key: doc.storage_key, contentType: doc.content_type };
+    const key = doc.storage_key;
+    return { name: withExt(doc.name, doc.filename), file: await withStorage(() => this.storage.get(Buckets.documents, key)) };
   }
 
   /**
-   * Everything a bundle holds: rendered documents first, then files, with names made unique.
-   * Documents without a file yet (rendering or failed) are left out and counted.
+   * What a bundle streams: rendered documents first, then files, names made unique. Every
+   * object is checked before the first byte goes out, so a storage outage is still a clean 503
+   * and not a truncated archive. Documents without a file yet (rendering or failed) and objects
+   * gone from storage are left out and counted in `skipped`.
    */
-  async bundleEntries(acc: AccountContext, id: string): Promise<{ name: string; entries: StoredEntry[]; skipped: number }> {
+  async bundle(acc: AccountContext, id: string): Promise<{ name: string; sources: ZipSource[]; skipped: number }> {
     const interaction = await this.get(acc, id);
     const docs = await this.documentFiles(acc.accountId, id);
     const files: { name: string; filename: string; storage_key: string; content_type: string | null }[] = await this.repo.ds.query(
@@ -271,14 +275,22 @@ export class InteractionsService {
       [id],
     );
     const used = new Set<string>();
-    const unique = (name: string) => uniqueName(name, used);
-    const entries: StoredEntry[] = [
-      ...docs
-        .filter((d) => d.storage_key)
-        .map((d) => ({ name: unique(`documents/${withExt(d.name, d.filename)}`), bucket: Buckets.documents, key: d.storage_key!, contentType: d.content_type })),
-      ...files.map((f) => ({ name: unique(`files/${withExt(f.name, f.filename)}`), bucket: Buckets.uploads, key: f.storage_key, contentType: f.content_type })),
+    const wanted: StoredEntry[] = [
+      ...docs.flatMap((d) =>
+        d.storage_key ? [{ name: `documents/${withExt(d.name, d.filename)}`, bucket: Buckets.documents, key: d.storage_key, contentType: d.content_type }] : [],
+      ),
+      ...files.map((f) => ({ name: `files/${withExt(f.name, f.filename)}`, bucket: Buckets.uploads, key: f.storage_key, contentType: f.content_type })),
     ];
-    return { name: interaction.name, entries, skipped: docs.length - docs.filter((d) => d.storage_key).length };
+    const sources: ZipSource[] = [];
+    for (const e of wanted) {
+      if (!(await withStorage(() => this.storage.stat(e.bucket, e.key)))) continue;
+      sources.push({
+        name: uniqueName(e.name, used),
+        compressed: isCompressed(e.contentType),
+        open: async () => (await this.storage.get(e.bucket, e.key)).stream,
+      });
+    }
+    return { name: withExt(interaction.name, null), sources, skipped: docs.length + files.length - sources.length };
   }
 
   private documentFiles(accountId: string, interactionId: string, documentId?: string) {
