@@ -186,7 +186,7 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     documentsDb = await createTestDatabase('int_documents');
     interactionsDb = await createTestDatabase('interactions');
     dbs.push(contractorsDb, documentsDb, interactionsDb);
-    [contractors, documents, interactions] = await Promise.all([
+    const started = await Promise.allSettled([
       startService('contractors', { ...common(), DATABASE_URL: contractorsDb, DADATA_API_URL: dadata.url, DADATA_API_KEY: dadata.apiKey }),
       startService('documents', {
         ...common(),
@@ -198,6 +198,13 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       }),
       startInteractions(),
     ]);
+    // One that failed to start must not leave the others running after the suite.
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+      throw failed.reason;
+    }
+    [contractors, documents, interactions] = started.map((r) => (r as PromiseFulfilledResult<RunningService>).value) as [RunningService, RunningService, RunningService];
     gateway = await startService('gateway', {
       ...common(),
       CONTRACTORS_URL: contractors.url,

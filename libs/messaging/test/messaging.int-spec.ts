@@ -95,6 +95,25 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
     await dropDatabase(dbUrl);
   });
 
+  it('creates the same new topics from several services at once without failing any of them', async () => {
+    const fresh = [0, 1, 2, 3, 4, 5].map((i) => `papka.test-race-${randomUUID().slice(0, 8)}-${i}.v1`);
+    const buses = [0, 1, 2, 3].map((i) => new KafkaEventBus({ brokers, clientId: `test-race-${i}` }));
+    try {
+      // As when contractors, documents and interactions start side by side on a new cluster.
+      await Promise.all(buses.map((b) => b.ensureTopics(fresh.flatMap((t) => [t, `${t}.retry`, `${t}.dlq`]))));
+      const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: fresh });
+        expect(topics.map((t) => t.partitions.every((p) => p.leader >= 0))).toEqual(fresh.map(() => true));
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await Promise.all(buses.map((b) => b.close()));
+    }
+  });
+
   it('publishes committed events once and nothing for a rolled-back transaction', async () => {
     const kept = { id: randomUUID(), name: 'kept' };
     await ds

@@ -7,6 +7,7 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { topicConfig } from '@papka/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus';
 
@@ -28,6 +29,17 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
     out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
   }
   return out;
+}
+
+const ENSURE_TOPICS_ATTEMPTS = 8;
+const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'TOPIC_ALREADY_EXISTS', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT']);
+
+/** A topic another client is creating right now, or a broker still electing its leaders. */
+function isRetriableTopicError(err: unknown): boolean {
+  const e = err as { type?: string; retriable?: boolean; errors?: unknown[] };
+  if (e?.type && TRANSIENT_TOPIC_ERRORS.has(e.type)) return true;
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return e.errors.every(isRetriableTopicError);
+  return e?.retriable === true;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -130,19 +142,34 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /**
+   * Creates the missing topics and waits until all have leaders. Services starting side by
+   * side create the same topics at once: the broker then answers "unknown topic" or "leader not
+   * available" for a moment, so those (retriable) errors are retried with back-off.
+   */
   async ensureTopics(topics: string[]): Promise<void> {
     const admin = await this.getAdmin();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.options.partitions ?? 3,
-        configEntries: Object.entries(topicConfig(topic)).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: this.options.partitions ?? 3,
+              configEntries: Object.entries(topicConfig(topic)).map(([name, value]) => ({ name, value })),
+            })),
+          });
+        }
+        if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
+        return;
+      } catch (err) {
+        if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableTopicError(err)) throw err;
+        await sleep(Math.min(200 * 2 ** attempt, 3_000));
+      }
+    }
   }
 
   async ping(): Promise<boolean> {
