@@ -7,6 +7,7 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/{apps,libs,tools}/**/test/**/*.int-spec.ts'],
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+  globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
   testTimeout: 120_000,
   maxWorkers: 1,
 };

@@ -1,8 +1,37 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './infra';
+
+/** Pids of the services started by startService in this test run. */
+const CHILDREN_FILE = path.join(REPO_ROOT, '.cache/test-logs/children.pids');
+
+/**
+ * Ends every service a test started and did not stop (Jest global teardown). Only processes
+ * that still run this repository's code are touched, in case a pid was reused.
+ */
+export function killLeftoverServices(): string[] {
+  if (!existsSync(CHILDREN_FILE)) return [];
+  const killed: string[] = [];
+  for (const pid of readFileSync(CHILDREN_FILE, 'utf8').split('\n').filter(Boolean).map(Number)) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue; // gone
+    }
+    if (!cmdline.includes(REPO_ROOT) || !cmdline.includes('@swc-node/register')) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(`${pid} ${cmdline.trim()}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  rmSync(CHILDREN_FILE, { force: true });
+  return killed;
+}
 
 export interface RunningService {
   url: string;
@@ -43,6 +72,9 @@ export async function startService(
     [...(opts.nodeArgs ?? []), '-r', '@swc-node/register', path.join(REPO_ROOT, opts.entry ?? `apps/${name}/src/main.ts`)],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Recorded so the suite's global teardown can end a child whose test never stopped it (a
+  // failed beforeAll): a live child's pipes would keep Jest from exiting.
+  appendFileSync(CHILDREN_FILE, `${child.pid}\n`);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;
