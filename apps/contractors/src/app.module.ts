@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
-import { dataServiceImports } from '@papka/platform';
+import { dataServiceHealthController, dataServiceImports } from '@papka/platform';
 import { CONFIG, type ContractorsConfig } from './config';
 import { BankAccount } from './contractors/bank-account.entity';
 import { Contact } from './contractors/contact.entity';
 import { Contractor } from './contractors/contractor.entity';
 import { ContractorsModule } from './contractors/contractors.module';
-import { HealthController } from './health/health.controller';
 import { LookupCacheEntry } from './lookup/lookup-cache.entity';
 import { Organization } from './organization/organization.entity';
 import { OrganizationModule } from './organization/organization.module';
@@ -25,7 +24,7 @@ export class AppModule {
         ContractorsModule,
         OrganizationModule,
       ],
-      controllers: [HealthController],
+      controllers: [dataServiceHealthController()],
       providers: [{ provide: CONFIG, useValue: config }],
       exports: [CONFIG],
       global: true,

@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
-import { dataServiceImports, StorageModule } from '@papka/platform';
+import { dataServiceHealthController, dataServiceImports, StorageHealthIndicator, StorageModule } from '@papka/platform';
 import { CONFIG, type DocumentsConfig } from './config';
 import { DocumentEntity } from './documents/document.entity';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsRepository } from './documents/documents.repository';
 import { DocumentsService } from './documents/documents.service';
-import { HealthController } from './health/health.controller';
 import { migrations } from './migrations';
 import { ReadyController } from './ready/ready.controller';
 import { DocumentRendererService } from './render/document-renderer.service';
@@ -36,7 +35,7 @@ export class AppModule {
         StorageModule.register(config),
       ],
       controllers: [
-        HealthController,
+        dataServiceHealthController(StorageHealthIndicator, RendererHealthIndicator),
         UploadsController,
         TemplatesController,
         DocumentsController,

@@ -1,9 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
-import { dataServiceImports, StorageModule } from '@papka/platform';
+import { dataServiceHealthController, dataServiceImports, StorageHealthIndicator, StorageModule } from '@papka/platform';
 import { CONFIG, type InteractionsConfig } from './config';
-import { HealthController } from './health/health.controller';
 import { InteractionsController } from './interactions/interactions.controller';
 import { InteractionsRepository } from './interactions/interactions.repository';
 import { InteractionsService } from './interactions/interactions.service';
@@ -23,7 +22,7 @@ export class AppModule {
         ...dataServiceImports(config, { service: 'interactions', entities, migrations, topics: [Topics.interactions] }),
         StorageModule.register(config),
       ],
-      controllers: [HealthController, InteractionsController, ReplicasEvents],
+      controllers: [dataServiceHealthController(StorageHealthIndicator), InteractionsController, ReplicasEvents],
       providers: [{ provide: CONFIG, useValue: config }, InteractionsRepository, InteractionsService],
       exports: [CONFIG],
     };

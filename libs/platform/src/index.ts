@@ -6,3 +6,4 @@ export * from './validation';
 export * from './service-modules';
 export * from './storage';
 export * from './idempotency';
+export * from './health';
