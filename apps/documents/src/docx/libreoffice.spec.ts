@@ -1,9 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fillDocxDetailed } from './docx-filler';
 import {
   configureLibreOffice,
   convertDocxToPdf,
@@ -13,7 +10,6 @@ import {
   LibreOfficeNotInstalledError,
   LibreOfficeTimeoutError,
 } from './libreoffice';
-import { buildDocx, paragraph, REL_IMAGE } from './ooxml';
 
 /** Running, as opposed to gone or a zombie waiting for a parent that may never reap it. */
 function running(pid: number): boolean {
@@ -103,64 +99,4 @@ describe('findSoffice', () => {
   });
 });
 
-const soffice = findSoffice();
-if (!soffice) {
-  describe('convertDocxToPdf with LibreOffice', () => {
-    it.skip('is skipped: soffice is not on PATH, /usr/bin or /usr/lib/libreoffice/program (apt-get install libreoffice-writer-nogui)', () => undefined);
-  });
-} else {
-  describe(`convertDocxToPdf with LibreOffice (${soffice})`, () => {
-    let server: Server;
-    let hits: string[];
-    let base: string;
-
-    beforeAll(async () => {
-      hits = [];
-      server = createServer((req, res) => {
-        hits.push(req.url ?? '');
-        res.statusCode = 404;
-        res.end();
-      });
-      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-
-    afterAll(async () => {
-      await new Promise((done) => server.close(done));
-      await disposeLibreOfficeProfiles();
-    });
-
-    /** An image linked (not embedded) from a URL: LibreOffice fetches these on load by default. */
-    function linkedImage(url: string): Buffer {
-      const pic =
-        '<w:p><w:r><w:drawing><wp:inline><wp:extent cx="952500" cy="952500"/><wp:docPr id="1" name="p"/>' +
-        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic>' +
-        '<pic:nvPicPr><pic:cNvPr id="1" name="p"/><pic:cNvPicPr/></pic:nvPicPr>' +
-        '<pic:blipFill><a:blip r:link="rIdPic"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>' +
-        '<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="952500" cy="952500"/></a:xfrm><a:prstGeom prst="rect"/></pic:spPr>' +
-        '</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>';
-      return buildDocx({
-        body: paragraph('Счёт № {{number}} для {{client}}') + pic,
-        relationships: [{ id: 'rIdPic', type: REL_IMAGE, target: url, external: true }],
-      });
-    }
-
-    it('converts a filled DOCX to PDF without fetching anything', async () => {
-      const { docx, externalRelationshipsRemoved } = fillDocxDetailed(linkedImage(`${base}/filled.png`), { number: '15', client: 'ООО «Ромашка»' });
-      expect(externalRelationshipsRemoved).toBe(1);
-      const pdf = await convertDocxToPdf(docx);
-      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-      expect(hits).toEqual([]);
-    }, 90_000);
-
-    it('does not fetch a linked image even from an unstripped DOCX (profile hardening)', async () => {
-      const pdf = await convertDocxToPdf(linkedImage(`${base}/raw.png`));
-      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-      expect(hits).toEqual([]);
-    }, 90_000);
-
-    it('fails cleanly on a file that is not a document', async () => {
-      await expect(convertDocxToPdf(Buffer.from('\x00\x01garbage'))).rejects.toBeInstanceOf(LibreOfficeConversionError);
-    }, 90_000);
-  });
-}
+// Conversions with the real LibreOffice: apps/documents/test/libreoffice.int-spec.ts.
