@@ -248,8 +248,7 @@ export class InteractionsService {
 
   /** One attached document's file, opened, with the name it is downloaded under. */
   async openDocument(acc: AccountContext, id: string, documentId: string): Promise<{ name: string; file: StoredObject }> {
-    const interaction = await this.get(acc, id);
-    if (!interaction.documents.some((d) => d.id === documentId)) throw new NotFoundError('document');
+    await this.interactionName(acc, id);
     const [doc] = await this.documentFiles(acc.accountId, id, documentId);
     if (!doc) throw new NotFoundError('document');
     if (!doc.storage_key) {
@@ -268,7 +267,7 @@ export class InteractionsService {
    * gone from storage are left out and counted in `skipped`.
    */
   async bundle(acc: AccountContext, id: string): Promise<{ name: string; sources: ZipSource[]; skipped: number }> {
-    const interaction = await this.get(acc, id);
+    const name = await this.interactionName(acc, id);
     const docs = await this.documentFiles(acc.accountId, id);
     const files: { name: string; filename: string; storage_key: string; content_type: string | null }[] = await this.repo.ds.query(
       `SELECT name, filename, storage_key, content_type FROM interaction_file WHERE interaction_id = $1 ORDER BY created_at, id`,
@@ -290,7 +289,14 @@ export class InteractionsService {
         open: async () => (await this.storage.get(e.bucket, e.key)).stream,
       });
     }
-    return { name: withExt(interaction.name, null), sources, skipped: docs.length + files.length - sources.length };
+    return { name: withExt(name, null), sources, skipped: docs.length + files.length - sources.length };
+  }
+
+  /** 404 for an interaction that is absent or another account's; its name otherwise. */
+  private async interactionName(acc: AccountContext, id: string): Promise<string> {
+    const [row] = (await this.repo.ds.query(`SELECT name FROM interaction WHERE id = $1 AND account_id = $2`, [id, acc.accountId])) as { name: string }[];
+    if (!row) throw new NotFoundError('interaction');
+    return row.name;
   }
 
   private documentFiles(accountId: string, interactionId: string, documentId?: string) {
