@@ -8,6 +8,7 @@ export * from './inbox/inbox.entity';
 export * from './migrations/messaging-tables';
 export * from './nest/event-bus.transport';
 export * from './nest/messaging.module';
+export * from './outbox/commands';
 export * from './outbox/outbox.entity';
 export * from './outbox/outbox.relay';
 export * from './outbox/outbox.writer';

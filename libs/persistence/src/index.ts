@@ -3,3 +3,4 @@ export * from './errors';
 export * from './migrate-cli';
 export * from './migrations';
 export * from './snake-naming.strategy';
+export * from './upsert-versioned';

@@ -31,6 +31,12 @@ export const defineEvent = <TData, TType extends string = string>(
 
 export type EventData<E> = E extends EventDefinition<infer D> ? D : never;
 
+/**
+ * The envelope a handler of `E` receives; distributes over a union, so a handler of several
+ * events takes `EnvelopeOf<typeof A | typeof B>` and TypeScript narrows on `e.type`.
+ */
+export type EnvelopeOf<E> = E extends EventDefinition<infer D, infer T> ? EventEnvelope<D, T> : never;
+
 export function isEventEnvelope(value: unknown): value is EventEnvelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;

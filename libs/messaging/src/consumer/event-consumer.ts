@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { dlqTopic, isEventEnvelope, retryTopic, type EventEnvelope } from '@papka/contracts';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import type { EventBus, IncomingRecord, Subscription } from '../bus/event-bus';
+import { commandTx, type CommandTx } from '../outbox/commands';
 import { runWithTrace } from '../trace';
 
-/** What a handler receives besides the envelope: the transaction its effect must use. */
-export interface EventContext {
-  /** The inbox transaction: write the handler's effect through it, so both commit together. */
-  manager: EntityManager;
+/**
+ * What a handler receives besides the envelope: the inbox transaction its effect must use
+ * (`manager`, so effect and inbox row commit together) and `emit` for the events it causes
+ * (published once that transaction has committed; `accountId` defaults to the envelope's).
+ */
+export interface EventContext extends CommandTx {
   topic: string;
   partition: number;
   offset: string;
@@ -40,6 +43,8 @@ export interface EventConsumerOptions {
   /** Events of other types on the same topics are skipped (and committed). */
   handles: (type: string) => boolean;
   retry?: RetryPolicy;
+  /** Called after a handler's transaction that emitted events has committed (wakes the outbox relay). */
+  onEmitted?: () => void;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -137,6 +142,7 @@ export class EventConsumer {
   }
 
   private async process(envelope: EventEnvelope, record: IncomingRecord, attempt: number): Promise<void> {
+    let emitted = false;
     await runWithTrace(envelope.traceId || envelope.id, () =>
       this.o.dataSource.transaction(async (manager) => {
         const inserted: unknown[] = await manager.query(
@@ -146,7 +152,7 @@ export class EventConsumer {
         );
         if (inserted.length === 0) return; // handled before: a replay or a duplicate delivery
         await this.o.dispatch(envelope, {
-          manager,
+          ...commandTx(manager, envelope.accountId, () => (emitted = true)),
           topic: record.headers[FailureHeaders.originalTopic] ?? record.topic,
           partition: record.partition,
           offset: record.offset,
@@ -155,6 +161,7 @@ export class EventConsumer {
         });
       }),
     );
+    if (emitted) this.o.onEmitted?.();
   }
 
   private async fail(record: IncomingRecord, envelope: EventEnvelope, originalTopic: string, attempt: number, err: Error) {

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
 import type { EventBus } from '../bus/event-bus';
 import { EventConsumer, type EventContext, type RetryPolicy } from '../consumer/event-consumer';
+import { OutboxRelay } from '../outbox/outbox.relay';
 
 export interface EventBusTransportOptions {
   bus: EventBus;
@@ -13,6 +14,8 @@ export interface EventBusTransportOptions {
   groupId: string;
   topics: string[];
   retry?: RetryPolicy;
+  /** Woken after a handler that emitted events commits; connectEventConsumer finds the app's own. */
+  relay?: OutboxRelay;
 }
 
 /**
@@ -31,6 +34,7 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
     this.consumer = new EventConsumer({
       ...this.options,
       handles: (type) => this.messageHandlers.has(type),
+      onEmitted: () => this.options.relay?.kick(),
       dispatch: (envelope, ctx) => this.invoke(envelope, ctx),
       log: (level, message, extra) => this.logger[level === 'info' ? 'log' : level]?.(`${message} ${JSON.stringify(extra ?? {})}`),
     });
@@ -79,7 +83,16 @@ export class EventErrorFilter implements RpcExceptionFilter<unknown> {
  * The app's init hooks have run already, so the microservice must not run them again.
  */
 export function connectEventConsumer(app: INestApplication, options: EventBusTransportOptions): void {
-  const ms = app.connectMicroservice({ strategy: new EventBusTransport(options) }, { deferInitialization: true }) as NestMicroservice;
+  const relay = options.relay ?? appRelay(app);
+  const ms = app.connectMicroservice({ strategy: new EventBusTransport({ ...options, relay }) }, { deferInitialization: true }) as NestMicroservice;
   ms.useGlobalFilters(new EventErrorFilter());
   ms.setIsInitHookCalled(true);
+}
+
+function appRelay(app: INestApplication): OutboxRelay | undefined {
+  try {
+    return app.get(OutboxRelay, { strict: false });
+  } catch {
+    return undefined; // an app without MessagingModule emits nothing from its handlers
+  }
 }

@@ -12,6 +12,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EVENT_BUS, type EventBus } from '../bus/event-bus';
 import { createEventBus, type EventBusConfig } from '../bus/create-event-bus';
+import { Commands } from '../outbox/commands';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox.relay';
 
 export interface MessagingModuleOptions {
@@ -97,10 +98,15 @@ export class MessagingModule {
           },
           inject: [getDataSourceToken(), EVENT_BUS, OPTIONS],
         },
+        {
+          provide: Commands,
+          useFactory: (ds: DataSource, relay: OutboxRelay) => new Commands(ds, relay),
+          inject: [getDataSourceToken(), OutboxRelay],
+        },
         MessagingLifecycle,
         EventBusHealthIndicator,
       ],
-      exports: [EVENT_BUS, OutboxRelay, EventBusHealthIndicator],
+      exports: [EVENT_BUS, OutboxRelay, Commands, EventBusHealthIndicator],
     };
   }
 }

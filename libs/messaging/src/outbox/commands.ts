@@ -1,0 +1,57 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EventDefinition, EventEnvelope } from '@papka/contracts';
+import type { OutboxRelay } from './outbox.relay';
+import { writeToOutbox } from './outbox.writer';
+
+/** What a command (or an event handler) writes through: its transaction and its events. */
+export interface CommandTx {
+  /** The transaction: pass it to repository methods. */
+  readonly manager: EntityManager;
+  readonly accountId: string;
+  /**
+   * Stores the event in the outbox in this transaction; the relay publishes it right after the
+   * commit. `accountId` defaults to the command's (a handler may emit for another aggregate's).
+   */
+  emit<TData, TType extends string>(
+    event: EventDefinition<TData, TType>,
+    aggregateId: string,
+    data: TData,
+    accountId?: string,
+  ): Promise<EventEnvelope<TData, TType>>;
+}
+
+/**
+ * A CommandTx over `manager`; `onEmit` is called once per event written. For code that already
+ * owns a transaction (the event consumer); services use {@link Commands.run}.
+ */
+export function commandTx(manager: EntityManager, accountId: string, onEmit: () => void): CommandTx {
+  return {
+    manager,
+    accountId,
+    async emit(event, aggregateId, data, account = accountId) {
+      const envelope = await writeToOutbox(manager, event, { accountId: account, aggregateId, data });
+      onEmit();
+      return envelope;
+    },
+  };
+}
+
+/**
+ * The one way to change state and announce it: `commands.run(accountId, async (t) => { ...;
+ * await t.emit(Event, id, data) })` runs in one transaction, and once it has committed the outbox
+ * relay is woken, so events go out at once and no caller has to remember to kick it. A rollback
+ * writes and publishes nothing.
+ */
+export class Commands {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async run<T>(accountId: string, fn: (t: CommandTx) => Promise<T>): Promise<T> {
+    let emitted = false;
+    const result = await this.dataSource.transaction((m) => fn(commandTx(m, accountId, () => (emitted = true))));
+    if (emitted) this.relay.kick();
+    return result;
+  }
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { defineEvent } from '@papka/contracts';
+import { createDataSource, runMigrations } from '@papka/persistence';
+import { createTestDatabase, dropDatabase } from '@papka/testing';
+import { Commands, MessagingTables1763700000000, messagingEntities, type OutboxRelay } from '../src';
+
+const ThingChanged = defineEvent<{ name: string }, 'thing.changed'>('thing.changed', 1, 'papka.test-commands.v1');
+
+describe(Commands.name, () => {
+  let dbUrl: string;
+  let ds: DataSource;
+  let kicks = 0;
+  let sut: Commands;
+  const account = randomUUID();
+
+  const outbox = async (aggregateId: string) =>
+    (await ds.query(`SELECT event_type, payload FROM outbox WHERE key = $1`, [aggregateId])) as { event_type: string; payload: { accountId: string; data: unknown } }[];
+  const things = async (id: string) => (await ds.query(`SELECT name FROM thing WHERE id = $1`, [id])) as { name: string }[];
+
+  beforeAll(async () => {
+    dbUrl = await createTestDatabase('commands');
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000], migrationsTableName: 'm' });
+    await ds.initialize();
+    await runMigrations(ds);
+    await ds.query(`CREATE TABLE thing (id uuid PRIMARY KEY, name text NOT NULL)`);
+    sut = new Commands(ds, { kick: () => kicks++ } as unknown as OutboxRelay);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    if (dbUrl) await dropDatabase(dbUrl);
+  });
+
+  beforeEach(() => {
+    kicks = 0;
+  });
+
+  it('commits the change with its event and wakes the relay once, after the commit', async () => {
+    const id = randomUUID();
+    let kicksInside = -1;
+    const result = await sut.run(account, async (t) => {
+      await t.manager.query(`INSERT INTO thing (id, name) VALUES ($1, 'a')`, [id]);
+      await t.emit(ThingChanged, id, { name: 'a' });
+      await t.emit(ThingChanged, id, { name: 'a again' });
+      kicksInside = kicks;
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(kicksInside).toBe(0);
+    expect(kicks).toBe(1);
+    expect(await things(id)).toEqual([{ name: 'a' }]);
+    const rows = await outbox(id);
+    expect(rows.map((r) => r.event_type)).toEqual(['thing.changed', 'thing.changed']);
+    expect(rows[0]!.payload).toMatchObject({ accountId: account, data: { name: 'a' } });
+  });
+
+  it('writes and announces nothing when the command fails', async () => {
+    const id = randomUUID();
+    await expect(
+      sut.run(account, async (t) => {
+        await t.manager.query(`INSERT INTO thing (id, name) VALUES ($1, 'b')`, [id]);
+        await t.emit(ThingChanged, id, { name: 'b' });
+        throw new Error('rule broken');
+      }),
+    ).rejects.toThrow('rule broken');
+    expect(kicks).toBe(0);
+    expect(await things(id)).toEqual([]);
+    expect(await outbox(id)).toEqual([]);
+  });
+
+  it('does not wake the relay for a command that emitted nothing', async () => {
+    await sut.run(account, async (t) => t.manager.query(`SELECT 1`));
+    expect(kicks).toBe(0);
+  });
+
+  it('emits for another account when told to', async () => {
+    const id = randomUUID();
+    const other = randomUUID();
+    await sut.run(account, (t) => t.emit(ThingChanged, id, { name: 'c' }, other));
+    expect((await outbox(id))[0]!.payload.accountId).toBe(other);
+  });
+});
