@@ -5,3 +5,4 @@ export * from './infra';
 export * from './kafka';
 export * from './services';
 export * from './process';
+export * from './fake-commands';

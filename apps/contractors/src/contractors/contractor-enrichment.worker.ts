@@ -38,7 +38,7 @@ export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApp
   /** One pass over due look-ups. Public for tests. */
   async tick(): Promise<void> {
     if (!this.lookup.client.configured) return;
-    const due = await this.repo.dueLookups(50);
+    const due = await this.repo.dueLookupsAllAccounts(50);
     for (const c of due.contractors) {
       const outcome = await this.service.tryLookup(() => this.lookup.party(c.inn!));
       await this.service.completeContractorLookup(c.accountId, c.id, outcome, c.lookupAttempts + 1);

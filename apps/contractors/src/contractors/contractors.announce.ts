@@ -9,7 +9,7 @@ export function announceContractors(ds: DataSource): Promise<number> {
   const repo = new ContractorsRepository(ds);
   return announceAll(ds, {
     event: ContractorAnnounced,
-    page: (m, after, limit) => repo.pageAll(m, after, limit),
+    page: (m, after, limit) => repo.pageAllAccounts(m, after, limit),
     describe: async (a) => ({ id: a.contractor.id, accountId: a.contractor.accountId, data: toSnapshot(a) }),
   });
 }

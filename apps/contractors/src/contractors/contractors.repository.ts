@@ -47,14 +47,19 @@ const toViewFromRow = (r: ViewRow): ContractorView => ({
   createdAt: r.created_at.toISOString(),
 });
 
-/** Every contractor query. Each one filters by account. */
+type LookupFields = ReturnType<typeof ContractorsRepository.lookupFields>;
+export type NewContractor = Pick<Contractor, 'id' | 'type' | 'name' | 'inn' | 'address' | 'fullInfo'> & LookupFields;
+export type NewBankAccount = Pick<BankAccount, 'id' | 'bik' | 'number' | 'name' | 'fullInfo'> & LookupFields;
+export type NewContact = Pick<Contact, 'id' | 'fio' | 'phone' | 'post' | 'email'>;
+
+/**
+ * Every contractor, bank account and contact query. Each takes the account and filters by it;
+ * writes take the command's transaction (`m`) as their first argument. The two scans over
+ * every account (re-announce, due look-ups) say so in their names.
+ */
 @Injectable()
 export class ContractorsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
-
-  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(fn);
-  }
 
   /**
    * The public view of a page of contractors in one round trip: bank accounts and contacts are
@@ -97,8 +102,51 @@ export class ContractorsRepository {
     return m.findOne(Contractor, { where: { id, accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
+  async insert(m: EntityManager, accountId: string, c: NewContractor): Promise<void> {
+    await m.insert(Contractor, { ...c, accountId });
+  }
+
+  async delete(m: EntityManager, accountId: string, id: string): Promise<void> {
+    await m.delete(Contractor, { id, accountId });
+  }
+
+  /** Marks the contractor changed (a child was added or removed). */
+  async touch(m: EntityManager, accountId: string, id: string): Promise<void> {
+    await m.update(Contractor, { id, accountId }, { updatedAt: new Date() });
+  }
+
+  async updateLookup(m: EntityManager, accountId: string, id: string, fields: Partial<Pick<Contractor, 'fullInfo' | 'address' | 'updatedAt'>> & LookupFields) {
+    await m.update(Contractor, { id, accountId }, fields);
+  }
+
+  async insertBankAccount(m: EntityManager, accountId: string, contractorId: string, b: NewBankAccount): Promise<void> {
+    await m.insert(BankAccount, { ...b, contractorId, accountId });
+  }
+
+  async findBankAccount(m: EntityManager, accountId: string, contractorId: string, id: string): Promise<BankAccount | null> {
+    return m.findOneBy(BankAccount, { id, contractorId, accountId });
+  }
+
+  /** False when the contractor has no such bank account. */
+  async deleteBankAccount(m: EntityManager, accountId: string, contractorId: string, id: string): Promise<boolean> {
+    return Boolean((await m.delete(BankAccount, { id, contractorId, accountId })).affected);
+  }
+
+  async updateBankLookup(m: EntityManager, accountId: string, id: string, fields: Partial<Pick<BankAccount, 'fullInfo'>> & LookupFields) {
+    await m.update(BankAccount, { id, accountId }, fields);
+  }
+
+  async insertContact(m: EntityManager, accountId: string, contractorId: string, k: NewContact): Promise<void> {
+    await m.insert(Contact, { ...k, contractorId, accountId });
+  }
+
+  /** False when the contractor has no such contact. */
+  async deleteContact(m: EntityManager, accountId: string, contractorId: string, id: string): Promise<boolean> {
+    return Boolean((await m.delete(Contact, { id, contractorId, accountId })).affected);
+  }
+
   /** Every contractor of every account, in id order after `afterId` (for re-announcing). */
-  async pageAll(m: EntityManager, afterId: string | null, limit: number): Promise<ContractorAggregate[]> {
+  async pageAllAccounts(m: EntityManager, afterId: string | null, limit: number): Promise<ContractorAggregate[]> {
     const qb = m.getRepository(Contractor).createQueryBuilder('c').orderBy('c.id').limit(limit);
     if (afterId) qb.where('c.id > :afterId', { afterId });
     return this.withChildren(m, await qb.getMany());
@@ -119,7 +167,7 @@ export class ContractorsRepository {
   }
 
   /** Ids of contractors and bank accounts whose look-up is pending and due (any account). */
-  async dueLookups(limit: number) {
+  async dueLookupsAllAccounts(limit: number) {
     const [contractors, banks] = await Promise.all([
       this.ds.getRepository(Contractor).createQueryBuilder('c')
         .select(['c.id', 'c.accountId', 'c.inn', 'c.lookupAttempts'])

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import {
   ContractorCreated,
   ContractorDeleted,
@@ -15,15 +14,13 @@ import {
   type EventDefinition,
   type ListContractorsQuery,
 } from '@papka/contracts';
-import { OutboxRelay, writeToOutbox } from '@papka/messaging';
+import { Commands, type CommandTx } from '@papka/messaging';
 import { isUniqueViolation } from '@papka/persistence';
 import { ConflictError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
 import type { AccountContext } from '@papka/auth';
 import { ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
-import { BankAccount } from './bank-account.entity';
-import { Contact } from './contact.entity';
-import { Contractor, type LookupStatus } from './contractor.entity';
+import type { LookupStatus } from './contractor.entity';
 import { toSnapshot } from './contractor.mapper';
 import { ContractorsRepository } from './contractors.repository';
 
@@ -42,7 +39,7 @@ export class ContractorsService {
   constructor(
     private readonly repo: ContractorsRepository,
     private readonly lookup: LookupService,
-    private readonly relay: OutboxRelay,
+    private readonly commands: Commands,
     private readonly idempotency: Idempotency,
   ) {}
 
@@ -63,14 +60,12 @@ export class ContractorsService {
     // Looked up before the transaction: no network wait while holding locks. A provider
     // that is down does not stop the create: fullInfo is filled in later.
     const found = dto.inn ? await this.tryLookup(() => this.lookup.party(dto.inn!)) : { status: 'none' as const, payload: null };
-    let created: Created;
     try {
-      created = await this.repo.transaction((m) =>
-        this.idempotency.run(m, acc.accountId, key, dto, async () => {
+      return await this.commands.run(acc.accountId, (t) =>
+        this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
           const id = randomUUID();
-          await m.insert(Contractor, {
+          await this.repo.insert(t.manager, acc.accountId, {
             id,
-            accountId: acc.accountId,
             type: dto.type,
             name: dto.name,
             inn: dto.inn ?? null,
@@ -78,7 +73,7 @@ export class ContractorsService {
             fullInfo: found.payload,
             ...ContractorsRepository.lookupFields(found.status),
           });
-          await this.emit(m, ContractorCreated, acc.accountId, id);
+          await this.emit(t, ContractorCreated, id);
           return id;
         }),
       );
@@ -90,19 +85,15 @@ export class ContractorsService {
       }
       throw err;
     }
-    this.relay.kick();
-    return created;
   }
 
   async remove(acc: AccountContext, id: string): Promise<void> {
-    await this.repo.transaction(async (m) => {
-      const c = await this.repo.lock(m, acc.accountId, id);
-      if (!c) throw new NotFoundError('contractor');
-      const last = await this.repo.find(acc.accountId, id, m);
-      await m.delete(Contractor, { id, accountId: acc.accountId });
-      await writeToOutbox(m, ContractorDeleted, { accountId: acc.accountId, aggregateId: id, data: toSnapshot(last!) });
+    await this.commands.run(acc.accountId, async (t) => {
+      if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('contractor');
+      const last = await this.repo.find(acc.accountId, id, t.manager);
+      await this.repo.delete(t.manager, acc.accountId, id);
+      await t.emit(ContractorDeleted, id, toSnapshot(last!));
     });
-    this.relay.kick();
   }
 
   async addBankAccount(acc: AccountContext, contractorId: string, dto: AddBankAccountDto): Promise<string> {
@@ -110,10 +101,8 @@ export class ContractorsService {
     const found = await this.tryLookup(() => this.lookup.bank(dto.bik));
     const id = randomUUID();
     await this.change(acc, contractorId, async (m) => {
-      await m.insert(BankAccount, {
+      await this.repo.insertBankAccount(m, acc.accountId, contractorId, {
         id,
-        contractorId,
-        accountId: acc.accountId,
         bik: dto.bik,
         number: dto.number,
         name: dto.name || DEFAULT_BANK_ACCOUNT_NAME,
@@ -133,18 +122,15 @@ export class ContractorsService {
 
   async removeBankAccount(acc: AccountContext, contractorId: string, bankAccountId: string): Promise<void> {
     await this.change(acc, contractorId, async (m) => {
-      const res = await m.delete(BankAccount, { id: bankAccountId, contractorId, accountId: acc.accountId });
-      if (!res.affected) throw new NotFoundError('bank account');
+      if (!(await this.repo.deleteBankAccount(m, acc.accountId, contractorId, bankAccountId))) throw new NotFoundError('bank account');
     });
   }
 
   async addContact(acc: AccountContext, contractorId: string, dto: AddContactDto): Promise<string> {
     const id = randomUUID();
     await this.change(acc, contractorId, async (m) => {
-      await m.insert(Contact, {
+      await this.repo.insertContact(m, acc.accountId, contractorId, {
         id,
-        contractorId,
-        accountId: acc.accountId,
         fio: dto.fio,
         phone: dto.phone ?? null,
         post: dto.post ?? null,
@@ -156,63 +142,59 @@ export class ContractorsService {
 
   async removeContact(acc: AccountContext, contractorId: string, contactId: string): Promise<void> {
     await this.change(acc, contractorId, async (m) => {
-      const res = await m.delete(Contact, { id: contactId, contractorId, accountId: acc.accountId });
-      if (!res.affected) throw new NotFoundError('contact');
+      if (!(await this.repo.deleteContact(m, acc.accountId, contractorId, contactId))) throw new NotFoundError('contact');
     });
   }
 
   /** Fills in a contractor's looked-up details once the provider answers (enrichment). */
   async completeContractorLookup(accountId: string, id: string, outcome: LookupOutcome, attempts: number): Promise<void> {
-    await this.repo.transaction(async (m) => {
-      const c = await this.repo.lock(m, accountId, id);
+    await this.commands.run(accountId, async (t) => {
+      const c = await this.repo.lock(t.manager, accountId, id);
       if (!c || c.lookupStatus !== 'pending') return;
       if (outcome.status === 'pending') {
-        await m.update(Contractor, { id }, ContractorsRepository.lookupFields('pending', attempts));
+        await this.repo.updateLookup(t.manager, accountId, id, ContractorsRepository.lookupFields('pending', attempts));
         return;
       }
-      await m.update(Contractor, { id }, {
+      await this.repo.updateLookup(t.manager, accountId, id, {
         fullInfo: outcome.payload,
         address: c.address ?? addressOf(outcome.payload),
         ...ContractorsRepository.lookupFields(outcome.status),
         updatedAt: new Date(),
       });
-      await this.emit(m, ContractorUpdated, accountId, id);
+      await this.emit(t, ContractorUpdated, id);
     });
-    this.relay.kick();
   }
 
   /** Same for a bank account. */
   async completeBankLookup(accountId: string, contractorId: string, id: string, outcome: LookupOutcome, attempts: number) {
-    await this.repo.transaction(async (m) => {
-      const c = await this.repo.lock(m, accountId, contractorId);
-      const b = c && (await m.findOneBy(BankAccount, { id, contractorId }));
+    await this.commands.run(accountId, async (t) => {
+      const c = await this.repo.lock(t.manager, accountId, contractorId);
+      const b = c && (await this.repo.findBankAccount(t.manager, accountId, contractorId, id));
       if (!b || b.lookupStatus !== 'pending') return;
       if (outcome.status === 'pending') {
-        await m.update(BankAccount, { id }, ContractorsRepository.lookupFields('pending', attempts));
+        await this.repo.updateBankLookup(t.manager, accountId, id, ContractorsRepository.lookupFields('pending', attempts));
         return;
       }
-      await m.update(BankAccount, { id }, { fullInfo: outcome.payload, ...ContractorsRepository.lookupFields(outcome.status) });
-      await m.update(Contractor, { id: contractorId }, { updatedAt: new Date() });
-      await this.emit(m, ContractorUpdated, accountId, contractorId);
+      await this.repo.updateBankLookup(t.manager, accountId, id, { fullInfo: outcome.payload, ...ContractorsRepository.lookupFields(outcome.status) });
+      await this.repo.touch(t.manager, accountId, contractorId);
+      await this.emit(t, ContractorUpdated, contractorId);
     });
-    this.relay.kick();
   }
 
   /** Runs a change to a contractor's children under its row lock and emits `contractor.updated`. */
-  private async change(acc: AccountContext, contractorId: string, fn: (m: EntityManager) => Promise<void>) {
-    await this.repo.transaction(async (m) => {
-      const c = await this.repo.lock(m, acc.accountId, contractorId);
-      if (!c) throw new NotFoundError('contractor');
-      await fn(m);
-      await m.update(Contractor, { id: contractorId }, { updatedAt: new Date() });
-      await this.emit(m, ContractorUpdated, acc.accountId, contractorId);
+  private async change(acc: AccountContext, contractorId: string, fn: (m: CommandTx['manager']) => Promise<void>) {
+    await this.commands.run(acc.accountId, async (t) => {
+      if (!(await this.repo.lock(t.manager, acc.accountId, contractorId))) throw new NotFoundError('contractor');
+      await fn(t.manager);
+      await this.repo.touch(t.manager, acc.accountId, contractorId);
+      await this.emit(t, ContractorUpdated, contractorId);
     });
-    this.relay.kick();
   }
 
-  private async emit(m: EntityManager, event: EventDefinition<ContractorSnapshot>, accountId: string, id: string) {
-    const aggregate = await this.repo.find(accountId, id, m);
-    await writeToOutbox(m, event, { accountId, aggregateId: id, data: toSnapshot(aggregate!) });
+  /** The event with the contractor's current snapshot, read inside the command. */
+  private async emit(t: CommandTx, event: EventDefinition<ContractorSnapshot>, id: string) {
+    const aggregate = await this.repo.find(t.accountId, id, t.manager);
+    await t.emit(event, id, toSnapshot(aggregate!));
   }
 
   async tryLookup(fn: () => Promise<Suggestion | null>): Promise<LookupOutcome> {

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import {
   OrganizationUpdated,
   type BankAccountSnapshot,
@@ -11,11 +9,12 @@ import {
   type UpdateOrganizationDto,
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
-import { OutboxRelay, writeToOutbox } from '@papka/messaging';
+import { Commands } from '@papka/messaging';
 import { fieldError, NotFoundError } from '@papka/platform';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
 import { LookupService } from '../lookup/lookup.service';
-import { Organization } from './organization.entity';
+import type { Organization } from './organization.entity';
+import { OrganizationRepository } from './organization.repository';
 
 type PartyData = {
   kpp?: string;
@@ -30,14 +29,14 @@ type PartyData = {
 @Injectable()
 export class OrganizationService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: OrganizationRepository,
+    private readonly commands: Commands,
     private readonly lookup: LookupService,
     private readonly contractors: ContractorsService,
-    private readonly relay: OutboxRelay,
   ) {}
 
   async get(acc: AccountContext): Promise<OrganizationView> {
-    const org = await this.ds.getRepository(Organization).findOneBy({ accountId: acc.accountId });
+    const org = await this.repo.find(acc.accountId);
     if (!org) throw new NotFoundError('organization (set it with PUT /v2/docs/organization)');
     return toView(org);
   }
@@ -58,11 +57,10 @@ export class OrganizationService {
       data.management?.name ??
       (data.type === 'INDIVIDUAL' && data.fio ? [data.fio.surname, data.fio.name, data.fio.patronymic].filter(Boolean).join(' ') : undefined);
 
-    const saved = await this.ds.transaction(async (m) => {
-      const existing = await m.findOne(Organization, { where: { accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
-      const org = m.create(Organization, {
+    const saved = await this.commands.run(acc.accountId, async (t) => {
+      const existing = await this.repo.lock(t.manager, acc.accountId);
+      const row = await this.repo.save(t.manager, acc.accountId, {
         ...(existing ?? {}),
-        accountId: acc.accountId,
         inn: dto.inn,
         kpp: dto.kpp ?? data.kpp ?? null,
         ogrn: data.ogrn ?? null,
@@ -74,11 +72,9 @@ export class OrganizationService {
         fullInfo: party,
         updatedAt: new Date(),
       });
-      const row = await m.save(Organization, org);
-      await writeToOutbox(m, OrganizationUpdated, { accountId: acc.accountId, aggregateId: acc.accountId, data: toSnapshot(row) });
+      await t.emit(OrganizationUpdated, acc.accountId, toSnapshot(row));
       return row;
     });
-    this.relay.kick();
     return toView(saved);
   }
 }

@@ -1,0 +1,23 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Organization } from './organization.entity';
+
+/** The account's own organisation: one row per account. */
+@Injectable()
+export class OrganizationRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  find(accountId: string): Promise<Organization | null> {
+    return this.ds.manager.findOneBy(Organization, { accountId });
+  }
+
+  /** The row, locked for the rest of the transaction (null before the first PUT). */
+  lock(m: EntityManager, accountId: string): Promise<Organization | null> {
+    return m.findOne(Organization, { where: { accountId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  save(m: EntityManager, accountId: string, fields: Omit<Organization, 'accountId'>): Promise<Organization> {
+    return m.save(Organization, m.create(Organization, { ...fields, accountId }));
+  }
+}

@@ -1,0 +1,36 @@
+import type { EntityManager } from 'typeorm';
+import type { EventDefinition, EventEnvelope } from '@papka/contracts';
+import type { CommandTx, Commands } from '@papka/messaging';
+
+export interface EmittedEvent {
+  type: string;
+  accountId: string;
+  aggregateId: string;
+  data: unknown;
+}
+
+/**
+ * Commands for unit specs of services: runs the command at once with `manager` (a stand-in the
+ * faked repositories ignore) and records what it emitted. Like the real one, a command that
+ * throws leaves nothing in `emitted` (its events roll back with it).
+ */
+export function fakeCommands(manager: EntityManager = {} as EntityManager) {
+  const emitted: EmittedEvent[] = [];
+  const commands = {
+    async run<T>(accountId: string, fn: (t: CommandTx) => Promise<T>): Promise<T> {
+      const pending: EmittedEvent[] = [];
+      const tx: CommandTx = {
+        manager,
+        accountId,
+        async emit<D, T2 extends string>(event: EventDefinition<D, T2>, aggregateId: string, data: D, account = accountId) {
+          pending.push({ type: event.type, accountId: account, aggregateId, data });
+          return { id: `event-${emitted.length + pending.length}`, type: event.type, version: event.version, accountId: account, aggregateId, data } as EventEnvelope<D, T2>;
+        },
+      };
+      const result = await fn(tx);
+      emitted.push(...pending);
+      return result;
+    },
+  };
+  return { commands: commands as unknown as Commands, emitted, manager };
+}
