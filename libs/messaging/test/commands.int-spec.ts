@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { defineEvent } from '@papka/contracts';
 import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase } from '@papka/testing';
-import { Commands, MessagingTables1763700000000, messagingEntities, type OutboxRelay } from '../src';
+import { Commands, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, type OutboxRelay } from '../src';
 
 const ThingChanged = defineEvent<{ name: string }, 'thing.changed'>('thing.changed', 1, 'papka.test-commands.v1');
 
@@ -20,7 +20,7 @@ describe(Commands.name, () => {
 
   beforeAll(async () => {
     dbUrl = await createTestDatabase('commands');
-    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000], migrationsTableName: 'm' });
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
     await ds.initialize();
     await runMigrations(ds);
     await ds.query(`CREATE TABLE thing (id uuid PRIMARY KEY, name text NOT NULL)`);

@@ -10,6 +10,7 @@ import {
   FailureHeaders,
   KafkaEventBus,
   MessagingTables1763700000000,
+  OutboxRejected1763700000600,
   messagingEntities,
   OutboxRelay,
   replayDeadLetters,
@@ -76,7 +77,7 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
 
   beforeAll(async () => {
     dbUrl = await createTestDatabase('messaging');
-    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000], migrationsTableName: 'm' });
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
     await ds.initialize();
     await runMigrations(ds);
     await ds.query('CREATE TABLE thing (id uuid PRIMARY KEY, name text NOT NULL, changes int NOT NULL)');

@@ -1,5 +1,5 @@
 import { IdempotencyKeys1763700000500 } from '@papka/platform';
-import { MessagingTables1763700000000 } from '@papka/messaging';
+import { MessagingTables1763700000000, OutboxRejected1763700000600 } from '@papka/messaging';
 import { Documents1763700000300 } from './1763700000300-documents';
 
-export const migrations = [MessagingTables1763700000000, Documents1763700000300, IdempotencyKeys1763700000500];
+export const migrations = [MessagingTables1763700000000, Documents1763700000300, IdempotencyKeys1763700000500, OutboxRejected1763700000600];

@@ -37,10 +37,23 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** What became of one record of {@link EventBus.publishEach}. */
+export type PublishOutcome =
+  | { ok: true }
+  /** `permanent`: the broker will never take this record (too large, invalid); retrying cannot help. */
+  | { ok: false; permanent: boolean; error: Error };
+
 export interface EventBus {
   readonly kind: 'kafka' | 'in-process';
   /** Publishes records durably (acks=all); rejects when the broker cannot take them. */
   publish(records: OutgoingRecord[]): Promise<void>;
+  /**
+   * Publishes records with an outcome per record (the outbox relay). Records of one key keep
+   * their order: after a record that failed, the later ones of its partition are not sent.
+   * A record reported `ok` was stored; one reported failed was not, so sending it again
+   * never duplicates a record.
+   */
+  publishEach(records: OutgoingRecord[]): Promise<PublishOutcome[]>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Creates topics that do not exist yet (no-op in-process). */
   ensureTopics(topics: string[]): Promise<void>;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus';
+import type { EventBus, IncomingRecord, OutgoingRecord, PublishOutcome, SubscribeOptions, Subscription } from './event-bus';
 
 interface TopicLog {
   /** Offset of records[0]; records before it were consumed by every group and dropped. */
@@ -47,6 +47,11 @@ export class InProcessEventBus implements EventBus {
   async publish(records: OutgoingRecord[]): Promise<void> {
     for (const r of records) this.log(r.topic).records.push(r);
     for (const g of this.groups) g.wake?.();
+  }
+
+  async publishEach(records: OutgoingRecord[]): Promise<PublishOutcome[]> {
+    await this.publish(records);
+    return records.map(() => ({ ok: true }));
   }
 
   async subscribe({ groupId, topics, handler }: SubscribeOptions): Promise<Subscription> {

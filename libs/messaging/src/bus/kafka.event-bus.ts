@@ -1,6 +1,9 @@
 import {
+  CompressionTypes,
   Kafka,
   logLevel,
+  Partitioners,
+  type PartitionMetadata,
   type Admin,
   type Consumer,
   type IHeaders,
@@ -9,12 +12,17 @@ import {
 } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { topicConfig } from '@papka/contracts';
-import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus';
+import type { EventBus, IncomingRecord, OutgoingRecord, PublishOutcome, SubscribeOptions, Subscription } from './event-bus';
 
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
   partitions?: number;
+  /**
+   * Upper bound of one produce request's records, in bytes before compression. Below the
+   * broker's `message.max.bytes` (1 MiB by default), so a batch is never refused for its size.
+   */
+  maxRequestBytes?: number;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -42,6 +50,24 @@ function isRetriableTopicError(err: unknown): boolean {
   return e?.retriable === true;
 }
 
+/** Errors that say "this record (or batch) is too big or malformed for the broker", never transient. */
+const RECORD_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+/** The broker error type behind a kafkajs error (they nest: retries, aggregates, causes). */
+function brokerErrorType(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 4) return undefined;
+  const e = err as { type?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] };
+  if (e.type && RECORD_ERRORS.has(e.type)) return e.type;
+  for (const inner of [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const t = brokerErrorType(inner, depth + 1);
+    if (t) return t;
+  }
+  return e.type;
+}
+
+const recordBytes = (r: OutgoingRecord) =>
+  Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0) + 64;
+
 export class KafkaEventBus implements EventBus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -50,6 +76,9 @@ export class KafkaEventBus implements EventBus {
   private admin: Admin | null = null;
   private adminConnecting: Promise<Admin> | null = null;
   private readonly consumers = new Set<Consumer>();
+  private readonly partitionsOf = new Map<string, PartitionMetadata[]>();
+  /** The producer's own (Java-compatible murmur2) partitioner: keys land where any Kafka client puts them. */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(private readonly options: KafkaBusOptions) {
     const log = options.log;
@@ -89,6 +118,114 @@ export class KafkaEventBus implements EventBus {
       await producer.disconnect().catch(() => undefined);
       throw err;
     }
+  }
+
+  async publishEach(records: OutgoingRecord[]): Promise<PublishOutcome[]> {
+    const outcomes: PublishOutcome[] = records.map(() => ({ ok: false, permanent: false, error: new Error('not sent') }));
+    if (records.length === 0) return outcomes;
+    let producer: Producer;
+    let groups: Map<string, number[]>;
+    try {
+      producer = await this.getProducer();
+      groups = await this.byPartition(records);
+    } catch (err) {
+      return records.map(() => ({ ok: false, permanent: false, error: err as Error }));
+    }
+    // One request per partition at a time: a produce request for one partition is stored
+    // whole or not at all, so every outcome is exact and nothing already stored goes out twice.
+    // Partitions go in parallel; within one, a failure stops the rest (keeps per-key order).
+    let producerFailed = false;
+    await Promise.all(
+      [...groups].map(async ([slot, indexes]) => {
+        const [topic, partition] = [slot.slice(0, slot.lastIndexOf('#')), Number(slot.slice(slot.lastIndexOf('#') + 1))];
+        const pending = this.chunks(indexes.map((i) => ({ i, r: records[i]! })));
+        while (pending.length > 0) {
+          const chunk = pending.shift()!;
+          try {
+            await producer.send({
+              topic,
+              acks: -1,
+              compression: CompressionTypes.GZIP,
+              messages: chunk.map(({ r }) => ({ key: r.key, value: r.value, headers: r.headers, partition })),
+            });
+            for (const { i } of chunk) outcomes[i] = { ok: true };
+          } catch (err) {
+            const type = brokerErrorType(err);
+            if (type && RECORD_ERRORS.has(type)) {
+              if (chunk.length > 1) {
+                // Find the record the broker refuses: halve, and try again at once.
+                const half = Math.ceil(chunk.length / 2);
+                pending.unshift(chunk.slice(0, half), chunk.slice(half));
+                continue;
+              }
+              outcomes[chunk[0]!.i] = { ok: false, permanent: true, error: err as Error };
+              continue;
+            }
+            producerFailed = true;
+            for (const { i } of [chunk, ...pending].flat()) outcomes[i] = { ok: false, permanent: false, error: err as Error };
+            this.partitionsOf.delete(topic);
+            return;
+          }
+        }
+      }),
+    );
+    if (producerFailed) await this.dropProducer(producer);
+    return outcomes;
+  }
+
+  /** Record indexes grouped by `topic#partition`, in their order. */
+  private async byPartition(records: OutgoingRecord[]): Promise<Map<string, number[]>> {
+    const groups = new Map<string, number[]>();
+    for (const [i, r] of records.entries()) {
+      const partitionMetadata = await this.partitionMetadata(r.topic);
+      const partition = this.partitioner({ topic: r.topic, partitionMetadata, message: { key: r.key, value: null } });
+      const slot = `${r.topic}#${partition}`;
+      groups.set(slot, [...(groups.get(slot) ?? []), i]);
+    }
+    return groups;
+  }
+
+  private async partitionMetadata(topic: string): Promise<PartitionMetadata[]> {
+    const known = this.partitionsOf.get(topic);
+    if (known) return known;
+    const admin = await this.getAdmin();
+    let meta;
+    try {
+      meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch {
+      await this.ensureTopics([topic]);
+      meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    }
+    const partitions = meta.topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`topic ${topic} has no partitions yet`);
+    this.partitionsOf.set(topic, partitions);
+    return partitions;
+  }
+
+  /** Consecutive runs of records under maxRequestBytes (a record larger than that goes alone). */
+  private chunks<T extends { r: OutgoingRecord }>(items: T[]): T[][] {
+    const max = this.options.maxRequestBytes ?? 512 * 1024;
+    const out: T[][] = [];
+    let current: T[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const size = recordBytes(item.r);
+      if (current.length > 0 && bytes + size > max) {
+        out.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(item);
+      bytes += size;
+    }
+    if (current.length > 0) out.push(current);
+    return out;
+  }
+
+  /** A producer that failed (broker gone, fenced producer id) is replaced, so the next attempt starts clean. */
+  private async dropProducer(producer: Producer): Promise<void> {
+    if (this.producer === producer) this.producer = null;
+    await producer.disconnect().catch(() => undefined);
   }
 
   private async getProducer(): Promise<Producer> {

@@ -39,3 +39,5 @@ export class MessagingTables1763700000000 implements MigrationInterface {
     await q.query('DROP TABLE outbox');
   }
 }
+
+export { OutboxRejected1763700000600 } from './outbox-rejected';

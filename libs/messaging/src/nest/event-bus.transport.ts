@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
 import type { EventBus } from '../bus/event-bus';
 import { EventConsumer, type EventContext, type RetryPolicy } from '../consumer/event-consumer';
-import { OutboxRelay } from '../outbox/outbox.relay';
+import { relayOf, type OutboxRelay } from '../outbox/outbox.relay';
 
 export interface EventBusTransportOptions {
   bus: EventBus;
@@ -14,7 +14,7 @@ export interface EventBusTransportOptions {
   groupId: string;
   topics: string[];
   retry?: RetryPolicy;
-  /** Woken after a handler that emitted events commits; connectEventConsumer finds the app's own. */
+  /** Woken after a handler that emitted events commits; default: the relay of `dataSource`. */
   relay?: OutboxRelay;
 }
 
@@ -83,16 +83,9 @@ export class EventErrorFilter implements RpcExceptionFilter<unknown> {
  * The app's init hooks have run already, so the microservice must not run them again.
  */
 export function connectEventConsumer(app: INestApplication, options: EventBusTransportOptions): void {
-  const relay = options.relay ?? appRelay(app);
+  const relay = options.relay ?? relayOf(options.dataSource);
   const ms = app.connectMicroservice({ strategy: new EventBusTransport({ ...options, relay }) }, { deferInitialization: true }) as NestMicroservice;
   ms.useGlobalFilters(new EventErrorFilter());
   ms.setIsInitHookCalled(true);
 }
 
-function appRelay(app: INestApplication): OutboxRelay | undefined {
-  try {
-    return app.get(OutboxRelay, { strict: false });
-  } catch {
-    return undefined; // an app without MessagingModule emits nothing from its handlers
-  }
-}

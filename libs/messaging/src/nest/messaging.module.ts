@@ -64,8 +64,15 @@ export class EventBusHealthIndicator {
    */
   async check(key = 'eventBus') {
     const indicator = this.health.check(key);
-    const [up, pending] = await Promise.all([this.bus.ping(), this.relay.pending().catch(() => -1)]);
-    return indicator.up({ kind: this.bus.kind, broker: up ? 'up' : 'down', outboxPending: pending });
+    const [up, backlog] = await Promise.all([this.bus.ping(), this.relay.backlog().catch(() => null)]);
+    return indicator.up({
+      kind: this.bus.kind,
+      broker: up ? 'up' : 'down',
+      outboxPending: backlog?.pending ?? -1,
+      outboxOldestSeconds: backlog?.oldestSeconds ?? -1,
+      // Rows the broker refused for good: they need an operator (see the relay's error log).
+      outboxRejected: backlog?.rejected ?? -1,
+    });
   }
 }
 

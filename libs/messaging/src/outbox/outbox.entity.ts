@@ -38,4 +38,8 @@ export class OutboxMessage {
 
   @Column('text', { nullable: true })
   lastError!: string | null;
+
+  /** Set when the broker refused the row for good; the relay skips it from then on. */
+  @Column({ type: 'timestamptz', nullable: true })
+  rejectedAt!: Date | null;
 }

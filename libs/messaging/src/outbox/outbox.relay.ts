@@ -4,6 +4,8 @@ import type { EventBus } from '../bus/event-bus';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
+  /** Payload bytes one pass publishes at most (the bus then cuts requests under the broker's limit). */
+  batchBytes?: number;
   /** How often an idle relay looks for rows it was not told about. */
   pollIntervalMs?: number;
   maxBackoffMs?: number;
@@ -16,9 +18,23 @@ interface Row {
   id: string;
   topic: string;
   key: string;
-  payload: unknown;
+  payload: string;
   headers: Record<string, string>;
 }
+
+export interface OutboxBacklog {
+  /** Rows not published yet (rejected ones not counted). */
+  pending: number;
+  /** Age of the oldest of them, in seconds (0 when none). */
+  oldestSeconds: number;
+  /** Rows the broker refused for good (too large, invalid): set aside, never blocking the rest. */
+  rejected: number;
+}
+
+/** The relay publishing each data source's outbox, so a consumer on it can wake that relay. */
+const relays = new WeakMap<DataSource, OutboxRelay>();
+
+export const relayOf = (dataSource: DataSource): OutboxRelay | undefined => relays.get(dataSource);
 
 /** Arbitrary constant: only one relay per database publishes at a time, keeping order. */
 const RELAY_LOCK_KEY = 7_245_119;
@@ -40,7 +56,9 @@ export class OutboxRelay {
     private readonly dataSource: DataSource,
     private readonly bus: EventBus,
     private readonly options: OutboxRelayOptions = {},
-  ) {}
+  ) {
+    relays.set(dataSource, this);
+  }
 
   start(): void {
     if (this.running) return;
@@ -62,8 +80,17 @@ export class OutboxRelay {
 
   /** Number of rows not yet published (for health and tests). */
   async pending(): Promise<number> {
-    const [row] = await this.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
-    return row.n as number;
+    return (await this.backlog()).pending;
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE rejected_at IS NULL)::int AS pending,
+              COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE rejected_at IS NULL)), 0)::float AS oldest,
+              count(*) FILTER (WHERE rejected_at IS NOT NULL)::int AS rejected
+         FROM outbox WHERE published_at IS NULL`,
+    );
+    return { pending: row.pending as number, oldestSeconds: Math.round(row.oldest as number), rejected: row.rejected as number };
   }
 
   private async run(): Promise<void> {
@@ -101,31 +128,45 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * One pass: the oldest unpublished rows, within batchSize and batchBytes, published with an
+   * outcome per row. Published rows are marked at once (never sent again), rows the broker can
+   * never take are set aside as rejected (visible in health, never blocking the rows behind
+   * them), and the rest stay for the next pass after a back-off.
+   */
   private async publishBatch(): Promise<number> {
     const result = await this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK_KEY]);
       if (!locked) return { published: 0 };
+      // Cut by bytes in SQL, so a run of large rows is never read (or sent) all at once.
       const rows: Row[] = await m.query(
-        `SELECT id, topic, key, payload, headers FROM outbox
-          WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-        [this.options.batchSize ?? 200],
+        `SELECT id, topic, key, payload, headers FROM (
+           SELECT id, topic, key, payload::text AS payload, headers, seq,
+                  sum(octet_length(payload::text)) OVER (ORDER BY seq) AS running
+             FROM (SELECT * FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL ORDER BY seq LIMIT $1) o
+         ) w WHERE running - octet_length(payload) < $2 ORDER BY seq`,
+        [this.options.batchSize ?? 200, this.options.batchBytes ?? 4 * 1024 * 1024],
       );
       if (rows.length === 0) return { published: 0 };
-      const ids = rows.map((r) => r.id);
-      try {
-        await this.bus.publish(
-          rows.map((r) => ({ topic: r.topic, key: r.key, value: JSON.stringify(r.payload), headers: r.headers })),
-        );
-      } catch (err) {
-        // Recorded (and committed) so operators can see why rows are stuck.
-        await m.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)', [
-          ids,
-          String((err as Error).message).slice(0, 1000),
-        ]);
-        return { published: 0, error: err as Error };
+      const outcomes = await this.bus.publishEach(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.payload, headers: r.headers })));
+      const ok: string[] = [];
+      const rejected: { id: string; error: string }[] = [];
+      const failed: { id: string; error: string }[] = [];
+      outcomes.forEach((o, i) => {
+        const id = rows[i]!.id;
+        if (o.ok) ok.push(id);
+        else (o.permanent ? rejected : failed).push({ id, error: String(o.error.message).slice(0, 1000) });
+      });
+      if (ok.length > 0) await m.query('UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1)', [ok]);
+      for (const r of rejected) {
+        await m.query('UPDATE outbox SET rejected_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [r.id, r.error]);
+        this.options.log?.('error', 'outbox row rejected by the broker for good; set aside', { id: r.id, err: r.error });
       }
-      await m.query('UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1)', [ids]);
-      return { published: rows.length };
+      // Recorded (and committed) so operators can see why rows are stuck.
+      if (failed.length > 0) {
+        await m.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)', [failed.map((f) => f.id), failed[0]!.error]);
+      }
+      return { published: ok.length + rejected.length, error: failed.length > 0 ? new Error(failed[0]!.error) : undefined };
     });
     if (result.error) throw result.error;
     return result.published;

@@ -1,0 +1,73 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { defineEvent } from '@papka/contracts';
+import { createDataSource, runMigrations } from '@papka/persistence';
+import { createTestDatabase, dropDatabase, eventually, infraEnv, readTopic } from '@papka/testing';
+import { KafkaEventBus, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, OutboxRelay, writeToOutbox } from '../src';
+
+const topic = `papka.test-relay-${randomUUID().slice(0, 8)}.v1`;
+const Changed = defineEvent<{ blob: string }, 'blob.changed'>('blob.changed', 1, topic);
+
+/** Base64 of random bytes: compresses poorly, so sizes stay near what they say. */
+const blob = (bytes: number) => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
+
+describe(`${OutboxRelay.name} (large events, real broker)`, () => {
+  let dbUrl: string;
+  let ds: DataSource;
+  let bus: KafkaEventBus;
+  let relay: OutboxRelay;
+
+  beforeAll(async () => {
+    dbUrl = await createTestDatabase('outbox_relay');
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
+    await ds.initialize();
+    await runMigrations(ds);
+    bus = new KafkaEventBus({ brokers: infraEnv().KAFKA_BROKERS.split(','), clientId: 'test-relay' });
+    await bus.ensureTopics([topic]);
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await bus?.close();
+    await ds?.destroy();
+    if (dbUrl) await dropDatabase(dbUrl);
+  });
+
+  it('publishes every row once whatever the sizes, and sets aside the one the broker can never take', async () => {
+    // The drill: one aggregate with ~150 KB events changed 9 times (1.35 MB on one partition,
+    // over the broker's 1 MiB limit for one request), a 2 MB event no broker setting here
+    // accepts, and small events of other aggregates (other partitions) before and after.
+    const heavy = randomUUID();
+    const ids: string[] = [];
+    let tooLarge = '';
+    await ds.transaction(async (m) => {
+      for (let i = 0; i < 4; i++) ids.push((await writeToOutbox(m, Changed, { accountId: 'a', aggregateId: randomUUID(), data: { blob: 'small' } })).id);
+      for (let i = 0; i < 9; i++) ids.push((await writeToOutbox(m, Changed, { accountId: 'a', aggregateId: heavy, data: { blob: blob(150_000) } })).id);
+      tooLarge = (await writeToOutbox(m, Changed, { accountId: 'a', aggregateId: randomUUID(), data: { blob: blob(2_000_000) } })).id;
+      for (let i = 0; i < 4; i++) ids.push((await writeToOutbox(m, Changed, { accountId: 'b', aggregateId: randomUUID(), data: { blob: 'small' } })).id);
+    });
+
+    relay = new OutboxRelay(ds, bus, { pollIntervalMs: 100, maxBackoffMs: 500 });
+    relay.start();
+    await eventually(async () => (await relay.pending()) === 0, 60_000);
+    expect(await relay.backlog()).toMatchObject({ pending: 0, rejected: 1 });
+
+    const [rejected] = (await ds.query(`SELECT id, last_error FROM outbox WHERE rejected_at IS NOT NULL`)) as { id: string; last_error: string }[];
+    expect(rejected!.id).toBe(tooLarge);
+    expect(rejected!.last_error).toMatch(/large/i);
+
+    // Everything else arrived exactly once (no batch re-sent after a partial success), and the
+    // heavy aggregate's events kept their order.
+    const seen = await readTopic(topic, (msgs) => msgs.length >= ids.length, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = new Map<string, number>();
+    for (const msg of seen) {
+      const id = (JSON.parse(msg.value) as { id: string }).id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual([...ids].sort());
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    const heavyOrder = seen.filter((msg) => msg.key === heavy).map((msg) => (JSON.parse(msg.value) as { id: string }).id);
+    expect(heavyOrder).toEqual(ids.slice(4, 13));
+  });
+});
