@@ -1,44 +1,71 @@
 // Lint as errors what bites in async Nest/TypeORM code, and keep the architecture honest:
-// apps never import apps, shared libs import only shared libs (Nx tags on every project).
+// apps never import apps, shared libs import only shared libs (Nx tags on every project),
+// pure libs stay free of NestJS, test helpers stay out of production code, and tools reach
+// into an app only through its bootstrap. tools/lint/eslint-config.spec.ts shows each boundary failing.
 import nx from '@nx/eslint-plugin';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
+const depConstraints = [
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+  // Framework-free libs (ru, storage, persistence, render-pool, http-client) run anywhere: no NestJS.
+  { sourceTag: 'kind:pure', bannedExternalImports: ['@nestjs/*'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
+  { sourceTag: 'scope:contractors', onlyDependOnLibsWithTags: ['scope:shared', 'scope:contractors'] },
+  { sourceTag: 'scope:documents', onlyDependOnLibsWithTags: ['scope:shared', 'scope:documents'] },
+  { sourceTag: 'scope:interactions', onlyDependOnLibsWithTags: ['scope:shared', 'scope:interactions'] },
+];
+
+/** @param {string[]} allow imports exempt from the rule (regular expressions) */
+const moduleBoundaries = (allow) => ['error', { enforceBuildableLibDependency: false, allow, depConstraints }];
+
+/** What bites in async code, for TypeScript and for the type-checked .mjs of tools/infra alike. */
+const asyncAndStyle = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+  '@typescript-eslint/switch-exhaustiveness-check': 'error',
+  eqeqeq: ['error', 'always'],
+  'no-console': 'error',
+  '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+};
+
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.papka-data/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.d.ts'],
+    // tools/infra is plain JS (it runs before `npm install`), type-checked by its own tsconfig.
+    ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.papka-data/**', 'coverage/**', '**/*.js', '**/*.mjs', '!tools/infra/**/*.mjs', '**/*.d.ts'],
   },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
-    plugins: { '@nx': nx, 'import-x': importX },
+    files: ['**/*.ts', 'tools/infra/**/*.mjs'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    rules: asyncAndStyle,
+  },
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx, 'import-x': importX },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
-            { sourceTag: 'scope:contractors', onlyDependOnLibsWithTags: ['scope:shared', 'scope:contractors'] },
-            { sourceTag: 'scope:documents', onlyDependOnLibsWithTags: ['scope:shared', 'scope:documents'] },
-            { sourceTag: 'scope:interactions', onlyDependOnLibsWithTags: ['scope:shared', 'scope:interactions'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': moduleBoundaries([]),
       'import-x/no-cycle': 'error',
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
-      '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      eqeqeq: ['error', 'always'],
-      'no-console': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The embedded launcher and the benchmarks start whole services: an app's bootstrap
+    // (apps/<svc>/src/bootstrap.ts) is the one file of it they may import. Anything else
+    // inside an app fails as a relative import across projects.
+    files: ['tools/embedded/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries(['^(\\.\\./)+apps/[\\w-]+/src/bootstrap$']) },
+  },
+  {
+    // Test helpers (fake servers, factories, infra harness) never ship in a service or lib.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: '@papka/testing', message: 'test helpers belong in *.spec.ts and test/, not in production code' }] }],
     },
   },
   {

@@ -4,5 +4,5 @@ const preset = require('./jest.preset.js');
 module.exports = {
   ...preset,
   rootDir: '.',
-  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
 };

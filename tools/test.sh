@@ -10,6 +10,7 @@ node tools/infra/infra.mjs up
 
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p tools/infra/tsconfig.json # the plain-JS infra scripts, checked through JSDoc
 echo "== lint"
 npx nx show projects >/dev/null # the project graph @nx/enforce-module-boundaries reads
 npx eslint .
