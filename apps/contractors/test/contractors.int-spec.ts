@@ -5,29 +5,27 @@ import {
   apiClient,
   baseUrl,
   createTestDatabase,
+  dadataEnv,
   dadataFixtures,
   dropDatabase,
   eventually,
+  FIXTURE_ACCOUNT_NUMBER as ACCOUNT,
+  FIXTURE_BIK as BIK,
+  FIXTURE_INN as INN,
   infra,
-  infraEnv,
   readTopic,
+  serviceEnv,
   startFakeDadata,
   startService,
-  TEST_JWT_SECRET,
   testToken,
   type FakeDadata,
   type RunningService,
 } from '@papka/testing';
 import { bootstrap as startContractors } from '../src/bootstrap';
 
-const INN = '501817999160';
-const BIK = '044525104';
-const ACCOUNT = '40802810220000499329';
-
 type Api = ReturnType<typeof apiClient>;
 
 describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', () => {
-  const infraSettings = infraEnv();
   let dadata: FakeDadata;
   let dbUrl: string;
   let contractors: INestApplication;
@@ -35,16 +33,6 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
   let api: Api;
   let other: Api;
   let anonymous: Api;
-
-  const serviceEnv = () => ({
-    ...process.env,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-    EVENT_BUS: 'kafka',
-    KAFKA_BROKERS: infraSettings.KAFKA_BROKERS,
-    OUTBOX_POLL_MS: '100',
-  });
 
   beforeAll(async () => {
     dadata = await startFakeDadata();
@@ -54,8 +42,7 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: dbUrl,
-      DADATA_API_URL: dadata.url,
-      DADATA_API_KEY: dadata.apiKey,
+      ...dadataEnv(dadata),
       DADATA_TIMEOUT_MS: '1000',
       ENRICH_INTERVAL_MS: '300',
     });

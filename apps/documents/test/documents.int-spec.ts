@@ -16,15 +16,21 @@ import {
   apiClient,
   baseUrl,
   createTestDatabase,
+  dadataEnv,
   dropDatabase,
   eventually,
+  FIXTURE_ACCOUNT_NUMBER as ACCOUNT,
+  FIXTURE_BIK as BIK,
+  FIXTURE_INN as INN,
   infra,
   infraEnv,
   readTopic,
+  s3Env,
+  serviceEnv,
   startFakeDadata,
   startService,
-  TEST_JWT_SECRET,
   testToken,
+  uploadFile as upload,
   type FakeDadata,
   type RunningService,
 } from '@papka/testing';
@@ -33,10 +39,6 @@ import { BUILTIN_TEMPLATES } from '../src/templates/builtin/builtin';
 
 const run = promisify(execFile);
 type Api = ReturnType<typeof apiClient>;
-
-const INN = '501817999160';
-const BIK = '044525104';
-const ACCOUNT = '40802810220000499329';
 
 /** The text of a PDF, as `pdftotext` reads it. */
 async function pdfText(pdf: Buffer): Promise<string> {
@@ -75,13 +77,6 @@ async function pdfQr(pdf: Buffer): Promise<string | null> {
   }
 }
 
-async function upload(base: string, token: string, name: string, content: Buffer | string, type = 'application/octet-stream') {
-  const form = new FormData();
-  form.append('file', new Blob([content], { type }), name);
-  const res = await fetch(`${base}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  return { status: res.status, body: (await res.json()) as { status: string; filename: string; code?: string } };
-}
-
 async function download(base: string, token: string, id: string) {
   const res = await request(`${base}/v2/docs/documents/${id}/download`, { headers: { authorization: `Bearer ${token}` } });
   const body = Buffer.from(await res.body.arrayBuffer());
@@ -89,7 +84,6 @@ async function download(base: string, token: string, id: string) {
 }
 
 describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)', () => {
-  const infraSettings = infraEnv();
   let dadata: FakeDadata;
   let contractorsDb: string;
   let documentsDb: string;
@@ -100,42 +94,24 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
   let api: Api;
   let contractorId: string;
 
-  const common = () => ({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-    EVENT_BUS: 'kafka',
-    KAFKA_BROKERS: infraSettings.KAFKA_BROKERS,
-    OUTBOX_POLL_MS: '100',
-  });
-
   beforeAll(async () => {
     dadata = await startFakeDadata();
     contractorsDb = await createTestDatabase('doc_contractors');
     documentsDb = await createTestDatabase('documents');
-    contractors = await startService('contractors', {
-      ...common(),
-      DATABASE_URL: contractorsDb,
-      DADATA_API_URL: dadata.url,
-      DADATA_API_KEY: dadata.apiKey,
-    });
+    contractors = await startService('contractors', serviceEnv({ DATABASE_URL: contractorsDb, ...dadataEnv(dadata) }));
     documents = await bootstrap({
-      ...process.env,
-      ...common(),
+      ...serviceEnv(),
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: documentsDb,
-      STORAGE_DRIVER: 's3',
-      S3_ENDPOINT: infraSettings.S3_ENDPOINT,
-      S3_ACCESS_KEY: infraSettings.S3_ACCESS_KEY,
-      S3_SECRET_KEY: infraSettings.S3_SECRET_KEY,
-      CHROMIUM_PATH: infraSettings.CHROMIUM_PATH,
+      ...s3Env(),
+      CHROMIUM_PATH: infraEnv().CHROMIUM_PATH,
       RENDER_PAGES: '2',
       UPLOAD_LIMIT_BYTES: String(256 * 1024),
       DOWNLOAD_WAIT_MS: '1500',
     });
     gateway = await startService('gateway', {
-      ...common(),
+      ...serviceEnv(),
       CONTRACTORS_URL: contractors.url,
       DOCUMENTS_URL: baseUrl(documents),
       RATE_LIMIT_POINTS: '10000',

@@ -13,16 +13,22 @@ import { Topics, type InteractionView } from '@papka/contracts';
 import {
   apiClient,
   createTestDatabase,
+  dadataEnv,
   dropDatabase,
   eventually,
+  FIXTURE_ACCOUNT_NUMBER as ACCOUNT_NUMBER,
+  FIXTURE_BIK as BIK,
+  FIXTURE_INN as INN,
   infra,
   infraEnv,
   readTopic,
   REPO_ROOT,
+  s3Env,
+  serviceEnv,
   startFakeDadata,
   startService,
-  TEST_JWT_SECRET,
   testToken,
+  uploadFile,
   type FakeDadata,
   type RunningService,
 } from '@papka/testing';
@@ -30,17 +36,12 @@ import {
 type Api = ReturnType<typeof apiClient>;
 const run = promisify(execFile);
 
-const INN = '501817999160';
-const BIK = '044525104';
-const ACCOUNT_NUMBER = '40802810220000499329';
 const OTHER_NUMBER = '40702810600000000001';
 
-async function upload(base: string, token: string, name: string, content: Buffer | string, type = 'application/octet-stream') {
-  const form = new FormData();
-  form.append('file', new Blob([content], { type }), name);
-  const res = await fetch(`${base}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  const body = (await res.json()) as { filename: string };
-  if (res.status !== 200) throw new Error(`upload failed: ${res.status} ${JSON.stringify(body)}`);
+/** The uploaded file's name; here an upload that fails is a broken set-up, not a finding. */
+async function upload(base: string, token: string, name: string, content: Buffer | string, type?: string) {
+  const { status, body } = await uploadFile(base, token, name, content, type);
+  if (status !== 200) throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
   return body.filename;
 }
 
@@ -90,12 +91,6 @@ const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc
 
 describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromium)', () => {
   const infraSettings = infraEnv();
-  const storageEnv = {
-    STORAGE_DRIVER: 's3',
-    S3_ENDPOINT: infraSettings.S3_ENDPOINT,
-    S3_ACCESS_KEY: infraSettings.S3_ACCESS_KEY,
-    S3_SECRET_KEY: infraSettings.S3_SECRET_KEY,
-  };
   let dadata: FakeDadata;
   const dbs: string[] = [];
   let interactionsDb: string;
@@ -118,17 +113,7 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
   let otherContractorId: string;
   let letterTemplate: string;
 
-  const common = () => ({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-    EVENT_BUS: 'kafka',
-    KAFKA_BROKERS: infraSettings.KAFKA_BROKERS,
-    OUTBOX_POLL_MS: '100',
-  });
-
-  const startInteractions = () =>
-    startService('interactions', { ...common(), ...storageEnv, DATABASE_URL: interactionsDb, REPLICA_WAIT_MS: '300' });
+  const startInteractions = () => startService('interactions', serviceEnv({ ...s3Env(), DATABASE_URL: interactionsDb, REPLICA_WAIT_MS: '300' }));
 
   const sql = async <T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> => {
     const client = new Client({ connectionString: interactionsDb });
@@ -187,10 +172,10 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     interactionsDb = await createTestDatabase('interactions');
     dbs.push(contractorsDb, documentsDb, interactionsDb);
     const started = await Promise.allSettled([
-      startService('contractors', { ...common(), DATABASE_URL: contractorsDb, DADATA_API_URL: dadata.url, DADATA_API_KEY: dadata.apiKey }),
+      startService('contractors', serviceEnv({ DATABASE_URL: contractorsDb, ...dadataEnv(dadata) })),
       startService('documents', {
-        ...common(),
-        ...storageEnv,
+        ...serviceEnv(),
+        ...s3Env(),
         DATABASE_URL: documentsDb,
         CHROMIUM_PATH: infraSettings.CHROMIUM_PATH,
         RENDER_PAGES: '1',
@@ -206,7 +191,7 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     }
     [contractors, documents, interactions] = started.map((r) => (r as PromiseFulfilledResult<RunningService>).value) as [RunningService, RunningService, RunningService];
     gateway = await startService('gateway', {
-      ...common(),
+      ...serviceEnv(),
       CONTRACTORS_URL: contractors.url,
       DOCUMENTS_URL: documents.url,
       INTERACTIONS_URL: interactions.url,
@@ -663,7 +648,7 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     for (const [service, db] of [['contractors', contractorsDb], ['documents', documentsDb]] as const) {
       const { stdout } = await run(process.execPath, ['-r', '@swc-node/register', `apps/${service}/src/announce.ts`], {
         cwd: REPO_ROOT,
-        env: { ...process.env, ...common(), DATABASE_URL: db },
+        env: serviceEnv({ DATABASE_URL: db }),
       });
       expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ msg: `${service} announced`, count: expect.any(Number) });
     }

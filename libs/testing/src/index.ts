@@ -1,4 +1,5 @@
 export * from './db';
+export * from './env';
 export * from './fakes';
 export * from './http';
 export * from './infra';

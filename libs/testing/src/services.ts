@@ -42,3 +42,16 @@ export function apiClient(base: string, token?: string) {
     return { status: res.statusCode, headers: responseHeaders, body: parsed as T };
   };
 }
+
+export interface UploadResult {
+  status: number;
+  body: { status: string; filename: string; code?: string };
+}
+
+/** `POST /v2/docs/upload` as a browser sends a file: multipart, one `file` part. */
+export async function uploadFile(base: string, token: string, name: string, content: Buffer | string, type = 'application/octet-stream'): Promise<UploadResult> {
+  const form = new FormData();
+  form.append('file', new Blob([content], { type }), name);
+  const res = await fetch(`${base}/v2/docs/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as UploadResult['body'] };
+}

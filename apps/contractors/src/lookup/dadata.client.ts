@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { HttpClient, HttpError, RateLimited, type HttpResponse } from '@papka/http-client';
 
 export type Suggestion = Record<string, unknown>;
 
@@ -27,19 +27,20 @@ export interface DadataClientOptions {
 }
 
 /**
- * DaData-compatible suggestions API: `findById/party` and `findById/bank`. One keep-alive
- * connection pool, a hard timeout per call.
+ * DaData-compatible suggestions API: `findById/party` and `findById/bank`, on the shared
+ * outbound client (one keep-alive pool, a hard timeout per call). Every failure is
+ * ProviderUnavailableError to the callers: they serve a stale answer or defer.
  */
 export class DadataClient {
-  private readonly agent: Agent;
+  private readonly http: HttpClient;
 
   constructor(private readonly o: DadataClientOptions) {
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
+    this.http = new HttpClient({
+      baseUrl: o.baseUrl,
+      headers: o.apiKey ? { authorization: `Token ${o.apiKey}` } : {},
+      timeoutMs: o.timeoutMs,
       connections: 16,
-      connect: { timeout: o.timeoutMs },
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
+      keepAliveTimeoutMs: 30_000,
     });
   }
 
@@ -59,43 +60,33 @@ export class DadataClient {
 
   private async findById(kind: 'party' | 'bank', query: string): Promise<Suggestion | null> {
     if (!this.o.apiKey) throw new ProviderNotConfiguredError();
-    const url = `${this.o.baseUrl.replace(/\/+$/, '')}/findById/${kind}`;
-    let res;
+    let res: HttpResponse;
     try {
-      res = await request(url, {
-        method: 'POST',
-        dispatcher: this.agent,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          authorization: `Token ${this.o.apiKey}`,
-        },
-        body: JSON.stringify({ query, count: 1 }),
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
+      // findById only reads, though it is a POST: a repeat is harmless.
+      res = await this.http.request('POST', `findById/${kind}`, { json: { query, count: 1 }, headers: { accept: 'application/json' }, idempotent: true });
     } catch (err) {
-      throw new ProviderUnavailableError(`lookup provider unreachable: ${(err as Error).message}`);
+      throw unavailable(err);
     }
-    const text = await res.body.text().catch(() => '');
-    if (res.statusCode === 200) {
-      try {
-        const parsed = JSON.parse(text) as { suggestions?: Suggestion[] };
-        return parsed.suggestions?.[0] ?? null;
-      } catch {
-        throw new ProviderUnavailableError('lookup provider answered with malformed JSON');
-      }
+    if (res.status !== 200) throw new ProviderUnavailableError(`lookup provider answered HTTP ${res.status}`);
+    try {
+      const parsed = JSON.parse(res.body.toString('utf8')) as { suggestions?: Suggestion[] };
+      return parsed.suggestions?.[0] ?? null;
+    } catch {
+      throw new ProviderUnavailableError('lookup provider answered with malformed JSON');
     }
-    if (res.statusCode === 429) {
-      const retryAfter = Number(res.headers['retry-after']);
-      throw new ProviderUnavailableError('lookup provider rate limit reached', Number.isFinite(retryAfter) ? retryAfter : 60);
-    }
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      throw new ProviderUnavailableError(`lookup provider rejected the API key (HTTP ${res.statusCode})`);
-    }
-    throw new ProviderUnavailableError(`lookup provider answered HTTP ${res.statusCode}`);
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.http.close();
   }
+}
+
+function unavailable(err: unknown): ProviderUnavailableError {
+  if (err instanceof RateLimited) {
+    return new ProviderUnavailableError('lookup provider rate limit reached', err.retryAfterMs === undefined ? 60 : Math.ceil(err.retryAfterMs / 1000));
+  }
+  if (!(err instanceof HttpError)) return new ProviderUnavailableError(`lookup provider unreachable: ${(err as Error).message}`);
+  if (err.status === 401 || err.status === 403) return new ProviderUnavailableError(`lookup provider rejected the API key (HTTP ${err.status})`);
+  if (err.status !== undefined) return new ProviderUnavailableError(`lookup provider answered HTTP ${err.status}`);
+  return new ProviderUnavailableError(`lookup provider unreachable: ${err.reason}`);
 }

@@ -1,4 +1,13 @@
-import { dadataFixtures, FAKE_DADATA_API_KEY, startFakeDadata, type FakeDadata } from './dadata';
+import { isValidAccountForBik, isValidBik, isValidInn } from '@papka/ru';
+import {
+  dadataFixtures,
+  FAKE_DADATA_API_KEY,
+  FIXTURE_ACCOUNT_NUMBER,
+  FIXTURE_BIK,
+  FIXTURE_INN,
+  startFakeDadata,
+  type FakeDadata,
+} from './dadata';
 
 const FETCH_FAILED = { name: 'TypeError', message: 'fetch failed' };
 
@@ -241,6 +250,12 @@ describe(startFakeDadata.name, () => {
       expect(sut.requests).toEqual([]);
       expect((await post('/findById/party', { query: '501817999160' })).status).toBe(200);
     });
+  });
+
+  it('answers the fixture requisites, which pass their checksums', async () => {
+    expect(await suggestions('/findById/party', { query: FIXTURE_INN })).toEqual([dadataFixtures.partyIndividual()]);
+    expect(await suggestions('/findById/bank', { query: FIXTURE_BIK })).toEqual([dadataFixtures.bankTochka()]);
+    expect([isValidInn(FIXTURE_INN), isValidBik(FIXTURE_BIK), isValidAccountForBik(FIXTURE_ACCOUNT_NUMBER, FIXTURE_BIK)]).toEqual([true, true, true]);
   });
 
   it('close() is idempotent', async () => {

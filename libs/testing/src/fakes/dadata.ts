@@ -31,6 +31,16 @@ export const dadataFixtures = {
   bankSber: (): DadataSuggestion => structuredClone(bankSberFixture),
 };
 
+// Requisites the stock fixtures answer for, each valid by its checksum: what specs create
+// contractors and bank accounts with, so the fake's answer is known.
+
+/** ИП Артиков Тимур Дилшодович: `dadataFixtures.partyIndividual()`. */
+export const FIXTURE_INN = '501817999160';
+/** ООО «Банк Точка»: `dadataFixtures.bankTochka()`. */
+export const FIXTURE_BIK = '044525104';
+/** A settlement account at {@link FIXTURE_BIK} that passes the BIK control key. */
+export const FIXTURE_ACCOUNT_NUMBER = '40802810220000499329';
+
 /**
  * - ok: answer normally
  * - down: reset the connection without a response

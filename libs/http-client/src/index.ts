@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './http-client';
+export * from './retry-after';
