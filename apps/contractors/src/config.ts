@@ -15,10 +15,6 @@ export const contractorsEnvSchema = baseEnvSchema
     /** How often pending look-ups (provider was down) are retried. */
     ENRICH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
-    /** Create the database when missing (embedded mode, tests). Off in production. */
-    DATABASE_CREATE: z.enum(['true', 'false']).optional(),
-    /** Run migrations at start-up (a Kubernetes Job may do it instead). */
-    MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
   });
 
 export type ContractorsConfig = z.infer<typeof contractorsEnvSchema>;

@@ -5,13 +5,7 @@ import { entities } from './app.module';
 import { loadContractorsConfig } from './config';
 import { migrations } from './migrations';
 
-migrateCli(() => {
+migrateCli('contractors', () => {
   const config = loadContractorsConfig();
-  return {
-    url: config.DATABASE_URL,
-    createDatabase: config.DATABASE_CREATE === 'true',
-    entities,
-    migrations,
-    migrationsTableName: 'contractors_migrations',
-  };
+  return { url: config.DATABASE_URL, createDatabase: config.DATABASE_CREATE, entities, migrations };
 });

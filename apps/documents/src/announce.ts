@@ -4,14 +4,10 @@
  * DATABASE_URL. The running service's relay publishes the events.
  */
 import 'reflect-metadata';
-import { dataSourceCli } from '@papka/persistence';
+import { announceCli } from '@papka/persistence';
 import { entities } from './app.module';
 import { loadDocumentsConfig } from './config';
 import { announceDocuments } from './documents/documents.announce';
 import { migrations } from './migrations';
 
-dataSourceCli(
-  'announce',
-  () => ({ url: loadDocumentsConfig().DATABASE_URL, entities, migrations, migrationsTableName: 'documents_migrations' }),
-  async (ds) => ({ msg: 'documents announced', count: await announceDocuments(ds) }),
-);
+announceCli('documents', () => ({ url: loadDocumentsConfig().DATABASE_URL, entities, migrations }), announceDocuments);

@@ -4,23 +4,18 @@ import { messagingEntities } from '@papka/messaging';
 import { dataServiceHealthController, dataServiceImports, StorageHealthIndicator, StorageModule } from '@papka/platform';
 import { CONFIG, type DocumentsConfig } from './config';
 import { DocumentEntity } from './documents/document.entity';
-import { DocumentsController } from './documents/documents.controller';
-import { DocumentsRepository } from './documents/documents.repository';
-import { DocumentsService } from './documents/documents.service';
+import { DocumentsModule } from './documents/documents.module';
 import { migrations } from './migrations';
-import { ReadyController } from './ready/ready.controller';
-import { DocumentRendererService } from './render/document-renderer.service';
-import { RenderPoolHost, RendererHealthIndicator } from './render/render-pool.provider';
-import { RenderEvents } from './render/render.events';
+import { ReadyModule } from './ready/ready.module';
+import { RendererHealthIndicator } from './rendering/render-pool.provider';
+import { RenderingModule } from './rendering/rendering.module';
 import { ContractorReplica } from './replicas/contractor-replica.entity';
 import { OrganizationReplica } from './replicas/organization-replica.entity';
-import { ReplicasEvents } from './replicas/replicas.events';
+import { ReplicasModule } from './replicas/replicas.module';
 import { Template } from './templates/template.entity';
-import { TemplatesController } from './templates/templates.controller';
-import { TemplatesService } from './templates/templates.service';
+import { TemplatesModule } from './templates/templates.module';
 import { Upload } from './uploads/upload.entity';
-import { UploadsController } from './uploads/uploads.controller';
-import { UploadsService } from './uploads/uploads.service';
+import { UploadsModule } from './uploads/uploads.module';
 
 export const entities = [DocumentEntity, Template, Upload, ContractorReplica, OrganizationReplica, ...messagingEntities];
 
@@ -33,26 +28,15 @@ export class AppModule {
       imports: [
         ...dataServiceImports(config, { service: 'documents', entities, migrations, topics: [Topics.documents, Topics.renderRequests] }),
         StorageModule.register(config),
+        UploadsModule,
+        TemplatesModule,
+        DocumentsModule,
+        RenderingModule,
+        ReplicasModule,
+        ReadyModule,
       ],
-      controllers: [
-        dataServiceHealthController(StorageHealthIndicator, RendererHealthIndicator),
-        UploadsController,
-        TemplatesController,
-        DocumentsController,
-        ReadyController,
-        ReplicasEvents,
-        RenderEvents,
-      ],
-      providers: [
-        { provide: CONFIG, useValue: config },
-        UploadsService,
-        TemplatesService,
-        DocumentsRepository,
-        DocumentsService,
-        RenderPoolHost,
-        RendererHealthIndicator,
-        DocumentRendererService,
-      ],
+      controllers: [dataServiceHealthController(StorageHealthIndicator, RendererHealthIndicator)],
+      providers: [{ provide: CONFIG, useValue: config }],
       exports: [CONFIG],
     };
   }

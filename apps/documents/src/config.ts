@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, dataEnvSchema, loadConfig, portSchema, storageEnvSchema } from '@papka/platform';
+import { baseEnvSchema, dataEnvSchema, envBoolean, loadConfig, portSchema, storageEnvSchema } from '@papka/platform';
 
 export const documentsEnvSchema = baseEnvSchema
   .merge(dataEnvSchema)
@@ -7,13 +7,11 @@ export const documentsEnvSchema = baseEnvSchema
   .merge(portSchema(3002))
   .extend({
     HOST: z.string().default('0.0.0.0'),
-    DATABASE_CREATE: z.enum(['true', 'false']).optional(),
-    MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     /** Largest upload in bytes (413 above). */
     UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** This replica renders documents (a renderer-only Deployment can scale separately). */
-    RENDER_ENABLED: z.enum(['true', 'false']).default('true'),
+    RENDER_ENABLED: envBoolean(true),
     CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
     RENDER_PAGES: z.coerce.number().int().min(1).max(32).optional(),
     RENDER_QUEUE_LIMIT: z.coerce.number().int().min(1).default(64),

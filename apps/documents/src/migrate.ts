@@ -5,13 +5,7 @@ import { entities } from './app.module';
 import { loadDocumentsConfig } from './config';
 import { migrations } from './migrations';
 
-migrateCli(() => {
+migrateCli('documents', () => {
   const config = loadDocumentsConfig();
-  return {
-    url: config.DATABASE_URL,
-    createDatabase: config.DATABASE_CREATE === 'true',
-    entities,
-    migrations,
-    migrationsTableName: 'documents_migrations',
-  };
+  return { url: config.DATABASE_URL, createDatabase: config.DATABASE_CREATE, entities, migrations };
 });

@@ -2,12 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
 import { dataServiceHealthController, dataServiceImports, StorageHealthIndicator, StorageModule } from '@papka/platform';
+import { AttachmentsModule } from './attachments/attachments.module';
+import { BundleModule } from './bundle/bundle.module';
 import { CONFIG, type InteractionsConfig } from './config';
-import { InteractionsController } from './interactions/interactions.controller';
-import { InteractionsRepository } from './interactions/interactions.repository';
-import { InteractionsService } from './interactions/interactions.service';
+import { InteractionsModule } from './interactions/interactions.module';
 import { migrations } from './migrations';
-import { ReplicasEvents } from './replicas/replicas.events';
+import { PaymentsModule } from './payments/payments.module';
+import { ReplicasModule } from './replicas/replicas.module';
 
 /** Tables are written with SQL (see the migration); only the messaging tables have entities. */
 export const entities = [...messagingEntities];
@@ -21,9 +22,14 @@ export class AppModule {
       imports: [
         ...dataServiceImports(config, { service: 'interactions', entities, migrations, topics: [Topics.interactions] }),
         StorageModule.register(config),
+        InteractionsModule,
+        PaymentsModule,
+        AttachmentsModule,
+        BundleModule,
+        ReplicasModule,
       ],
-      controllers: [dataServiceHealthController(StorageHealthIndicator), InteractionsController, ReplicasEvents],
-      providers: [{ provide: CONFIG, useValue: config }, InteractionsRepository, InteractionsService],
+      controllers: [dataServiceHealthController(StorageHealthIndicator)],
+      providers: [{ provide: CONFIG, useValue: config }],
       exports: [CONFIG],
     };
   }

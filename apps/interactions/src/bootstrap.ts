@@ -13,14 +13,14 @@ import { loadInteractionsConfig } from './config';
  */
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
   const config = loadInteractionsConfig(env);
-  if ((config.DATABASE_CREATE ?? String(config.NODE_ENV !== 'production')) === 'true') await ensureDatabase(config.DATABASE_URL);
+  if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
     name: 'interactions',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka interactions', description: 'Deals with their description, status, payments, documents and files' },
   });
   const dataSource = app.get(DataSource);
-  if (config.MIGRATIONS_RUN === 'true') await runMigrations(dataSource);
+  if (config.MIGRATIONS_RUN) await runMigrations(dataSource);
   const bus = app.get<EventBus>(EVENT_BUS);
   connectEventConsumer(app, { bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents] });
   await app.startAllMicroservices();

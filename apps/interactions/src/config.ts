@@ -7,8 +7,6 @@ export const interactionsEnvSchema = baseEnvSchema
   .merge(portSchema(3003))
   .extend({
     HOST: z.string().default('0.0.0.0'),
-    DATABASE_CREATE: z.enum(['true', 'false']).optional(),
-    MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     /**
      * A contractor or document created a moment ago may not have reached the read models yet:

@@ -5,13 +5,7 @@ import { entities } from './app.module';
 import { loadInteractionsConfig } from './config';
 import { migrations } from './migrations';
 
-migrateCli(() => {
+migrateCli('interactions', () => {
   const config = loadInteractionsConfig();
-  return {
-    url: config.DATABASE_URL,
-    createDatabase: config.DATABASE_CREATE === 'true',
-    entities,
-    migrations,
-    migrationsTableName: 'interactions_migrations',
-  };
+  return { url: config.DATABASE_URL, createDatabase: config.DATABASE_CREATE, entities, migrations };
 });

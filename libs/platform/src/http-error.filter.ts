@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@papka/persistence';
-import { AppError, type ErrorBody } from './errors';
+import { AppError, DatabaseUnavailableError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, type ErrorBody } from './errors';
 
 const codeForStatus: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -34,23 +34,13 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
         : String((res as { message?: unknown }).message ?? err.message);
     return { status, body: { status: 'ERROR', code: codeForStatus[status] ?? `HTTP_${status}`, message } };
   }
-  if (isDatabaseUnavailable(err)) {
-    return {
-      status: 503,
-      body: { status: 'ERROR', code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable, try again shortly' },
-      headers: { 'Retry-After': '5' },
-    };
-  }
+  if (isDatabaseUnavailable(err)) return toErrorResponse(new DatabaseUnavailableError());
   const e = err as { type?: string; status?: number; statusCode?: number };
   // Errors of the body parser (raw-body / body-parser conventions).
-  if (e?.type === 'entity.too.large') {
-    return { status: 413, body: { status: 'ERROR', code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' } };
-  }
-  if (e?.type === 'entity.parse.failed') {
-    return { status: 400, body: { status: 'ERROR', code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' } };
-  }
+  if (e?.type === 'entity.too.large') return toErrorResponse(new PayloadTooLargeError('Request body is too large'));
+  if (e?.type === 'entity.parse.failed') return toErrorResponse(new MalformedJsonError());
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return { status: 415, body: { status: 'ERROR', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported body encoding' } };
+    return toErrorResponse(new UnsupportedMediaTypeError('Unsupported body encoding'));
   }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,

@@ -1,9 +1,24 @@
-import { Global, Injectable, Logger, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  applyDecorators,
+  createParamDecorator,
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
-import type { Response } from 'express';
-import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import { AppError, fieldError } from './errors';
+import type { Request, Response } from 'express';
+import { map, type Observable } from 'rxjs';
+import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { fieldError, IdempotencyKeyReusedError } from './errors';
+import { IdempotencyRepository } from './idempotency.repository';
 
 /** What a create answered: replayed when the key had been seen. */
 export interface Created {
@@ -33,6 +48,29 @@ export function answerCreated(res: Response, created: Created): { status: 'OK'; 
   if (created.replayed) res.setHeader('Idempotent-Replayed', 'true');
   return { status: 'OK', uuid: created.uuid };
 }
+
+/**
+ * The create's `Idempotency-Key` header, checked as idempotencyKey() does (400 naming the
+ * header when malformed); undefined when absent.
+ */
+export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  idempotencyKey(ctx.switchToHttp().getRequest<Request>().headers['idempotency-key']),
+);
+
+/** Answers a handler's Created as `{ status: "OK", uuid }`, with `Idempotent-Replayed: true` on a replay. */
+@Injectable()
+export class IdempotentReplayInterceptor implements NestInterceptor<Created, { status: 'OK'; uuid: string }> {
+  intercept(ctx: ExecutionContext, next: CallHandler<Created>): Observable<{ status: 'OK'; uuid: string }> {
+    const res = ctx.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(map((created) => answerCreated(res, created)));
+  }
+}
+
+/**
+ * For a create that takes `Idempotency-Key` (read it with @IdempotencyKey()): documents the
+ * header and turns the Created its handler returns into the answer (IdempotentReplayInterceptor).
+ */
+export const IdempotentCreate = () => applyDecorators(ApiHeader(IDEMPOTENCY_HEADER), UseInterceptors(IdempotentReplayInterceptor));
 
 /** The table behind Idempotency; every service that takes the header lists this migration (last). */
 export class IdempotencyKeys1763700000500 implements MigrationInterface {
@@ -67,28 +105,20 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(Idempotency.name);
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(private readonly repo: IdempotencyRepository) {}
 
   async run(m: EntityManager, accountId: string, key: string | undefined, request: unknown, create: () => Promise<string>): Promise<Created> {
     if (key === undefined) return { uuid: await create(), replayed: false };
     const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    // A concurrent request with the same key waits here for the first one's transaction.
-    const claimed: unknown[] = await m.query(
-      `INSERT INTO idempotency_key (account_id, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key`,
-      [accountId, key, fingerprint],
-    );
-    if (claimed.length === 0) {
-      const [seen] = (await m.query(`SELECT fingerprint, result FROM idempotency_key WHERE account_id = $1 AND key = $2`, [accountId, key])) as {
-        fingerprint: string;
-        result: { uuid: string } | null;
-      }[];
+    if (!(await this.repo.claim(m, accountId, key, fingerprint))) {
+      const seen = await this.repo.find(m, accountId, key);
       if (!seen?.result || seen.fingerprint !== fingerprint) {
-        throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+        throw new IdempotencyKeyReusedError();
       }
       return { uuid: seen.result.uuid, replayed: true };
     }
     const uuid = await create();
-    await m.query(`UPDATE idempotency_key SET result = $3 WHERE account_id = $1 AND key = $2`, [accountId, key, JSON.stringify({ uuid })]);
+    await this.repo.complete(m, accountId, key, uuid);
     return { uuid, replayed: false };
   }
 
@@ -103,7 +133,7 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
 
   private async expire(): Promise<void> {
     try {
-      await this.ds.query(`DELETE FROM idempotency_key WHERE created_at < now() - interval '24 hours'`);
+      await this.repo.expireAllAccounts();
     } catch (err) {
       this.logger.warn(`could not expire idempotency keys: ${(err as Error).message}`);
     }
@@ -112,5 +142,5 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
 
 /** Idempotency for every service (dataServiceImports); its table comes with IdempotencyKeys1763700000500. */
 @Global()
-@Module({ providers: [Idempotency], exports: [Idempotency] })
+@Module({ providers: [IdempotencyRepository, Idempotency], exports: [Idempotency] })
 export class IdempotencyModule {}

@@ -6,4 +6,5 @@ export * from './validation';
 export * from './service-modules';
 export * from './storage';
 export * from './idempotency';
+export * from './controller-helpers';
 export * from './health';

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { z } from 'zod';
 import { AuthModule, DEV_JWT_SECRET } from '@papka/auth';
 import { MessagingModule } from '@papka/messaging';
-import { dataSourceOptions, type DataSourceConfig } from '@papka/persistence';
+import { dataSourceOptions, migrationsTableName, type DataSourceConfig } from '@papka/persistence';
 import { authConfig, type baseEnvSchema, type dataEnvSchema } from './config';
 import { loggerModule } from './http-app';
 import { IdempotencyModule } from './idempotency';
@@ -33,7 +33,7 @@ export function dataServiceImports(config: DataServiceEnv, o: DataServiceOptions
         url: config.DATABASE_URL,
         entities: o.entities,
         migrations: o.migrations,
-        migrationsTableName: `${o.service.replace(/-/g, '_')}_migrations`,
+        migrationsTableName: migrationsTableName(o.service),
         poolSize: config.DATABASE_POOL_SIZE,
         applicationName: `papka-${o.service}`,
       }),

@@ -1,21 +1,8 @@
 import { Global, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { z } from 'zod';
 import { createObjectStorage, OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
-import { ServiceUnavailableError } from './errors';
-
-/** Variables of a service that reads or writes object storage. */
-export const storageEnvSchema = z.object({
-  /** Object storage: `s3` (MinIO or any S3) or `fs` (embedded mode). */
-  STORAGE_DRIVER: z.enum(['s3', 'fs']).default('s3'),
-  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
-  S3_ACCESS_KEY: z.string().default('minioadmin'),
-  S3_SECRET_KEY: z.string().default('minioadmin'),
-  S3_REGION: z.string().default('us-east-1'),
-  STORAGE_FS_ROOT: z.string().default('./.papka-data/storage'),
-});
-
-export type StorageEnv = z.infer<typeof storageEnvSchema>;
+import { type StorageEnv } from './config';
+import { FileStorageUnavailableError } from './errors';
 
 /** The shared object-storage buckets: `uploads` is written by documents, `documents` holds rendered files. */
 export const Buckets = { uploads: 'uploads', documents: 'documents' } as const;
@@ -64,7 +51,7 @@ export async function withStorage<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof StorageUnavailableError) {
-      throw new ServiceUnavailableError('STORAGE_UNAVAILABLE', 'File storage is not reachable right now, try again shortly', 5);
+      throw new FileStorageUnavailableError();
     }
     throw err;
   }

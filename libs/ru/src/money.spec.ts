@@ -1,4 +1,4 @@
-import { assertKopecks, formatRubles, InvalidAmountError, rublesToKopecks, RUBLE_GROUP_SEPARATOR } from './money';
+import { assertKopecks, formatRubles, InvalidAmountError, kopecksToRubles, rublesToKopecks, RUBLE_GROUP_SEPARATOR } from './money';
 
 describe(rublesToKopecks.name, () => {
   it.each([
@@ -86,5 +86,44 @@ describe(formatRubles.name, () => {
 describe(assertKopecks.name, () => {
   it('names the offending value', () => {
     expect(() => assertKopecks(0.5, 'priceKopecks')).toThrow(/priceKopecks/);
+  });
+});
+
+describe(kopecksToRubles.name, () => {
+  const sut = kopecksToRubles;
+
+  it.each([
+    [1010, 10.1],
+    [5_000_050, 50000.5],
+    [1, 0.01],
+    [29, 0.29],
+    [115, 1.15],
+    [0, 0],
+    [-1575, -15.75],
+    [Number.MAX_SAFE_INTEGER, 90071992547409.91],
+  ])('turns %i kopecks into %p rubles', (kopecks, rubles) => {
+    expect(sut(kopecks)).toBe(rubles);
+  });
+
+  it('gives the number its decimal spelling parses to, for every amount up to 10 000 rubles and around the safe limit', () => {
+    const decimal = (k: number) => `${Math.trunc(k / 100)}.${String(k % 100).padStart(2, '0')}`;
+    const amounts = [...Array.from({ length: 1_000_001 }, (_, k) => k), ...Array.from({ length: 1000 }, (_, i) => Number.MAX_SAFE_INTEGER - i)];
+    const wrong = amounts.filter((k) => sut(k) !== Number(decimal(k)));
+    expect(wrong).toEqual([]);
+  });
+
+  it('does not suffer float multiplication error (35 * 0.01 = 0.35000000000000003)', () => {
+    expect(35 * 0.01).not.toBe(0.35);
+    expect(sut(35)).toBe(0.35);
+  });
+
+  it('is undone by rublesToKopecks for every amount of up to 15 digits, all a double keeps', () => {
+    for (const kopecks of [1, 35, 1010, 1999, 123_456_789, 999_999_999_999_999, -999_999_999_999_999]) {
+      expect(rublesToKopecks(sut(kopecks))).toBe(kopecks);
+    }
+  });
+
+  it.each([1.5, NaN, 2 ** 53])('rejects non-integer kopecks %p', (kopecks) => {
+    expect(() => sut(kopecks)).toThrow(RangeError);
   });
 });

@@ -64,6 +64,18 @@ function numberToText(value: number): string {
   return String(value);
 }
 
+/**
+ * Kopecks to rubles as a JS number, the API's money shape: 1010 -> 10.1, 5000050 -> 50000.5.
+ * Exact: IEEE division is correctly rounded, so `k / 100` is the double nearest to the decimal
+ * k/100, the very number the literal "10.1" parses to (multiplying by 0.01 is not: 0.01 has no
+ * exact double). {@link rublesToKopecks} undoes it for up to 15 digits (below 10 trillion rubles);
+ * beyond that a double no longer holds every kopeck, which a JSON number cannot carry either.
+ */
+export function kopecksToRubles(kopecks: Kopecks): number {
+  assertKopecks(kopecks);
+  return kopecks / 100;
+}
+
 /** Formats kopecks as "50 000,00" (groups separated by {@link RUBLE_GROUP_SEPARATOR}). */
 export function formatRubles(kopecks: Kopecks): string {
   assertKopecks(kopecks);

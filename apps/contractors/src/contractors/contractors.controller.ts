@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import {
   AddBankAccountDto,
@@ -12,17 +11,13 @@ import {
   StatusOkResponse,
 } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
-import { answerCreated, fieldError, IDEMPOTENCY_HEADER, idempotencyKey, ValidationFailedError } from '@papka/platform';
+import { fieldError, IdempotencyKey, IdempotentCreate, uuidParam } from '@papka/platform';
 import { ContractorsService } from './contractors.service';
 
 class OptionalItemId {
   @IsOptional() @IsUUID('all', { message: 'id must be a UUID' })
   id?: string;
 }
-
-const uuidParam = new ParseUUIDPipe({
-  exceptionFactory: () => new ValidationFailedError({ id: ['id must be a UUID'] }, 'id must be a UUID'),
-});
 
 /** DELETE .../bank and .../contact take the item id in the body or the query. */
 function itemId(body: OptionalItemId | undefined, query: OptionalItemId): string {
@@ -47,25 +42,20 @@ export class ContractorsController {
   @Post('/v2/docs/contractors')
   @ApiOperation({ summary: 'Create a contractor; with an INN the party details are looked up into fullInfo' })
   @ApiCreatedResponse({ type: StatusOkResponse })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  async create(
-    @CurrentAccount() acc: AccountContext,
-    @Body() dto: CreateContractorDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    return answerCreated(res, await this.contractors.create(acc, dto, idempotencyKey(key)));
+  @IdempotentCreate()
+  create(@CurrentAccount() acc: AccountContext, @Body() dto: CreateContractorDto, @IdempotencyKey() key: string | undefined) {
+    return this.contractors.create(acc, dto, key);
   }
 
   @Get('/v2/docs/contractors/:id')
   @ApiOkResponse({ type: ContractorView })
-  get(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string) {
+  get(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string) {
     return this.contractors.get(acc, id);
   }
 
   @Delete('/v2/docs/contractors/:id')
   @ApiOkResponse({ type: StatusOkResponse })
-  async remove(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string) {
+  async remove(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string) {
     await this.contractors.remove(acc, id);
     return ok();
   }
@@ -73,7 +63,7 @@ export class ContractorsController {
   @Post('/v2/docs/contractors/:id/bank')
   @ApiOperation({ summary: 'Add a bank account; the bank is looked up by BIK into fullInfo' })
   @ApiCreatedResponse({ type: StatusOkResponse })
-  async addBank(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string, @Body() dto: AddBankAccountDto) {
+  async addBank(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: AddBankAccountDto) {
     return ok(await this.contractors.addBankAccount(acc, id, dto));
   }
 
@@ -83,7 +73,7 @@ export class ContractorsController {
   @ApiOkResponse({ type: StatusOkResponse })
   async removeBank(
     @CurrentAccount() acc: AccountContext,
-    @Param('id', uuidParam) id: string,
+    @Param('id', uuidParam('id')) id: string,
     @Body() body: OptionalItemId,
     @Query() query: OptionalItemId,
   ) {
@@ -93,7 +83,7 @@ export class ContractorsController {
 
   @Post('/v2/docs/contractors/:id/contact')
   @ApiCreatedResponse({ type: StatusOkResponse })
-  async addContact(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string, @Body() dto: AddContactDto) {
+  async addContact(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: AddContactDto) {
     return ok(await this.contractors.addContact(acc, id, dto));
   }
 
@@ -103,7 +93,7 @@ export class ContractorsController {
   @ApiOkResponse({ type: StatusOkResponse })
   async removeContact(
     @CurrentAccount() acc: AccountContext,
-    @Param('id', uuidParam) id: string,
+    @Param('id', uuidParam('id')) id: string,
     @Body() body: OptionalItemId,
     @Query() query: OptionalItemId,
   ) {

@@ -16,7 +16,7 @@ import {
 } from '@papka/contracts';
 import { Commands, type CommandTx } from '@papka/messaging';
 import { isUniqueViolation } from '@papka/persistence';
-import { ConflictError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
+import { DuplicateBankAccountError, DuplicateInnError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
 import type { AccountContext } from '@papka/auth';
 import { ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
@@ -79,9 +79,7 @@ export class ContractorsService {
       );
     } catch (err) {
       if (isUniqueViolation(err, 'uq_contractor_account_inn')) {
-        throw new ConflictError('DUPLICATE_INN', `a contractor with INN ${dto.inn} already exists`, {
-          inn: ['a contractor with this INN already exists in this account'],
-        });
+        throw new DuplicateInnError(dto.inn!);
       }
       throw err;
     }
@@ -111,9 +109,7 @@ export class ContractorsService {
       });
     }).catch((err: unknown) => {
       if (isUniqueViolation(err, 'uq_bank_account_contractor_number')) {
-        throw new ConflictError('DUPLICATE_BANK_ACCOUNT', 'this contractor already has this bank account', {
-          number: ['this contractor already has this bank account'],
-        });
+        throw new DuplicateBankAccountError();
       }
       throw err;
     });

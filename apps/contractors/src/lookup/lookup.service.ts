@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { isValidBik, isValidInn, isValidOgrn, isValidOgrnip } from '@papka/ru';
-import { fieldError, NotFoundError, ServiceUnavailableError } from '@papka/platform';
+import { fieldError, LookupNotConfiguredError, LookupUnavailableError, NotFoundError } from '@papka/platform';
 import { CONFIG, type ContractorsConfig } from '../config';
 import { DadataClient, ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from './dadata.client';
-import { LookupCacheEntry } from './lookup-cache.entity';
+import { LookupCacheRepository } from './lookup-cache.repository';
 
 /** Not-found answers are cached for at most an hour: a new company appears quickly. */
 const NEGATIVE_TTL_SECONDS = 3_600;
@@ -18,7 +16,7 @@ export class LookupService implements OnModuleDestroy {
 
   constructor(
     @Inject(CONFIG) private readonly config: ContractorsConfig,
-    @InjectRepository(LookupCacheEntry) private readonly cache: Repository<LookupCacheEntry>,
+    private readonly cache: LookupCacheRepository,
   ) {
     this.client = new DadataClient({
       baseUrl: config.DADATA_API_URL,
@@ -56,7 +54,7 @@ export class LookupService implements OnModuleDestroy {
   }
 
   private async cached(kind: 'party' | 'bank', query: string, fetch: () => Promise<Suggestion | null>) {
-    const hit = await this.cache.findOneBy({ kind, query });
+    const hit = await this.cache.find(kind, query);
     const ttl = this.config.DADATA_CACHE_TTL_SECONDS;
     if (hit) {
       const age = (Date.now() - hit.fetchedAt.getTime()) / 1000;
@@ -64,7 +62,7 @@ export class LookupService implements OnModuleDestroy {
     }
     try {
       const payload = await fetch();
-      if (ttl > 0) await this.cache.upsert({ kind, query, payload, fetchedAt: new Date() }, ['kind', 'query']);
+      if (ttl > 0) await this.cache.put(kind, query, payload);
       return payload;
     } catch (err) {
       // A stale answer beats none while the provider is down.
@@ -78,13 +76,13 @@ export class LookupService implements OnModuleDestroy {
 
   private async asHttp<T>(fn: () => Promise<T>): Promise<T> {
     // Without a key the endpoints are off, even for answers still in the cache.
-    if (!this.client.configured) throw new ServiceUnavailableError('LOOKUP_NOT_CONFIGURED', new ProviderNotConfiguredError().message);
+    if (!this.client.configured) throw new LookupNotConfiguredError(new ProviderNotConfiguredError().message);
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ProviderNotConfiguredError) throw new ServiceUnavailableError('LOOKUP_NOT_CONFIGURED', err.message);
+      if (err instanceof ProviderNotConfiguredError) throw new LookupNotConfiguredError(err.message);
       if (err instanceof ProviderUnavailableError) {
-        throw new ServiceUnavailableError('LOOKUP_UNAVAILABLE', `Organisation/bank look-up is unavailable: ${err.message}`, err.retryAfterSeconds ?? 30);
+        throw new LookupUnavailableError(err.message, err.retryAfterSeconds ?? 30);
       }
       throw err;
     }

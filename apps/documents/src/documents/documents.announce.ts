@@ -1,7 +1,6 @@
-import { MoreThan, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DocumentAnnounced } from '@papka/contracts';
 import { announceAll } from '@papka/messaging';
-import { DocumentEntity } from './document.entity';
 import { DocumentsRepository } from './documents.repository';
 
 /** A `document.snapshot` for every document of every account (see announceAll). */
@@ -9,7 +8,7 @@ export function announceDocuments(ds: DataSource): Promise<number> {
   const repo = new DocumentsRepository(ds);
   return announceAll(ds, {
     event: DocumentAnnounced,
-    page: (m, after, limit) => m.find(DocumentEntity, { where: after ? { id: MoreThan(after) } : {}, order: { id: 'ASC' }, take: limit }),
-    describe: async (doc, m) => ({ id: doc.id, accountId: doc.accountId, data: await repo.snapshot(doc, m) }),
+    page: (m, after, limit) => repo.pageAllAccounts(m, after, limit),
+    describe: async (doc, m) => ({ id: doc.id, accountId: doc.accountId, data: await repo.snapshot(m, doc) }),
   });
 }

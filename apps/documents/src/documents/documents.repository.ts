@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { DocumentSnapshot, DocumentView, Window } from '@papka/contracts';
+import { kopecksToRubles } from '@papka/ru';
 import { ContractorReplica } from '../replicas/contractor-replica.entity';
 import { DocumentEntity } from './document.entity';
 
@@ -12,6 +13,11 @@ export interface DocumentFilter {
   from?: string;
   to?: string;
 }
+
+/** A document as the constructor makes it: no file yet. */
+export type NewDocument = Omit<DocumentEntity, 'accountId' | 'createdAt' | 'updatedAt' | 'filename' | 'contentType' | 'storageKey'>;
+/** What changes after creation: the status, and the render outcome. */
+export type DocumentChanges = Partial<Pick<DocumentEntity, 'status' | 'renderState' | 'renderError' | 'filename' | 'contentType' | 'storageKey'>>;
 
 interface Row {
   id: string;
@@ -30,9 +36,6 @@ interface Row {
   created_at: Date;
 }
 
-/** Kopecks to the API's rubles (exact to the kopeck). */
-export const toRubles = (kopecks: number) => kopecks / 100;
-
 const toView = (r: Row): DocumentView => ({
   uuid: r.id,
   name: r.name,
@@ -41,7 +44,7 @@ const toView = (r: Row): DocumentView => ({
   // The replica follows the contractor's later changes; the copy covers a deleted one.
   contractor: r.c_name !== null ? { name: r.c_name, inn: r.c_inn, address: r.c_address } : r.contractor_copy,
   masks: r.masks,
-  sum: toRubles(Number(r.sum)),
+  sum: kopecksToRubles(Number(r.sum)),
   type: r.type,
   renderState: r.render_state,
   renderError: r.render_error,
@@ -51,7 +54,7 @@ const toView = (r: Row): DocumentView => ({
 /** Every documents query; each filters by account. */
 @Injectable()
 export class DocumentsRepository {
-  constructor(@InjectDataSource() readonly ds: DataSource) {}
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async list(accountId: string, f: DocumentFilter, w: Window): Promise<DocumentView[]> {
     const params: unknown[] = [accountId];
@@ -69,7 +72,7 @@ export class DocumentsRepository {
     const rows: Row[] = await this.ds.query(
       `SELECT d.id, d.name, d.type, d.status, d.render_state, d.render_error, d.filename, d.masks, d.sum,
               d.contractor_copy, d.created_at, r.name AS c_name, r.inn AS c_inn, r.address AS c_address
-         FROM document d LEFT JOIN contractor_replica r ON r.id = d.contractor_id
+         FROM document d LEFT JOIN contractor_replica r ON r.id = d.contractor_id AND r.account_id = d.account_id
         WHERE ${where.join(' AND ')}
         ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
@@ -81,12 +84,33 @@ export class DocumentsRepository {
     return m.findOneBy(DocumentEntity, { id, accountId });
   }
 
-  contractor(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<ContractorReplica | null> {
-    return m.findOneBy(ContractorReplica, { id, accountId });
+  /** The document, locked until the command's transaction ends. */
+  lock(m: EntityManager, accountId: string, id: string): Promise<DocumentEntity | null> {
+    return m.findOne(DocumentEntity, { where: { id, accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
-  async snapshot(doc: DocumentEntity, m: EntityManager = this.ds.manager): Promise<DocumentSnapshot> {
-    const c = doc.contractorId ? await m.findOneBy(ContractorReplica, { id: doc.contractorId }) : null;
+  async insert(m: EntityManager, accountId: string, row: NewDocument): Promise<void> {
+    await m.insert(DocumentEntity, { ...row, accountId });
+  }
+
+  /** Writes `changes` and answers the row as stored (with its new updatedAt). */
+  async update(m: EntityManager, accountId: string, id: string, changes: DocumentChanges): Promise<DocumentEntity> {
+    await m.update(DocumentEntity, { id, accountId }, changes);
+    return m.findOneByOrFail(DocumentEntity, { id, accountId });
+  }
+
+  async delete(m: EntityManager, accountId: string, id: string): Promise<void> {
+    await m.delete(DocumentEntity, { id, accountId });
+  }
+
+  /** The re-announce walks every account's documents in id order (see announceAll). */
+  pageAllAccounts(m: EntityManager, afterId: string | null, limit: number): Promise<DocumentEntity[]> {
+    return m.find(DocumentEntity, { where: afterId ? { id: MoreThan(afterId) } : {}, order: { id: 'ASC' }, take: limit });
+  }
+
+  /** What the document's events carry; the contractor as the replica knows it now, or the copy made at creation. */
+  async snapshot(m: EntityManager, doc: DocumentEntity): Promise<DocumentSnapshot> {
+    const c = doc.contractorId ? await m.findOneBy(ContractorReplica, { id: doc.contractorId, accountId: doc.accountId }) : null;
     return {
       uuid: doc.id,
       name: doc.name,

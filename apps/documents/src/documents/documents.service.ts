@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import {
   DocumentCreated,
   DocumentDeleted,
@@ -10,22 +9,31 @@ import {
   RenderRequested,
   toWindow,
   type ConstructorDto,
-  type DocumentSnapshot,
   type DocumentView,
-  type EventDefinition,
   type ListDocumentsQuery,
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
-import { OutboxRelay, writeToOutbox } from '@papka/messaging';
-import { AppError, Buckets, fieldError, Idempotency, NotFoundError, ValidationFailedError, withStorage, type Created } from '@papka/platform';
+import { Commands } from '@papka/messaging';
+import {
+  Buckets,
+  fieldError,
+  Idempotency,
+  NotFoundError,
+  RenderFailedError,
+  RenderPendingError,
+  ValidationFailedError,
+  withStorage,
+  type Created,
+} from '@papka/platform';
 import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
+import { ReplicasRepository } from '../replicas/replicas.repository';
 import { validateBuiltinMasks } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
 import { TemplatesService } from '../templates/templates.service';
 import { UploadsService } from '../uploads/uploads.service';
-import { DocumentEntity } from './document.entity';
+import type { DocumentEntity } from './document.entity';
 import { DocumentsRepository } from './documents.repository';
 
 /** Sum of an invoice/act from its lines, when the caller did not give one. */
@@ -52,9 +60,10 @@ export class DocumentsService {
     @Inject(CONFIG) private readonly config: DocumentsConfig,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     private readonly repo: DocumentsRepository,
+    private readonly replicas: ReplicasRepository,
     private readonly templates: TemplatesService,
     private readonly uploads: UploadsService,
-    private readonly relay: OutboxRelay,
+    private readonly commands: Commands,
     private readonly idempotency: Idempotency,
   ) {}
 
@@ -63,7 +72,7 @@ export class DocumentsService {
   }
 
   async listForContractor(acc: AccountContext, contractorId: string, q: ListDocumentsQuery): Promise<DocumentView[]> {
-    if (!(await this.repo.contractor(acc.accountId, contractorId))) throw new NotFoundError('contractor');
+    if (!(await this.replicas.contractor(acc.accountId, contractorId))) throw new NotFoundError('contractor');
     return this.list(acc, { ...q, contractor: contractorId });
   }
 
@@ -75,7 +84,7 @@ export class DocumentsService {
         'give either template or filename',
       );
     }
-    const contractor = await this.repo.contractor(acc.accountId, dto.contractor);
+    const contractor = await this.replicas.contractor(acc.accountId, dto.contractor);
     if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
 
     let masks: Record<string, unknown> = dto.masks ?? {};
@@ -95,12 +104,11 @@ export class DocumentsService {
     }
     const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : (linesTotal(masks) ?? 0);
 
-    const created = await this.repo.ds.transaction((m) =>
-      this.idempotency.run(m, acc.accountId, key, dto, async () => {
+    return this.commands.run(acc.accountId, (t) =>
+      this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
         const id = randomUUID();
-        await m.insert(DocumentEntity, {
+        await this.repo.insert(t.manager, acc.accountId, {
           id,
-          accountId: acc.accountId,
           name: dto.name,
           type: dto.type,
           status: DocumentStatus.Draft,
@@ -114,38 +122,33 @@ export class DocumentsService {
           masks,
           sum,
         });
-        const doc = (await this.repo.find(acc.accountId, id, m))!;
-        await this.emit(m, DocumentCreated, doc);
-        await writeToOutbox(m, RenderRequested, { accountId: acc.accountId, aggregateId: id, data: { documentId: id, revision: 1 } });
+        const doc = (await this.repo.find(acc.accountId, id, t.manager))!;
+        await t.emit(DocumentCreated, id, await this.repo.snapshot(t.manager, doc));
+        await t.emit(RenderRequested, id, { documentId: id, revision: 1 });
         return id;
       }),
     );
-    this.relay.kick();
-    return created;
   }
 
   async setStatus(acc: AccountContext, id: string, status: DocumentStatus): Promise<void> {
-    await this.repo.ds.transaction(async (m) => {
-      const doc = await m.findOne(DocumentEntity, { where: { id, accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
+    await this.commands.run(acc.accountId, async (t) => {
+      const doc = await this.repo.lock(t.manager, acc.accountId, id);
       if (!doc) throw new NotFoundError('document');
       if (doc.status === status) return;
-      doc.status = status;
-      const saved = await m.save(DocumentEntity, doc);
-      await this.emit(m, DocumentStatusChanged, saved);
+      const saved = await this.repo.update(t.manager, acc.accountId, id, { status });
+      await t.emit(DocumentStatusChanged, id, await this.repo.snapshot(t.manager, saved));
     });
-    this.relay.kick();
   }
 
   async remove(acc: AccountContext, id: string): Promise<void> {
-    const key = await this.repo.ds.transaction(async (m) => {
-      const doc = await m.findOne(DocumentEntity, { where: { id, accountId: acc.accountId }, lock: { mode: 'pessimistic_write' } });
+    const key = await this.commands.run(acc.accountId, async (t) => {
+      const doc = await this.repo.lock(t.manager, acc.accountId, id);
       if (!doc) throw new NotFoundError('document');
-      const snapshot = await this.repo.snapshot(doc, m);
-      await m.delete(DocumentEntity, { id });
-      await writeToOutbox(m, DocumentDeleted, { accountId: acc.accountId, aggregateId: id, data: snapshot });
+      const snapshot = await this.repo.snapshot(t.manager, doc);
+      await this.repo.delete(t.manager, acc.accountId, id);
+      await t.emit(DocumentDeleted, id, snapshot);
       return doc.storageKey;
     });
-    this.relay.kick();
     // After the commit: a storage hiccup leaves an orphan file, never a row without its file.
     if (key) await this.storage.remove(Buckets.documents, key).catch(() => undefined);
   }
@@ -162,18 +165,10 @@ export class DocumentsService {
       await sleep(200);
       doc = (await this.repo.find(acc.accountId, id)) ?? doc;
     }
-    if (doc.renderState === 'pending') {
-      throw new AppError(409, 'RENDER_PENDING', 'The document is still being rendered, try again shortly', undefined, { 'Retry-After': '2' });
-    }
-    if (doc.renderState === 'failed' || !doc.storageKey) {
-      throw new AppError(409, 'RENDER_FAILED', `The document could not be rendered: ${doc.renderError ?? 'unknown reason'}`);
-    }
+    if (doc.renderState === 'pending') throw new RenderPendingError();
+    if (doc.renderState === 'failed' || !doc.storageKey) throw new RenderFailedError(doc.renderError ?? 'unknown reason');
     const key = doc.storageKey;
     const file = await withStorage(() => this.storage.get(Buckets.documents, key));
     return { doc, file };
-  }
-
-  private async emit(m: EntityManager, event: EventDefinition<DocumentSnapshot>, doc: DocumentEntity) {
-    await writeToOutbox(m, event, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(doc, m) });
   }
 }

@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { readCentralHeader, readEndOfCentralDirectory, readLocalHeader } from './zip-headers';
 
 /**
  * PizZip inflates a whole entry before it compares the result with the size the header
@@ -27,47 +28,29 @@ export class ZipLimitError extends Error {
   }
 }
 
-const EOCD_SIG = 0x06054b50;
-const CDH_SIG = 0x02014b50;
-const LFH_SIG = 0x04034b50;
-
-function findEndOfCentralDirectory(buf: Buffer): number {
-  // The record is 22 bytes plus a comment of at most 65535 bytes, so it is near the end.
-  const stop = Math.max(0, buf.length - 22 - 0xffff);
-  for (let i = buf.length - 22; i >= stop; i--) {
-    if (buf.readUInt32LE(i) === EOCD_SIG) return i;
-  }
-  return -1;
-}
-
 export function assertZipWithinLimits(buf: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): void {
   if (buf.length < 22) throw new ZipLimitError('not a zip archive');
-  const eocd = findEndOfCentralDirectory(buf);
-  if (eocd < 0) throw new ZipLimitError('not a zip archive (no end of central directory)');
-  const count = buf.readUInt16LE(eocd + 10);
-  const cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new ZipLimitError('zip64 archives are not accepted');
+  const eocd = readEndOfCentralDirectory(buf);
+  if (!eocd) throw new ZipLimitError('not a zip archive (no end of central directory)');
+  const count = eocd.entries;
+  if (count === 0xffff || eocd.offset === 0xffffffff) throw new ZipLimitError('zip64 archives are not accepted');
   if (count > limits.maxEntries) throw new ZipLimitError(`too many zip entries (${count})`);
 
   let total = 0;
-  let p = cdOffset;
+  let p = eocd.offset;
   for (let n = 0; n < count; n++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CDH_SIG) throw new ZipLimitError('corrupted zip central directory');
-    const method = buf.readUInt16LE(p + 10);
-    const compressed = buf.readUInt32LE(p + 20);
-    const declared = buf.readUInt32LE(p + 24);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    const local = buf.readUInt32LE(p + 42);
-    p += 46 + nameLen + extraLen + commentLen;
+    const entry = readCentralHeader(buf, p);
+    if (!entry) throw new ZipLimitError('corrupted zip central directory');
+    const { method, compressedSize: compressed, size: declared } = entry;
+    p = entry.next;
 
     if (declared > limits.maxEntryBytes) throw new ZipLimitError(`zip entry too large (${declared} bytes)`);
     total += declared;
     if (total > limits.maxTotalBytes) throw new ZipLimitError(`zip expands to more than ${limits.maxTotalBytes} bytes`);
 
-    if (local + 30 > buf.length || buf.readUInt32LE(local) !== LFH_SIG) throw new ZipLimitError('corrupted zip local header');
-    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const local = readLocalHeader(buf, entry.localHeaderOffset);
+    if (!local) throw new ZipLimitError('corrupted zip local header');
+    const start = local.dataStart;
     if (start + compressed > buf.length) throw new ZipLimitError('truncated zip entry');
     const data = buf.subarray(start, start + compressed);
     if (method === 0) {

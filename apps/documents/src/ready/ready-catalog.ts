@@ -14,7 +14,7 @@ export interface ReadyDocument {
   createdAt: string;
 }
 
-/** Shipped files; regenerate with `node -r @swc-node/register apps/documents/src/ready/generate-ready.ts`. */
+/** Shipped files; regenerate with `node -r @swc-node/register apps/documents/scripts/generate-ready.ts`. */
 export const READY_ASSETS_DIR = resolve(__dirname, '../../assets/ready');
 
 // Fixed dates: the list is part of the public API and must not change from one deploy to the next.

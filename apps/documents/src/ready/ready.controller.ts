@@ -1,11 +1,10 @@
 import { Controller, Get, Param, ParseIntPipe, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { pipeline } from 'node:stream/promises';
-import { NotFoundError, ValidationFailedError } from '@papka/platform';
+import { fieldError, NotFoundError, sendFile } from '@papka/platform';
 import { openReadyDocument, READY_DOCUMENTS } from './ready-catalog';
 
-const idParam = new ParseIntPipe({ exceptionFactory: () => new ValidationFailedError({ id: ['id must be an integer'] }, 'id must be an integer') });
+const idParam = new ParseIntPipe({ exceptionFactory: () => fieldError('id', 'id must be an integer') });
 
 /** Ready-made blank forms and spreadsheets shipped with the service (same for every account). */
 @ApiTags('ready')
@@ -23,9 +22,6 @@ export class ReadyController {
   async download(@Param('id', idParam) id: number, @Res() res: Response) {
     const file = await openReadyDocument(id);
     if (!file) throw new NotFoundError('ready document');
-    res.attachment(file.filename);
-    res.setHeader('Content-Type', file.contentType);
-    res.setHeader('Content-Length', String(file.size));
-    await pipeline(file.stream, res).catch(() => res.destroy());
+    await sendFile(res, file, file.filename);
   }
 }

@@ -1,16 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import {
-  ContractorAnnounced,
-  ContractorCreated,
-  ContractorDeleted,
-  ContractorUpdated,
-  OrganizationUpdated,
-  type ContractorSnapshot,
-  type EventEnvelope,
-  type OrganizationSnapshot,
-} from '@papka/contracts';
+import { ContractorAnnounced, ContractorCreated, ContractorDeleted, ContractorUpdated, OrganizationUpdated, type EnvelopeOf } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
+import { ReplicasRepository } from './replicas.repository';
 
 /**
  * Keeps the contractor and organisation replicas from contractor events (event-carried state
@@ -19,45 +11,24 @@ import type { EventContext } from '@papka/messaging';
  */
 @Controller()
 export class ReplicasEvents {
-  @EventPattern(ContractorCreated.type)
-  onCreated(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
-    return this.upsertContractor(e, ctx, false);
+  constructor(private readonly replicas: ReplicasRepository) {}
+
+  @EventPattern([ContractorCreated.type, ContractorUpdated.type, ContractorAnnounced.type])
+  async onContractor(
+    @Payload() e: EnvelopeOf<typeof ContractorCreated | typeof ContractorUpdated | typeof ContractorAnnounced>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, false);
   }
 
-  @EventPattern(ContractorUpdated.type)
-  onUpdated(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
-    return this.upsertContractor(e, ctx, false);
-  }
-
-  @EventPattern(ContractorAnnounced.type)
-  onAnnounced(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
-    return this.upsertContractor(e, ctx, false);
-  }
-
+  /** The row stays (flagged), so documents keep the last known name. */
   @EventPattern(ContractorDeleted.type)
-  onDeleted(@Payload() e: EventEnvelope<ContractorSnapshot>, @Ctx() ctx: EventContext) {
-    return this.upsertContractor(e, ctx, true);
+  async onContractorDeleted(@Payload() e: EnvelopeOf<typeof ContractorDeleted>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, true);
   }
 
   @EventPattern(OrganizationUpdated.type)
-  async onOrganization(@Payload() e: EventEnvelope<OrganizationSnapshot>, @Ctx() ctx: EventContext) {
-    await ctx.manager.query(
-      `INSERT INTO organization_replica (account_id, snapshot, version) VALUES ($1, $2, $3)
-       ON CONFLICT (account_id) DO UPDATE SET snapshot = excluded.snapshot, version = excluded.version
-       WHERE organization_replica.version <= excluded.version`,
-      [e.accountId, JSON.stringify(e.data), e.occurredAt],
-    );
-  }
-
-  private async upsertContractor(e: EventEnvelope<ContractorSnapshot>, ctx: EventContext, deleted: boolean) {
-    const c = e.data;
-    await ctx.manager.query(
-      `INSERT INTO contractor_replica (id, account_id, name, inn, address, snapshot, deleted, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, inn = excluded.inn, address = excluded.address,
-         snapshot = excluded.snapshot, deleted = excluded.deleted, version = excluded.version
-       WHERE contractor_replica.version <= excluded.version`,
-      [c.uuid, e.accountId, c.mainInfo.name, c.mainInfo.inn, c.mainInfo.address, JSON.stringify(c), deleted, e.occurredAt],
-    );
+  async onOrganization(@Payload() e: EnvelopeOf<typeof OrganizationUpdated>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.replicas.upsertOrganization(ctx.manager, e.accountId, e.data, e.occurredAt);
   }
 }

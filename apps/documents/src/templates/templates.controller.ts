@@ -1,11 +1,9 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CreateTemplateDto, ok, StatusOkResponse, TemplateView } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
-import { ValidationFailedError } from '@papka/platform';
+import { uuidParam } from '@papka/platform';
 import { TemplatesService } from './templates.service';
-
-const uuidParam = new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError({ id: ['id must be a UUID'] }, 'id must be a UUID') });
 
 @ApiTags('templates')
 @ApiBearerAuth()
@@ -27,7 +25,7 @@ export class TemplatesController {
 
   @Delete(':id')
   @ApiOkResponse({ type: StatusOkResponse })
-  async remove(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam) id: string) {
+  async remove(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string) {
     await this.templates.remove(acc, id);
     return ok();
   }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { CreateTemplateDto, MaskDef, TemplateView } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
-import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
+import { Commands } from '@papka/messaging';
+import { BuiltinTemplateError, fieldError, NotFoundError } from '@papka/platform';
 import { UploadsService } from '../uploads/uploads.service';
 import { BUILTIN_TEMPLATES, builtinTemplate, type BuiltinTemplate } from './builtin/builtin';
 import { compileTemplate, TemplateSyntaxError } from './engine/handlebars-engine';
 import { Template } from './template.entity';
+import { TemplatesRepository } from './templates.repository';
 
 /** Built-in epoch: when the shipped templates "were created" in every account's list. */
 const BUILTIN_CREATED_AT = '2026-01-01T00:00:00.000Z';
@@ -21,12 +21,13 @@ export type ResolvedTemplate =
 @Injectable()
 export class TemplatesService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: TemplatesRepository,
     private readonly uploads: UploadsService,
+    private readonly commands: Commands,
   ) {}
 
   async list(acc: AccountContext): Promise<TemplateView[]> {
-    const rows = await this.ds.getRepository(Template).find({ where: { accountId: acc.accountId }, order: { createdAt: 'DESC' }, take: 500 });
+    const rows = await this.repo.list(acc.accountId);
     return [
       ...BUILTIN_TEMPLATES.map((b) => ({
         uuid: b.uuid,
@@ -67,29 +68,29 @@ export class TemplatesService {
       }
     }
     const id = randomUUID();
-    await this.ds.getRepository(Template).insert({
+    const row = {
       id,
-      accountId: acc.accountId,
       name: dto.name,
       filename: dto.filename,
       kind: upload.kind,
       masks: dto.masks.map((m) => ({ id: m.id, name: m.name, type: m.type, required: Boolean(m.required) })),
       font: dto.font ?? 'Arial',
-    });
+    };
+    await this.commands.run(acc.accountId, (t) => this.repo.insert(t.manager, acc.accountId, row));
     return id;
   }
 
   async remove(acc: AccountContext, id: string): Promise<void> {
-    if (builtinTemplate(id)) throw new ConflictError('BUILTIN_TEMPLATE', 'built-in templates cannot be deleted');
-    const res = await this.ds.getRepository(Template).delete({ id, accountId: acc.accountId });
-    if (!res.affected) throw new NotFoundError('template');
+    if (builtinTemplate(id)) throw new BuiltinTemplateError();
+    const deleted = await this.commands.run(acc.accountId, (t) => this.repo.delete(t.manager, acc.accountId, id));
+    if (!deleted) throw new NotFoundError('template');
   }
 
   /** A built-in template, or one of this account's. */
   async resolve(acc: AccountContext, id: string): Promise<ResolvedTemplate> {
     const builtin = builtinTemplate(id);
     if (builtin) return { kind: 'builtin', builtin, masks: [...builtin.masks], font: builtin.font };
-    const row = await this.ds.getRepository(Template).findOneBy({ id, accountId: acc.accountId });
+    const row = await this.repo.find(acc.accountId, id);
     if (!row) throw new NotFoundError('template');
     return { kind: row.kind, row, masks: row.masks, font: row.font };
   }

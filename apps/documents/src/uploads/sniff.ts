@@ -1,5 +1,6 @@
 import { fromBuffer } from 'file-type';
 import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
+import { LOCAL_HEADER_SIGNATURE, readLocalHeader } from '../docx/zip-headers';
 
 /**
  * What an upload really is, judged from its first bytes only (the name and the declared
@@ -60,8 +61,6 @@ function startsWith(buf: Buffer, prefix: string): boolean {
 // ---------------------------------------------------------------------------------------
 // OOXML inside a zip
 
-const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-
 /**
  * file-type walks local headers by their compressed sizes and gives up ("zip") when a writer
  * streamed entries with data descriptors (sizes 0 in the header), or when word/ or xl/ comes
@@ -69,20 +68,17 @@ const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
  * and [Content_Types].xml, which writers put first, is inflated to read the main part's type.
  */
 function sniffOfficeZip(buf: Buffer): SniffResult | null {
-  for (let p = buf.indexOf(LOCAL_HEADER); p >= 0 && p + 30 <= buf.length; p = buf.indexOf(LOCAL_HEADER, p + 4)) {
-    const method = buf.readUInt16LE(p + 8);
-    const compressedSize = buf.readUInt32LE(p + 18);
-    const nameLength = buf.readUInt16LE(p + 26);
-    const extraLength = buf.readUInt16LE(p + 28);
-    const nameEnd = p + 30 + nameLength;
-    if (nameLength === 0 || nameEnd > buf.length) continue;
-    const name = buf.subarray(p + 30, nameEnd).toString('utf8');
+  for (let p = buf.indexOf(LOCAL_HEADER_SIGNATURE); p >= 0; p = buf.indexOf(LOCAL_HEADER_SIGNATURE, p + 4)) {
+    const header = readLocalHeader(buf, p);
+    if (!header) break; // the rest of the head is too short for a header
+    const { name } = header;
+    if (!name) continue;
     if (name.startsWith('word/')) return DOCX;
     if (name.startsWith('xl/')) return XLSX;
     if (name === '[Content_Types].xml') {
-      const start = nameEnd + extraLength;
-      const end = compressedSize > 0 ? Math.min(buf.length, start + compressedSize) : buf.length;
-      const types = readContentTypes(buf.subarray(start, end), method);
+      const start = header.dataStart;
+      const end = header.compressedSize > 0 ? Math.min(buf.length, start + header.compressedSize) : buf.length;
+      const types = readContentTypes(buf.subarray(start, end), header.method);
       if (types.includes('wordprocessingml.document.main+xml')) return DOCX;
       if (types.includes('spreadsheetml.sheet.main+xml')) return XLSX;
     }

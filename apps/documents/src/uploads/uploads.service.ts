@@ -1,20 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { DataSource } from 'typeorm';
 import type { AccountContext } from '@papka/auth';
-import { AppError, Buckets, fieldError, NotFoundError, withStorage } from '@papka/platform';
+import { Commands } from '@papka/messaging';
+import { BadMultipartError, Buckets, fieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { MAX_SNIFF_BYTES, sniffUpload } from './sniff';
-import { Upload } from './upload.entity';
+import type { Upload } from './upload.entity';
+import { UploadsRepository } from './uploads.repository';
 
-class UploadTooLargeError extends AppError {
+class UploadTooLargeError extends PayloadTooLargeError {
   constructor(limit: number) {
-    super(413, 'PAYLOAD_TOO_LARGE', `The file is larger than ${limit} bytes`);
+    super(`The file is larger than ${limit} bytes`);
   }
 }
 
@@ -52,13 +52,14 @@ export class UploadsService {
   constructor(
     @Inject(CONFIG) private readonly config: DocumentsConfig,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: UploadsRepository,
+    private readonly commands: Commands,
   ) {}
 
   upload(acc: AccountContext, req: Request): Promise<Upload> {
     const limit = this.config.UPLOAD_LIMIT_BYTES;
     if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
-      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data in a field named "file"');
+      throw new UnsupportedMediaTypeError('Send the file as multipart/form-data in a field named "file"');
     }
     // Multipart framing adds a little around the file; anything declared far beyond is refused unread.
     if (Number(req.headers['content-length'] ?? 0) > limit + 64 * 1024) throw new UploadTooLargeError(limit);
@@ -67,7 +68,7 @@ export class UploadsService {
       try {
         bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: limit, fields: 20, fieldSize: 4096 } });
       } catch {
-        reject(new AppError(400, 'BAD_MULTIPART', 'The multipart body is malformed'));
+        reject(new BadMultipartError());
         return;
       }
       let taken = false;
@@ -82,7 +83,7 @@ export class UploadsService {
           reject(err);
         });
       });
-      bb.on('error', () => reject(new AppError(400, 'BAD_MULTIPART', 'The multipart body is malformed')));
+      bb.on('error', () => reject(new BadMultipartError()));
       bb.on('close', () => {
         if (!taken) reject(fieldError('file', 'a file in the multipart field "file" is required'));
       });
@@ -94,7 +95,7 @@ export class UploadsService {
     const { head, ended } = await readHead(stream, MAX_SNIFF_BYTES);
     const type = await sniffUpload(head, originalName);
     if (!type) {
-      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only HTML, DOCX, XLSX, PDF, PNG and JPEG files are accepted (judged by content)');
+      throw new UnsupportedMediaTypeError('Only HTML, DOCX, XLSX, PDF, PNG and JPEG files are accepted (judged by content)');
     }
     const filename = `${randomBytes(5).toString('hex')}.${type.ext}`;
     const key = `${acc.accountId}/${filename}`;
@@ -120,17 +121,16 @@ export class UploadsService {
       throw tooLarge ? new UploadTooLargeError(limit) : err;
     }
     try {
-      const row = this.ds.getRepository(Upload).create({
+      const row = {
         id: randomUUID(),
-        accountId: acc.accountId,
         filename,
         originalName: originalName.slice(0, 500),
         kind: type.kind,
         contentType: type.mime,
         size,
         storageKey: key,
-      });
-      return await this.ds.getRepository(Upload).save(row);
+      };
+      return await this.commands.run(acc.accountId, (t) => this.repo.insert(t.manager, acc.accountId, row));
     } catch (err) {
       await this.storage.remove(Buckets.uploads, key).catch(() => undefined);
       throw err;
@@ -138,7 +138,7 @@ export class UploadsService {
   }
 
   async find(acc: AccountContext, filename: string): Promise<Upload> {
-    const row = await this.ds.getRepository(Upload).findOneBy({ accountId: acc.accountId, filename });
+    const row = await this.repo.findByFilename(acc.accountId, filename);
     if (!row) throw new NotFoundError(`upload ${filename}`);
     return row;
   }

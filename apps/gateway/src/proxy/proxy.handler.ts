@@ -6,7 +6,18 @@ import type { NextFunction, Request, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { bearerToken, InvalidTokenError, type TokenVerifier } from '@papka/auth';
-import { AppError, NotFoundError, ServiceUnavailableError, sendError } from '@papka/platform';
+import {
+  AppError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  sendError,
+  ServiceNotAvailableError,
+  UnauthorizedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '@papka/platform';
 import type { GatewayConfig } from '../config';
 import { RouteTable } from './route-table';
 import { ROUTES, type Upstream } from './routes';
@@ -24,11 +35,7 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-class PayloadTooLargeError extends AppError {
-  constructor(limit: number) {
-    super(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
-  }
-}
+const bodyTooLarge = (limit: number) => new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
 
 /** Counts bytes while streaming and fails once the cap is passed (chunked bodies). */
 class ByteLimit extends Transform {
@@ -40,7 +47,7 @@ class ByteLimit extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
-    if (this.seen > this.limit) cb(new PayloadTooLargeError(this.limit));
+    if (this.seen > this.limit) cb(bodyTooLarge(this.limit));
     else cb(null, chunk);
   }
 }
@@ -77,9 +84,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     });
     try {
       const token = bearerToken(req.headers.authorization);
-      if (!token) throw new AppError(401, 'UNAUTHORIZED', 'Authorization: Bearer <token> header is required');
+      if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
       const account = await verifier.verify(token).catch((err: unknown) => {
-        if (err instanceof InvalidTokenError) throw new AppError(401, 'UNAUTHORIZED', err.message);
+        if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
         throw err;
       });
 
@@ -88,30 +95,19 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       } catch (rej) {
         if (!(rej instanceof RateLimiterRes)) throw rej;
         const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
-        throw new AppError(429, 'RATE_LIMITED', `Too many requests, retry in ${retryAfter} s`, undefined, {
-          'Retry-After': String(retryAfter),
-        });
+        throw new RateLimitedError(retryAfter);
       }
 
       const path = req.originalUrl.split('?')[0];
       const match = table.match(req.method, path);
       if (match.kind === 'not-found') throw new NotFoundError(`route ${req.method} ${path}`);
-      if (match.kind === 'method-not-allowed') {
-        throw new AppError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, undefined, {
-          Allow: match.allow.join(', '),
-        });
-      }
+      if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(req.method, path, match.allow);
       const base = upstreams[match.route.upstream];
-      if (!base) {
-        throw new ServiceUnavailableError(
-          'SERVICE_NOT_AVAILABLE',
-          `The ${match.route.upstream} service is not available in this deployment yet`,
-        );
-      }
+      if (!base) throw new ServiceNotAvailableError(match.route.upstream);
 
       const limit = match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > limit) throw new PayloadTooLargeError(limit);
+      if (declared > limit) throw bodyTooLarge(limit);
       const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
 
       await forward(req, res, `${base.replace(/\/+$/, '')}${req.originalUrl}`, hasBody ? req.pipe(new ByteLimit(limit)) : null);
@@ -143,9 +139,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       const cause = (err as { cause?: unknown }).cause ?? err;
       if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
       if (err instanceof undiciErrors.HeadersTimeoutError) {
-        throw new AppError(504, 'UPSTREAM_TIMEOUT', 'The service did not answer in time');
+        throw new UpstreamTimeoutError();
       }
-      throw new ServiceUnavailableError('UPSTREAM_UNAVAILABLE', 'The service is not reachable right now, try again shortly', 5);
+      throw new UpstreamUnavailableError();
     }
 
     res.status(upstream.statusCode);

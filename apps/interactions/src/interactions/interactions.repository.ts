@@ -11,6 +11,13 @@ import type {
   PaymentType,
   Window,
 } from '@papka/contracts';
+import { kopecksToRubles } from '@papka/ru';
+
+/** What a command learns from the row it locks. */
+export interface LockedInteraction {
+  contractorId: string;
+  status: InteractionStatus;
+}
 
 export interface InteractionFilter {
   contractorId?: string;
@@ -40,12 +47,7 @@ interface Row {
   payments: PaymentJson[];
 }
 
-/** An interaction with everything attached to it, money in kopecks (the event shape). */
-export type Loaded = InteractionSnapshot;
-
 const iso = (v: string | Date) => new Date(v).toISOString();
-/** Kopecks to the API's rubles (exact to the kopeck). */
-const rubles = (kopecks: number) => kopecks / 100;
 
 /**
  * One statement per list: the interaction, its contractor from the read model, and its
@@ -60,7 +62,7 @@ const select = (source: string) => `
          COALESCE((SELECT json_agg(json_build_object('id', d.id, 'name', d.name, 'type', d.type, 'status', d.status,
                                    'filename', d.filename, 'masks', d.masks, 'sum', d.sum, 'createdAt', d.created_at)
                                    ORDER BY l.attached_at, d.id)
-                     FROM interaction_document l JOIN document_replica d ON d.id = l.document_id AND NOT d.deleted
+                     FROM interaction_document l JOIN document_replica d ON d.id = l.document_id AND d.account_id = i.account_id AND NOT d.deleted
                     WHERE l.interaction_id = i.id), '[]') AS documents,
          COALESCE((SELECT json_agg(json_build_object('uuid', f.id, 'filename', f.filename, 'name', f.name,
                                    'contentType', f.content_type, 'size', f.size, 'createdAt', f.created_at)
@@ -70,7 +72,7 @@ const select = (source: string) => `
                                    'date', p.date, 'contractorBank', p.contractor_bank, 'createdAt', p.created_at)
                                    ORDER BY p.date, p.created_at, p.id)
                      FROM interaction_payment p WHERE p.interaction_id = i.id), '[]') AS payments
-    FROM ${source} i JOIN contractor_replica c ON c.id = i.contractor_id`;
+    FROM ${source} i JOIN contractor_replica c ON c.id = i.contractor_id AND c.account_id = i.account_id`;
 
 function toSnapshot(r: Row): InteractionSnapshot {
   const payments: PaymentSnapshot[] = r.payments.map((p) => ({ ...p, sum: Number(p.sum), createdAt: iso(p.createdAt) }));
@@ -118,7 +120,7 @@ export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): Int
         filename: d.filename,
         masks: JSON.stringify(masks.get(d.id) ?? {}),
         status: d.status,
-        sum: rubles(d.sum),
+        sum: kopecksToRubles(d.sum),
         createdAt: d.createdAt,
       },
     })),
@@ -127,14 +129,14 @@ export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): Int
       uuid: p.uuid,
       type: p.type,
       name: p.name,
-      sum: rubles(p.sum),
+      sum: kopecksToRubles(p.sum),
       date: p.date,
       contractorBank: p.contractorBank?.uuid ?? null,
       createdAt: p.createdAt,
     })),
-    sum: rubles(s.sum),
-    paidSum: rubles(s.paidSum),
-    balance: rubles(s.balance),
+    sum: kopecksToRubles(s.sum),
+    paidSum: kopecksToRubles(s.paidSum),
+    balance: kopecksToRubles(s.balance),
     status: s.status,
     contractorId: s.contractorId,
     createdAt: s.createdAt,
@@ -144,10 +146,36 @@ export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): Int
 
 const masksOf = (rows: Row[]) => new Map(rows.flatMap((r) => r.documents.map((d) => [d.id, d.masks] as const)));
 
-/** Every interactions query; each filters by account. */
+/*
+ * The interaction's row lock, its snapshot and its updated_at: every feature that changes an
+ * interaction (its payments, attachments, the document read model) goes through these, so
+ * they live here once; the feature repositories call them.
+ */
+
+/** Locks the interaction for the rest of the transaction; null when absent or another account's. */
+export async function lockInteraction(m: EntityManager, accountId: string, id: string): Promise<LockedInteraction | null> {
+  const [row] = (await m.query(`SELECT contractor_id, status FROM interaction WHERE id = $1 AND account_id = $2 FOR UPDATE`, [id, accountId])) as {
+    contractor_id: string;
+    status: InteractionStatus;
+  }[];
+  return row ? { contractorId: row.contractor_id, status: row.status } : null;
+}
+
+/** The full snapshot (kopecks) for events, read through the caller's transaction. */
+export async function readSnapshot(m: EntityManager, accountId: string, id: string): Promise<InteractionSnapshot> {
+  const rows: Row[] = await m.query(`${select('interaction')} WHERE i.id = $1 AND i.account_id = $2`, [id, accountId]);
+  if (!rows[0]) throw new Error(`interaction ${id} vanished inside its transaction`);
+  return toSnapshot(rows[0]);
+}
+
+export async function touchInteraction(m: EntityManager, accountId: string, id: string): Promise<void> {
+  await m.query(`UPDATE interaction SET updated_at = now() WHERE id = $1 AND account_id = $2`, [id, accountId]);
+}
+
+/** The interaction itself: its row, the list and the view. */
 @Injectable()
 export class InteractionsRepository {
-  constructor(@InjectDataSource() readonly ds: DataSource) {}
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async list(accountId: string, f: InteractionFilter, w: Window): Promise<InteractionView[]> {
     const params: unknown[] = [accountId];
@@ -176,23 +204,49 @@ export class InteractionsRepository {
     return rows[0] ? toView(toSnapshot(rows[0]), masksOf(rows)) : null;
   }
 
-  /** The full snapshot (kopecks) for events, read through the caller's transaction. */
-  async snapshot(m: EntityManager, id: string): Promise<InteractionSnapshot> {
-    const rows: Row[] = await m.query(`${select('interaction')} WHERE i.id = $1`, [id]);
-    if (!rows[0]) throw new Error(`interaction ${id} vanished inside its transaction`);
-    return toSnapshot(rows[0]);
+  lock(m: EntityManager, accountId: string, id: string): Promise<LockedInteraction | null> {
+    return lockInteraction(m, accountId, id);
   }
 
-  /** Locks the interaction row for the rest of the transaction; null when absent or another account's. */
-  async lock(m: EntityManager, accountId: string, id: string): Promise<{ id: string; contractor_id: string; status: number } | null> {
-    const rows: { id: string; contractor_id: string; status: number }[] = await m.query(
-      `SELECT id, contractor_id, status FROM interaction WHERE id = $1 AND account_id = $2 FOR UPDATE`,
-      [id, accountId],
-    );
-    return rows[0] ?? null;
+  snapshot(m: EntityManager, accountId: string, id: string): Promise<InteractionSnapshot> {
+    return readSnapshot(m, accountId, id);
   }
 
-  touch(m: EntityManager, id: string): Promise<unknown> {
-    return m.query(`UPDATE interaction SET updated_at = now() WHERE id = $1`, [id]);
+  async insert(m: EntityManager, accountId: string, row: { id: string; contractorId: string; name: string; sum: number }): Promise<void> {
+    await m.query(`INSERT INTO interaction (id, account_id, contractor_id, name, sum, status) VALUES ($1, $2, $3, $4, $5, 1)`, [
+      row.id,
+      accountId,
+      row.contractorId,
+      row.name,
+      row.sum,
+    ]);
+  }
+
+  /** Sets what is given (null keeps the current value); false when nothing changed. */
+  async update(m: EntityManager, accountId: string, id: string, change: { name: string | null; sum: number | null }): Promise<boolean> {
+    const [, changed] = (await m.query(
+      `UPDATE interaction SET name = COALESCE($3, name), sum = COALESCE($4, sum), updated_at = now()
+        WHERE id = $1 AND account_id = $2 AND (name IS DISTINCT FROM COALESCE($3, name) OR sum IS DISTINCT FROM COALESCE($4, sum))`,
+      [id, accountId, change.name, change.sum],
+    )) as [unknown, number];
+    return changed > 0;
+  }
+
+  /** False when the description was that already. */
+  async setDescription(m: EntityManager, accountId: string, id: string, description: string): Promise<boolean> {
+    const [, changed] = (await m.query(
+      `UPDATE interaction SET description = $3, updated_at = now() WHERE id = $1 AND account_id = $2 AND description <> $3`,
+      [id, accountId, description],
+    )) as [unknown, number];
+    return changed > 0;
+  }
+
+  async setStatus(m: EntityManager, accountId: string, id: string, status: InteractionStatus): Promise<void> {
+    await m.query(`UPDATE interaction SET status = $3, updated_at = now() WHERE id = $1 AND account_id = $2`, [id, accountId, status]);
+  }
+
+  /** Its payments, links and files go with it (ON DELETE CASCADE). */
+  async delete(m: EntityManager, accountId: string, id: string): Promise<void> {
+    await m.query(`DELETE FROM interaction WHERE id = $1 AND account_id = $2`, [id, accountId]);
   }
 }

@@ -1,4 +1,4 @@
-import { uniqueName, withExt } from './interactions.service';
+import { uniqueName, withExt } from './bundle.service';
 
 describe('bundle entry names', () => {
   it("gives a document's name the extension of its file, once", () => {

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { RenderRequested, type EventEnvelope, type RenderRequest } from '@papka/contracts';
+import { RenderRequested, type EnvelopeOf } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
 import { DocumentRendererService } from './document-renderer.service';
 
@@ -11,12 +11,13 @@ export const renderRetryPolicy = {
   backoffMs: (n: number) => [1_000, 5_000, 15_000][n - 1] ?? 15_000,
 };
 
+/** papka.render-requests.v1 (group documents-renderer): the document's file is made in the consumer's transaction. */
 @Controller()
-export class RenderEvents {
+export class RenderingEvents {
   constructor(private readonly renderer: DocumentRendererService) {}
 
   @EventPattern(RenderRequested.type)
-  onRenderRequested(@Payload() e: EventEnvelope<RenderRequest>, @Ctx() ctx: EventContext) {
-    return this.renderer.handle(e.data, ctx.manager, ctx.attempt >= RENDER_MAX_ATTEMPTS);
+  onRenderRequested(@Payload() e: EnvelopeOf<typeof RenderRequested>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.renderer.handle(ctx, e.data, ctx.attempt >= RENDER_MAX_ATTEMPTS);
   }
 }

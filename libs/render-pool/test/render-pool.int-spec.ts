@@ -8,7 +8,7 @@ import {
   RenderQueueFullError,
   RenderTimeoutError,
   type RenderPoolOptions,
-} from '../src/rendering';
+} from '../src';
 
 /**
  * RenderPool against the real Chromium (no other infrastructure). Text and images are read

@@ -2,11 +2,11 @@
  * Writes the ready-made documents into apps/documents/assets/ready. Run after changing a
  * builder, and commit the files: the service only streams them.
  *
- *   node -r @swc-node/register apps/documents/src/ready/generate-ready.ts
+ *   node -r @swc-node/register apps/documents/scripts/generate-ready.ts
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { READY_ASSETS_DIR, READY_DOCUMENTS } from './ready-catalog';
+import { READY_ASSETS_DIR, READY_DOCUMENTS } from '../src/ready/ready-catalog';
 import { READY_BUILDERS } from './ready-files';
 
 export async function generateReadyDocuments(dir = READY_ASSETS_DIR): Promise<string[]> {

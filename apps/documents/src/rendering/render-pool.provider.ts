@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CONFIG, type DocumentsConfig } from '../config';
-import { RenderPool } from '../rendering';
+import { RenderPool } from '@papka/render-pool';
 
 /** The warm Chromium of this replica, started with the app and closed with it. */
 @Injectable()
@@ -11,7 +11,7 @@ export class RenderPoolHost implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(CONFIG) config: DocumentsConfig) {
     this.pool =
-      config.RENDER_ENABLED === 'true'
+      config.RENDER_ENABLED
         ? new RenderPool({
             executablePath: config.CHROMIUM_PATH,
             pages: config.RENDER_PAGES,

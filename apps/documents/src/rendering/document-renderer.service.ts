@@ -8,19 +8,19 @@ import {
   type OrganizationSnapshot,
   type RenderRequest,
 } from '@papka/contracts';
-import { writeToOutbox } from '@papka/messaging';
+import type { CommandTx } from '@papka/messaging';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { Buckets } from '@papka/platform';
-import { DocumentEntity } from '../documents/document.entity';
-import { DocumentsRepository, toRubles } from '../documents/documents.repository';
+import { kopecksToRubles } from '@papka/ru';
+import type { DocumentEntity } from '../documents/document.entity';
+import { DocumentsRepository } from '../documents/documents.repository';
 import { DocxTemplateError, fillDocx } from '../docx/docx-filler';
 import { convertDocxToPdf, findSoffice } from '../docx/libreoffice';
-import { ContractorReplica } from '../replicas/contractor-replica.entity';
-import { OrganizationReplica } from '../replicas/organization-replica.entity';
+import { ReplicasRepository } from '../replicas/replicas.repository';
 import { buildTemplateData, builtinTemplate, TemplateDataError } from '../templates/builtin/builtin';
 import { compileTemplate, renderHtml, TemplateRenderError, TemplateSyntaxError, type CompiledTemplate } from '../templates/engine/handlebars-engine';
-import { Template } from '../templates/template.entity';
-import { Upload } from '../uploads/upload.entity';
+import { TemplatesRepository } from '../templates/templates.repository';
+import { UploadsRepository } from '../uploads/uploads.repository';
 import { UploadsService } from '../uploads/uploads.service';
 import { RenderPoolHost } from './render-pool.provider';
 
@@ -42,7 +42,8 @@ interface Produced {
 /**
  * Produces a document's file: HTML templates (built-in or uploaded) through Handlebars and
  * the warm Chromium, DOCX templates filled (and converted to PDF where LibreOffice is
- * installed). Runs in the render-request consumer's transaction.
+ * installed). Runs in the render-request consumer's transaction, and reads the other features'
+ * rows through their repositories in it.
  */
 @Injectable()
 export class DocumentRendererService {
@@ -52,17 +53,21 @@ export class DocumentRendererService {
   constructor(
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     private readonly host: RenderPoolHost,
-    private readonly repo: DocumentsRepository,
+    private readonly documents: DocumentsRepository,
+    private readonly templates: TemplatesRepository,
+    private readonly uploadRows: UploadsRepository,
+    private readonly replicas: ReplicasRepository,
     private readonly uploads: UploadsService,
   ) {}
 
   /**
    * Renders the document of a request. Transient failures (browser crash, timeout, storage
    * down) throw, so the request is retried; permanent ones, or the last attempt, mark the
-   * document failed with the reason: it never stays pending.
+   * document failed with the reason: it never stays pending. `t` is the consumer's transaction.
    */
-  async handle(req: RenderRequest, m: EntityManager, lastAttempt: boolean): Promise<void> {
-    const doc = await m.findOne(DocumentEntity, { where: { id: req.documentId }, lock: { mode: 'pessimistic_write' } });
+  async handle(t: CommandTx, req: RenderRequest, lastAttempt: boolean): Promise<void> {
+    const m = t.manager;
+    const doc = await this.documents.lock(m, t.accountId, req.documentId);
     if (!doc || doc.revision !== req.revision || doc.renderState !== 'pending') return; // deleted, superseded or done
     let produced: Produced;
     try {
@@ -70,10 +75,11 @@ export class DocumentRendererService {
     } catch (err) {
       if (!isPermanent(err) && !lastAttempt) throw err;
       this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
-      doc.renderState = 'failed';
-      doc.renderError = (err as Error).message.slice(0, 1000);
-      const saved = await m.save(DocumentEntity, doc);
-      await writeToOutbox(m, DocumentFailed, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(saved, m) });
+      const failed = await this.documents.update(m, t.accountId, doc.id, {
+        renderState: 'failed',
+        renderError: (err as Error).message.slice(0, 1000),
+      });
+      await t.emit(DocumentFailed, doc.id, await this.documents.snapshot(m, failed));
       return;
     }
     const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
@@ -84,19 +90,20 @@ export class DocumentRendererService {
       contentType: produced.contentType,
       metadata: { document: doc.id },
     });
-    doc.renderState = 'rendered';
-    doc.renderError = null;
-    doc.filename = filename;
-    doc.contentType = produced.contentType;
-    doc.storageKey = key;
-    const saved = await m.save(DocumentEntity, doc);
-    await writeToOutbox(m, DocumentRendered, { accountId: doc.accountId, aggregateId: doc.id, data: await this.repo.snapshot(saved, m) });
+    const rendered = await this.documents.update(m, t.accountId, doc.id, {
+      renderState: 'rendered',
+      renderError: null,
+      filename,
+      contentType: produced.contentType,
+      storageKey: key,
+    });
+    await t.emit(DocumentRendered, doc.id, await this.documents.snapshot(m, rendered));
   }
 
   private async produce(doc: DocumentEntity, m: EntityManager): Promise<Produced> {
-    const replica = doc.contractorId ? await m.findOneBy(ContractorReplica, { id: doc.contractorId }) : null;
+    const replica = doc.contractorId ? await this.replicas.contractor(doc.accountId, doc.contractorId, m) : null;
     const contractor = (replica?.snapshot ?? null) as ContractorSnapshot | null;
-    const organization = ((await m.findOneBy(OrganizationReplica, { accountId: doc.accountId }))?.snapshot ?? null) as OrganizationSnapshot | null;
+    const organization = ((await this.replicas.organization(doc.accountId, m))?.snapshot ?? null) as OrganizationSnapshot | null;
 
     const builtin = doc.templateId ? builtinTemplate(doc.templateId) : undefined;
     if (builtin) {
@@ -113,18 +120,18 @@ export class DocumentRendererService {
     let filename = doc.sourceFilename;
     let font = 'Arial';
     if (doc.templateId) {
-      const t = await m.findOneBy(Template, { id: doc.templateId, accountId: doc.accountId });
+      const t = await this.templates.find(doc.accountId, doc.templateId, m);
       if (!t) throw new TemplateRenderError('the template was deleted before the document was rendered');
       filename = t.filename;
       font = t.font;
     }
-    const upload = filename ? await m.findOneBy(Upload, { accountId: doc.accountId, filename }) : null;
+    const upload = filename ? await this.uploadRows.findByFilename(doc.accountId, filename, m) : null;
     if (!upload) throw new TemplateRenderError('the template file is gone');
     const source = await this.uploads.read(upload);
     const data = {
       ...(doc.masks as Record<string, unknown>),
       masks: doc.masks,
-      document: { name: doc.name, type: doc.type, sum: toRubles(doc.sum), createdAt: doc.createdAt.toISOString() },
+      document: { name: doc.name, type: doc.type, sum: kopecksToRubles(doc.sum), createdAt: doc.createdAt.toISOString() },
       contractor: contractor ? { ...contractor.mainInfo, bankInfo: contractor.bankInfo } : null,
       organization,
     };

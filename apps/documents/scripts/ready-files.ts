@@ -1,10 +1,11 @@
 import ExcelJS from 'exceljs';
 import PizZip from 'pizzip';
-import { buildDocx, paragraph, type Run, table } from '../docx/ooxml';
+import { buildDocx, paragraph, type Run, table } from '../src/docx/ooxml';
 
 /**
- * Builders of the files in assets/ready. Only generate-ready.ts and tests call them: the
- * service streams the generated files and never builds anything on a request.
+ * Builders of the files in assets/ready. Build-time code: only generate-ready.ts and its test
+ * call them (so exceljs is a devDependency); the service streams the generated files and never
+ * builds anything on a request.
  *
  * Spreadsheet amounts are rubles (these are files for people to fill in Excel), unlike the
  * service's own integer kopecks.

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ReplicasModule } from '../replicas/replicas.module';
+import { TemplatesModule } from '../templates/templates.module';
+import { UploadsModule } from '../uploads/uploads.module';
+import { DocumentsController } from './documents.controller';
+import { DocumentsRepository } from './documents.repository';
+import { DocumentsService } from './documents.service';
+
+/** The constructor, the documents list, status changes, deletes and downloads. The renderer writes documents through the repository. */
+@Module({
+  imports: [ReplicasModule, TemplatesModule, UploadsModule],
+  controllers: [DocumentsController],
+  providers: [DocumentsRepository, DocumentsService],
+  exports: [DocumentsRepository],
+})
+export class DocumentsModule {}

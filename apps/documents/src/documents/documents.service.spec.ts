@@ -1,0 +1,276 @@
+import { Readable } from 'node:stream';
+import type { AccountContext } from '@papka/auth';
+import { DocumentStatus, type ConstructorDto, type MaskDef } from '@papka/contracts';
+import { AppError, NotFoundError, ValidationFailedError, type Idempotency } from '@papka/platform';
+import type { ObjectStorage } from '@papka/storage';
+import { fakeCommands } from '@papka/testing';
+import type { DocumentsConfig } from '../config';
+import type { ContractorReplica } from '../replicas/contractor-replica.entity';
+import type { ReplicasRepository } from '../replicas/replicas.repository';
+import type { TemplatesService } from '../templates/templates.service';
+import type { UploadsService } from '../uploads/uploads.service';
+import type { DocumentEntity } from './document.entity';
+import type { DocumentChanges, DocumentsRepository, NewDocument } from './documents.repository';
+import { DocumentsService } from './documents.service';
+
+const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
+const other = { accountId: 'acc-2', userId: 'v' } as AccountContext;
+const CONTRACTOR = '9a0c7a52-4a49-4b8a-9f5e-1b8a2f0a6c01';
+const TEMPLATE = '3f1f5c9e-2d7b-4c1e-8a51-0b5c8e7d6a02';
+const MASKS: MaskDef[] = [
+  { id: 'number', name: 'Номер', type: 'string', required: true },
+  { id: 'amount', name: 'Сумма', type: 'money' },
+];
+
+/** Repository stand-in: the documents of every account, each method seeing only its account's, as the SQL filters do. */
+function fakeDocuments() {
+  const rows = new Map<string, DocumentEntity>();
+  const own = (accountId: string, id: string) => {
+    const row = rows.get(id);
+    return row && row.accountId === accountId ? row : null;
+  };
+  return {
+    rows,
+    insert: jest.fn(async (_m: unknown, accountId: string, row: NewDocument) => {
+      const now = new Date('2026-03-01T10:00:00Z');
+      rows.set(row.id, { ...row, accountId, filename: null, contentType: null, storageKey: null, createdAt: now, updatedAt: now });
+    }),
+    find: jest.fn(async (accountId: string, id: string) => (own(accountId, id) ? { ...own(accountId, id)! } : null)),
+    lock: jest.fn(async (_m: unknown, accountId: string, id: string) => own(accountId, id)),
+    update: jest.fn(async (_m: unknown, accountId: string, id: string, changes: DocumentChanges) => Object.assign(own(accountId, id)!, changes)),
+    delete: jest.fn(async (_m: unknown, accountId: string, id: string) => void (own(accountId, id) && rows.delete(id))),
+    snapshot: jest.fn(async (_m: unknown, doc: DocumentEntity) => ({ uuid: doc.id, status: doc.status, renderState: doc.renderState })),
+    list: jest.fn(async () => []),
+  };
+}
+
+function fakeReplicas() {
+  const contractors = new Map<string, ContractorReplica>();
+  return {
+    contractors,
+    contractor: jest.fn(async (accountId: string, id: string) => {
+      const c = contractors.get(id);
+      return c && c.accountId === accountId ? c : null;
+    }),
+  };
+}
+
+/** Idempotency stand-in: no key, no memory. */
+const idempotency = {
+  run: async (_m: unknown, _a: string, _key: string | undefined, _body: unknown, create: () => Promise<string>) => ({ uuid: await create(), replayed: false }),
+} as unknown as Idempotency;
+
+function docOf(accountId: string, over: Partial<DocumentEntity> = {}): DocumentEntity {
+  const now = new Date('2026-03-01T10:00:00Z');
+  return {
+    id: '5b6d2f10-8c1e-4f7a-9d3b-2e4f6a8c0d03',
+    accountId,
+    name: 'Счёт № 15',
+    type: 'Счёт',
+    status: DocumentStatus.Draft,
+    renderState: 'rendered',
+    renderError: null,
+    revision: 1,
+    templateId: TEMPLATE,
+    sourceFilename: null,
+    contractorId: CONTRACTOR,
+    contractorCopy: null,
+    masks: {},
+    sum: 0,
+    filename: 'ab12cd34ef.pdf',
+    contentType: 'application/pdf',
+    storageKey: `${accountId}/ab12cd34ef.pdf`,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
+}
+
+const dto = (over: Partial<ConstructorDto> = {}): ConstructorDto => ({
+  type: 'Счёт',
+  name: 'Счёт № 15',
+  contractor: CONTRACTOR,
+  template: TEMPLATE,
+  masks: { number: '15', amount: '1500.50' },
+  ...over,
+});
+
+describe(DocumentsService.name, () => {
+  let docs: ReturnType<typeof fakeDocuments>;
+  let replicas: ReturnType<typeof fakeReplicas>;
+  let templates: { resolve: jest.Mock };
+  let uploads: { find: jest.Mock };
+  let storage: { get: jest.Mock; remove: jest.Mock };
+  let fake: ReturnType<typeof fakeCommands>;
+  let sut: DocumentsService;
+
+  beforeEach(() => {
+    docs = fakeDocuments();
+    replicas = fakeReplicas();
+    replicas.contractors.set(CONTRACTOR, { id: CONTRACTOR, accountId: acc.accountId, name: 'ООО Ромашка', inn: '7707083893', address: 'Москва', deleted: false } as ContractorReplica);
+    templates = { resolve: jest.fn(async () => ({ kind: 'html', masks: MASKS, font: 'Arial' })) };
+    uploads = { find: jest.fn() };
+    storage = {
+      get: jest.fn(async () => ({ stream: Readable.from([Buffer.from('%PDF')]), size: 4, contentType: 'application/pdf' })),
+      remove: jest.fn(async () => undefined),
+    };
+    fake = fakeCommands();
+    sut = new DocumentsService(
+      { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
+      storage as unknown as ObjectStorage,
+      docs as unknown as DocumentsRepository,
+      replicas as unknown as ReplicasRepository,
+      templates as unknown as TemplatesService,
+      uploads as unknown as UploadsService,
+      fake.commands,
+      idempotency,
+    );
+  });
+
+  describe('construct', () => {
+    it('400s masks that do not fit the template, naming the mask, before anything is stored', async () => {
+      const err = await sut.construct(acc, dto({ masks: { amount: 'много' } })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationFailedError);
+      expect(Object.keys((err as ValidationFailedError).errors ?? {}).sort()).toEqual(['masks.amount', 'masks.number']);
+      expect(docs.insert).not.toHaveBeenCalled();
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it('400s a request with both template and filename, or neither, before looking anything up', async () => {
+      for (const body of [dto({ filename: 'a1b2c3d4e5.html' }), dto({ template: undefined })]) {
+        const err = await sut.construct(acc, body).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ValidationFailedError);
+        expect((err as ValidationFailedError).errors).toHaveProperty('template');
+      }
+      expect(replicas.contractor).not.toHaveBeenCalled();
+      expect(docs.insert).not.toHaveBeenCalled();
+    });
+
+    it("404s another account's contractor, and a deleted one", async () => {
+      await expect(sut.construct(other, dto())).rejects.toBeInstanceOf(NotFoundError);
+      replicas.contractors.get(CONTRACTOR)!.deleted = true;
+      await expect(sut.construct(acc, dto())).rejects.toBeInstanceOf(NotFoundError);
+      expect(docs.insert).not.toHaveBeenCalled();
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it('stores a pending draft with the checked masks and asks for its rendering', async () => {
+      const { uuid } = await sut.construct(acc, dto({ sum: 1500.5 }));
+      expect(docs.rows.get(uuid)).toMatchObject({
+        accountId: acc.accountId,
+        status: DocumentStatus.Draft,
+        renderState: 'pending',
+        revision: 1,
+        masks: { number: '15', amount: 150050 },
+        sum: 150050,
+        contractorCopy: { name: 'ООО Ромашка', inn: '7707083893', address: 'Москва' },
+      });
+      expect(fake.emitted.map((e) => [e.type, e.aggregateId, e.accountId])).toEqual([
+        ['document.created', uuid, acc.accountId],
+        ['render.requested', uuid, acc.accountId],
+      ]);
+      expect(fake.emitted[1]!.data).toEqual({ documentId: uuid, revision: 1 });
+    });
+  });
+
+  describe('setStatus', () => {
+    it('changes the status and announces it', async () => {
+      const doc = docOf(acc.accountId);
+      docs.rows.set(doc.id, doc);
+      await sut.setStatus(acc, doc.id, DocumentStatus.Sent);
+      expect(docs.rows.get(doc.id)!.status).toBe(DocumentStatus.Sent);
+      expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.status-changed', aggregateId: doc.id, data: expect.objectContaining({ status: DocumentStatus.Sent }) })]);
+    });
+
+    it('does nothing, and emits nothing, when the status is already the one asked for', async () => {
+      const doc = docOf(acc.accountId, { status: DocumentStatus.Signed });
+      docs.rows.set(doc.id, doc);
+      await sut.setStatus(acc, doc.id, DocumentStatus.Signed);
+      expect(docs.update).not.toHaveBeenCalled();
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it("404s another account's document and leaves it as it was", async () => {
+      const doc = docOf(other.accountId);
+      docs.rows.set(doc.id, doc);
+      await expect(sut.setStatus(acc, doc.id, DocumentStatus.Paid)).rejects.toBeInstanceOf(NotFoundError);
+      expect(doc.status).toBe(DocumentStatus.Draft);
+      expect(fake.emitted).toEqual([]);
+    });
+  });
+
+  describe('remove', () => {
+    it('deletes the row with document.deleted, then its file', async () => {
+      const doc = docOf(acc.accountId);
+      docs.rows.set(doc.id, doc);
+      await sut.remove(acc, doc.id);
+      expect(docs.rows.has(doc.id)).toBe(false);
+      expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.deleted', aggregateId: doc.id })]);
+      expect(storage.remove).toHaveBeenCalledWith('documents', doc.storageKey);
+    });
+
+    it("404s another account's document and keeps it and its file", async () => {
+      const doc = docOf(other.accountId);
+      docs.rows.set(doc.id, doc);
+      await expect(sut.remove(acc, doc.id)).rejects.toBeInstanceOf(NotFoundError);
+      expect(docs.rows.has(doc.id)).toBe(true);
+      expect(storage.remove).not.toHaveBeenCalled();
+    });
+
+    it('still answers OK when the storage cannot remove the file (the row is gone)', async () => {
+      const doc = docOf(acc.accountId);
+      docs.rows.set(doc.id, doc);
+      storage.remove.mockRejectedValue(new Error('storage down'));
+      await expect(sut.remove(acc, doc.id)).resolves.toBeUndefined();
+      expect(docs.rows.has(doc.id)).toBe(false);
+    });
+  });
+
+  describe('open', () => {
+    it('streams a rendered document', async () => {
+      const doc = docOf(acc.accountId);
+      docs.rows.set(doc.id, doc);
+      const { file } = await sut.open(acc, doc.id);
+      expect(storage.get).toHaveBeenCalledWith('documents', doc.storageKey);
+      expect(file.size).toBe(4);
+    });
+
+    it('waits for a document still rendering, then answers 409 RENDER_PENDING with Retry-After', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'pending', filename: null, storageKey: null });
+      docs.rows.set(doc.id, doc);
+      const err = await sut.open(acc, doc.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ status: 409, code: 'RENDER_PENDING', headers: { 'Retry-After': '2' } });
+      expect(docs.find.mock.calls.length).toBeGreaterThan(1);
+      expect(storage.get).not.toHaveBeenCalled();
+    });
+
+    it('answers the file when the render finishes during the wait', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'pending' });
+      docs.rows.set(doc.id, doc);
+      docs.find.mockImplementationOnce(async () => ({ ...doc })).mockImplementationOnce(async () => ({ ...doc, renderState: 'rendered' }));
+      await expect(sut.open(acc, doc.id)).resolves.toMatchObject({ doc: { renderState: 'rendered' } });
+    });
+
+    it('answers 409 RENDER_FAILED with the reason for a document that failed', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'failed', renderError: 'the template file is gone', storageKey: null });
+      docs.rows.set(doc.id, doc);
+      const err = await sut.open(acc, doc.id).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 409, code: 'RENDER_FAILED' });
+      expect((err as Error).message).toContain('the template file is gone');
+    });
+
+    it("404s another account's document", async () => {
+      const doc = docOf(other.accountId);
+      docs.rows.set(doc.id, doc);
+      await expect(sut.open(acc, doc.id)).rejects.toBeInstanceOf(NotFoundError);
+      expect(storage.get).not.toHaveBeenCalled();
+    });
+  });
+
+  it("lists a contractor's documents only when the contractor is the account's", async () => {
+    await expect(sut.listForContractor(other, CONTRACTOR, {})).rejects.toBeInstanceOf(NotFoundError);
+    await expect(sut.listForContractor(acc, CONTRACTOR, {})).resolves.toEqual([]);
+    expect(docs.list).toHaveBeenCalledWith(acc.accountId, expect.objectContaining({ contractorId: CONTRACTOR }), expect.anything());
+  });
+});

@@ -1,0 +1,143 @@
+import { DocumentStatus, type RenderRequest } from '@papka/contracts';
+import type { ObjectStorage } from '@papka/storage';
+import { fakeCommands } from '@papka/testing';
+import type { DocumentEntity } from '../documents/document.entity';
+import type { DocumentChanges, DocumentsRepository } from '../documents/documents.repository';
+import type { ReplicasRepository } from '../replicas/replicas.repository';
+import type { Template } from '../templates/template.entity';
+import type { TemplatesRepository } from '../templates/templates.repository';
+import type { Upload } from '../uploads/upload.entity';
+import type { UploadsRepository } from '../uploads/uploads.repository';
+import type { UploadsService } from '../uploads/uploads.service';
+import { DocumentRendererService } from './document-renderer.service';
+import type { RenderPoolHost } from './render-pool.provider';
+
+const ACCOUNT = 'acc-1';
+const DOC = '5b6d2f10-8c1e-4f7a-9d3b-2e4f6a8c0d03';
+const TEMPLATE = '0e7b1c2d-3f4a-4b5c-8d6e-7f8091a2b304';
+const request: RenderRequest = { documentId: DOC, revision: 2 };
+
+function pendingDoc(over: Partial<DocumentEntity> = {}): DocumentEntity {
+  const now = new Date('2026-03-01T10:00:00Z');
+  return {
+    id: DOC,
+    accountId: ACCOUNT,
+    name: 'Письмо',
+    type: 'Письмо',
+    status: DocumentStatus.Draft,
+    renderState: 'pending',
+    renderError: null,
+    revision: 2,
+    templateId: null,
+    sourceFilename: 'a1b2c3d4e5.html',
+    contractorId: null,
+    contractorCopy: null,
+    masks: { number: '15' },
+    sum: 0,
+    filename: null,
+    contentType: null,
+    storageKey: null,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
+}
+
+describe(DocumentRendererService.name, () => {
+  let doc: DocumentEntity | null;
+  let documents: { lock: jest.Mock; update: jest.Mock; snapshot: jest.Mock };
+  let templates: { find: jest.Mock };
+  let uploadRows: { findByFilename: jest.Mock };
+  let uploads: { read: jest.Mock };
+  let pool: { render: jest.Mock };
+  let storage: { ensureBucket: jest.Mock; put: jest.Mock };
+  let fake: ReturnType<typeof fakeCommands>;
+  let sut: DocumentRendererService;
+
+  const handle = (lastAttempt = false, accountId = ACCOUNT) => fake.commands.run(accountId, (t) => sut.handle(t, request, lastAttempt));
+
+  beforeEach(() => {
+    doc = pendingDoc();
+    documents = {
+      lock: jest.fn(async (_m: unknown, accountId: string, id: string) => (doc && doc.accountId === accountId && doc.id === id ? doc : null)),
+      update: jest.fn(async (_m: unknown, _a: string, _id: string, changes: DocumentChanges) => Object.assign(doc!, changes)),
+      snapshot: jest.fn(async (_m: unknown, d: DocumentEntity) => ({ uuid: d.id, renderState: d.renderState, renderError: d.renderError })),
+    };
+    templates = { find: jest.fn(async () => null) };
+    uploadRows = { findByFilename: jest.fn(async (_a: string, filename: string) => ({ filename, kind: 'html', size: 40 }) as Upload) };
+    uploads = { read: jest.fn(async () => Buffer.from('<p>Письмо № {{number}}</p>')) };
+    pool = { render: jest.fn(async () => Buffer.from('%PDF-1.7')) };
+    storage = { ensureBucket: jest.fn(async () => undefined), put: jest.fn(async () => ({ size: 8 })) };
+    fake = fakeCommands();
+    const replicas = { contractor: jest.fn(async () => null), organization: jest.fn(async () => null) };
+    sut = new DocumentRendererService(
+      storage as unknown as ObjectStorage,
+      { pool } as unknown as RenderPoolHost,
+      documents as unknown as DocumentsRepository,
+      templates as unknown as TemplatesRepository,
+      uploadRows as unknown as UploadsRepository,
+      replicas as unknown as ReplicasRepository,
+      uploads as unknown as UploadsService,
+    );
+  });
+
+  it('renders the template with the masks, stores the PDF and marks the document rendered', async () => {
+    await handle();
+    expect(pool.render.mock.calls[0]![0]).toContain('Письмо № 15');
+    const [bucket, key] = storage.put.mock.calls[0]!;
+    expect(bucket).toBe('documents');
+    expect(key).toMatch(new RegExp(`^${ACCOUNT}/[0-9a-f]{10}\\.pdf$`));
+    expect(doc).toMatchObject({ renderState: 'rendered', renderError: null, storageKey: key, contentType: 'application/pdf' });
+    expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.rendered', aggregateId: DOC, accountId: ACCOUNT })]);
+  });
+
+  it('drops a request for an older revision, a document already done, or one of another account', async () => {
+    doc = pendingDoc({ revision: 3 });
+    await handle();
+    doc = pendingDoc({ renderState: 'rendered' });
+    await handle();
+    doc = pendingDoc();
+    await handle(false, 'acc-2');
+    expect(pool.render).not.toHaveBeenCalled();
+    expect(documents.update).not.toHaveBeenCalled();
+    expect(fake.emitted).toEqual([]);
+  });
+
+  it('fails the document at once, with the reason, when its template does not compile', async () => {
+    uploads.read.mockResolvedValue(Buffer.from('<p>{{#if number}}</p>'));
+    await handle();
+    expect(doc!.renderState).toBe('failed');
+    expect(doc!.renderError).toBeTruthy();
+    expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.failed', aggregateId: DOC })]);
+    expect(storage.put).not.toHaveBeenCalled();
+  });
+
+  it("fails the document when its account's template was deleted before the render", async () => {
+    doc = pendingDoc({ templateId: TEMPLATE, sourceFilename: null });
+    await handle();
+    expect(templates.find).toHaveBeenCalledWith(ACCOUNT, TEMPLATE, expect.anything());
+    expect(doc!.renderError).toMatch(/template was deleted/);
+    expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
+  });
+
+  it("renders an account template from its upload, in the template's font", async () => {
+    doc = pendingDoc({ templateId: TEMPLATE, sourceFilename: null });
+    templates.find.mockResolvedValue({ id: TEMPLATE, accountId: ACCOUNT, filename: 'f0e1d2c3b4.html', font: 'Times New Roman' } as Template);
+    await handle();
+    expect(uploadRows.findByFilename).toHaveBeenCalledWith(ACCOUNT, 'f0e1d2c3b4.html', expect.anything());
+    // Times New Roman is served by the bundled metric-compatible Liberation Serif.
+    expect((pool.render.mock.calls[0]![0] as string).includes("font-family: 'Liberation Serif'")).toBe(true);
+    expect(doc!.renderState).toBe('rendered');
+  });
+
+  it('throws a crash so the request is retried, leaving the document pending; the last attempt fails it', async () => {
+    pool.render.mockRejectedValue(new Error('Chromium disconnected'));
+    await expect(handle()).rejects.toThrow('Chromium disconnected');
+    expect(doc!.renderState).toBe('pending');
+    expect(fake.emitted).toEqual([]);
+
+    await handle(true);
+    expect(doc).toMatchObject({ renderState: 'failed', renderError: 'Chromium disconnected' });
+    expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
+  });
+});

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { DocumentsModule } from '../documents/documents.module';
+import { ReplicasModule } from '../replicas/replicas.module';
+import { TemplatesModule } from '../templates/templates.module';
+import { UploadsModule } from '../uploads/uploads.module';
+import { DocumentRendererService } from './document-renderer.service';
+import { RenderPoolHost, RendererHealthIndicator } from './render-pool.provider';
+import { RenderingEvents } from './rendering.events';
+
+/** The render-request consumer, the warm Chromium (libs/render-pool) and its health check. */
+@Module({
+  imports: [TerminusModule, DocumentsModule, ReplicasModule, TemplatesModule, UploadsModule],
+  controllers: [RenderingEvents],
+  providers: [RenderPoolHost, RendererHealthIndicator, DocumentRendererService],
+  exports: [RendererHealthIndicator],
+})
+export class RenderingModule {}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { UploadsModule } from '../uploads/uploads.module';
+import { TemplatesController } from './templates.controller';
+import { TemplatesRepository } from './templates.repository';
+import { TemplatesService } from './templates.service';
+
+/** Built-in and account templates: the constructor resolves them; the renderer reads their rows. */
+@Module({
+  imports: [UploadsModule],
+  controllers: [TemplatesController],
+  providers: [TemplatesRepository, TemplatesService],
+  exports: [TemplatesService, TemplatesRepository],
+})
+export class TemplatesModule {}

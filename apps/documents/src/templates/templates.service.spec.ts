@@ -1,0 +1,126 @@
+import type { AccountContext } from '@papka/auth';
+import type { CreateTemplateDto } from '@papka/contracts';
+import { AppError, NotFoundError, ValidationFailedError } from '@papka/platform';
+import { fakeCommands } from '@papka/testing';
+import type { Upload } from '../uploads/upload.entity';
+import type { UploadsService } from '../uploads/uploads.service';
+import { BUILTIN_TEMPLATES } from './builtin/builtin';
+import type { Template } from './template.entity';
+import type { TemplatesRepository } from './templates.repository';
+import { TemplatesService } from './templates.service';
+
+const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
+const other = { accountId: 'acc-2', userId: 'v' } as AccountContext;
+const OWN = '0e7b1c2d-3f4a-4b5c-8d6e-7f8091a2b304';
+
+/** Repository stand-in: rows of every account, each method seeing only its account's. */
+function fakeRepo() {
+  const rows = new Map<string, Template>();
+  const own = (accountId: string, id: string) => {
+    const row = rows.get(id);
+    return row && row.accountId === accountId ? row : null;
+  };
+  return {
+    rows,
+    list: jest.fn(async (accountId: string) => [...rows.values()].filter((t) => t.accountId === accountId)),
+    find: jest.fn(async (accountId: string, id: string) => own(accountId, id)),
+    insert: jest.fn(async (_m: unknown, accountId: string, row: Omit<Template, 'accountId' | 'createdAt'>) => {
+      rows.set(row.id, { ...row, accountId, createdAt: new Date('2026-03-01T10:00:00Z') });
+    }),
+    delete: jest.fn(async (_m: unknown, accountId: string, id: string) => Boolean(own(accountId, id)) && rows.delete(id)),
+  };
+}
+
+const upload = (kind: Upload['kind'], filename = `a1b2c3d4e5.${kind}`) => ({ filename, kind, size: 100 }) as Upload;
+const dto = (over: Partial<CreateTemplateDto> = {}): CreateTemplateDto => ({
+  name: 'Мой счёт',
+  filename: 'a1b2c3d4e5.html',
+  masks: [{ id: 'number', name: 'Номер', type: 'string' }],
+  ...over,
+});
+
+describe(TemplatesService.name, () => {
+  let repo: ReturnType<typeof fakeRepo>;
+  let uploads: { find: jest.Mock; read: jest.Mock };
+  let sut: TemplatesService;
+
+  beforeEach(() => {
+    repo = fakeRepo();
+    uploads = { find: jest.fn(async () => upload('html')), read: jest.fn(async () => Buffer.from('<p>Счёт № {{number}}</p>')) };
+    sut = new TemplatesService(repo as unknown as TemplatesRepository, uploads as unknown as UploadsService, fakeCommands().commands);
+  });
+
+  it('lists the built-in templates first, then the account’s own', async () => {
+    repo.rows.set(OWN, { id: OWN, accountId: acc.accountId, name: 'Мой', filename: 'x.html', kind: 'html', masks: [], font: 'Arial', createdAt: new Date('2026-03-01T10:00:00Z') });
+    const list = await sut.list(acc);
+    expect(list.map((t) => t.builtin)).toEqual([...BUILTIN_TEMPLATES.map(() => true), false]);
+    expect(list.at(-1)).toMatchObject({ uuid: OWN, createdAt: '2026-03-01T10:00:00.000Z' });
+    expect((await sut.list(other)).every((t) => t.builtin)).toBe(true);
+  });
+
+  describe('create', () => {
+    it('stores the template for the account, masks optional unless marked required', async () => {
+      const id = await sut.create(acc, dto({ font: 'Times New Roman' }));
+      expect(repo.rows.get(id)).toMatchObject({
+        accountId: acc.accountId,
+        kind: 'html',
+        font: 'Times New Roman',
+        masks: [{ id: 'number', name: 'Номер', type: 'string', required: false }],
+      });
+    });
+
+    it('400s a mask id declared twice, naming masks, before reading the upload', async () => {
+      const masks = [
+        { id: 'n', name: 'a', type: 'string' as const },
+        { id: 'n', name: 'b', type: 'number' as const },
+      ];
+      const err = await sut.create(acc, dto({ masks })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationFailedError);
+      expect((err as ValidationFailedError).errors).toHaveProperty('masks');
+      expect(uploads.find).not.toHaveBeenCalled();
+      expect(repo.insert).not.toHaveBeenCalled();
+    });
+
+    it('400s an upload that is not HTML or DOCX', async () => {
+      uploads.find.mockResolvedValue(upload('pdf'));
+      const err = await sut.create(acc, dto({ filename: 'a1b2c3d4e5.pdf' })).catch((e: unknown) => e);
+      expect((err as ValidationFailedError).errors).toHaveProperty('filename');
+      expect(repo.insert).not.toHaveBeenCalled();
+    });
+
+    it('400s an HTML template that does not compile, instead of failing at render time', async () => {
+      uploads.read.mockResolvedValue(Buffer.from('<p>{{#if number}}без конца</p>'));
+      const err = await sut.create(acc, dto()).catch((e: unknown) => e);
+      expect((err as ValidationFailedError).errors?.filename?.[0]).toMatch(/does not compile/);
+      expect(repo.insert).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('remove', () => {
+    it('409s a built-in template', async () => {
+      const err = await sut.remove(acc, BUILTIN_TEMPLATES[0]!.uuid).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ status: 409, code: 'BUILTIN_TEMPLATE' });
+      expect(repo.delete).not.toHaveBeenCalled();
+    });
+
+    it("404s another account's template and keeps it", async () => {
+      await sut.create(other, dto());
+      const [id] = [...repo.rows.keys()];
+      await expect(sut.remove(acc, id!)).rejects.toBeInstanceOf(NotFoundError);
+      expect(repo.rows.has(id!)).toBe(true);
+      await sut.remove(other, id!);
+      expect(repo.rows.has(id!)).toBe(false);
+    });
+  });
+
+  describe('resolve', () => {
+    it('finds a built-in for every account, and an own template only for its account', async () => {
+      const builtin = BUILTIN_TEMPLATES[0]!;
+      await expect(sut.resolve(other, builtin.uuid)).resolves.toMatchObject({ kind: 'builtin', font: builtin.font });
+      const id = await sut.create(acc, dto());
+      await expect(sut.resolve(acc, id)).resolves.toMatchObject({ kind: 'html', row: { id } });
+      await expect(sut.resolve(other, id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+});

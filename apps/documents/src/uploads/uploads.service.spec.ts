@@ -1,0 +1,52 @@
+import type { Request } from 'express';
+import type { AccountContext } from '@papka/auth';
+import { NotFoundError } from '@papka/platform';
+import type { ObjectStorage } from '@papka/storage';
+import { fakeCommands } from '@papka/testing';
+import type { DocumentsConfig } from '../config';
+import type { Upload } from './upload.entity';
+import type { UploadsRepository } from './uploads.repository';
+import { UploadsService } from './uploads.service';
+
+const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
+const other = { accountId: 'acc-2', userId: 'v' } as AccountContext;
+
+describe(UploadsService.name, () => {
+  let rows: Upload[];
+  let repo: { insert: jest.Mock; findByFilename: jest.Mock };
+  let storage: { put: jest.Mock; ensureBucket: jest.Mock };
+  let sut: UploadsService;
+
+  beforeEach(() => {
+    rows = [{ id: 'u1', accountId: acc.accountId, filename: 'a1b2c3d4e5.html', kind: 'html', size: 10 } as Upload];
+    repo = {
+      insert: jest.fn(),
+      findByFilename: jest.fn(async (accountId: string, filename: string) => rows.find((r) => r.accountId === accountId && r.filename === filename) ?? null),
+    };
+    storage = { put: jest.fn(), ensureBucket: jest.fn() };
+    sut = new UploadsService(
+      { UPLOAD_LIMIT_BYTES: 1024 * 1024 } as DocumentsConfig,
+      storage as unknown as ObjectStorage,
+      repo as unknown as UploadsRepository,
+      fakeCommands().commands,
+    );
+  });
+
+  it("finds the account's upload by its name, and 404s it for another account", async () => {
+    await expect(sut.find(acc, 'a1b2c3d4e5.html')).resolves.toMatchObject({ id: 'u1' });
+    await expect(sut.find(other, 'a1b2c3d4e5.html')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('415s a body that is not multipart, before reading or storing anything', () => {
+    const req = { headers: { 'content-type': 'application/pdf', 'content-length': '10' } } as unknown as Request;
+    expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }));
+    expect(storage.put).not.toHaveBeenCalled();
+    expect(repo.insert).not.toHaveBeenCalled();
+  });
+
+  it('413s a body declared far over the limit without reading it', () => {
+    const req = { headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(2 * 1024 * 1024) } } as unknown as Request;
+    expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 413, code: 'PAYLOAD_TOO_LARGE' }));
+    expect(storage.put).not.toHaveBeenCalled();
+  });
+});

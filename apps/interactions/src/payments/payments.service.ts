@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AccountContext } from '@papka/auth';
+import {
+  InteractionPaymentRecorded,
+  InteractionPaymentRemoved,
+  type InteractionSnapshot,
+  type PaymentSnapshot,
+  type RecordPaymentDto,
+} from '@papka/contracts';
+import { Commands } from '@papka/messaging';
+import { fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
+import { rublesToKopecks } from '@papka/ru';
+import { ReplicasRepository, type BankAccount } from '../replicas/replicas.repository';
+import { PaymentsRepository } from './payments.repository';
+
+/** Payments of an interaction; each travels in its own event beside the interaction's totals. */
+@Injectable()
+export class PaymentsService {
+  constructor(
+    private readonly repo: PaymentsRepository,
+    private readonly replicas: ReplicasRepository,
+    private readonly commands: Commands,
+    private readonly idempotency: Idempotency,
+  ) {}
+
+  async record(acc: AccountContext, id: string, dto: RecordPaymentDto, key?: string): Promise<Created> {
+    return this.commands.run(acc.accountId, async (t) => {
+      const row = await this.repo.lock(t.manager, acc.accountId, id);
+      if (!row) throw new NotFoundError('interaction');
+      return this.idempotency.run(t.manager, acc.accountId, key, { op: 'payment', id, dto }, async () => {
+        const paymentId = randomUUID();
+        const contractorBank = await this.contractorBank(t.manager, acc.accountId, row.contractorId, dto.contractorBank ?? null);
+        await this.repo.insert(t.manager, acc.accountId, id, {
+          id: paymentId,
+          type: dto.type,
+          name: dto.name,
+          sum: rublesToKopecks(dto.sum),
+          date: dto.date.slice(0, 10),
+          contractorBank,
+        });
+        const s = await this.repo.snapshot(t.manager, acc.accountId, id);
+        await t.emit(InteractionPaymentRecorded, id, { ...s, payment: paymentOf(s, paymentId) });
+        return paymentId;
+      });
+    });
+  }
+
+  async remove(acc: AccountContext, id: string, paymentId: string): Promise<void> {
+    await this.commands.run(acc.accountId, async (t) => {
+      if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('interaction');
+      const before = await this.repo.snapshot(t.manager, acc.accountId, id);
+      const payment = before.payments.find((p) => p.uuid === paymentId);
+      if (!payment || !(await this.repo.delete(t.manager, acc.accountId, id, paymentId))) throw new NotFoundError('payment');
+      await t.emit(InteractionPaymentRemoved, id, { ...(await this.repo.snapshot(t.manager, acc.accountId, id)), payment });
+    });
+  }
+
+  /** One of the interaction contractor's bank accounts, by its uuid or number; null/'' for none. */
+  private async contractorBank(m: EntityManager, accountId: string, contractorId: string, ref: string | null): Promise<BankAccount | null> {
+    if (ref === null || ref === '') return null;
+    const banks = await this.replicas.contractorBankAccounts(m, accountId, contractorId);
+    const bank = banks?.find((b) => b.uuid === ref || b.number === ref);
+    if (!bank) throw fieldError('contractorBank', "contractorBank must be one of the interaction contractor's bank accounts (its uuid or number) or null");
+    return bank;
+  }
+}
+
+function paymentOf(s: InteractionSnapshot, id: string): PaymentSnapshot {
+  const p = s.payments.find((x) => x.uuid === id);
+  if (!p) throw new Error(`payment ${id} not in its interaction's snapshot`);
+  return p;
+}
