@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { defineEvent } from '@papka/contracts';
 import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase } from '@papka/testing';
-import { Commands, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, type OutboxRelay } from '../src';
+import { AggregateSequence1763700000700, Commands, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, type OutboxRelay } from '../src';
 
 const ThingChanged = defineEvent<{ name: string }, 'thing.changed'>('thing.changed', 1, 'papka.test-commands.v1');
 
@@ -15,12 +15,12 @@ describe(Commands.name, () => {
   const account = randomUUID();
 
   const outbox = async (aggregateId: string) =>
-    (await ds.query(`SELECT event_type, payload FROM outbox WHERE key = $1`, [aggregateId])) as { event_type: string; payload: { accountId: string; data: unknown } }[];
+    (await ds.query(`SELECT event_type, payload FROM outbox WHERE key = $1 ORDER BY seq`, [aggregateId])) as { event_type: string; payload: { accountId: string; data: unknown } }[];
   const things = async (id: string) => (await ds.query(`SELECT name FROM thing WHERE id = $1`, [id])) as { name: string }[];
 
   beforeAll(async () => {
     dbUrl = await createTestDatabase('commands');
-    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600, AggregateSequence1763700000700], migrationsTableName: 'm' });
     await ds.initialize();
     await runMigrations(ds);
     await ds.query(`CREATE TABLE thing (id uuid PRIMARY KEY, name text NOT NULL)`);
@@ -72,6 +72,18 @@ describe(Commands.name, () => {
   it('does not wake the relay for a command that emitted nothing', async () => {
     await sut.run(account, async (t) => t.manager.query(`SELECT 1`));
     expect(kicks).toBe(0);
+  });
+
+  it('numbers the events of each aggregate 1, 2, 3 in the producing transaction, whatever the clock', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const seqs: number[] = [];
+    for (const id of [a, a, b, a]) seqs.push((await sut.run(account, (t) => t.emit(ThingChanged, id, { name: 'x' }))).sequence!);
+    expect(seqs).toEqual([1, 2, 1, 3]);
+    const rows = await outbox(a);
+    expect(rows.map((r) => (r.payload as { sequence?: number }).sequence)).toEqual([1, 2, 3]);
+    // A rolled-back event gives its number back: the next one of that aggregate is still 4.
+    await expect(sut.run(account, async (t) => { await t.emit(ThingChanged, a, { name: 'y' }); throw new Error('no'); })).rejects.toThrow('no');
+    expect((await sut.run(account, (t) => t.emit(ThingChanged, a, { name: 'z' }))).sequence).toBe(4);
   });
 
   it('emits for another account when told to', async () => {

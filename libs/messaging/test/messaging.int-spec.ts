@@ -11,6 +11,7 @@ import {
   KafkaEventBus,
   MessagingTables1763700000000,
   OutboxRejected1763700000600,
+  AggregateSequence1763700000700,
   messagingEntities,
   OutboxRelay,
   replayDeadLetters,
@@ -77,7 +78,7 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
 
   beforeAll(async () => {
     dbUrl = await createTestDatabase('messaging');
-    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600, AggregateSequence1763700000700], migrationsTableName: 'm' });
     await ds.initialize();
     await runMigrations(ds);
     await ds.query('CREATE TABLE thing (id uuid PRIMARY KEY, name text NOT NULL, changes int NOT NULL)');

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { defineEvent } from '@papka/contracts';
 import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase, eventually, infraEnv, readTopic } from '@papka/testing';
-import { KafkaEventBus, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, OutboxRelay, writeToOutbox } from '../src';
+import { AggregateSequence1763700000700, KafkaEventBus, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, OutboxRelay, writeToOutbox } from '../src';
 
 const topic = `papka.test-relay-${randomUUID().slice(0, 8)}.v1`;
 const Changed = defineEvent<{ blob: string }, 'blob.changed'>('blob.changed', 1, topic);
@@ -19,7 +19,7 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
 
   beforeAll(async () => {
     dbUrl = await createTestDatabase('outbox_relay');
-    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600], migrationsTableName: 'm' });
+    ds = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [MessagingTables1763700000000, OutboxRejected1763700000600, AggregateSequence1763700000700], migrationsTableName: 'm' });
     await ds.initialize();
     await runMigrations(ds);
     bus = new KafkaEventBus({ brokers: infraEnv().KAFKA_BROKERS.split(','), clientId: 'test-relay' });

@@ -26,7 +26,7 @@ export class ContractorReplica {
   @Column('boolean', { default: false })
   deleted!: boolean;
 
-  /** occurredAt of the event applied last: older events arriving late are ignored. */
-  @Column('timestamptz')
-  version!: Date;
+  /** Sequence of the event applied last (EventEnvelope.sequence): older events arriving late are ignored. */
+  @Column('bigint')
+  version!: string;
 }

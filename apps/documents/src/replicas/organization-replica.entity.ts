@@ -9,6 +9,7 @@ export class OrganizationReplica {
   @Column('jsonb')
   snapshot!: object;
 
-  @Column('timestamptz')
-  version!: Date;
+  /** Sequence of the event applied last (EventEnvelope.sequence). */
+  @Column('bigint')
+  version!: string;
 }

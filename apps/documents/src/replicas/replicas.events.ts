@@ -18,17 +18,17 @@ export class ReplicasEvents {
     @Payload() e: EnvelopeOf<typeof ContractorCreated | typeof ContractorUpdated | typeof ContractorAnnounced>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, false);
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.sequence ?? 0, false);
   }
 
   /** The row stays (flagged), so documents keep the last known name. */
   @EventPattern(ContractorDeleted.type)
   async onContractorDeleted(@Payload() e: EnvelopeOf<typeof ContractorDeleted>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, true);
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.sequence ?? 0, true);
   }
 
   @EventPattern(OrganizationUpdated.type)
   async onOrganization(@Payload() e: EnvelopeOf<typeof OrganizationUpdated>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.replicas.upsertOrganization(ctx.manager, e.accountId, e.data, e.occurredAt);
+    await this.replicas.upsertOrganization(ctx.manager, e.accountId, e.data, e.sequence ?? 0);
   }
 }

@@ -11,8 +11,8 @@ import { OrganizationReplica } from './organization-replica.entity';
 export class ReplicasRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** `version` is the occurredAt of the event: a late, older event does not overwrite a newer state. */
-  upsertContractor(m: EntityManager, accountId: string, c: ContractorSnapshot, version: string, deleted: boolean): Promise<boolean> {
+  /** `version` is the event's per-aggregate sequence: a late, older event does not overwrite a newer state. */
+  upsertContractor(m: EntityManager, accountId: string, c: ContractorSnapshot, version: number, deleted: boolean): Promise<boolean> {
     return upsertVersioned(
       m,
       'contractor_replica',
@@ -30,7 +30,7 @@ export class ReplicasRepository {
     );
   }
 
-  upsertOrganization(m: EntityManager, accountId: string, o: OrganizationSnapshot, version: string): Promise<boolean> {
+  upsertOrganization(m: EntityManager, accountId: string, o: OrganizationSnapshot, version: number): Promise<boolean> {
     return upsertVersioned(m, 'organization_replica', { account_id: accountId, snapshot: JSON.stringify(o), version }, { conflict: ['account_id'] });
   }
 

@@ -6,7 +6,7 @@ export class Interactions1763700000400 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     // Read models, fed by contractor and document events. Rows are never removed: a deleted
     // contractor keeps its last name, a deleted document stays as a tombstone so a late event
-    // cannot bring it back. `version` is the occurredAt of the event applied last.
+    // cannot bring it back. `version` is the event applied last (its sequence since ReplicaSequence1763700000800).
     await q.query(`
       CREATE TABLE contractor_replica (
         id uuid NOT NULL,

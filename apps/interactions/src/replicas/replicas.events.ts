@@ -34,13 +34,13 @@ export class ReplicasEvents {
     @Payload() e: EnvelopeOf<typeof ContractorCreated | typeof ContractorUpdated | typeof ContractorAnnounced>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, false);
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.sequence ?? 0, false);
   }
 
   /** The row stays (flagged): interactions keep showing the last known name, INN and address. */
   @EventPattern(ContractorDeleted.type)
   async onContractorDeleted(@Payload() e: EnvelopeOf<typeof ContractorDeleted>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.occurredAt, true);
+    await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.sequence ?? 0, true);
   }
 
   @EventPattern([DocumentCreated.type, DocumentRendered.type, DocumentFailed.type, DocumentAnnounced.type, DocumentStatusChanged.type])
@@ -49,7 +49,7 @@ export class ReplicasEvents {
     e: EnvelopeOf<typeof DocumentCreated | typeof DocumentRendered | typeof DocumentFailed | typeof DocumentAnnounced | typeof DocumentStatusChanged>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    await this.replicas.upsertDocument(ctx.manager, e.accountId, e.data, e.occurredAt, false);
+    await this.replicas.upsertDocument(ctx.manager, e.accountId, e.data, e.sequence ?? 0, false);
   }
 
   /**
@@ -60,7 +60,7 @@ export class ReplicasEvents {
   @EventPattern(DocumentDeleted.type)
   async onDocumentDeleted(@Payload() e: EnvelopeOf<typeof DocumentDeleted>, @Ctx() ctx: EventContext): Promise<void> {
     const d = e.data;
-    await this.replicas.upsertDocument(ctx.manager, e.accountId, d, e.occurredAt, true);
+    await this.replicas.upsertDocument(ctx.manager, e.accountId, d, e.sequence ?? 0, true);
     const links = await this.replicas.lockLinks(ctx.manager, e.accountId, d.uuid);
     if (links.length === 0) return;
     const document = { id: d.uuid, name: d.name, type: d.type, status: d.status, filename: d.filename, sum: d.sum, createdAt: d.createdAt };

@@ -18,8 +18,8 @@ export interface DocumentLink {
 export class ReplicasRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** `version` is the occurredAt of the event: a late, older event does not overwrite a newer state. */
-  upsertContractor(m: EntityManager, accountId: string, c: ContractorSnapshot, version: string, deleted: boolean): Promise<boolean> {
+  /** `version` is the event's per-aggregate sequence: a late, older event does not overwrite a newer state. */
+  upsertContractor(m: EntityManager, accountId: string, c: ContractorSnapshot, version: number, deleted: boolean): Promise<boolean> {
     const banks: BankAccount[] = (c.bankInfo ?? []).map((b) => ({ uuid: b.id, bik: b.bik, number: b.number, name: b.name }));
     return upsertVersioned(
       m,
@@ -39,7 +39,7 @@ export class ReplicasRepository {
   }
 
   /** As for contractors; besides, a tombstone stays one, so a late event cannot bring a deleted document back. */
-  upsertDocument(m: EntityManager, accountId: string, d: DocumentSnapshot, version: string, deleted: boolean): Promise<boolean> {
+  upsertDocument(m: EntityManager, accountId: string, d: DocumentSnapshot, version: number, deleted: boolean): Promise<boolean> {
     return upsertVersioned(
       m,
       'document_replica',

@@ -10,6 +10,12 @@ export interface EventEnvelope<TData = unknown, TType extends string = string> {
   occurredAt: string;
   accountId: string;
   aggregateId: string;
+  /**
+   * The aggregate's event number, assigned in the producer's transaction (1, 2, 3, ... per
+   * aggregateId). Replicas order updates by it, never by `occurredAt`: a wall clock can be skewed
+   * or wrong. Absent on events written before it existed (read as 0).
+   */
+  sequence?: number;
   traceId: string;
   data: TData;
 }

@@ -41,3 +41,4 @@ export class MessagingTables1763700000000 implements MigrationInterface {
 }
 
 export { OutboxRejected1763700000600 } from './outbox-rejected';
+export { AggregateSequence1763700000700 } from './aggregate-sequence';

@@ -29,10 +29,20 @@ export async function writeToOutbox<TData, TType extends string>(
     traceId: currentTraceId(),
     data: e.data,
   };
-  await manager.query(
-    `INSERT INTO outbox (id, topic, key, event_type, payload, headers) VALUES ($1, $2, $3, $4, $5, $6)`,
+  // The aggregate's next sequence number, taken in this transaction (one statement with the
+  // outbox row): its aggregate_sequence row stays locked until the commit, so two transactions
+  // on one aggregate get their numbers in commit order.
+  const [{ sequence }] = (await manager.query(
+    `WITH s AS (
+       INSERT INTO aggregate_sequence (aggregate_id, seq) VALUES ($3, 1)
+       ON CONFLICT (aggregate_id) DO UPDATE SET seq = aggregate_sequence.seq + 1 RETURNING seq
+     )
+     INSERT INTO outbox (id, topic, key, event_type, payload, headers)
+     SELECT $1, $2, $3, $4, jsonb_set($5::jsonb, '{sequence}', to_jsonb(s.seq)), jsonb_set($6::jsonb, '{event-sequence}', to_jsonb(s.seq::text)) FROM s
+     RETURNING (payload->>'sequence')::int AS sequence`,
     [envelope.id, event.topic, e.aggregateId, event.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope))],
-  );
+  )) as { sequence: number }[];
+  envelope.sequence = sequence;
   return envelope;
 }
 
@@ -41,5 +51,6 @@ export const envelopeHeaders = (e: EventEnvelope): Record<string, string> => ({
   'event-type': e.type,
   'event-version': String(e.version),
   'account-id': e.accountId,
+  ...(e.sequence === undefined ? {} : { 'event-sequence': String(e.sequence) }),
   'trace-id': e.traceId,
 });
