@@ -190,3 +190,24 @@ export interface ErrorBody {
   errors?: Record<string, string[]>;
   requestId?: string;
 }
+
+/** 400 for a body its Content-Encoding does not describe (`gzip` on bytes that are not gzip). */
+export class BadContentEncodingError extends AppError {
+  constructor(encoding: string) {
+    super(400, 'BAD_CONTENT_ENCODING', `The request body is not valid ${encoding} data, as its Content-Encoding says`, {
+      'Content-Encoding': [`the body could not be decoded as ${encoding}`],
+    });
+  }
+}
+
+/**
+ * 502 from the gateway: the request may have reached the service, which then gave no answer
+ * (connection reset or closed after sending, the service died mid-request). It may have been
+ * applied, so the gateway does not say "retry": repeat it only with the same Idempotency-Key,
+ * or after checking whether it took effect.
+ */
+export class UpstreamOutcomeUnknownError extends AppError {
+  constructor() {
+    super(502, 'UPSTREAM_OUTCOME_UNKNOWN', 'The service may have received the request but gave no answer; it may have been applied. Check before repeating it, or repeat it with the same Idempotency-Key');
+  }
+}

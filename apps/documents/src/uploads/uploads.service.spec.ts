@@ -44,9 +44,11 @@ describe(UploadsService.name, () => {
     expect(repo.insert).not.toHaveBeenCalled();
   });
 
-  it('413s a body declared far over the limit without reading it', () => {
-    const req = { headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(2 * 1024 * 1024) } } as unknown as Request;
+  it('413s a body declared far over the limit without reading it, and closes the connection after', () => {
+    const res = { setHeader: jest.fn() };
+    const req = { headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(2 * 1024 * 1024) }, res } as unknown as Request;
     expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 413, code: 'PAYLOAD_TOO_LARGE' }));
     expect(storage.put).not.toHaveBeenCalled();
+    expect(res.setHeader).toHaveBeenCalledWith('Connection', 'close');
   });
 });

@@ -42,6 +42,50 @@ function readHead(stream: Readable, n: number): Promise<{ head: Buffer; ended: b
   });
 }
 
+/** Multipart framing around the file: a body declared beyond limit + this is refused unread. */
+const MULTIPART_SLACK_BYTES = 64 * 1024;
+/** How long a refused upload's remaining body is read (and thrown away) before its answer. */
+const DRAIN_MAX_MS = 5_000;
+
+/**
+ * Before a refused upload is answered: reads and discards what is left of its body, at most
+ * `maxBytes` and DRAIN_MAX_MS, so the connection can carry the next request (an unread body
+ * would sit in front of it for good) and the client, still sending, reads the answer instead of
+ * a reset. Past either cap the answer says `Connection: close` and the connection ends after it.
+ */
+async function settleBody(req: Request, maxBytes: number): Promise<void> {
+  if (req.readableEnded || req.destroyed) return;
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+    req.res?.setHeader('Connection', 'close');
+    return;
+  }
+  req.unpipe(); // the multipart parser has had its say
+  const drained = await new Promise<boolean>((resolve) => {
+    let bytes = 0;
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onFail);
+      req.off('close', onFail);
+      resolve(ok);
+    };
+    const onData = (c: Buffer) => {
+      bytes += c.length;
+      if (bytes > maxBytes) done(false);
+    };
+    const onEnd = () => done(true);
+    const onFail = () => done(false);
+    const timer = setTimeout(() => done(false), DRAIN_MAX_MS);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onFail);
+    req.once('close', onFail);
+    req.resume(); // flowing, so whatever still comes after a cap is discarded too
+  });
+  if (!drained) req.res?.setHeader('Connection', 'close');
+}
+
 /**
  * Uploads: streamed from the request into the `uploads` bucket, never held whole in memory,
  * capped in size, typed by their content (not their name). The row is written only after the
@@ -61,8 +105,21 @@ export class UploadsService {
     if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       throw new UnsupportedMediaTypeError('Send the file as multipart/form-data in a field named "file"');
     }
-    // Multipart framing adds a little around the file; anything declared far beyond is refused unread.
-    if (Number(req.headers['content-length'] ?? 0) > limit + 64 * 1024) throw new UploadTooLargeError(limit);
+    // Multipart framing adds a little around the file; anything declared far beyond is refused
+    // unread, and the connection closed after the answer rather than read through.
+    if (Number(req.headers['content-length'] ?? 0) > limit + MULTIPART_SLACK_BYTES) {
+      req.res?.setHeader('Connection', 'close');
+      throw new UploadTooLargeError(limit);
+    }
+    // Refused part-way (storage down, wrong type, too large): the rest of the body is dealt
+    // with before the answer, so the client's next request on this connection does not hang.
+    return this.receive(acc, req, limit).catch(async (err: unknown) => {
+      await settleBody(req, limit + MULTIPART_SLACK_BYTES);
+      throw err;
+    });
+  }
+
+  private receive(acc: AccountContext, req: Request, limit: number): Promise<Upload> {
     return new Promise<Upload>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {

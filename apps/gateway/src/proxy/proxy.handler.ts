@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { Agent, Dispatcher, errors as undiciErrors, request } from 'undici';
 import { bearerToken, InvalidTokenError, type TokenVerifier } from '@papka/auth';
 import {
   AppError,
@@ -15,6 +15,7 @@ import {
   sendError,
   ServiceNotAvailableError,
   UnauthorizedError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@papka/platform';
@@ -49,6 +50,39 @@ class ByteLimit extends Transform {
     this.seen += chunk.length;
     if (this.seen > this.limit) cb(bodyTooLarge(this.limit));
     else cb(null, chunk);
+  }
+}
+
+/**
+ * Sees undici start writing one request to a socket (`onConnect`, called right before the
+ * first byte goes out): the line between "surely not delivered" (refused, DNS, connect
+ * timeout, no socket) and "maybe delivered". The idea of libs/http-client's SentTracker, but
+ * the line is drawn earlier: a proxied body streams, and an upstream that dies while reading
+ * it may already have acted on what it got. One per call, wrapping the shared agent.
+ */
+class WriteTracker extends Dispatcher {
+  writing = false;
+
+  constructor(private readonly agent: Agent) {
+    super();
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const inner = handler as Dispatcher.DispatchHandler & { onConnect?: (abort: (err?: Error) => void) => void };
+    const onConnect = (abort: (err?: Error) => void) => {
+      this.writing = true;
+      inner.onConnect?.(abort);
+    };
+    // undici's own request handler is legacy-style: it gets onConnect called; everything else
+    // is forwarded, bound to the original so its own state stays its own.
+    const tracked = new Proxy(inner, {
+      get: (target, key) => {
+        if (key === 'onConnect') return onConnect;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return this.agent.dispatch(opts, tracked);
   }
 }
 
@@ -128,20 +162,27 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     if (body === null) delete headers['content-length'];
 
     let upstream;
+    const tracker = new WriteTracker(agent);
     try {
       upstream = await request(url, {
         method: req.method as 'GET',
         headers,
         body: body as never,
-        dispatcher: agent,
+        dispatcher: tracker,
       });
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
       if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
-      if (err instanceof undiciErrors.HeadersTimeoutError) {
-        throw new UpstreamTimeoutError();
-      }
-      throw new UpstreamUnavailableError();
+      // No answer within PROXY_TIMEOUT_MS: 504, and no Retry-After, since it may have been applied.
+      if (err instanceof undiciErrors.HeadersTimeoutError) throw new UpstreamTimeoutError();
+      // sendError logs the answer at warn; the low-level cause only at debug, so one line per request.
+      const code = (err as { code?: string }).code;
+      logger.debug(`upstream failed ${tracker.writing ? 'after' : 'before'} writing ${req.method} ${url}: ${(err as Error).message}${code ? ` (${code})` : ''}`);
+      // Never written to a socket (refused, DNS, connect timeout): surely not delivered, so 503 + Retry-After.
+      if (!tracker.writing) throw new UpstreamUnavailableError();
+      // Written, then no answer (reset, closed, died mid-request): it may have been applied.
+      // 502 for every method, without Retry-After; the client knows whether repeating is safe.
+      throw new UpstreamOutcomeUnknownError();
     }
 
     res.status(upstream.statusCode);

@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { request } from 'undici';
+import { baseUrl, TEST_JWT_SECRET, testToken } from '@papka/testing';
+import { bootstrap } from '../src/bootstrap';
+
+/** A port nothing listens on: taken from the OS, then released. */
+async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/**
+ * What the gateway answers when the upstream gives no answer: 503 with Retry-After only when
+ * the request surely never reached the upstream; 502 without Retry-After when it may have
+ * (a client that repeats it could apply it twice); 504 without Retry-After on PROXY_TIMEOUT_MS.
+ * An upstream's own 503 is passed through as it is.
+ */
+describe('gateway: upstream outcome', () => {
+  let upstream: Server;
+  let gateway: INestApplication;
+  let base: string;
+  let token: string;
+  /** Requests the stand-in upstream received, by drill. */
+  const seen: Record<string, number> = {};
+
+  beforeAll(async () => {
+    // Each drill is chosen by the x-drill header, which the gateway forwards.
+    upstream = createServer((req: IncomingMessage, res) => {
+      const drill = String(req.headers['x-drill'] ?? 'ok');
+      seen[drill] = (seen[drill] ?? 0) + 1;
+      if (drill === 'die-mid-request') {
+        // Dies while the body is still coming: the request may or may not have been acted on.
+        req.once('data', () => req.socket.destroy());
+        return;
+      }
+      if (drill === 'silent') return void req.resume(); // never answers
+      req.resume();
+      req.on('end', () => {
+        if (drill === 'drop-after-read') return void req.socket.destroy(); // read it all, never answered
+        if (drill === 'own-503') {
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7', 'x-upstream': 'yes' });
+          return void res.end(JSON.stringify({ status: 'ERROR', code: 'STORAGE_UNAVAILABLE', message: 'from upstream' }));
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gateway = await bootstrap({
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
+      DOCUMENTS_URL: upstreamUrl,
+      PROXY_TIMEOUT_MS: '700',
+      RATE_LIMIT_POINTS: '1000',
+    });
+    base = baseUrl(gateway);
+    token = await testToken('gw-outcome');
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    upstream?.closeAllConnections();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  async function call(method: 'GET' | 'POST', path: string, drill?: string, body?: string | Buffer) {
+    const res = await request(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(drill ? { 'x-drill': drill } : {}),
+      },
+      body,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  }
+
+  it('answers 503 with Retry-After when nothing listens: the request surely never arrived', async () => {
+    for (const res of [
+      await call('POST', '/v2/docs/contractors', undefined, JSON.stringify({ name: 'Ромашка' })),
+      await call('GET', '/v2/contractors'),
+    ]) {
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toMatchObject({ status: 'ERROR', code: 'UPSTREAM_UNAVAILABLE' });
+    }
+  });
+
+  it('answers 502 without Retry-After when the upstream read the request and dropped the connection', async () => {
+    for (const method of ['POST', 'GET'] as const) {
+      const before = seen['drop-after-read'] ?? 0;
+      const res = await call(method, method === 'POST' ? '/v2/docs/constructor' : '/v2/docs/templates', 'drop-after-read', method === 'POST' ? JSON.stringify({ name: 'x' }) : undefined);
+      expect(res.status).toBe(502);
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.body).toMatchObject({ status: 'ERROR', code: 'UPSTREAM_OUTCOME_UNKNOWN' });
+      expect(seen['drop-after-read']).toBe(before + 1); // delivered once, and the gateway did not repeat it
+    }
+  });
+
+  it('answers 502 without Retry-After when the upstream died mid-request', async () => {
+    const res = await call('POST', '/v2/docs/constructor', 'die-mid-request', Buffer.alloc(512 * 1024, 0x61));
+    expect(res.status).toBe(502);
+    expect(res.headers['retry-after']).toBeUndefined();
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_OUTCOME_UNKNOWN' });
+  });
+
+  it("passes the upstream's own 503 through as it is", async () => {
+    const res = await call('POST', '/v2/docs/constructor', 'own-503', JSON.stringify({ name: 'x' }));
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('7');
+    expect(res.headers['x-upstream']).toBe('yes');
+    expect(res.body).toEqual({ status: 'ERROR', code: 'STORAGE_UNAVAILABLE', message: 'from upstream' });
+  });
+
+  it('answers 504 without Retry-After when the upstream does not answer within PROXY_TIMEOUT_MS', async () => {
+    const res = await call('POST', '/v2/docs/constructor', 'silent', JSON.stringify({ name: 'x' }));
+    expect(res.status).toBe(504);
+    expect(res.headers['retry-after']).toBeUndefined();
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it('still proxies a healthy answer', async () => {
+    expect(await call('GET', '/v2/docs/templates')).toMatchObject({ status: 200, body: { ok: true } });
+  });
+});
