@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@papka/persistence';
-import { AppError, DatabaseUnavailableError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, type ErrorBody } from './errors';
+import { AppError, BadContentEncodingError, DatabaseUnavailableError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, type ErrorBody } from './errors';
 
 const codeForStatus: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -16,8 +16,21 @@ const codeForStatus: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Maps any error to `{ status: "ERROR", code, message, errors? }` with the right HTTP status. */
-export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+/**
+ * A decompression error: what zlib (gzip, deflate) or brotli raise on bytes that are not what
+ * the request's Content-Encoding says (body-parser passes them on as a 400 without a `type`).
+ */
+const isDecodeError = (e: { code?: unknown; type?: unknown }) =>
+  e.type === undefined && typeof e.code === 'string' && (/^Z_/.test(e.code) || /^ERR_(_ERROR|BROTLI)/.test(e.code));
+
+/**
+ * Maps any error to `{ status: "ERROR", code, message, errors? }` with the right HTTP status.
+ * `req`, when given, names the Content-Encoding of a body that could not be decoded.
+ */
+export function toErrorResponse(
+  err: unknown,
+  req?: { headers: Record<string, string | string[] | undefined> },
+): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof AppError) {
     return {
       status: err.status,
@@ -42,6 +55,15 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return toErrorResponse(new UnsupportedMediaTypeError('Unsupported body encoding'));
   }
+  if (e && isDecodeError(e as { code?: unknown; type?: unknown })) {
+    const encoding = req?.headers['content-encoding'];
+    return toErrorResponse(new BadContentEncodingError(typeof encoding === 'string' && encoding ? encoding.toLowerCase() : 'compressed'));
+  }
+  // Any other client error of the body reader (http-errors: an aborted or short body), kept 4xx.
+  const status = e?.status ?? e?.statusCode;
+  if ((e as { expose?: unknown })?.expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: { status: 'ERROR', code: codeForStatus[status] ?? `HTTP_${status}`, message: (err as Error).message || 'Bad request' } };
+  }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     body: { status: 'ERROR', code: 'INTERNAL', message: 'Internal error' },
@@ -49,7 +71,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 }
 
 export function sendError(req: Request, res: Response, err: unknown, logger: Logger): void {
-  const { status, body, headers } = toErrorResponse(err);
+  const { status, body, headers } = toErrorResponse(err, req);
   if (status >= 500 && !(err instanceof AppError)) {
     logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
   } else if (status >= 500) {

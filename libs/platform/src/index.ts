@@ -3,6 +3,7 @@ export * from './errors';
 export * from './http-app';
 export * from './http-error.filter';
 export * from './validation';
+export * from './input-guard';
 export * from './service-modules';
 export * from './storage';
 export * from './idempotency';

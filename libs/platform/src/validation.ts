@@ -1,5 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { ValidationFailedError } from './errors';
+import { checkInput } from './input-guard';
 
 /** Flattens class-validator's tree into `{ "field.path": [messages] }`. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
@@ -12,9 +13,26 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+/**
+ * The ValidationPipe, after a check of every body, query and path parameter whatever its
+ * type (a DTO, `unknown`, a plain string): nesting past MAX_INPUT_DEPTH or a NUL character
+ * anywhere is a 400 naming the field, before class-transformer could overflow the stack or
+ * PostgreSQL could refuse the text (checkInput).
+ */
+class GuardedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      // A parameter taken by name (`@Param('id')`, `@Body('name')`) is reported by that name.
+      const problem = checkInput(value, { name: metadata.data, root: metadata.type });
+      if (problem) throw problem;
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Whitelisting pipe: unknown fields are rejected, each error names its field. */
 export const validationPipe = () =>
-  new ValidationPipe({
+  new GuardedValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -25,7 +25,7 @@ const doc: DocumentSnapshot = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
-const deleted = { id: 'e-1', type: 'document.deleted', version: 1, occurredAt: '2026-01-03T00:00:00.000Z', accountId: 'acc-1', aggregateId: DOC, traceId: 't', data: doc } as EnvelopeOf<
+const deleted = { id: 'e-1', type: 'document.deleted', version: 1, occurredAt: '2026-01-03T00:00:00.000Z', sequence: 7, accountId: 'acc-1', aggregateId: DOC, traceId: 't', data: doc } as EnvelopeOf<
   typeof DocumentDeleted
 >;
 
@@ -53,7 +53,7 @@ describe(ReplicasEvents.name, () => {
       { interactionId: 'i-2', accountId: 'acc-1' },
     ]);
     await ctx();
-    expect(replicas.upsertDocument).toHaveBeenCalledWith(fake.manager, 'acc-1', doc, deleted.occurredAt, true);
+    expect(replicas.upsertDocument).toHaveBeenCalledWith(fake.manager, 'acc-1', doc, 7, true);
     expect(replicas.unlinkDocument.mock.calls.map((c: unknown[]) => c.slice(1))).toEqual([
       ['acc-1', 'i-1', DOC],
       ['acc-1', 'i-2', DOC],

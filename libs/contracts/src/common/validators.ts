@@ -1,6 +1,7 @@
 import { isValidAccountForBik, isValidBik, isValidInn } from '@papka/ru';
 import {
   registerDecorator,
+  ValidateIf,
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
@@ -62,3 +63,10 @@ export function IsAccountForBik(bikProperty: string, options?: ValidationOptions
  */
 export const toNumber = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+
+/**
+ * For an optional field that has no "null" meaning: left out, it is not validated (as with
+ * `@IsOptional()`); sent as `null`, the field's other validators run and reject it, naming the
+ * field. `@IsOptional()` would let `null` through to the service and the database.
+ */
+export const IsOmittable = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);

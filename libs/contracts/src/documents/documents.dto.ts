@@ -17,7 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { toNumber } from '../common/validators';
+import { IsOmittable, toNumber } from '../common/validators';
 import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -81,7 +81,7 @@ export class ConstructorDto {
   contractor!: string;
 
   @ApiPropertyOptional({ example: 50000, description: 'Сумма in rubles (up to 2 decimals); stored in kopecks' })
-  @IsOptional() @Transform(toNumber) @IsNumber({ maxDecimalPlaces: 2 }, { message: 'sum must be a number of rubles with at most 2 decimals' }) @Min(0) @Max(1e12)
+  @IsOmittable() @Transform(toNumber) @IsNumber({ maxDecimalPlaces: 2 }, { message: 'sum must be a number of rubles with at most 2 decimals' }) @Min(0) @Max(1e12)
   sum?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { number: '15', lines: [{ title: 'Разработка', measure: 'усл.', quantity: 1, price: 5000000 }] } })

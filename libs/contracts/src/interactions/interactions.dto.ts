@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { toNumber } from '../common/validators';
+import { IsOmittable, toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -35,7 +35,7 @@ export class UpdateInteractionDto {
   name?: string;
 
   @ApiPropertyOptional({ example: 75000, description: 'rubles (up to 2 decimals)' })
-  @IsOptional()
+  @IsOmittable()
   @Transform(toNumber)
   @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
   @Min(0, { message: 'sum must not be negative' })
