@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
 import type { AccountContext } from '@papka/auth';
 import { NotFoundError } from '@papka/platform';
@@ -40,6 +41,20 @@ describe(UploadsService.name, () => {
   it('415s a body that is not multipart, before reading or storing anything', () => {
     const req = { headers: { 'content-type': 'application/pdf', 'content-length': '10' } } as unknown as Request;
     expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }));
+    expect(storage.put).not.toHaveBeenCalled();
+    expect(repo.insert).not.toHaveBeenCalled();
+  });
+
+  it('400s a file name longer than 255 characters, naming file, before storing anything', async () => {
+    const boundary = 'papka-boundary';
+    const body = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${'я'.repeat(3000)}.html"\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--${boundary}--\r\n`,
+    );
+    const req = Object.assign(new PassThrough(), {
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
+    }) as unknown as Request;
+    (req as unknown as PassThrough).end(body);
+    await expect(sut.upload(acc, req)).rejects.toMatchObject({ status: 400, errors: { file: [expect.stringContaining('255')] } });
     expect(storage.put).not.toHaveBeenCalled();
     expect(repo.insert).not.toHaveBeenCalled();
   });

@@ -43,6 +43,7 @@ function readHead(stream: Readable, n: number): Promise<{ head: Buffer; ended: b
 }
 
 /** Multipart framing around the file: a body declared beyond limit + this is refused unread. */
+const MAX_FILE_NAME_CHARS = 255;
 const MULTIPART_SLACK_BYTES = 64 * 1024;
 /** How long a refused upload's remaining body is read (and thrown away) before its answer. */
 const DRAIN_MAX_MS = 5_000;
@@ -149,6 +150,11 @@ export class UploadsService {
   }
 
   private async store(acc: AccountContext, stream: Readable & { truncated?: boolean }, originalName: string, limit: number) {
+    // The name travels as object metadata, which S3 caps at 2 KB (URI-encoded Cyrillic is 6
+    // bytes a letter); no file system takes longer names either.
+    if ([...originalName].length > MAX_FILE_NAME_CHARS) {
+      throw fieldError('file', `the file name may be at most ${MAX_FILE_NAME_CHARS} characters`);
+    }
     const { head, ended } = await readHead(stream, MAX_SNIFF_BYTES);
     const type = await sniffUpload(head, originalName);
     if (!type) {
