@@ -6,10 +6,37 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger as PinoLogger, LoggerModule } from 'nestjs-pino';
 import { runWithTrace } from '@papka/messaging';
+import { drainOnShutdown } from './graceful-shutdown';
 import { HttpErrorFilter, sendError } from './http-error.filter';
 import { validationPipe } from './validation';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The level of a request's one log line: a dependency that is down (503) is an expected outage,
+ * said at warn ("unavailable") without a stack, so an outage does not flood the error log; only
+ * real failures (other 5xx) are errors.
+ */
+export function requestLogLevel(status: number, err?: unknown): 'info' | 'warn' | 'error' {
+  if (status === 503) return 'warn';
+  if (status >= 500 || err) return 'error';
+  return status >= 400 ? 'warn' : 'info';
+}
+
+/** The line's message; a 503 names what is unavailable (the error code sendError left in res.locals). */
+export const requestLogMessage = (status: number, code?: unknown): string =>
+  status === 503 ? `unavailable${typeof code === 'string' ? `: ${code}` : ''}` : status >= 500 ? 'request errored' : 'request completed';
+
+/**
+ * What pino-http logs with a 5xx line: for a 503 not the Error it makes up ("failed with status
+ * code 503", a stack pointing into pino-http itself), which turned every request of an outage
+ * into a screenful at error level.
+ */
+export function requestErrorObject(status: number, logged: Record<string, unknown>): Record<string, unknown> {
+  if (status !== 503) return logged;
+  const { err: _err, ...rest } = logged;
+  return rest;
+}
 
 /** Structured JSON logs (pino), one line per request, with the request id. */
 export const loggerModule = (level: string, service: string) =>
@@ -24,6 +51,10 @@ export const loggerModule = (level: string, service: string) =>
         return id;
       },
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+      customLogLevel: (_req, res, err) => requestLogLevel(res.statusCode, err),
+      customSuccessMessage: (_req, res) => requestLogMessage(res.statusCode),
+      customErrorMessage: (_req, res) => requestLogMessage(res.statusCode, (res as { locals?: { errorCode?: unknown } }).locals?.errorCode),
+      customErrorObject: (_req, res, _err, logged: Record<string, unknown>) => requestErrorObject(res.statusCode, logged),
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
@@ -67,6 +98,15 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   const server = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // On SIGTERM: stop listening, answer what arrives with Connection: close, close idle
+  // connections, and let Nest close the server only once they are gone (graceful-shutdown.ts).
+  const drain = drainOnShutdown(app.getHttpServer());
+  const adapter = app.getHttpAdapter();
+  const closeServer = adapter.close.bind(adapter);
+  adapter.close = async () => {
+    await drain.drained();
+    return closeServer();
+  };
   if (o.openApi) serveOpenApi(app, o.openApi);
   return app;
 }

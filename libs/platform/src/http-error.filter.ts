@@ -72,12 +72,13 @@ export function toErrorResponse(
 
 export function sendError(req: Request, res: Response, err: unknown, logger: Logger): void {
   const { status, body, headers } = toErrorResponse(err, req);
-  if (status >= 500 && !(err instanceof AppError)) {
-    logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
-  } else if (status >= 500) {
-    // An expected outage (dependency down): one line, no stack.
-    logger.warn(`${req.method} ${req.originalUrl}: ${status} ${body.code}: ${body.message}`);
+  // A real failure gets its stack. A 503 is an outage the request's own log line (at warn, see
+  // requestLogLevel) already reports: nothing more here, whatever raised it.
+  if (status >= 500 && status !== 503) {
+    if (err instanceof AppError) logger.warn(`${req.method} ${req.originalUrl}: ${status} ${body.code}: ${body.message}`);
+    else logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
   }
+  if (res.locals) res.locals.errorCode = body.code; // named in the request's log line
   if (res.headersSent) {
     res.destroy();
     return;
