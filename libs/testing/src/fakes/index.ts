@@ -1,1 +1,2 @@
 export * from './dadata';
+export * from './adesk';
