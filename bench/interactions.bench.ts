@@ -180,7 +180,7 @@ async function seedInteractions(url: string, contractors: ContractorItem[]): Pro
     await pg.query('BEGIN');
     await pg.query(
       `INSERT INTO contractor_replica (id, account_id, name, inn, address, bank_accounts, deleted, version)
-       SELECT c.id, $1, c.name, c.inn, c.address, '[]'::jsonb, false, now()
+       SELECT c.id, $1, c.name, c.inn, c.address, '[]'::jsonb, false, 1
          FROM json_to_recordset($2::json) AS c(id uuid, name text, inn text, address text)`,
       [ACCOUNT, JSON.stringify(contractors.map((c) => ({ id: c.uuid, ...c.mainInfo })))],
     );
@@ -199,7 +199,7 @@ async function seedInteractions(url: string, contractors: ContractorItem[]): Pro
        SELECT md5('d' || g)::uuid, $1::text, 'Счёт на оплату №' || g, (ARRAY['invoice', 'act', 'contract'])[1 + g % 3],
               1 + g % 5, 'rendered', 'doc-' || g || '.pdf', 'application/pdf', $1::text || '/doc-' || g || '.pdf',
               jsonb_build_object('number', g::text, 'date', to_char(now() - g * interval '20 minutes', 'DD.MM.YYYY')),
-              (500 + g::bigint * 104729 % 200000) * 100, now() - g * interval '20 minutes', false, now()
+              (500 + g::bigint * 104729 % 200000) * 100, now() - g * interval '20 minutes', false, 1
          FROM generate_series(1, $2::int) g`,
       [ACCOUNT, INTERACTIONS * DOCS_PER],
     );

@@ -305,7 +305,7 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect((await api<InteractionView[]>('GET', '/v2/docs/interactions')).body.map((i) => i.uuid)).not.toContain(id);
     expect((await api('DELETE', `/v2/docs/interactions/${id}`)).status).toBe(404);
 
-    // every change went out on papka.interactions.v1 with the full snapshot, money in kopecks
+    // every change went out on papka.interactions.v1 with the snapshot (version 2: payment totals, not payments), money in kopecks
     const wanted = [
       'interaction.created',
       'interaction.updated',
@@ -320,8 +320,12 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     ];
     const ofThis = <M extends { key: string | null }>(ms: M[]) => ms.filter((m) => m.key === id);
     const messages = ofThis(await readTopic(Topics.interactions, (ms) => ofThis(ms).length >= wanted.length));
-    const events = messages.map((m) => JSON.parse(m.value) as { type: string; accountId: string; data: Record<string, unknown> });
+    const events = messages.map((m) => JSON.parse(m.value) as { type: string; version: number; accountId: string; data: Record<string, unknown> });
     expect(events.map((e) => e.type)).toEqual(wanted);
+    for (const e of events) {
+      expect(e.version).toBe(2);
+      expect(e.data).not.toHaveProperty('payments');
+    }
     const recorded = events.find((e) => e.type === 'interaction.payment.recorded')!;
     expect(recorded.accountId).toBe(account);
     expect(recorded.data).toMatchObject({
@@ -329,8 +333,10 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       sum: 5_000_000,
       paidSum: 2_000_050,
       balance: 2_999_950,
+      paymentsCount: 1,
       payment: { uuid: paid.body.uuid, type: 'income', sum: 2_000_050, date: '2025-09-22', contractorBank: { uuid: bankId, bik: BIK, number: ACCOUNT_NUMBER } },
     });
+    expect(events.find((e) => e.type === 'interaction.payment.removed')!.data).toMatchObject({ paymentsCount: 0, paidSum: 0, payment: { uuid: paid.body.uuid } });
     expect(events.find((e) => e.type === 'interaction.status-changed')!.data).toMatchObject({ status: 2, previousStatus: 1 });
   });
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import {
   AddBankAccountDto,
@@ -7,6 +7,8 @@ import {
   ContractorView,
   CreateContractorDto,
   ListContractorsQuery,
+  MAX_BANK_ACCOUNTS_PER_CONTRACTOR,
+  MAX_CONTACTS_PER_CONTRACTOR,
   ok,
   StatusOkResponse,
 } from '@papka/contracts';
@@ -63,6 +65,7 @@ export class ContractorsController {
   @Post('/v2/docs/contractors/:id/bank')
   @ApiOperation({ summary: 'Add a bank account; the bank is looked up by BIK into fullInfo' })
   @ApiCreatedResponse({ type: StatusOkResponse })
+  @ApiConflictResponse({ description: `DUPLICATE_BANK_ACCOUNT, or CONTRACTOR_LIMIT_REACHED (bankInfo) at ${MAX_BANK_ACCOUNTS_PER_CONTRACTOR} bank accounts` })
   async addBank(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: AddBankAccountDto) {
     return ok(await this.contractors.addBankAccount(acc, id, dto));
   }
@@ -83,6 +86,7 @@ export class ContractorsController {
 
   @Post('/v2/docs/contractors/:id/contact')
   @ApiCreatedResponse({ type: StatusOkResponse })
+  @ApiConflictResponse({ description: `CONTRACTOR_LIMIT_REACHED (contactInfo) at ${MAX_CONTACTS_PER_CONTRACTOR} contacts` })
   async addContact(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: AddContactDto) {
     return ok(await this.contractors.addContact(acc, id, dto));
   }

@@ -127,6 +127,12 @@ export class ContractorsRepository {
     return m.findOneBy(BankAccount, { id, contractorId, accountId });
   }
 
+  /** How many bank accounts and contacts the contractor has (read under its row lock, to check the limits). */
+  async countChildren(m: EntityManager, accountId: string, contractorId: string): Promise<{ bankAccounts: number; contacts: number }> {
+    const [bankAccounts, contacts] = await Promise.all([m.countBy(BankAccount, { contractorId, accountId }), m.countBy(Contact, { contractorId, accountId })]);
+    return { bankAccounts, contacts };
+  }
+
   /** False when the contractor has no such bank account. */
   async deleteBankAccount(m: EntityManager, accountId: string, contractorId: string, id: string): Promise<boolean> {
     return Boolean((await m.delete(BankAccount, { id, contractorId, accountId })).affected);

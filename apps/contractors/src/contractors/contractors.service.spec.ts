@@ -1,9 +1,12 @@
 import type { AccountContext } from '@papka/auth';
+import { MAX_BANK_ACCOUNTS_PER_CONTRACTOR, MAX_CONTACTS_PER_CONTRACTOR } from '@papka/contracts';
 import { ConflictError, NotFoundError, ValidationFailedError, type Idempotency } from '@papka/platform';
-import { fakeCommands } from '@papka/testing';
+import { dadataFixtures, fakeCommands } from '@papka/testing';
 import { ProviderUnavailableError } from '../lookup/dadata.client';
 import type { LookupService } from '../lookup/lookup.service';
-import type { ContractorAggregate } from './contractor.mapper';
+import { toSnapshot, type ContractorAggregate } from './contractor.mapper';
+import type { BankAccount } from './bank-account.entity';
+import type { Contact } from './contact.entity';
 import type { Contractor } from './contractor.entity';
 import type { ContractorsRepository } from './contractors.repository';
 import { ContractorsService } from './contractors.service';
@@ -30,7 +33,14 @@ function fakeRepo() {
     }),
     lock: jest.fn(async (_m: unknown, a: string, id: string) => own(a, id)?.contractor ?? null),
     find: jest.fn(async (a: string, id: string) => own(a, id) ?? null),
-    findView: jest.fn(async () => null),
+    findView: jest.fn(async (a: string, id: string) => {
+      const g = own(a, id);
+      return g ? { uuid: id, bankInfo: g.bankAccounts, contactInfo: g.contacts } : null;
+    }),
+    countChildren: jest.fn(async (_m: unknown, a: string, id: string) => {
+      const g = own(a, id)!;
+      return { bankAccounts: g.bankAccounts.length, contacts: g.contacts.length };
+    }),
     delete: jest.fn(async (_m: unknown, _a: string, id: string) => void rows.delete(id)),
     touch: jest.fn(async () => undefined),
     insertBankAccount: jest.fn(async () => undefined),
@@ -136,6 +146,63 @@ describe(ContractorsService.name, () => {
     await sut.addContact(acc, 'c-1', { fio: 'Иванов' });
     expect(repo.touch).toHaveBeenCalled();
     expect(fake.emitted.map((e) => e.type)).toEqual(['contractor.updated']);
+  });
+
+  describe('limits that keep a contractor event bounded', () => {
+    const bank = (n: number, fullInfo: unknown = null) =>
+      ({ id: `b-${n}`, bik: '044525104', number: `4080281022000000${String(n).padStart(4, '0')}`, name: 'Расчетный счёт', fullInfo, createdAt: new Date() }) as unknown as BankAccount;
+    const contact = (n: number, fio = `Контакт ${n}`) => ({ id: `k-${n}`, fio, phone: null, post: null, email: null, createdAt: new Date() }) as unknown as Contact;
+    const withChildren = (banks: number, contacts: number) => {
+      const g = aggregate('c-1');
+      g.bankAccounts = Array.from({ length: banks }, (_, n) => bank(n));
+      g.contacts = Array.from({ length: contacts }, (_, n) => contact(n));
+      repo.rows.set('c-1', g);
+      return g;
+    };
+
+    it(`409s the bank account above ${MAX_BANK_ACCOUNTS_PER_CONTRACTOR}, naming bankInfo, before calling the provider`, async () => {
+      withChildren(MAX_BANK_ACCOUNTS_PER_CONTRACTOR, 0);
+      const err = await sut.addBankAccount(acc, 'c-1', { bik: '044525104', number: '40802810220000499329' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect(err).toMatchObject({ status: 409, code: 'CONTRACTOR_LIMIT_REACHED', errors: { bankInfo: [expect.stringContaining(`at most ${MAX_BANK_ACCOUNTS_PER_CONTRACTOR}`)] } });
+      expect(lookup.bank).not.toHaveBeenCalled();
+      expect(repo.insertBankAccount).not.toHaveBeenCalled();
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it('checks the bank-account limit again under the row lock (a concurrent add filled it)', async () => {
+      const g = withChildren(MAX_BANK_ACCOUNTS_PER_CONTRACTOR - 1, 0);
+      repo.countChildren.mockResolvedValueOnce({ bankAccounts: MAX_BANK_ACCOUNTS_PER_CONTRACTOR, contacts: 0 });
+      await expect(sut.addBankAccount(acc, 'c-1', { bik: '044525104', number: '40802810220000499329' })).rejects.toMatchObject({ code: 'CONTRACTOR_LIMIT_REACHED' });
+      expect(repo.insertBankAccount).not.toHaveBeenCalled();
+      // ... and the last one below the limit is fine.
+      g.bankAccounts.length = MAX_BANK_ACCOUNTS_PER_CONTRACTOR - 1;
+      await sut.addBankAccount(acc, 'c-1', { bik: '044525104', number: '40802810220000499329' });
+      expect(repo.insertBankAccount).toHaveBeenCalledTimes(1);
+      expect(fake.emitted.map((e) => e.type)).toEqual(['contractor.updated']);
+    });
+
+    it(`409s the contact above ${MAX_CONTACTS_PER_CONTRACTOR}, naming contactInfo; the last one below it is fine`, async () => {
+      const g = withChildren(0, MAX_CONTACTS_PER_CONTRACTOR);
+      await expect(sut.addContact(acc, 'c-1', { fio: 'Лишний' })).rejects.toMatchObject({ status: 409, code: 'CONTRACTOR_LIMIT_REACHED', errors: { contactInfo: expect.any(Array) } });
+      expect(repo.insertContact).not.toHaveBeenCalled();
+      g.contacts.pop();
+      await sut.addContact(acc, 'c-1', { fio: 'Последний' });
+      expect(repo.insertContact).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps a contractor event at the limits, every field at its longest, well under 1 MiB', () => {
+      const g = aggregate('c-1', { name: 'Ж'.repeat(500), address: 'Ж'.repeat(1000), fullInfo: dadataFixtures.partyLegal() } as Partial<Contractor>);
+      const bankInfo = dadataFixtures.bankTochka();
+      g.bankAccounts = Array.from({ length: MAX_BANK_ACCOUNTS_PER_CONTRACTOR }, (_, n) => ({ ...bank(n, bankInfo), name: 'Ж'.repeat(200) }) as BankAccount);
+      g.contacts = Array.from(
+        { length: MAX_CONTACTS_PER_CONTRACTOR },
+        (_, n) => ({ ...contact(n, 'Ж'.repeat(300)), phone: '+7 916 123-45-67', post: 'Ж'.repeat(200), email: `${'a'.repeat(64)}@${'b'.repeat(250)}.ru` }) as Contact,
+      );
+      const bytes = Buffer.byteLength(JSON.stringify(toSnapshot(g)));
+      expect(bytes).toBeGreaterThan(300 * 1024); // the fixtures are real-sized
+      expect(bytes).toBeLessThan(600 * 1024);
+    });
   });
 
   it('deletes with contractor.deleted carrying the last snapshot', async () => {

@@ -5,6 +5,8 @@ import {
   ContractorDeleted,
   ContractorUpdated,
   innLengthFor,
+  MAX_BANK_ACCOUNTS_PER_CONTRACTOR,
+  MAX_CONTACTS_PER_CONTRACTOR,
   toWindow,
   type AddBankAccountDto,
   type AddContactDto,
@@ -21,6 +23,7 @@ import type { AccountContext } from '@papka/auth';
 import { ProviderNotConfiguredError, ProviderUnavailableError, type Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
 import type { LookupStatus } from './contractor.entity';
+import { ContractorLimitReachedError } from './contractor-limit.error';
 import { toSnapshot } from './contractor.mapper';
 import { ContractorsRepository } from './contractors.repository';
 
@@ -31,7 +34,10 @@ interface LookupOutcome {
   payload: Suggestion | null;
 }
 
-/** Contractors, their bank accounts and contacts. Every change emits the full snapshot. */
+/**
+ * Contractors, their bank accounts and contacts. Every change emits the full snapshot, kept
+ * bounded by the per-contractor limits on bank accounts and contacts (checked under the row lock).
+ */
 @Injectable()
 export class ContractorsService {
   private readonly logger = new Logger(ContractorsService.name);
@@ -95,10 +101,16 @@ export class ContractorsService {
   }
 
   async addBankAccount(acc: AccountContext, contractorId: string, dto: AddBankAccountDto): Promise<string> {
-    await this.get(acc, contractorId); // 404 before calling the provider
+    // 404, or 409 at the limit, before calling the provider (the limit is checked again under the lock).
+    if ((await this.get(acc, contractorId)).bankInfo.length >= MAX_BANK_ACCOUNTS_PER_CONTRACTOR) {
+      throw new ContractorLimitReachedError('bankInfo', MAX_BANK_ACCOUNTS_PER_CONTRACTOR);
+    }
     const found = await this.tryLookup(() => this.lookup.bank(dto.bik));
     const id = randomUUID();
     await this.change(acc, contractorId, async (m) => {
+      if ((await this.repo.countChildren(m, acc.accountId, contractorId)).bankAccounts >= MAX_BANK_ACCOUNTS_PER_CONTRACTOR) {
+        throw new ContractorLimitReachedError('bankInfo', MAX_BANK_ACCOUNTS_PER_CONTRACTOR);
+      }
       await this.repo.insertBankAccount(m, acc.accountId, contractorId, {
         id,
         bik: dto.bik,
@@ -125,6 +137,9 @@ export class ContractorsService {
   async addContact(acc: AccountContext, contractorId: string, dto: AddContactDto): Promise<string> {
     const id = randomUUID();
     await this.change(acc, contractorId, async (m) => {
+      if ((await this.repo.countChildren(m, acc.accountId, contractorId)).contacts >= MAX_CONTACTS_PER_CONTRACTOR) {
+        throw new ContractorLimitReachedError('contactInfo', MAX_CONTACTS_PER_CONTRACTOR);
+      }
       await this.repo.insertContact(m, acc.accountId, contractorId, {
         id,
         fio: dto.fio,

@@ -30,8 +30,8 @@ function fakeRepo() {
     paidSum: 0,
     balance: 0,
     documents: [...documents],
+    paymentsCount: 0,
     files: files.map((f) => ({ ...f })),
-    payments: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
   });

@@ -37,6 +37,8 @@ interface Row {
   description: string;
   sum: string;
   status: number;
+  paid_sum: string;
+  payments_count: number;
   created_at: Date;
   updated_at: Date;
   c_name: string;
@@ -44,6 +46,10 @@ interface Row {
   c_address: string | null;
   documents: DocJson[];
   files: FileJson[];
+}
+
+/** A view row also has its payments: the public API answers them all. */
+interface ViewRow extends Row {
   payments: PaymentJson[];
 }
 
@@ -51,13 +57,18 @@ const iso = (v: string | Date) => new Date(v).toISOString();
 
 /**
  * One statement per list: the interaction, its contractor from the read model, and its
- * documents (from the document read model; deleted ones drop out), files and payments
- * aggregated as JSON by PostgreSQL, so a page costs one round trip whatever its size.
- * `source` yields the interaction rows: for a list, the page is cut there first, so the JSON
- * is built for the rows returned only, not for every row an OFFSET skips.
+ * documents (from the document read model; deleted ones drop out) and files aggregated as JSON
+ * by PostgreSQL, so a page costs one round trip whatever its size. `source` yields the
+ * interaction rows: for a list, the page is cut there first, so the JSON is built for the rows
+ * returned only, not for every row an OFFSET skips.
+ *
+ * The payments are aggregated for the public view only (`withPayments`): the snapshot events
+ * carry takes their count and totals from the interaction row (`payments_count`, `paid_sum`,
+ * kept by a trigger on interaction_payment), so neither an event's size nor a payment write's
+ * cost grows with the number of payments.
  */
-const select = (source: string) => `
-  SELECT i.id, i.contractor_id, i.name, i.description, i.sum, i.status, i.created_at, i.updated_at,
+const select = (source: string, withPayments: boolean) => `
+  SELECT i.id, i.contractor_id, i.name, i.description, i.sum, i.status, i.paid_sum, i.payments_count, i.created_at, i.updated_at,
          c.name AS c_name, c.inn AS c_inn, c.address AS c_address,
          COALESCE((SELECT json_agg(json_build_object('id', d.id, 'name', d.name, 'type', d.type, 'status', d.status,
                                    'filename', d.filename, 'masks', d.masks, 'sum', d.sum, 'createdAt', d.created_at)
@@ -67,15 +78,18 @@ const select = (source: string) => `
          COALESCE((SELECT json_agg(json_build_object('uuid', f.id, 'filename', f.filename, 'name', f.name,
                                    'contentType', f.content_type, 'size', f.size, 'createdAt', f.created_at)
                                    ORDER BY f.created_at, f.id)
-                     FROM interaction_file f WHERE f.interaction_id = i.id), '[]') AS files,
+                     FROM interaction_file f WHERE f.interaction_id = i.id), '[]') AS files${
+                       withPayments
+                         ? `,
          COALESCE((SELECT json_agg(json_build_object('uuid', p.id, 'type', p.type, 'name', p.name, 'sum', p.sum,
                                    'date', p.date, 'contractorBank', p.contractor_bank, 'createdAt', p.created_at)
                                    ORDER BY p.date, p.created_at, p.id)
-                     FROM interaction_payment p WHERE p.interaction_id = i.id), '[]') AS payments
+                     FROM interaction_payment p WHERE p.interaction_id = i.id), '[]') AS payments`
+                         : ''
+                     }
     FROM ${source} i JOIN contractor_replica c ON c.id = i.contractor_id AND c.account_id = i.account_id`;
 
 function toSnapshot(r: Row): InteractionSnapshot {
-  const payments: PaymentSnapshot[] = r.payments.map((p) => ({ ...p, sum: Number(p.sum), createdAt: iso(p.createdAt) }));
   const documents: InteractionDocumentSnapshot[] = r.documents.map((d) => ({
     id: d.id,
     name: d.name,
@@ -87,7 +101,7 @@ function toSnapshot(r: Row): InteractionSnapshot {
   }));
   const files: InteractionFileSnapshot[] = r.files.map((f) => ({ ...f, size: Number(f.size), createdAt: iso(f.createdAt) }));
   const sum = Number(r.sum);
-  const paidSum = payments.reduce((acc, p) => acc + (p.type === 'income' ? p.sum : -p.sum), 0);
+  const paidSum = Number(r.paid_sum);
   return {
     uuid: r.id,
     contractorId: r.contractor_id,
@@ -98,16 +112,18 @@ function toSnapshot(r: Row): InteractionSnapshot {
     sum,
     paidSum,
     balance: sum - paidSum,
+    paymentsCount: Number(r.payments_count),
     documents,
     files,
-    payments,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };
 }
 
+const toPayments = (r: ViewRow): PaymentSnapshot[] => r.payments.map((p) => ({ ...p, sum: Number(p.sum), createdAt: iso(p.createdAt) }));
+
 /** The public (reference 000) shape: rubles, `documents[].information`, masks as a JSON string. */
-export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): InteractionView {
+export function toView(s: InteractionSnapshot, payments: PaymentSnapshot[], masks: Map<string, unknown>): InteractionView {
   return {
     uuid: s.uuid,
     contractor: s.contractor,
@@ -125,7 +141,7 @@ export function toView(s: InteractionSnapshot, masks: Map<string, unknown>): Int
       },
     })),
     files: s.files,
-    payments: s.payments.map((p) => ({
+    payments: payments.map((p) => ({
       uuid: p.uuid,
       type: p.type,
       name: p.name,
@@ -161,9 +177,9 @@ export async function lockInteraction(m: EntityManager, accountId: string, id: s
   return row ? { contractorId: row.contractor_id, status: row.status } : null;
 }
 
-/** The full snapshot (kopecks) for events, read through the caller's transaction. */
+/** The snapshot (kopecks, payment totals, no payments) for events, read through the caller's transaction. */
 export async function readSnapshot(m: EntityManager, accountId: string, id: string): Promise<InteractionSnapshot> {
-  const rows: Row[] = await m.query(`${select('interaction')} WHERE i.id = $1 AND i.account_id = $2`, [id, accountId]);
+  const rows: Row[] = await m.query(`${select('interaction', false)} WHERE i.id = $1 AND i.account_id = $2`, [id, accountId]);
   if (!rows[0]) throw new Error(`interaction ${id} vanished inside its transaction`);
   return toSnapshot(rows[0]);
 }
@@ -189,19 +205,19 @@ export class InteractionsRepository {
     if (f.from) add('i.created_at >= ?', f.from);
     if (f.to) add('i.created_at < ?', f.to);
     params.push(w.take, w.skip);
-    const rows: Row[] = await this.ds.query(
+    const rows: ViewRow[] = await this.ds.query(
       `${select(`(SELECT * FROM interaction i WHERE ${where.join(' AND ')}
-                    ORDER BY i.created_at DESC, i.id DESC LIMIT $${params.length - 1} OFFSET $${params.length})`)}
+                    ORDER BY i.created_at DESC, i.id DESC LIMIT $${params.length - 1} OFFSET $${params.length})`, true)}
         ORDER BY i.created_at DESC, i.id DESC`,
       params,
     );
     const masks = masksOf(rows);
-    return rows.map((r) => toView(toSnapshot(r), masks));
+    return rows.map((r) => toView(toSnapshot(r), toPayments(r), masks));
   }
 
   async view(accountId: string, id: string): Promise<InteractionView | null> {
-    const rows: Row[] = await this.ds.query(`${select('interaction')} WHERE i.account_id = $1 AND i.id = $2`, [accountId, id]);
-    return rows[0] ? toView(toSnapshot(rows[0]), masksOf(rows)) : null;
+    const rows: ViewRow[] = await this.ds.query(`${select('interaction', true)} WHERE i.account_id = $1 AND i.id = $2`, [accountId, id]);
+    return rows[0] ? toView(toSnapshot(rows[0]), toPayments(rows[0]), masksOf(rows)) : null;
   }
 
   lock(m: EntityManager, accountId: string, id: string): Promise<LockedInteraction | null> {

@@ -12,6 +12,7 @@ const ID = '11111111-1111-4111-8111-111111111111';
 const CONTRACTOR = '22222222-2222-4222-8222-222222222222';
 const BANK: BankAccount = { uuid: '33333333-3333-4333-8333-333333333333', bik: '044525104', number: '40802810220000499329', name: 'Расчетный счёт' };
 
+/** What the interaction row's totals say: the snapshot has no payments, only their count and sums. */
 const snapshot = (payments: PaymentSnapshot[]): InteractionSnapshot => ({
   uuid: ID,
   contractorId: CONTRACTOR,
@@ -20,11 +21,11 @@ const snapshot = (payments: PaymentSnapshot[]): InteractionSnapshot => ({
   description: '',
   status: 1,
   sum: 100_00,
-  paidSum: 0,
-  balance: 100_00,
+  paidSum: payments.reduce((acc, p) => acc + (p.type === 'income' ? p.sum : -p.sum), 0),
+  balance: 100_00 - payments.reduce((acc, p) => acc + (p.type === 'income' ? p.sum : -p.sum), 0),
+  paymentsCount: payments.length,
   documents: [],
   files: [],
-  payments,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
@@ -38,13 +39,14 @@ function fakeRepo() {
     lock: jest.fn(async (_m: unknown, a: string, id: string) => (mine(a) && id === ID ? { contractorId: CONTRACTOR, status: 1 } : null)),
     snapshot: jest.fn(async () => snapshot([...payments])),
     insert: jest.fn(async (_m: unknown, _a: string, _id: string, p: NewPayment) => {
-      payments.push({ uuid: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, contractorBank: p.contractorBank, createdAt: '2026-01-02T00:00:00.000Z' });
+      const stored = { uuid: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, contractorBank: p.contractorBank, createdAt: '2026-01-02T00:00:00.000Z' };
+      payments.push(stored);
+      return { ...stored };
     }),
     delete: jest.fn(async (_m: unknown, a: string, _id: string, paymentId: string) => {
       const i = payments.findIndex((p) => p.uuid === paymentId);
-      if (!mine(a) || i < 0) return false;
-      payments.splice(i, 1);
-      return true;
+      if (!mine(a) || i < 0) return null;
+      return payments.splice(i, 1)[0]!;
     }),
   };
 }
@@ -77,7 +79,8 @@ describe(PaymentsService.name, () => {
     const { uuid } = await sut.record(acc, ID, dto());
     expect(repo.payments).toEqual([expect.objectContaining({ uuid, sum: 2500050, date: '2026-02-03', contractorBank: null })]);
     expect(fake.emitted).toEqual([expect.objectContaining({ type: 'interaction.payment.recorded', aggregateId: ID })]);
-    expect(fake.emitted[0]!.data).toMatchObject({ payment: { uuid, sum: 2500050 } });
+    expect(fake.emitted[0]!.data).toMatchObject({ payment: { uuid, sum: 2500050 }, paymentsCount: 1, paidSum: 2500050, balance: 100_00 - 2500050 });
+    expect(fake.emitted[0]!.data).not.toHaveProperty('payments');
   });
 
   it("takes one of the contractor's bank accounts by its uuid or its number, and the event carries the whole account", async () => {
@@ -113,7 +116,8 @@ describe(PaymentsService.name, () => {
     await sut.remove(acc, ID, uuid);
     expect(repo.payments).toEqual([]);
     expect(fake.emitted.map((e) => e.type)).toEqual(['interaction.payment.recorded', 'interaction.payment.removed']);
-    expect(fake.emitted[1]!.data).toMatchObject({ payments: [], payment: { uuid } });
+    expect(fake.emitted[1]!.data).toMatchObject({ paymentsCount: 0, paidSum: 0, payment: { uuid, sum: 2500050 } });
+    expect(fake.emitted[1]!.data).not.toHaveProperty('payments');
   });
 
   it('404s removing a payment the interaction does not have', async () => {

@@ -5,8 +5,6 @@ import type { AccountContext } from '@papka/auth';
 import {
   InteractionPaymentRecorded,
   InteractionPaymentRemoved,
-  type InteractionSnapshot,
-  type PaymentSnapshot,
   type RecordPaymentDto,
 } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
@@ -15,7 +13,10 @@ import { rublesToKopecks } from '@papka/ru';
 import { ReplicasRepository, type BankAccount } from '../replicas/replicas.repository';
 import { PaymentsRepository } from './payments.repository';
 
-/** Payments of an interaction; each travels in its own event beside the interaction's totals. */
+/**
+ * Payments of an interaction; each travels in its own event beside the interaction's new totals
+ * (the snapshot has `paymentsCount`, `paidSum`, `balance`, never the payments themselves).
+ */
 @Injectable()
 export class PaymentsService {
   constructor(
@@ -32,7 +33,7 @@ export class PaymentsService {
       return this.idempotency.run(t.manager, acc.accountId, key, { op: 'payment', id, dto }, async () => {
         const paymentId = randomUUID();
         const contractorBank = await this.contractorBank(t.manager, acc.accountId, row.contractorId, dto.contractorBank ?? null);
-        await this.repo.insert(t.manager, acc.accountId, id, {
+        const payment = await this.repo.insert(t.manager, acc.accountId, id, {
           id: paymentId,
           type: dto.type,
           name: dto.name,
@@ -40,8 +41,8 @@ export class PaymentsService {
           date: dto.date.slice(0, 10),
           contractorBank,
         });
-        const s = await this.repo.snapshot(t.manager, acc.accountId, id);
-        await t.emit(InteractionPaymentRecorded, id, { ...s, payment: paymentOf(s, paymentId) });
+        if (!payment) throw new NotFoundError('interaction');
+        await t.emit(InteractionPaymentRecorded, id, { ...(await this.repo.snapshot(t.manager, acc.accountId, id)), payment });
         return paymentId;
       });
     });
@@ -50,9 +51,8 @@ export class PaymentsService {
   async remove(acc: AccountContext, id: string, paymentId: string): Promise<void> {
     await this.commands.run(acc.accountId, async (t) => {
       if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('interaction');
-      const before = await this.repo.snapshot(t.manager, acc.accountId, id);
-      const payment = before.payments.find((p) => p.uuid === paymentId);
-      if (!payment || !(await this.repo.delete(t.manager, acc.accountId, id, paymentId))) throw new NotFoundError('payment');
+      const payment = await this.repo.delete(t.manager, acc.accountId, id, paymentId);
+      if (!payment) throw new NotFoundError('payment');
       await t.emit(InteractionPaymentRemoved, id, { ...(await this.repo.snapshot(t.manager, acc.accountId, id)), payment });
     });
   }
@@ -65,10 +65,4 @@ export class PaymentsService {
     if (!bank) throw fieldError('contractorBank', "contractorBank must be one of the interaction contractor's bank accounts (its uuid or number) or null");
     return bank;
   }
-}
-
-function paymentOf(s: InteractionSnapshot, id: string): PaymentSnapshot {
-  const p = s.payments.find((x) => x.uuid === id);
-  if (!p) throw new Error(`payment ${id} not in its interaction's snapshot`);
-  return p;
 }

@@ -1,2 +1,3 @@
+export * from './contractor-limits';
 export * from './contractor-type';
 export * from './contractor.dto';

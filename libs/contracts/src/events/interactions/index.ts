@@ -1,2 +1,3 @@
 export * from './interaction-snapshot';
+export * from './interaction-versions';
 export * from './interaction.events';

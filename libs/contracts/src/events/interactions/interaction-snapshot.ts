@@ -33,7 +33,12 @@ export interface InteractionFileSnapshot {
   createdAt: string;
 }
 
-/** The full state of an interaction, carried by every interaction event. */
+/**
+ * The state of an interaction, carried by every interaction event (version 2). Bounded in
+ * size: payments, which grow without limit, are not in it; each travels in its own
+ * `interaction.payment.recorded|removed` event, and the snapshot keeps their count and totals.
+ * Documents and files stay in it (a handful per deal in practice; see the interactions README).
+ */
 export interface InteractionSnapshot {
   uuid: string;
   contractorId: string;
@@ -43,18 +48,28 @@ export interface InteractionSnapshot {
   status: InteractionStatus;
   /** Kopecks. */
   sum: number;
-  /** Kopecks: income minus outcome. */
+  /** Kopecks: income minus outcome, over every payment. */
   paidSum: number;
   /** Kopecks: sum minus paidSum. */
   balance: number;
+  /** How many payments the interaction has. */
+  paymentsCount: number;
   documents: InteractionDocumentSnapshot[];
   files: InteractionFileSnapshot[];
-  payments: PaymentSnapshot[];
   createdAt: string;
   updatedAt: string;
 }
 
-/** Payment events carry the interaction and the payment that was recorded or removed. */
+/**
+ * The version-1 snapshot: every payment inline and no `paymentsCount`. Version-1 events stay on
+ * the compacted topic (the last event of an interaction untouched since), so a consumer reads
+ * both; `interactionSnapshotOf` gives either as version 2.
+ */
+export interface InteractionSnapshotV1 extends Omit<InteractionSnapshot, 'paymentsCount'> {
+  payments: PaymentSnapshot[];
+}
+
+/** Payment events carry the interaction (with its new totals) and the one payment that was recorded or removed. */
 export interface InteractionPaymentEvent extends InteractionSnapshot {
   payment: PaymentSnapshot;
 }
