@@ -45,7 +45,11 @@ export interface GenerationHost {
   lose(gen: BrowserGeneration, reason: string): void;
   /** The generation is dead; the pool no longer has to close it. */
   forget(gen: BrowserGeneration): void;
-  /** A page was replaced, after an error or its job quota. */
+  /**
+   * A page was replaced, after an error (at once) or its job quota (once its replacement is
+   * open: until then the old page keeps serving, so how many jobs it serves past its quota
+   * depends on how fast a page opens).
+   */
   recycled(): void;
 }
 

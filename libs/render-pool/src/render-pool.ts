@@ -94,7 +94,10 @@ export class RenderPool {
       later: (ms, fn) => this.later(ms, fn),
       lose: (gen, reason) => this.lose(gen, reason),
       forget: (gen) => this.generations.delete(gen),
-      recycled: () => this.pageRecycles++,
+      recycled: () => {
+        this.pageRecycles++;
+        this.log('debug', 'render page recycled', { pageRecycles: this.pageRecycles });
+      },
     };
   }
 

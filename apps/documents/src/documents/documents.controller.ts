@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ConstructorDto, DocumentView, ListDocumentsQuery, ok, SetDocumentStatusDto, StatusOkResponse } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
@@ -42,6 +42,16 @@ export class DocumentsController {
   @ApiOkResponse({ type: StatusOkResponse })
   async setStatus(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: SetDocumentStatusDto) {
     await this.documents.setStatus(acc, id, dto.status);
+    return ok();
+  }
+
+  /** Not in the reference: renders a failed document again (409 for one that has not failed). */
+  @Post('/v2/docs/documents/:id/render')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Render a failed document again; the outcome shows in renderState' })
+  @ApiAcceptedResponse({ type: StatusOkResponse })
+  async rerender(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string) {
+    await this.documents.rerender(acc, id);
     return ok();
   }
 

@@ -16,8 +16,8 @@ export interface DocumentFilter {
 
 /** A document as the constructor makes it: no file yet. */
 export type NewDocument = Omit<DocumentEntity, 'accountId' | 'createdAt' | 'updatedAt' | 'filename' | 'contentType' | 'storageKey'>;
-/** What changes after creation: the status, and the render outcome. */
-export type DocumentChanges = Partial<Pick<DocumentEntity, 'status' | 'renderState' | 'renderError' | 'filename' | 'contentType' | 'storageKey'>>;
+/** What changes after creation: the status, the render outcome, and the revision of a render asked again. */
+export type DocumentChanges = Partial<Pick<DocumentEntity, 'status' | 'renderState' | 'renderError' | 'revision' | 'filename' | 'contentType' | 'storageKey'>>;
 
 interface Row {
   id: string;

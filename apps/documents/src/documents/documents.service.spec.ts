@@ -199,6 +199,34 @@ describe(DocumentsService.name, () => {
     });
   });
 
+  describe('rerender', () => {
+    it('queues a failed document again under a new revision, pending with no error', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'failed', renderError: 'object storage unavailable', revision: 2, storageKey: null, filename: null });
+      docs.rows.set(doc.id, doc);
+      await sut.rerender(acc, doc.id);
+      expect(docs.rows.get(doc.id)).toMatchObject({ renderState: 'pending', renderError: null, revision: 3 });
+      expect(fake.emitted).toEqual([expect.objectContaining({ type: 'render.requested', aggregateId: doc.id, data: { documentId: doc.id, revision: 3 } })]);
+    });
+
+    it('409s a document that is rendered or still pending, and changes nothing', async () => {
+      for (const renderState of ['rendered', 'pending'] as const) {
+        const doc = docOf(acc.accountId, { renderState });
+        docs.rows.set(doc.id, doc);
+        await expect(sut.rerender(acc, doc.id)).rejects.toMatchObject({ status: 409, code: 'DOCUMENT_NOT_FAILED' });
+        expect(doc).toMatchObject({ renderState, revision: 1 });
+      }
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it("404s another account's failed document", async () => {
+      const doc = docOf(other.accountId, { renderState: 'failed' });
+      docs.rows.set(doc.id, doc);
+      await expect(sut.rerender(acc, doc.id)).rejects.toBeInstanceOf(NotFoundError);
+      expect(doc.renderState).toBe('failed');
+      expect(fake.emitted).toEqual([]);
+    });
+  });
+
   describe('remove', () => {
     it('deletes the row with document.deleted, then its file', async () => {
       const doc = docOf(acc.accountId);

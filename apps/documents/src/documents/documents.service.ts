@@ -16,6 +16,7 @@ import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import {
   Buckets,
+  ConflictError,
   fieldError,
   Idempotency,
   NotFoundError,
@@ -50,6 +51,16 @@ function linesTotal(masks: Record<string, unknown>): number | null {
     ).totalKopecks;
   } catch {
     return null;
+  }
+}
+
+/**
+ * 409 for a render asked again of a document that has not failed (still rendering, or rendered).
+ * TODO(lead): move into the error catalog (libs/platform/src/errors.ts) with the other codes.
+ */
+export class DocumentNotFailedError extends ConflictError {
+  constructor(state: string) {
+    super('DOCUMENT_NOT_FAILED', `only a failed document can be rendered again; this one is ${state}`);
   }
 }
 
@@ -137,6 +148,22 @@ export class DocumentsService {
       if (doc.status === status) return;
       const saved = await this.repo.update(t.manager, acc.accountId, id, { status });
       await t.emit(DocumentStatusChanged, id, await this.repo.snapshot(t.manager, saved));
+    });
+  }
+
+  /**
+   * POST /v2/docs/documents/:id/render: a failed document is rendered again (a new revision, so
+   * a late result of the old request is dropped). Answered once the request is queued; the
+   * outcome shows in renderState, as for a new document.
+   */
+  async rerender(acc: AccountContext, id: string): Promise<void> {
+    await this.commands.run(acc.accountId, async (t) => {
+      const doc = await this.repo.lock(t.manager, acc.accountId, id);
+      if (!doc) throw new NotFoundError('document');
+      if (doc.renderState !== 'failed') throw new DocumentNotFailedError(doc.renderState);
+      const revision = doc.revision + 1;
+      await this.repo.update(t.manager, acc.accountId, id, { renderState: 'pending', renderError: null, revision });
+      await t.emit(RenderRequested, id, { documentId: id, revision });
     });
   }
 

@@ -1,5 +1,7 @@
 import { DocumentStatus, type RenderRequest } from '@papka/contracts';
-import type { ObjectStorage } from '@papka/storage';
+import { isDatabaseUnavailable } from '@papka/persistence';
+import { FileStorageUnavailableError } from '@papka/platform';
+import { StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { fakeCommands } from '@papka/testing';
 import type { DocumentEntity } from '../documents/document.entity';
 import type { DocumentChanges, DocumentsRepository } from '../documents/documents.repository';
@@ -138,6 +140,39 @@ describe(DocumentRendererService.name, () => {
 
     await handle(true);
     expect(doc).toMatchObject({ renderState: 'failed', renderError: 'Chromium disconnected' });
+    expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
+  });
+
+  it('waits out a storage outage on the PDF put, even on the last attempt: redelivered as an outage, the document pending', async () => {
+    storage.put.mockRejectedValue(new StorageUnavailableError('object storage unavailable (put documents/x)'));
+    for (const last of [false, true]) {
+      const err: unknown = await handle(last).then(() => null, (e: unknown) => e);
+      // The consumer redelivers what isDatabaseUnavailable recognises without counting an attempt.
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect(doc!.renderState).toBe('pending');
+    }
+    expect(documents.update).not.toHaveBeenCalled();
+    expect(fake.emitted).toEqual([]);
+
+    storage.put.mockResolvedValue({ size: 8 });
+    await handle();
+    expect(doc!.renderState).toBe('rendered');
+  });
+
+  it("waits out a storage outage on the uploaded template's read, even on the last attempt", async () => {
+    uploads.read.mockRejectedValue(new FileStorageUnavailableError());
+    const err: unknown = await handle(true).then(() => null, (e: unknown) => e);
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    expect(doc!.renderState).toBe('pending');
+    expect(fake.emitted).toEqual([]);
+  });
+
+  it('fails the document, never leaves it pending, when storing the file keeps failing otherwise', async () => {
+    storage.put.mockRejectedValue(new Error('AccessDenied'));
+    await expect(handle()).rejects.toThrow('AccessDenied');
+    expect(doc!.renderState).toBe('pending');
+    await handle(true);
+    expect(doc).toMatchObject({ renderState: 'failed', renderError: 'AccessDenied' });
     expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
   });
 });

@@ -9,8 +9,9 @@ import {
   type RenderRequest,
 } from '@papka/contracts';
 import type { CommandTx } from '@papka/messaging';
-import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
-import { Buckets } from '@papka/platform';
+import { isDatabaseUnavailable } from '@papka/persistence';
+import { OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
+import { Buckets, FileStorageUnavailableError } from '@papka/platform';
 import { kopecksToRubles } from '@papka/ru';
 import type { DocumentEntity } from '../documents/document.entity';
 import { DocumentsRepository } from '../documents/documents.repository';
@@ -32,6 +33,24 @@ const isPermanent = (err: unknown) =>
   err instanceof TemplateRenderError ||
   err instanceof TemplateDataError ||
   err instanceof DocxTemplateError;
+
+/** Object storage is down, whether met directly (the PDF's put) or through withStorage (a template's read). */
+export const isStorageUnavailable = (err: unknown) => err instanceof StorageUnavailableError || err instanceof FileStorageUnavailableError;
+
+/**
+ * A dependency of the render (object storage) is down: the request is not at fault, so it must
+ * neither burn an attempt nor be dead-lettered. The event consumer already treats a database
+ * outage that way (the record is redelivered, nothing committed, no attempt counted) through
+ * isDatabaseUnavailable, which this error satisfies by its connection `code`; the render is
+ * then simply tried again once the consumer redelivers it, for as long as the outage lasts.
+ */
+export class RenderDependencyUnavailableError extends Error {
+  readonly code = 'ECONNREFUSED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RenderDependencyUnavailableError';
+  }
+}
 
 interface Produced {
   bytes: Buffer;
@@ -61,18 +80,27 @@ export class DocumentRendererService {
   ) {}
 
   /**
-   * Renders the document of a request. Transient failures (browser crash, timeout, storage
-   * down) throw, so the request is retried; permanent ones, or the last attempt, mark the
-   * document failed with the reason: it never stays pending. `t` is the consumer's transaction.
+   * Renders the document of a request. A dependency that is down (object storage, PostgreSQL)
+   * throws an outage the consumer redelivers without counting an attempt, for as long as it
+   * lasts. Other transient failures (browser crash, timeout) throw, so the request is retried;
+   * permanent ones, or any failure on the last attempt, mark the document failed with the
+   * reason: it never stays pending. `t` is the consumer's transaction.
    */
   async handle(t: CommandTx, req: RenderRequest, lastAttempt: boolean): Promise<void> {
     const m = t.manager;
     const doc = await this.documents.lock(m, t.accountId, req.documentId);
     if (!doc || doc.revision !== req.revision || doc.renderState !== 'pending') return; // deleted, superseded or done
-    let produced: Produced;
+    let stored: { produced: Produced; filename: string; key: string };
     try {
-      produced = await this.produce(doc, m);
+      // The file is stored inside the failure branch: a put that fails must not leave the
+      // request to be dead-lettered with its document pending.
+      stored = await this.store(doc, await this.produce(doc, m));
     } catch (err) {
+      if (isStorageUnavailable(err)) {
+        this.logger.warn(`document ${doc.id} waits for object storage: ${(err as Error).message}`);
+        throw new RenderDependencyUnavailableError(`object storage unavailable while rendering document ${doc.id}`, { cause: err });
+      }
+      if (isDatabaseUnavailable(err)) throw err;
       if (!isPermanent(err) && !lastAttempt) throw err;
       this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
       const failed = await this.documents.update(m, t.accountId, doc.id, {
@@ -82,14 +110,7 @@ export class DocumentRendererService {
       await t.emit(DocumentFailed, doc.id, await this.documents.snapshot(m, failed));
       return;
     }
-    const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
-    const key = `${doc.accountId}/${filename}`;
-    await this.storage.ensureBucket(Buckets.documents);
-    await this.storage.put(Buckets.documents, key, produced.bytes, {
-      size: produced.bytes.length,
-      contentType: produced.contentType,
-      metadata: { document: doc.id },
-    });
+    const { produced, filename, key } = stored;
     const rendered = await this.documents.update(m, t.accountId, doc.id, {
       renderState: 'rendered',
       renderError: null,
@@ -98,6 +119,18 @@ export class DocumentRendererService {
       storageKey: key,
     });
     await t.emit(DocumentRendered, doc.id, await this.documents.snapshot(m, rendered));
+  }
+
+  private async store(doc: DocumentEntity, produced: Produced): Promise<{ produced: Produced; filename: string; key: string }> {
+    const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
+    const key = `${doc.accountId}/${filename}`;
+    await this.storage.ensureBucket(Buckets.documents);
+    await this.storage.put(Buckets.documents, key, produced.bytes, {
+      size: produced.bytes.length,
+      contentType: produced.contentType,
+      metadata: { document: doc.id },
+    });
+    return { produced, filename, key };
   }
 
   private async produce(doc: DocumentEntity, m: EntityManager): Promise<Produced> {

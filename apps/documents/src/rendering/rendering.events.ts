@@ -4,7 +4,10 @@ import { RenderRequested, type EnvelopeOf } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
 import { DocumentRendererService } from './document-renderer.service';
 
-/** Attempts a render request gets (first included) before its document is marked failed. */
+/**
+ * Attempts a render request gets (first included) before its document is marked failed. A
+ * dependency outage (storage, database) does not count: the request is redelivered until it ends.
+ */
 export const RENDER_MAX_ATTEMPTS = 4;
 export const renderRetryPolicy = {
   maxAttempts: RENDER_MAX_ATTEMPTS,

@@ -50,6 +50,7 @@ export const ROUTES: readonly RouteDef[] = [
   r('POST', '/v2/docs/documents/:id', 'documents'),
   r('DELETE', '/v2/docs/documents/:id', 'documents'),
   r('DELETE', '/v2/docs/document/:id', 'documents'),
+  r('POST', '/v2/docs/documents/:id/render', 'documents'),
   r('GET', '/v2/docs/documents/:id/download', 'documents'),
   r('GET', '/v2/docs/contractors/:id/documents', 'documents'),
 
