@@ -41,11 +41,12 @@ export class AttachmentsRepository {
 
   /** False when it was not attached. */
   async detachDocument(m: EntityManager, accountId: string, interactionId: string, documentId: string): Promise<boolean> {
-    const removed: unknown[] = await m.query(
+    // TypeORM answers a DELETE as [rows, count].
+    const [removed] = (await m.query(
       `DELETE FROM interaction_document l USING interaction i
         WHERE l.interaction_id = $1 AND l.document_id = $2 AND i.id = l.interaction_id AND i.account_id = $3 RETURNING l.document_id`,
       [interactionId, documentId, accountId],
-    );
+    )) as [unknown[], number];
     if (removed.length === 0) return false;
     await touchInteraction(m, accountId, interactionId);
     return true;
@@ -74,11 +75,11 @@ export class AttachmentsRepository {
 
   /** False when the interaction has no such file. */
   async detachFile(m: EntityManager, accountId: string, interactionId: string, fileId: string): Promise<boolean> {
-    const removed: unknown[] = await m.query(
+    const [removed] = (await m.query(
       `DELETE FROM interaction_file f USING interaction i
         WHERE f.id = $1 AND f.interaction_id = $2 AND i.id = f.interaction_id AND i.account_id = $3 RETURNING f.id`,
       [fileId, interactionId, accountId],
-    );
+    )) as [unknown[], number];
     if (removed.length === 0) return false;
     await touchInteraction(m, accountId, interactionId);
     return true;
