@@ -31,6 +31,33 @@ export interface SubscribeOptions {
    * record is delivered again after a back-off (the adapter never skips it).
    */
   handler: RecordHandler;
+  /**
+   * Partitions handled at once (default 1). Records of one partition are always handled one at
+   * a time, in order; with more, a slow record (a retry waiting until it is due) holds up only
+   * its own partition.
+   */
+  concurrency?: number;
+}
+
+/** A partition's offset: for {@link EventBus.endOffsets}, the offset the next record will get. */
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+export interface ReadUntilOptions {
+  topic: string;
+  /** Where to stop, per partition (exclusive), typically `endOffsets(topic)` taken before. */
+  until: PartitionOffset[];
+  handler: RecordHandler;
+  /**
+   * Starts each partition at this group's committed offset and commits after each handled
+   * record, so the next read goes on where this one stopped. Without it the read starts at the
+   * earliest record and commits nothing (a listing).
+   */
+  groupId?: string;
+  /** Gives up (rejects) after this long without a record read before reaching `until` (default 60 s). */
+  timeoutMs?: number;
 }
 
 export interface Subscription {
@@ -55,6 +82,14 @@ export interface EventBus {
    */
   publishEach(records: OutgoingRecord[]): Promise<PublishOutcome[]>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** The end offset of each partition of an existing topic (the offset its next record will get). */
+  endOffsets(topic: string): Promise<PartitionOffset[]>;
+  /**
+   * A bounded read: handles the records of `topic` up to `until` and returns, so records
+   * written meanwhile (e.g. by the handler itself) are not read. A handler that throws stops
+   * the read (rejects), with that record uncommitted.
+   */
+  readUntil(options: ReadUntilOptions): Promise<void>;
   /** Creates topics that do not exist yet (no-op in-process). */
   ensureTopics(topics: string[]): Promise<void>;
   /** True when the broker answers now. */

@@ -55,4 +55,55 @@ describe(InProcessEventBus.name, () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual(['one']);
   });
+
+  it('reads up to the end offsets taken before, goes on from a group\'s last read, and never reads what the handler wrote', async () => {
+    const sut = new InProcessEventBus(5);
+    await sut.publish(['a', 'b'].map((value) => ({ topic: 'd', key: 'k', value })));
+    const end = await sut.endOffsets('d');
+    expect(end).toEqual([{ partition: 0, offset: '2' }]);
+    const seen: string[] = [];
+    const readAll = (groupId?: string) =>
+      sut.readUntil({
+        topic: 'd',
+        until: end,
+        groupId,
+        // Writes back to the topic it reads, as a replay whose record fails again would.
+        handler: async (r) => {
+          seen.push(`${r.offset}:${r.value!.toString()}`);
+          await sut.publish([{ topic: 'd', key: 'k', value: `${r.value!.toString()}'` }]);
+        },
+      });
+    await readAll('g');
+    expect(seen).toEqual(['0:a', '1:b']);
+    await readAll('g'); // nothing new for g up to those offsets
+    expect(seen).toEqual(['0:a', '1:b']);
+    await readAll(); // a listing: from the earliest, commits nothing
+    expect(seen).toEqual(['0:a', '1:b', '0:a', '1:b']);
+    expect(await sut.endOffsets('d')).toEqual([{ partition: 0, offset: '6' }]);
+  });
+
+  it('with concurrency, a slow record of one topic does not hold up the others', async () => {
+    const sut = new InProcessEventBus(5);
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    await sut.subscribe({
+      groupId: 'g',
+      topics: ['slow', 'fast'],
+      concurrency: 2,
+      handler: async (r) => {
+        if (r.topic === 'slow') await slow;
+        seen.push(r.value!.toString());
+      },
+    });
+    await sut.publish([
+      { topic: 'slow', key: 'k', value: 'waiting' },
+      { topic: 'fast', key: 'k', value: 'quick' },
+    ]);
+    await until(() => seen.includes('quick'));
+    release();
+    await until(() => seen.includes('waiting'));
+    expect(seen).toEqual(['quick', 'waiting']);
+    await sut.close();
+  });
 });

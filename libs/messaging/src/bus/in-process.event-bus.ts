@@ -1,5 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventBus, IncomingRecord, OutgoingRecord, PublishOutcome, SubscribeOptions, Subscription } from './event-bus';
+import type {
+  EventBus,
+  IncomingRecord,
+  OutgoingRecord,
+  PartitionOffset,
+  PublishOutcome,
+  ReadUntilOptions,
+  SubscribeOptions,
+  Subscription,
+} from './event-bus';
 
 interface TopicLog {
   /** Offset of records[0]; records before it were consumed by every group and dropped. */
@@ -26,6 +35,8 @@ export class InProcessEventBus implements EventBus {
   private static sharedInstance: InProcessEventBus | null = null;
   private readonly logs = new Map<string, TopicLog>();
   private readonly groups = new Set<Group>();
+  /** Offsets committed by {@link readUntil} with a group, by `group\0topic`. */
+  private readonly readOffsets = new Map<string, number>();
 
   constructor(private readonly retryDelayMs = 500) {}
 
@@ -54,7 +65,12 @@ export class InProcessEventBus implements EventBus {
     return records.map(() => ({ ok: true }));
   }
 
-  async subscribe({ groupId, topics, handler }: SubscribeOptions): Promise<Subscription> {
+  async subscribe({ groupId, topics, handler, concurrency }: SubscribeOptions): Promise<Subscription> {
+    // One partition per topic here: concurrent partitions means a pump per topic.
+    if ((concurrency ?? 1) > 1 && topics.length > 1) {
+      const subs = await Promise.all(topics.map((t) => this.subscribe({ groupId, topics: [t], handler })));
+      return { close: async () => void (await Promise.all(subs.map((s) => s.close()))) };
+    }
     const group: Group = { groupId, topics, handler, offsets: new Map(), closed: false, wake: null };
     for (const t of topics) group.offsets.set(t, this.log(t).base);
     this.groups.add(group);
@@ -115,6 +131,31 @@ export class InProcessEventBus implements EventBus {
     if (drop > 1000) {
       log.records.splice(0, drop);
       log.base += drop;
+    }
+  }
+
+  async endOffsets(topic: string): Promise<PartitionOffset[]> {
+    const log = this.log(topic);
+    return [{ partition: 0, offset: String(log.base + log.records.length) }];
+  }
+
+  async readUntil({ topic, until, handler, groupId }: ReadUntilOptions): Promise<void> {
+    const log = this.log(topic);
+    const end = Number(until.find((u) => u.partition === 0)?.offset ?? 0);
+    const key = `${groupId ?? ''}\0${topic}`;
+    for (let offset = Math.max(groupId ? (this.readOffsets.get(key) ?? 0) : 0, log.base); offset < end; offset++) {
+      const rec = log.records[offset - log.base];
+      if (!rec) break;
+      await handler({
+        topic,
+        partition: 0,
+        offset: String(offset),
+        key: rec.key,
+        value: Buffer.from(rec.value, 'utf8'),
+        headers: { ...(rec.headers ?? {}) },
+        heartbeat: async () => undefined,
+      });
+      if (groupId) this.readOffsets.set(key, offset + 1);
     }
   }
 

@@ -10,9 +10,19 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { topicConfig } from '@papka/contracts';
-import type { EventBus, IncomingRecord, OutgoingRecord, PublishOutcome, SubscribeOptions, Subscription } from './event-bus';
+import type {
+  EventBus,
+  IncomingRecord,
+  OutgoingRecord,
+  PartitionOffset,
+  PublishOutcome,
+  ReadUntilOptions,
+  SubscribeOptions,
+  Subscription,
+} from './event-bus';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -243,7 +253,7 @@ export class KafkaEventBus implements EventBus {
     return this.producerConnecting;
   }
 
-  async subscribe({ groupId, topics, handler }: SubscribeOptions): Promise<Subscription> {
+  async subscribe({ groupId, topics, handler, concurrency }: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId,
       sessionTimeout: 30_000,
@@ -256,6 +266,7 @@ export class KafkaEventBus implements EventBus {
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: Math.max(1, concurrency ?? 1),
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const record: IncomingRecord = {
           topic,
@@ -277,6 +288,94 @@ export class KafkaEventBus implements EventBus {
         await consumer.disconnect();
       },
     };
+  }
+
+  async endOffsets(topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.getAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async readUntil({ topic, until, handler, groupId, timeoutMs = 60_000 }: ReadUntilOptions): Promise<void> {
+    const admin = await this.getAdmin();
+    const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.low)]));
+    const committed = new Map<number, bigint>();
+    if (groupId) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const p of offsets?.partitions ?? []) if (p.offset !== '-1') committed.set(p.partition, BigInt(p.offset));
+    }
+    const stopAt = new Map(until.map((u) => [u.partition, BigInt(u.offset)]));
+    // Partitions with something to read: from the group's offset (or the earliest record) to `until`.
+    const remaining = new Set(
+      [...stopAt].filter(([p, end]) => {
+        const earliest = low.get(p) ?? 0n;
+        const start = committed.get(p) ?? earliest;
+        return (start > earliest ? start : earliest) < end;
+      }).map(([p]) => p),
+    );
+    if (remaining.size === 0) return;
+
+    const consumer = this.kafka.consumer({
+      groupId: groupId ?? `papka-read-${randomUUID()}`,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
+    });
+    this.consumers.add(consumer);
+    let settle: (err?: Error) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+    let stopped = false;
+    const stop = (err?: Error) => {
+      if (stopped) return;
+      stopped = true;
+      settle(err);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stop(new Error(`reading ${topic}: nothing read for ${timeoutMs} ms before its end offsets`)), timeoutMs);
+    };
+    watchdog();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message, heartbeat }) => {
+          const end = stopAt.get(partition);
+          const offset = BigInt(message.offset);
+          // Past the end (or a partition without one): neither handled nor committed.
+          if (stopped || end === undefined || offset >= end || !remaining.has(partition)) return;
+          watchdog();
+          try {
+            await handler({
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key ? message.key.toString('utf8') : null,
+              value: message.value,
+              headers: decodeHeaders(message.headers),
+              heartbeat,
+            });
+            if (groupId) await consumer.commitOffsets([{ topic, partition, offset: (offset + 1n).toString() }]);
+          } catch (err) {
+            stop(err as Error);
+            return;
+          }
+          if (offset + 1n >= end) {
+            remaining.delete(partition);
+            consumer.pause([{ topic, partitions: [partition] }]);
+            if (remaining.size === 0) stop();
+          }
+        },
+      });
+      await done;
+    } finally {
+      clearTimeout(timer);
+      this.consumers.delete(consumer);
+      await consumer.disconnect().catch(() => undefined);
+    }
   }
 
   /**

@@ -1,10 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { dlqTopic, isEventEnvelope, retryTopic, type EventEnvelope } from '@papka/contracts';
+import {
+  companionTopics,
+  dlqTopic,
+  isEventEnvelope,
+  RETRY_TIERS_MS,
+  retryTierFor,
+  retryTierTopic,
+  retryTopic,
+  type EventEnvelope,
+} from '@papka/contracts';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import type { EventBus, IncomingRecord, Subscription } from '../bus/event-bus';
 import { commandTx, type CommandTx } from '../outbox/commands';
-import { runWithTrace } from '../trace';
+import { withConsumerSpan } from '../tracing';
 
 /**
  * What a handler receives besides the envelope: the inbox transaction its effect must use
@@ -25,7 +34,10 @@ export type EventDispatcher = (envelope: EventEnvelope, ctx: EventContext) => Pr
 export interface RetryPolicy {
   /** Total attempts, the first included, before the event goes to `.dlq`. */
   maxAttempts: number;
-  /** Delay before attempt n+1 (n starts at 1). */
+  /**
+   * Delay before attempt n+1 (n starts at 1). Served by the retry tier of `RETRY_TIERS_MS`
+   * (contracts) at least as long: a delay between two tiers is rounded up to the next one.
+   */
   backoffMs: (attempt: number) => number;
 }
 
@@ -48,7 +60,7 @@ export interface EventConsumerOptions {
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
 }
 
-/** Header names on `.retry` and `.dlq` records. */
+/** Header names on retry and `.dlq` records. */
 export const FailureHeaders = {
   originalTopic: 'x-original-topic',
   originalPartition: 'x-original-partition',
@@ -57,43 +69,72 @@ export const FailureHeaders = {
   error: 'x-error',
   consumerGroup: 'x-consumer-group',
   failedAt: 'x-failed-at',
+  /** When this hop through a retry tier is due (its enqueue time + the tier's delay). */
   notBefore: 'x-not-before',
+  /** When the retry is due, if later than the hop's `x-not-before` (a back-off longer than the last tier). */
+  dueAt: 'x-due-at',
 } as const;
+
+/** Partitions of one retry tier handled at once: a record waiting until it is due holds up only its partition. */
+const RETRY_CONCURRENCY = 32;
+
+/**
+ * The retry consumer groups of consumer group `groupId` and the topics each reads: one per retry
+ * tier (`<group>.retry.<n>s`, tierMs set) and the legacy `<group>.retry` (tierMs null).
+ */
+export function retryGroups(groupId: string, topics: string[]): { groupId: string; topics: string[]; tierMs: number | null }[] {
+  return [
+    ...RETRY_TIERS_MS.map((tier) => ({ groupId: `${groupId}.retry.${tier / 1000}s`, topics: topics.map((t) => retryTierTopic(t, tier)), tierMs: tier })),
+    { groupId: `${groupId}.retry`, topics: topics.map(retryTopic), tierMs: null },
+  ];
+}
+
+/** `papka.x.v1.retry.30s` or `papka.x.v1.retry` -> `papka.x.v1`. */
+const withoutRetrySuffix = (topic: string) => topic.replace(/\.retry(\.\d+s)?$/, '');
 
 /**
  * Consumes events for one consumer group with exactly-once effects on our database:
  * the event id goes into the inbox in the same transaction as the handler's effect, and the
  * offset is committed only after that commit (a replay is a no-op). A failing handler does
- * not block its partition: the event moves to `<topic>.retry` with a back-off and, after
- * the last attempt, to `<topic>.dlq` with where it came from and why it failed.
+ * not block its partition: the event moves to the retry tier of its back-off,
+ * `<topic>.retry.<n>s`, and after the last attempt to `<topic>.dlq` with where it came from
+ * and why it failed. Each tier has its own subscription (a consumer handles one record of a
+ * partition at a time), and in a tier every record waits the same delay, so none waits behind
+ * a longer back-off. The legacy `<topic>.retry` is still drained (records of an older version).
  * While PostgreSQL is unreachable nothing is committed or dead-lettered: the record is
  * simply delivered again later.
  */
 export class EventConsumer {
   private readonly subs: Subscription[] = [];
   private readonly retry: RetryPolicy;
+  /** Aborted by stop(): a retry waiting until it is due gives up (uncommitted, so delivered again later). */
+  private stopping = new AbortController();
 
   constructor(private readonly o: EventConsumerOptions) {
     this.retry = o.retry ?? defaultRetryPolicy;
   }
 
   async start(): Promise<void> {
-    await this.o.bus.ensureTopics(this.o.topics.flatMap((t) => [t, retryTopic(t), dlqTopic(t)]));
-    this.subs.push(
-      await this.o.bus.subscribe({
-        groupId: this.o.groupId,
-        topics: this.o.topics,
-        handler: (r) => this.onMain(r),
-      }),
-      await this.o.bus.subscribe({
-        groupId: `${this.o.groupId}.retry`,
-        topics: this.o.topics.map(retryTopic),
-        handler: (r) => this.onRetry(r),
-      }),
-    );
+    const { bus, groupId, topics } = this.o;
+    this.stopping = new AbortController();
+    await bus.ensureTopics(topics.flatMap(companionTopics));
+    const subscribing = [
+      bus.subscribe({ groupId, topics, handler: (r) => this.onMain(r) }),
+      // Every tier, not only those of this policy: records written under another policy drain too.
+      ...retryGroups(groupId, topics).map((g) =>
+        bus.subscribe({ groupId: g.groupId, topics: g.topics, handler: (r) => this.onRetry(r, g.tierMs), concurrency: RETRY_CONCURRENCY }),
+      ),
+    ].map((p) => p.then((sub) => (this.subs.push(sub), sub)));
+    const results = await Promise.allSettled(subscribing);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await Promise.allSettled(this.subs.map((s) => s.close()));
     this.subs.length = 0;
   }
@@ -113,17 +154,26 @@ export class EventConsumer {
     }
   }
 
-  private async onRetry(record: IncomingRecord): Promise<void> {
+  /** A record of a retry tier (`tierMs`) or of the legacy `.retry` topic (`null`). */
+  private async onRetry(record: IncomingRecord, tierMs: number | null): Promise<void> {
     const h = record.headers;
     if (h[FailureHeaders.consumerGroup] !== this.o.groupId) return; // another group's retry
     const envelope = this.parse(record);
-    const originalTopic = h[FailureHeaders.originalTopic] ?? record.topic.replace(/\.retry$/, '');
+    const originalTopic = h[FailureHeaders.originalTopic] ?? withoutRetrySuffix(record.topic);
     const attempt = Number(h[FailureHeaders.attempts] ?? '1') + 1;
     if (!envelope) {
       await this.deadLetter(record, originalTopic, attempt - 1, new Error('record is not a valid event envelope'));
       return;
     }
-    await this.waitUntil(Number(h[FailureHeaders.notBefore] ?? 0), record);
+    // No record of a tier waits longer than the tier's delay, whatever its header says (a skewed clock).
+    const longest = Date.now() + (tierMs ?? RETRY_TIERS_MS[RETRY_TIERS_MS.length - 1]!);
+    await this.waitUntil(Math.min(Number(h[FailureHeaders.notBefore] ?? 0), longest), record);
+    const dueAt = Number(h[FailureHeaders.dueAt] ?? 0);
+    if (dueAt > Date.now()) {
+      // A back-off longer than the last tier: another hop, without spending an attempt.
+      await this.enqueueRetry(record, record.key ?? envelope.aggregateId, originalTopic, h, dueAt - Date.now());
+      return;
+    }
     try {
       await this.process(envelope, record, attempt);
     } catch (err) {
@@ -143,7 +193,7 @@ export class EventConsumer {
 
   private async process(envelope: EventEnvelope, record: IncomingRecord, attempt: number): Promise<void> {
     let emitted = false;
-    await runWithTrace(envelope.traceId || envelope.id, () =>
+    await withConsumerSpan(record, this.o.groupId, envelope, () =>
       this.o.dataSource.transaction(async (manager) => {
         const inserted: unknown[] = await manager.query(
           `INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2)
@@ -178,18 +228,46 @@ export class EventConsumer {
       retryInMs: delay,
       err: err.message,
     });
+    await this.enqueueRetry(
+      record,
+      record.key ?? envelope.aggregateId,
+      originalTopic,
+      {
+        ...this.origin(record, originalTopic),
+        [FailureHeaders.attempts]: String(attempt),
+        [FailureHeaders.error]: err.message.slice(0, 1000),
+        [FailureHeaders.consumerGroup]: this.o.groupId,
+        [FailureHeaders.failedAt]: new Date().toISOString(),
+      },
+      delay,
+    );
+  }
+
+  /**
+   * Puts a record on the retry tier that serves `delayMs`. In a tier every record is due its
+   * enqueue time + the tier's delay, so the tier's order is its due order.
+   */
+  private async enqueueRetry(
+    record: IncomingRecord,
+    key: string,
+    originalTopic: string,
+    headers: Record<string, string>,
+    delayMs: number,
+  ): Promise<void> {
+    const tier = retryTierFor(delayMs);
+    const now = Date.now();
+    const kept = Object.fromEntries(
+      Object.entries(headers).filter(([k]) => k !== FailureHeaders.notBefore && k !== FailureHeaders.dueAt),
+    );
     await this.o.bus.publish([
       {
-        topic: retryTopic(originalTopic),
-        key: record.key ?? envelope.aggregateId,
+        topic: retryTierTopic(originalTopic, tier),
+        key,
         value: record.value?.toString('utf8') ?? '',
         headers: {
-          ...this.origin(record, originalTopic),
-          [FailureHeaders.attempts]: String(attempt),
-          [FailureHeaders.error]: err.message.slice(0, 1000),
-          [FailureHeaders.consumerGroup]: this.o.groupId,
-          [FailureHeaders.failedAt]: new Date().toISOString(),
-          [FailureHeaders.notBefore]: String(Date.now() + delay),
+          ...kept,
+          [FailureHeaders.notBefore]: String(now + tier),
+          ...(delayMs > tier ? { [FailureHeaders.dueAt]: String(now + delayMs) } : {}),
         },
       },
     ]);
@@ -229,10 +307,14 @@ export class EventConsumer {
     };
   }
 
-  /** Sleeps until a retry is due, heartbeating so the group does not drop this member. */
+  /**
+   * Sleeps until a retry is due, heartbeating so the group does not drop this member. Throws
+   * when the consumer stops meanwhile, so a shutdown does not wait for the longest back-off.
+   */
   private async waitUntil(at: number, record: IncomingRecord): Promise<void> {
+    const { signal } = this.stopping;
     for (let left = at - Date.now(); left > 0; left = at - Date.now()) {
-      await sleep(Math.min(left, 2_000));
+      await sleep(Math.min(left, 2_000), undefined, { signal });
       await record.heartbeat();
     }
   }

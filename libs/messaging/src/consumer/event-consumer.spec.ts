@@ -1,0 +1,75 @@
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '@papka/contracts';
+import type { OutgoingRecord } from '../bus/event-bus';
+import { InProcessEventBus } from '../bus/in-process.event-bus';
+import { EventConsumer, FailureHeaders } from './event-consumer';
+
+/** A data source whose inbox always takes the event (no database). */
+const dataSource = { transaction: async (fn: (m: unknown) => Promise<void>) => fn({ query: async () => [{ event_id: 'e' }] }) } as unknown as DataSource;
+
+const envelope: EventEnvelope = {
+  id: 'e-1',
+  type: 'thing.changed',
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  accountId: 'acc',
+  aggregateId: 'agg-1',
+  traceId: 't',
+  data: {},
+};
+
+const until = async (check: () => boolean, ms = 2_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** The retry record written after the first attempt failed with back-off `delayMs`. */
+async function firstRetry(delayMs: number): Promise<OutgoingRecord> {
+  const bus = new InProcessEventBus(5);
+  const published: OutgoingRecord[] = [];
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (records) => {
+    published.push(...records);
+    return publish(records);
+  };
+  const consumer = new EventConsumer({
+    bus,
+    dataSource,
+    groupId: 'g',
+    topics: ['papka.t.v1'],
+    handles: () => true,
+    retry: { maxAttempts: 3, backoffMs: () => delayMs },
+    dispatch: async () => {
+      throw new Error('boom');
+    },
+  });
+  await consumer.start();
+  await bus.publish([{ topic: 'papka.t.v1', key: 'agg-1', value: JSON.stringify(envelope) }]);
+  await until(() => published.some((r) => r.topic.includes('.retry')));
+  await consumer.stop();
+  await bus.close();
+  return published.find((r) => r.topic.includes('.retry'))!;
+}
+
+describe(EventConsumer.name, () => {
+  it('puts a retry on the tier of its back-off, rounded up to the next tier, due after the tier delay', async () => {
+    const before = Date.now();
+    const r = await firstRetry(10_000);
+    expect(r.topic).toBe('papka.t.v1.retry.15s');
+    expect(r.key).toBe('agg-1');
+    expect(Number(r.headers![FailureHeaders.notBefore]) - before).toBeGreaterThanOrEqual(15_000);
+    expect(r.headers![FailureHeaders.dueAt]).toBeUndefined();
+    expect(r.headers).toMatchObject({ [FailureHeaders.attempts]: '1', [FailureHeaders.consumerGroup]: 'g', [FailureHeaders.originalTopic]: 'papka.t.v1' });
+  });
+
+  it('sends a back-off longer than the last tier through the last tier, with the real due time', async () => {
+    const before = Date.now();
+    const r = await firstRetry(3_600_000);
+    expect(r.topic).toBe('papka.t.v1.retry.300s');
+    expect(Number(r.headers![FailureHeaders.notBefore]) - before).toBeGreaterThanOrEqual(300_000);
+    expect(Number(r.headers![FailureHeaders.dueAt]) - before).toBeGreaterThanOrEqual(3_600_000);
+  });
+});
