@@ -17,6 +17,7 @@ const depConstraints = [
   { sourceTag: 'scope:contractors', onlyDependOnLibsWithTags: ['scope:shared', 'scope:contractors'] },
   { sourceTag: 'scope:documents', onlyDependOnLibsWithTags: ['scope:shared', 'scope:documents'] },
   { sourceTag: 'scope:interactions', onlyDependOnLibsWithTags: ['scope:shared', 'scope:interactions'] },
+  { sourceTag: 'scope:finance-sync', onlyDependOnLibsWithTags: ['scope:shared', 'scope:finance-sync'] },
 ];
 
 /** @param {string[]} allow imports exempt from the rule (regular expressions) */

@@ -22,7 +22,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const dataSource = app.get(DataSource);
   if (config.MIGRATIONS_RUN) await runMigrations(dataSource);
   const bus = app.get<EventBus>(EVENT_BUS);
-  connectEventConsumer(app, { bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents] });
+  connectEventConsumer(app, { bus, dataSource, groupId: 'interactions', topics: [Topics.contractors, Topics.documents, Topics.finance] });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   return app;

@@ -6,3 +6,4 @@ export * from './interactions';
 export * from './organization/organization.types';
 export * from './topics';
 export * from './organization/organization.dto';
+export * from './finance';

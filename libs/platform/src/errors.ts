@@ -211,3 +211,17 @@ export class UpstreamOutcomeUnknownError extends AppError {
     super(502, 'UPSTREAM_OUTCOME_UNKNOWN', 'The service may have received the request but gave no answer; it may have been applied. Check before repeating it, or repeat it with the same Idempotency-Key');
   }
 }
+
+/** 400: a finance target refused the credentials (e.g. Adesk's `Auth required`); names the field. */
+export class InvalidCredentialsError extends AppError {
+  constructor(field: string, message: string) {
+    super(400, 'INVALID_CREDENTIALS', message, { [field]: [message] });
+  }
+}
+
+/** 503: a finance target (Adesk, ...) did not answer; nothing was stored. */
+export class TargetUnavailableError extends ServiceUnavailableError {
+  constructor(target: string) {
+    super('TARGET_UNAVAILABLE', `${target} is not reachable right now, try again shortly`, 5);
+  }
+}

@@ -1,0 +1,118 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AccountContext } from '@papka/auth';
+import { FINANCE_TARGETS, type ConnectionView, type FinanceTarget, type PauseReason, type PutConnectionDto } from '@papka/contracts';
+import { Commands } from '@papka/messaging';
+import { fieldError, InvalidCredentialsError, NotFoundError, TargetUnavailableError } from '@papka/platform';
+import { CONFIG, type FinanceSyncConfig } from '../config';
+import { CONNECTED_TARGETS, ConnectorError, type Settings } from '../connectors';
+import { SyncRepository } from '../engine/sync.repository';
+import { ConnectorPool } from './connector-pool';
+import { ConnectionsRepository, type ConnectionRow } from './connections.repository';
+import { TokenCipher } from './token-cipher';
+
+/** A known target with a connector; anything else is a 404 (the next targets answer 404 until built). */
+export function connectedTarget(target: string): FinanceTarget {
+  if (!(FINANCE_TARGETS as readonly string[]).includes(target) || !CONNECTED_TARGETS.includes(target as FinanceTarget)) throw new NotFoundError('target');
+  return target as FinanceTarget;
+}
+
+@Injectable()
+export class ConnectionsService {
+  private readonly logger = new Logger(ConnectionsService.name);
+
+  constructor(
+    private readonly repo: ConnectionsRepository,
+    private readonly sync: SyncRepository,
+    private readonly pool: ConnectorPool,
+    private readonly cipher: TokenCipher,
+    private readonly commands: Commands,
+    @Inject(CONFIG) private readonly config: FinanceSyncConfig,
+  ) {}
+
+  /**
+   * Checks the token with one cheap call before anything is stored, then stores the connection
+   * (a new one queues the account's whole read model: the backfill) and registers the webhook.
+   */
+  async put(acc: AccountContext, rawTarget: string, dto: PutConnectionDto, origin: string): Promise<ConnectionView> {
+    const target = connectedTarget(rawTarget);
+    const existing = await this.repo.get(acc.accountId, target);
+    const id = existing?.id ?? randomUUID();
+    const hookToken = existing?.hookToken ?? randomBytes(24).toString('base64url');
+    const webhookUrl = `${(this.config.FINANCE_PUBLIC_URL ?? origin).replace(/\/$/, '')}/v2/finance/webhooks/${target}/${hookToken}`;
+    const connector = this.pool.build(target, id, dto.token, {});
+    let settings: Settings;
+    let paused: PauseReason | null = null;
+    try {
+      settings = await connector.check({ ...(dto.settings ?? {}) });
+      await connector.registerWebhook(webhookUrl).catch((err: unknown) => {
+        // Sync works without it; only Adesk-side transactions are then not imported.
+        if (err instanceof ConnectorError && err.failure !== 'unavailable') this.logger.warn(`webhook not registered for ${target}: ${err.failure}`);
+        else throw err;
+      });
+    } catch (err) {
+      if (!(err instanceof ConnectorError)) throw err;
+      switch (err.failure) {
+        case 'unauthorized':
+          throw new InvalidCredentialsError('token', `${target} refused the token (Auth required)`);
+        case 'payment_required':
+          // The token is good; the target's subscription lapsed. Stored paused: it resumes by itself.
+          paused = 'payment_required';
+          settings = { ...(dto.settings ?? {}) };
+          break;
+        case 'rejected':
+          throw fieldError(err.method.startsWith('settings.') ? err.method : 'settings', err.message);
+        case 'rate_limited':
+        case 'unavailable':
+        case 'outcome_unknown':
+          throw new TargetUnavailableError(target);
+      }
+    } finally {
+      await connector.close();
+    }
+    const tokenCipher = this.cipher.encrypt(dto.token, id);
+    await this.commands.run(acc.accountId, async (t) => {
+      const locked = await this.repo.lock(t.manager, acc.accountId, target);
+      const state = paused ? 'paused' : 'active';
+      if (!locked) {
+        await this.repo.insert(t.manager, { id, accountId: acc.accountId, target, tokenCipher, settings, hookToken, webhookUrl, state, reason: paused });
+      } else {
+        await this.repo.replace(t.manager, acc.accountId, locked.id, { tokenCipher, settings, webhookUrl, state, reason: paused });
+      }
+      // New, or connected again after a DELETE: queue what is not synced yet (synced entities stay synced).
+      if (!locked || !locked.connected) await this.sync.backfill(t.manager, acc.accountId, locked?.id ?? id);
+    });
+    this.logger.log(`${target} connected for account ${acc.accountId}${paused ? ` (paused: ${paused})` : ''}`);
+    return this.view((await this.repo.get(acc.accountId, target))!);
+  }
+
+  async list(acc: AccountContext): Promise<ConnectionView[]> {
+    const rows = await this.repo.list(acc.accountId);
+    return Promise.all(rows.map((r) => this.view(r)));
+  }
+
+  async remove(acc: AccountContext, rawTarget: string): Promise<void> {
+    const target = connectedTarget(rawTarget);
+    await this.commands.run(acc.accountId, async (t) => {
+      const c = await this.repo.lock(t.manager, acc.accountId, target);
+      if (!c || !c.connected) throw new NotFoundError('connection');
+      await this.repo.disconnect(t.manager, acc.accountId, c.id);
+    });
+  }
+
+  private async view(c: ConnectionRow): Promise<ConnectionView> {
+    const stats = await this.repo.stats(c.accountId, c.id);
+    const backfilling = c.state === 'active' && stats.backfill.done < stats.backfill.total;
+    return {
+      target: c.target,
+      state: c.state === 'paused' ? 'paused' : backfilling ? 'backfilling' : 'active',
+      reason: c.state === 'paused' ? c.reason : null,
+      settings: c.settings,
+      webhookUrl: c.webhookUrl,
+      counts: stats.counts,
+      backfill: stats.backfill,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+    };
+  }
+}

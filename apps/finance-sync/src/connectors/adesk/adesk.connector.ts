@@ -1,0 +1,281 @@
+import type { FinanceTarget } from '@papka/contracts';
+import {
+  ConnectorError,
+  markerOf,
+  type Connector,
+  type ConnectorFactoryOptions,
+  type ContractorBankData,
+  type ContractorData,
+  type InteractionData,
+  type PaymentData,
+  type RemotePayment,
+  type Settings,
+  type Step,
+} from '../connector';
+import { AdeskClient, route } from './adesk.client';
+import { contractorForm, projectForm, remotePayment, requisitesForm, transactionItem, type TransactionSettings } from './adesk.mapper';
+
+type Obj = Record<string, unknown>;
+
+/** Page size of Adesk's v1 lists (start/length); 002 gives no maximum. */
+const PAGE = 100;
+/** Bounds every paged read: 1,000 pages of 100 is far beyond any account a test or a customer has per day. */
+const MAX_PAGES = 1000;
+
+export const ADESK_WEBHOOK_EVENTS = ['transaction.created', 'transaction.updated', 'transaction.deleted'];
+
+/** Adesk (002) behind the Connector port. */
+export class AdeskConnector implements Connector {
+  readonly target: FinanceTarget = 'adesk';
+  readonly paymentBatch: { method: string; size: number };
+  readonly removeMethod = route('POST', '/v2/transactions/remove');
+  private readonly client: AdeskClient;
+
+  constructor(
+    baseUrl: string,
+    private readonly o: ConnectorFactoryOptions & { batchSize: number },
+  ) {
+    this.client = new AdeskClient(baseUrl, o.token, o.timeoutMs);
+    this.paymentBatch = { method: route('POST', '/v2/transactions/create'), size: o.batchSize };
+  }
+
+  private get tx(): TransactionSettings {
+    return this.o.settings as unknown as TransactionSettings;
+  }
+
+  async check(settings: Settings): Promise<Settings> {
+    const res = await this.client.v1Get<{ bankAccounts?: Obj[] }>('/v1/bank-accounts', { status: 'open' });
+    const open = (res.bankAccounts ?? []).filter((b) => b.status === undefined || b.status === 'open');
+    const wanted = settings.bankAccountId as number | undefined;
+    const bank = wanted === undefined ? open[0] : open.find((b) => Number(b.id) === wanted);
+    if (!bank) {
+      throw new ConnectorError(
+        'rejected',
+        wanted === undefined ? 'the Adesk account has no open bank account' : `bank account ${wanted} is not an open bank account of this Adesk account`,
+        'settings.bankAccountId',
+      );
+    }
+    return { ...settings, bankAccountId: Number(bank.id) };
+  }
+
+  async probe(): Promise<void> {
+    await this.client.v1Get('/v1/bank-accounts', { length: 1 });
+  }
+
+  async registerWebhook(url: string): Promise<void> {
+    const res = await this.client.v1Get<{ webhooks?: Obj[] }>('/v1/webhooks');
+    if ((res.webhooks ?? []).some((w) => w.url === url)) return;
+    await this.client.v1Post('/v1/webhook', { url, events: ADESK_WEBHOOK_EVENTS, description: 'Papka finance-sync' });
+  }
+
+  contractorSteps(c: ContractorData, done: (kind: string, key: string) => string | undefined, changed: boolean): Step[] {
+    const remote = (): string => {
+      const id = done('contractor', c.id);
+      if (!id) throw new Error('requisites step ran before its contractor step');
+      return id;
+    };
+    const steps: Step[] = [
+      {
+        op: 'contractor.create',
+        key: c.id,
+        kind: 'contractor',
+        method: route('POST', '/v1/contractor'),
+        find: () => this.findContractor(c),
+        run: async () => idOrThrow((await this.client.v1Post<{ contractor?: Obj }>('/v1/contractor', contractorForm(c))).contractor, 'contractor'),
+      },
+    ];
+    // A rename: sending the same fields again does no harm, so no look-up is needed.
+    const existing = done('contractor', c.id);
+    if (changed && existing) {
+      steps.push({
+        op: 'contractor.update',
+        key: c.id,
+        kind: null,
+        method: route('POST', '/v1/contractor/1'),
+        find: async () => null,
+        run: async () => {
+          await this.client.v1Post(`/v1/contractor/${existing}`, contractorForm(c));
+          return existing;
+        },
+      });
+    }
+    // Each requisites object holds one bank account (002 L2146). The first one is keyed by the
+    // contractor and carries its INN and KPP even before it has a bank account (it gets the
+    // first bank account by an update later); every further bank account gets its own.
+    const [first, ...more] = c.banks;
+    if (c.inn || first) {
+      steps.push(this.requisitesStep(c, c.id, first ?? null, remote));
+      const existing = done('requisites', c.id);
+      if (changed && existing) {
+        steps.push({
+          op: 'requisites.update',
+          key: c.id,
+          kind: null,
+          method: route('POST', '/v1/requisites/1'),
+          find: async () => null,
+          // 002 L2224: an update resends `contractor` and `name`.
+          run: async () => {
+            await this.client.v1Post(`/v1/requisites/${existing}`, requisitesForm(remote(), c, first ?? null));
+            return existing;
+          },
+        });
+      }
+    }
+    for (const bank of more) steps.push(this.requisitesStep(c, bank.uuid, bank, remote));
+    return steps;
+  }
+
+  private requisitesStep(c: ContractorData, key: string, bank: ContractorBankData | null, remote: () => string): Step {
+    return {
+      op: 'requisites.create',
+      key,
+      kind: 'requisites',
+      method: route('POST', '/v1/requisites'),
+      find: () => this.findRequisites(remote(), c, bank),
+      run: async () => idOrThrow((await this.client.v1Post<{ requisites?: Obj }>('/v1/requisites', requisitesForm(remote(), c, bank))).requisites, 'requisites'),
+    };
+  }
+
+  interactionSteps(i: InteractionData, done: (kind: string, key: string) => string | undefined, changed: boolean): Step[] {
+    const existing = done('project', i.id);
+    if (changed && existing) {
+      return [
+        {
+          op: 'project.update',
+          key: i.id,
+          kind: null,
+          method: route('POST', '/v1/project/1'),
+          find: async () => null,
+          run: async () => {
+            await this.client.v1Post(`/v1/project/${existing}`, projectForm(i));
+            return existing;
+          },
+        },
+      ];
+    }
+    return [
+      {
+        op: 'project.create',
+        key: i.id,
+        kind: 'project',
+        method: route('POST', '/v1/project'),
+        find: async () => (await this.findProjects(i.name)).get(i.id)?.[0] ?? null,
+        run: async () => idOrThrow((await this.client.v1Post<{ project?: Obj }>('/v1/project', projectForm(i))).project, 'project'),
+      },
+    ];
+  }
+
+  async createPayments(items: PaymentData[]): Promise<string[]> {
+    const res = await this.client.v2Post<{ transactions?: Obj[] }>('/v2/transactions/create', {
+      transactions: items.map((p) => transactionItem(p, this.tx, this.o.connectionTag)),
+    });
+    const ids = (res.transactions ?? []).map((t) => String(t.id));
+    // A success that does not answer one object per item cannot be mapped: find them instead.
+    if (ids.length !== items.length) throw new ConnectorError('outcome_unknown', `bulk create answered ${ids.length} objects for ${items.length} items`, this.paymentBatch.method);
+    return ids;
+  }
+
+  async findPayments(items: PaymentData[]): Promise<Map<string, string[]>> {
+    const wanted = new Set(items.map((p) => p.id));
+    const found = new Map<string, string[]>();
+    for (const date of new Set(items.map((p) => p.date))) {
+      for (const t of await this.listPayments(date, date)) {
+        if (!t.entityId || !wanted.has(t.entityId)) continue;
+        found.set(t.entityId, [...(found.get(t.entityId) ?? []), t.remoteId]);
+      }
+    }
+    return found;
+  }
+
+  async removePayments(remoteIds: string[]): Promise<void> {
+    try {
+      await this.client.v2Post('/v2/transactions/remove', { transactionsIds: remoteIds.map(Number) });
+    } catch (err) {
+      // 002 does not say what removing a removed transaction answers: a refusal is fine when
+      // every one of them is gone.
+      if (!(err instanceof ConnectorError) || err.failure !== 'rejected') throw err;
+      for (const id of remoteIds) if (await this.readPayment(id)) throw err;
+    }
+  }
+
+  async readPayment(remoteId: string): Promise<RemotePayment | null> {
+    try {
+      const res = await this.client.v1Get<{ transaction?: Obj }>(`/v1/transaction/${encodeURIComponent(remoteId)}`);
+      return res.transaction ? remotePayment(res.transaction, this.o.connectionTag) : null;
+    } catch (err) {
+      if (err instanceof ConnectorError && err.failure === 'rejected') return null;
+      throw err;
+    }
+  }
+
+  async listPayments(from: string, to: string): Promise<RemotePayment[]> {
+    const out: RemotePayment[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await this.client.v1Get<{ transactions?: Obj[] }>('/v1/transactions', {
+        range: 'custom',
+        range_start: from,
+        range_end: to,
+        bank_account: this.tx.bankAccountId,
+        status: 'all',
+        start: page * PAGE,
+        length: PAGE,
+      });
+      const rows = res.transactions ?? [];
+      out.push(...rows.map((t) => remotePayment(t, this.o.connectionTag)));
+      if (rows.length < PAGE) break;
+    }
+    return out;
+  }
+
+  listMarkedProjects(): Promise<Map<string, string[]>> {
+    return this.findProjects();
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** Projects with a Papka marker, by entity id; `q` narrows by name (002 L320). */
+  private async findProjects(q?: string): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await this.client.v1Get<{ projects?: Obj[] }>('/v1/projects', { status: 'all', start: page * PAGE, length: PAGE, ...(q ? { q } : {}) });
+      const rows = res.projects ?? [];
+      for (const p of rows) {
+        const id = markerOf(typeof p.description === 'string' ? p.description : '');
+        if (id) found.set(id, [...(found.get(id) ?? []), String(p.id)]);
+      }
+      if (rows.length < PAGE) break;
+    }
+    return found;
+  }
+
+  /**
+   * By INN first (002 L1921; the INN is in the requisites, so a contractor whose requisites step
+   * never ran has none), then by name with our marker in its description.
+   */
+  private async findContractor(c: ContractorData): Promise<string | null> {
+    const mine = (list: Obj[]) => list.find((x) => markerOf(typeof x.description === 'string' ? x.description : '') === c.id);
+    if (c.inn) {
+      const byInn = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { inn: c.inn })).contractors ?? [];
+      const hit = mine(byInn) ?? byInn[0];
+      if (hit) return String(hit.id);
+    }
+    const byName = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { q: c.name })).contractors ?? [];
+    const hit = mine(byName);
+    return hit ? String(hit.id) : null;
+  }
+
+  private async findRequisites(remoteContractorId: string, c: ContractorData, bank: ContractorBankData | null): Promise<string | null> {
+    const res = await this.client.v1Get<{ requisites?: Obj[] }>(`/v1/contractor/${remoteContractorId}/requisites`);
+    const hit = (res.requisites ?? []).find((r) =>
+      bank ? String(r.bankAccountNumber ?? r.bank_account_number ?? '') === bank.number : String(r.inn ?? '') === (c.inn ?? ''),
+    );
+    return hit ? String(hit.id) : null;
+  }
+}
+
+function idOrThrow(o: Obj | undefined, what: string): string {
+  if (!o || o.id === undefined || o.id === null) throw new ConnectorError('outcome_unknown', `Adesk answered success without the ${what}`, what);
+  return String(o.id);
+}

@@ -1,0 +1,212 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { FinanceEntityType } from '@papka/contracts';
+
+/** Mapping kinds, by the entity type whose remote object they name. */
+export const KIND: Record<FinanceEntityType, string> = { contractor: 'contractor', interaction: 'project', payment: 'transaction' };
+
+export interface ClaimedRecord {
+  id: string;
+  entityType: FinanceEntityType;
+  entityId: string;
+  op: 'upsert' | 'remove';
+  attempts: number;
+  revision: number;
+  /** Synced before with other content: the remote object is to be updated, not only created. */
+  changed: boolean;
+}
+
+export type LedgerState = 'sending' | 'done' | 'failed';
+
+export interface Mapping {
+  remoteId: string;
+  remoteDeleted: boolean;
+  origin: 'papka' | 'remote';
+  parentId: string | null;
+}
+
+/** Entities are claimed in dependency order: contractors before deals before payments. */
+const ORDER = `CASE entity_type WHEN 'contractor' THEN 0 WHEN 'interaction' THEN 1 ELSE 2 END`;
+
+/**
+ * The engine's tables: records (per entity and connection), the ledger (per connection,
+ * operation and entity, written before every remote call) and the local <-> remote mapping.
+ * Every method takes the account and the connection.
+ */
+@Injectable()
+export class SyncRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * Queues the entity for every live connection of the account. An unchanged entity (same
+   * content hash, same operation) is left as it is: a re-announce or a replay queues nothing.
+   */
+  async enqueue(m: EntityManager, accountId: string, entityType: FinanceEntityType, entityId: string, hash: string, op: 'upsert' | 'remove'): Promise<void> {
+    await m.query(
+      `INSERT INTO sync_record (connection_id, account_id, entity_type, entity_id, op, content_hash)
+       SELECT c.id, c.account_id, $2, $3::uuid, $5, $4 FROM finance_connection c WHERE c.account_id = $1 AND c.connected
+       ON CONFLICT (connection_id, entity_type, entity_id) DO UPDATE
+         SET op = excluded.op, content_hash = excluded.content_hash, state = 'pending', attempts = 0, last_error = NULL, due_at = now(), updated_at = now(),
+             revision = sync_record.revision + 1
+         WHERE sync_record.content_hash IS DISTINCT FROM excluded.content_hash OR sync_record.op IS DISTINCT FROM excluded.op`,
+      [accountId, entityType, entityId, hash, op],
+    );
+  }
+
+  /** Queues every entity of the account's read models for a new connection; answers how many were queued. */
+  async backfill(m: EntityManager, accountId: string, connectionId: string): Promise<number> {
+    const rows = (await m.query(
+      `INSERT INTO sync_record (connection_id, account_id, entity_type, entity_id, op, content_hash, backfill)
+       SELECT $2::uuid, $1, 'contractor', id, 'upsert', NULL, true FROM contractor_replica WHERE account_id = $1 AND NOT deleted
+       UNION ALL SELECT $2::uuid, $1, 'interaction', id, 'upsert', NULL, true FROM interaction_replica WHERE account_id = $1 AND NOT deleted
+       UNION ALL SELECT $2::uuid, $1, 'payment', id, 'upsert', 'create', true FROM payment_replica WHERE account_id = $1 AND NOT removed
+       ON CONFLICT (connection_id, entity_type, entity_id) DO NOTHING RETURNING 1`,
+      [accountId, connectionId],
+    )) as unknown[];
+    return rows.length;
+  }
+
+  /**
+   * Claims due records of a connection for `leaseMs`; FOR UPDATE SKIP LOCKED, so replicas of
+   * the service share the work and never take the same record.
+   */
+  async claim(accountId: string, connectionId: string, limit: number, leaseMs: number): Promise<ClaimedRecord[]> {
+    const rows = (await this.ds.query(
+      `UPDATE sync_record r SET lease_until = now() + ($4 || ' milliseconds')::interval
+        WHERE r.id IN (
+          SELECT id FROM sync_record
+           WHERE connection_id = $2 AND account_id = $1 AND state = 'pending' AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY ${ORDER}, due_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING r.id, r.entity_type, r.entity_id, r.op, r.attempts, r.revision, (r.synced_hash IS NOT NULL AND r.content_hash IS NOT NULL AND r.content_hash <> r.synced_hash) AS changed`,
+      [accountId, connectionId, limit, String(leaseMs)],
+    )) as [{ id: string; entity_type: FinanceEntityType; entity_id: string; op: 'upsert' | 'remove'; attempts: number; revision: number; changed: boolean }[], number];
+    return rows[0].map((r) => ({ id: r.id, entityType: r.entity_type, entityId: r.entity_id, op: r.op, attempts: r.attempts, revision: r.revision, changed: r.changed }));
+  }
+
+  /**
+   * The outcome of a claim; clears its lease. When the record was re-queued meanwhile (a newer
+   * revision) it stays pending and due, and only the remote id is kept.
+   */
+  async finish(
+    m: EntityManager | undefined,
+    accountId: string,
+    rec: Pick<ClaimedRecord, 'id' | 'revision'>,
+    o: {
+      state: 'pending' | 'synced' | 'failed' | 'parked';
+      attempts?: number;
+      lastError?: string | null;
+      remoteId?: string | null;
+      dueInMs?: number;
+      /** The content hash of what the target now holds (default: the queued content_hash). */
+      syncedHash?: string | null;
+    },
+  ): Promise<void> {
+    await (m ?? this.ds).query(
+      `UPDATE sync_record SET
+              state = CASE WHEN revision = $8 THEN $3 ELSE 'pending' END,
+              attempts = CASE WHEN revision = $8 THEN COALESCE($4, attempts) ELSE attempts END,
+              last_error = CASE WHEN revision <> $8 THEN last_error WHEN $3 = 'synced' THEN NULL ELSE COALESCE($5, last_error) END,
+              remote_id = COALESCE($6, remote_id),
+              due_at = CASE WHEN revision = $8 THEN now() + ($7 || ' milliseconds')::interval ELSE now() END,
+              lease_until = NULL,
+              synced_at = CASE WHEN revision = $8 AND $3 = 'synced' THEN now() ELSE synced_at END,
+              synced_hash = CASE WHEN revision = $8 AND $3 = 'synced' THEN COALESCE($9, content_hash) ELSE synced_hash END,
+              updated_at = now()
+        WHERE id = $2 AND account_id = $1`,
+      [accountId, rec.id, o.state, o.attempts ?? null, o.lastError ?? null, o.remoteId ?? null, String(Math.max(0, Math.round(o.dueInMs ?? 0))), rec.revision, o.syncedHash ?? null],
+    );
+  }
+
+  /** Parked records of the connection go back to the queue (their dependency may be synced now). */
+  async releaseParked(accountId: string, connectionId: string): Promise<void> {
+    await this.ds.query(`UPDATE sync_record SET state = 'pending', due_at = now(), updated_at = now() WHERE connection_id = $2 AND account_id = $1 AND state = 'parked'`, [
+      accountId,
+      connectionId,
+    ]);
+  }
+
+  async mappings(accountId: string, connectionId: string, kind: string, localIds: string[]): Promise<Map<string, Mapping>> {
+    if (localIds.length === 0) return new Map();
+    const rows = (await this.ds.query(
+      `SELECT mp.local_id, mp.remote_id, mp.remote_deleted, mp.origin, mp.parent_id FROM sync_mapping mp JOIN finance_connection c ON c.id = mp.connection_id
+        WHERE mp.connection_id = $2 AND c.account_id = $1 AND mp.kind = $3 AND mp.local_id = ANY($4::uuid[])`,
+      [accountId, connectionId, kind, localIds],
+    )) as { local_id: string; remote_id: string; remote_deleted: boolean; origin: 'papka' | 'remote'; parent_id: string | null }[];
+    return new Map(rows.map((r) => [r.local_id, { remoteId: r.remote_id, remoteDeleted: r.remote_deleted, origin: r.origin, parentId: r.parent_id }]));
+  }
+
+  /** The local entity a remote object maps to. */
+  async localOf(accountId: string, connectionId: string, kind: string, remoteId: string): Promise<(Mapping & { localId: string }) | null> {
+    const [r] = (await this.ds.query(
+      `SELECT mp.local_id, mp.remote_id, mp.remote_deleted, mp.origin, mp.parent_id FROM sync_mapping mp JOIN finance_connection c ON c.id = mp.connection_id
+        WHERE mp.connection_id = $2 AND c.account_id = $1 AND mp.kind = $3 AND mp.remote_id = $4 LIMIT 1`,
+      [accountId, connectionId, kind, remoteId],
+    )) as { local_id: string; remote_id: string; remote_deleted: boolean; origin: 'papka' | 'remote'; parent_id: string | null }[];
+    return r ? { localId: r.local_id, remoteId: r.remote_id, remoteDeleted: r.remote_deleted, origin: r.origin, parentId: r.parent_id } : null;
+  }
+
+  /** Inserts the mapping; false when the entity was mapped already (the first one stays). */
+  async map(
+    m: EntityManager,
+    accountId: string,
+    connectionId: string,
+    kind: string,
+    localId: string,
+    remoteId: string,
+    o: { parentId?: string | null; origin?: 'papka' | 'remote' } = {},
+  ): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `INSERT INTO sync_mapping (connection_id, kind, local_id, remote_id, parent_id, origin)
+       SELECT c.id, $3, $4::uuid, $5, $6::uuid, $7 FROM finance_connection c WHERE c.id = $2 AND c.account_id = $1
+       ON CONFLICT (connection_id, kind, local_id) DO NOTHING RETURNING 1`,
+      [accountId, connectionId, kind, localId, remoteId, o.parentId ?? null, o.origin ?? 'papka'],
+    );
+    return rows.length > 0;
+  }
+
+  async markRemoteDeleted(m: EntityManager, accountId: string, connectionId: string, kind: string, localId: string): Promise<boolean> {
+    const [rows] = (await m.query(
+      `UPDATE sync_mapping mp SET remote_deleted = true FROM finance_connection c
+        WHERE c.id = mp.connection_id AND c.account_id = $1 AND mp.connection_id = $2 AND mp.kind = $3 AND mp.local_id = $4 AND NOT mp.remote_deleted RETURNING 1`,
+      [accountId, connectionId, kind, localId],
+    )) as [unknown[], number];
+    return rows.length > 0;
+  }
+
+  async ledger(accountId: string, connectionId: string, op: string, keys: string[]): Promise<Map<string, LedgerState>> {
+    if (keys.length === 0) return new Map();
+    const rows = (await this.ds.query(
+      `SELECT l.entity_id, l.state FROM sync_ledger l JOIN finance_connection c ON c.id = l.connection_id
+        WHERE l.connection_id = $2 AND c.account_id = $1 AND l.op = $3 AND l.entity_id = ANY($4::uuid[])`,
+      [accountId, connectionId, op, keys],
+    )) as { entity_id: string; state: LedgerState }[];
+    return new Map(rows.map((r) => [r.entity_id, r.state]));
+  }
+
+  /**
+   * Written (and committed) before the remote call: from here on, until `ledgerDone` or
+   * `ledgerNotApplied`, the call's outcome is unknown, and whoever picks the entity up next
+   * looks the object up before sending it again. The idempotency key is the connection, the
+   * operation and the entity uuid: never the event id.
+   */
+  async ledgerSending(accountId: string, connectionId: string, op: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.ds.query(
+      `INSERT INTO sync_ledger (connection_id, op, entity_id, idempotency_key, state, sends, sent_at)
+       SELECT c.id, $3, k, c.id || ':' || $3 || ':' || k, 'sending', 1, now() FROM finance_connection c, unnest($4::uuid[]) AS k WHERE c.id = $2 AND c.account_id = $1
+       ON CONFLICT (connection_id, op, entity_id) DO UPDATE SET state = 'sending', sends = sync_ledger.sends + 1, sent_at = now(), finished_at = NULL`,
+      [accountId, connectionId, op, keys],
+    );
+  }
+
+  async ledgerFinish(m: EntityManager | undefined, accountId: string, connectionId: string, op: string, keys: string[], state: 'done' | 'failed', remoteIds?: (string | null)[]): Promise<void> {
+    if (keys.length === 0) return;
+    await (m ?? this.ds).query(
+      `UPDATE sync_ledger l SET state = $4, remote_id = COALESCE(x.remote_id, l.remote_id), finished_at = now()
+         FROM unnest($5::uuid[], $6::text[]) AS x(entity_id, remote_id), finance_connection c
+        WHERE l.connection_id = $2 AND c.id = l.connection_id AND c.account_id = $1 AND l.op = $3 AND l.entity_id = x.entity_id`,
+      [accountId, connectionId, op, state, keys, remoteIds ?? keys.map(() => null)],
+    );
+  }
+}

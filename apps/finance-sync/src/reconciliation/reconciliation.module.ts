@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsModule } from '../connections/connections.module';
+import { SyncModule } from '../engine/sync.module';
+import { ReplicasModule } from '../replicas/replicas.module';
+import { ReconciliationController } from './reconciliation.controller';
+import { ReconciliationService } from './reconciliation.service';
+
+@Module({
+  imports: [ConnectionsModule, SyncModule, ReplicasModule],
+  controllers: [ReconciliationController],
+  providers: [ReconciliationService],
+})
+export class ReconciliationModule {}

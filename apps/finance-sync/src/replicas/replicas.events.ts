@@ -1,0 +1,105 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  ContractorAnnounced,
+  ContractorCreated,
+  ContractorDeleted,
+  ContractorUpdated,
+  InteractionCreated,
+  InteractionDeleted,
+  InteractionDocumentAttached,
+  InteractionDocumentDetached,
+  InteractionFileAttached,
+  InteractionFileDetached,
+  InteractionPaymentRecorded,
+  InteractionPaymentRemoved,
+  InteractionStatusChanged,
+  InteractionUpdated,
+  interactionSnapshotOf,
+  type EnvelopeOf,
+  type InteractionPaymentEvent,
+  type InteractionSnapshot,
+  type PaymentSnapshot,
+} from '@papka/contracts';
+import type { EventContext } from '@papka/messaging';
+import { SyncRepository } from '../engine/sync.repository';
+import { contractorData, contractorHash, interactionHash } from './content-hash';
+import { ReplicasRepository } from './replicas.repository';
+
+/** A payment is recorded once and removed once (there is no payment update). */
+const PAYMENT_CREATE = 'create';
+
+/**
+ * Keeps the read models from papka.contractors.v1 and papka.interactions.v1 and queues what
+ * changed for every connection of the account. Writes are versioned by the aggregate sequence,
+ * so a late event changes nothing and a replay or re-announce rewrites the same row and queues
+ * nothing new.
+ */
+@Controller()
+export class ReplicasEvents {
+  constructor(
+    private readonly replicas: ReplicasRepository,
+    private readonly sync: SyncRepository,
+  ) {}
+
+  @EventPattern([ContractorCreated.type, ContractorUpdated.type, ContractorAnnounced.type, ContractorDeleted.type])
+  async onContractor(
+    @Payload() e: EnvelopeOf<typeof ContractorCreated | typeof ContractorUpdated | typeof ContractorAnnounced | typeof ContractorDeleted>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const deleted = e.type === ContractorDeleted.type;
+    const written = await this.replicas.upsertContractor(ctx.manager, e.accountId, e.data, e.sequence ?? 0, deleted);
+    // A deleted contractor stays in the target (its transactions still name it).
+    if (written && !deleted) await this.sync.enqueue(ctx.manager, e.accountId, 'contractor', e.data.uuid, contractorHash(contractorData(e.data)), 'upsert');
+  }
+
+  @EventPattern([
+    InteractionCreated.type,
+    InteractionUpdated.type,
+    InteractionStatusChanged.type,
+    InteractionDeleted.type,
+    InteractionDocumentAttached.type,
+    InteractionDocumentDetached.type,
+    InteractionFileAttached.type,
+    InteractionFileDetached.type,
+  ])
+  async onInteraction(
+    @Payload()
+    e: EnvelopeOf<
+      | typeof InteractionCreated
+      | typeof InteractionUpdated
+      | typeof InteractionStatusChanged
+      | typeof InteractionDeleted
+      | typeof InteractionDocumentAttached
+      | typeof InteractionDocumentDetached
+      | typeof InteractionFileAttached
+      | typeof InteractionFileDetached
+    >,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const i = interactionSnapshotOf(e);
+    const deleted = e.type === InteractionDeleted.type;
+    if (!(await this.interaction(ctx, e.accountId, i, e.sequence ?? 0, deleted))) return;
+    // Version-1 events (still on the compacted topic) carry every payment inline.
+    const inline = (e.data as { payments?: PaymentSnapshot[] }).payments;
+    if (e.version < 2 && Array.isArray(inline)) for (const p of inline) await this.payment(ctx, e.accountId, i.uuid, p, e.sequence ?? 0, false);
+  }
+
+  @EventPattern([InteractionPaymentRecorded.type, InteractionPaymentRemoved.type])
+  async onPayment(@Payload() e: EnvelopeOf<typeof InteractionPaymentRecorded | typeof InteractionPaymentRemoved>, @Ctx() ctx: EventContext): Promise<void> {
+    const data = interactionSnapshotOf<InteractionPaymentEvent>(e);
+    await this.interaction(ctx, e.accountId, data, e.sequence ?? 0, false);
+    await this.payment(ctx, e.accountId, data.uuid, data.payment, e.sequence ?? 0, e.type === InteractionPaymentRemoved.type);
+  }
+
+  private async interaction(ctx: EventContext, accountId: string, i: InteractionSnapshot, version: number, deleted: boolean): Promise<boolean> {
+    const written = await this.replicas.upsertInteraction(ctx.manager, accountId, i, version, deleted);
+    if (written && !deleted) await this.sync.enqueue(ctx.manager, accountId, 'interaction', i.uuid, interactionHash(i), 'upsert');
+    return written;
+  }
+
+  private async payment(ctx: EventContext, accountId: string, interactionId: string, p: PaymentSnapshot, version: number, removed: boolean): Promise<void> {
+    const written = await this.replicas.upsertPayment(ctx.manager, accountId, interactionId, p, version, removed);
+    if (written) await this.sync.enqueue(ctx.manager, accountId, 'payment', p.uuid, PAYMENT_CREATE, removed ? 'remove' : 'upsert');
+  }
+}

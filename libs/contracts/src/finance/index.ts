@@ -1,0 +1,2 @@
+export * from './finance-types';
+export * from './finance.dto';
