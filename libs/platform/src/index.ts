@@ -9,3 +9,5 @@ export * from './storage';
 export * from './idempotency';
 export * from './controller-helpers';
 export * from './health';
+export * from './metrics';
+export * from './prometheus-text';

@@ -8,6 +8,7 @@ import { dataSourceOptions, migrationsTableName, type DataSourceConfig } from '@
 import { authConfig, type baseEnvSchema, type dataEnvSchema } from './config';
 import { loggerModule } from './http-app';
 import { IdempotencyModule } from './idempotency';
+import { MetricsModule } from './metrics';
 
 export interface DataServiceOptions {
   /** e.g. `contractors`: names the migrations table, the DB application and the Kafka client. */
@@ -23,11 +24,12 @@ type DataServiceEnv = z.infer<typeof baseEnvSchema> & z.infer<typeof dataEnvSche
 /**
  * The modules every service with its own database and events imports, configured the same
  * way: structured logs, its TypeORM data source, the event bus with the outbox relay, the
- * bearer-token guard and the health checks.
+ * bearer-token guard, the health checks and Prometheus metrics (metrics.ts).
  */
 export function dataServiceImports(config: DataServiceEnv, o: DataServiceOptions): (DynamicModule | Type<unknown>)[] {
   return [
     loggerModule(config.LOG_LEVEL, o.service),
+    MetricsModule.forRoot({ service: o.service, port: config.METRICS_PORT }),
     TypeOrmModule.forRoot({
       ...dataSourceOptions({
         url: config.DATABASE_URL,
@@ -48,6 +50,7 @@ export function dataServiceImports(config: DataServiceEnv, o: DataServiceOptions
             : { kind: 'memory' },
         relay: { pollIntervalMs: config.OUTBOX_POLL_MS },
         topics: o.topics,
+        outboxStuckSeconds: config.OUTBOX_STUCK_SECONDS,
       }),
     }),
     AuthModule.forRootAsync({ useFactory: () => authConfig(config, DEV_JWT_SECRET) }),

@@ -1,8 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bundledBrowser } from '@papka/render-pool';
 import { apiClient, freePort, REPO_ROOT } from '@papka/testing';
+
+/** The user's environment minus what would pick another browser than the default. */
+function defaultEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.CHROMIUM_PATH;
+  delete env.RENDER_ENABLED;
+  return env;
+}
+
+const poppler = (tool: string, pdf: Buffer) => {
+  const r = spawnSync(tool, ['-', ...(tool === 'pdftotext' ? ['-'] : [])], { input: pdf, encoding: 'utf8', timeout: 30_000 });
+  if (r.error || r.status !== 0) throw new Error(`${tool}: ${r.error?.message ?? r.stderr} (apt-get install -y poppler-utils)`);
+  return r.stdout;
+};
 
 /**
  * The embedded default as a user runs it (`npm start`): embedded PostgreSQL, in-process
@@ -28,7 +43,7 @@ describe('npm start (embedded mode)', () => {
     child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
       cwd: REPO_ROOT,
       env: {
-        ...process.env,
+        ...defaultEnv(),
         PORT: String(port),
         CONTRACTORS_PORT: String(contractorsPort),
         DOCUMENTS_PORT: String(documentsPort),
@@ -63,6 +78,10 @@ describe('npm start (embedded mode)', () => {
 
   it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
     expect(output).toContain(`http://localhost:${port}`);
+    // The renderer is the npm chrome-headless-shell, with no apt step and no CHROMIUM_PATH.
+    expect(output).toMatch(/renderer: +Chromium \d+\.[\d.]+, chrome-headless-shell from npm @sparticuz\/chromium/);
+    // Each service's own `default` TypeORM data source is no clash worth a warning.
+    expect(output).not.toContain('already registered');
     // A new data directory has nothing to re-announce, and records that it is up to date.
     expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('1');
 
@@ -96,9 +115,15 @@ describe('npm start (embedded mode)', () => {
       if (made.status !== 201) await new Promise((r) => setTimeout(r, 200));
     }
     expect(made.status).toBe(201);
-    const file = await api<string>('GET', `/v2/docs/documents/${made.body.uuid}/download`);
+    const file = await fetch(`http://127.0.0.1:${port}/v2/docs/documents/${made.body.uuid}/download`, { headers: { authorization: `Bearer ${token}` } });
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('application/pdf');
+    // End to end on the default browser: the letter's text is in the PDF, and the PDF was made
+    // by the Chromium major the npm package ships (Skia/PDF m<major>), not another browser.
+    const pdf = Buffer.from(await file.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(poppler('pdftotext', pdf).replace(/\s+/g, ' ')).toContain('Добрый день!');
+    expect(poppler('pdfinfo', pdf)).toMatch(new RegExp(`Producer:\\s+Skia/PDF m${bundledBrowser().version.split('.')[0]}\\b`));
 
     // An upload lands in filesystem storage and works as a template.
     const form = new FormData();
@@ -223,5 +248,47 @@ describe('npm start (embedded mode)', () => {
     ]);
     expect((await api('DELETE', `/v2/docs/interactions/${id}`)).body).toEqual(ok);
     expect((await api('GET', '/v2/docs/interactions')).body).toEqual([]);
+  });
+});
+
+describe('npm start without a browser that runs', () => {
+  const run = async (env: NodeJS.ProcessEnv, until: RegExp) => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'papka-embedded-'));
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...defaultEnv(), PORT: String(await freePort()), CONTRACTORS_PORT: String(await freePort()), DOCUMENTS_PORT: String(await freePort()),
+        INTERACTIONS_PORT: String(await freePort()), PAPKA_PG_PORT: String(await freePort()), PAPKA_DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const started = Date.now();
+    while (!until.test(output) && child.exitCode === null && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 100));
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const code = await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    return { code, output };
+  };
+
+  it('stops before starting anything, with the one command that fixes it', async () => {
+    const { code, output } = await run({ CHROMIUM_PATH: '/nonexistent/chromium' }, /fix:/);
+    expect(code).toBe(1);
+    expect(output).toContain('papka: no browser can render PDFs: CHROMIUM_PATH=/nonexistent/chromium does not start');
+    expect(output).toMatch(/\n {2}fix: {2}(sudo )?apt-get install -y chromium\n/);
+    expect(output).toContain('RENDER_ENABLED=false npm start');
+    expect(output).not.toContain('PostgreSQL');
+  });
+
+  it('starts without rendering when RENDER_ENABLED=false says so (in a data directory not made yet)', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'papka-embedded-'));
+    const { output } = await run(
+      { CHROMIUM_PATH: '/nonexistent/chromium', RENDER_ENABLED: 'false', PAPKA_DATA_DIR: path.join(parent, 'new', 'data') },
+      /token:\s+\S+/,
+    );
+    rmSync(parent, { recursive: true, force: true });
+    expect(output).toMatch(/token:\s+\S+/);
+    expect(output).toContain('renderer:  off (RENDER_ENABLED=false)');
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CONFIG, type DocumentsConfig } from '../config';
-import { RenderPool } from '@papka/render-pool';
+import { RenderPool, resolveBrowserPath } from '@papka/render-pool';
 
 /** The warm Chromium of this replica, started with the app and closed with it. */
 @Injectable()
@@ -13,7 +13,8 @@ export class RenderPoolHost implements OnModuleInit, OnApplicationShutdown {
     this.pool =
       config.RENDER_ENABLED
         ? new RenderPool({
-            executablePath: config.CHROMIUM_PATH,
+            // CHROMIUM_PATH, or the npm chrome-headless-shell unpacked into the temp dir (once, ~2 s).
+            executablePath: resolveBrowserPath({ chromiumPath: config.CHROMIUM_PATH }).path,
             pages: config.RENDER_PAGES,
             queueLimit: config.RENDER_QUEUE_LIMIT,
             jobTimeoutMs: config.RENDER_TIMEOUT_MS,

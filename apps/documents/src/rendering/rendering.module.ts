@@ -5,6 +5,7 @@ import { ReplicasModule } from '../replicas/replicas.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { UploadsModule } from '../uploads/uploads.module';
 import { DocumentRendererService } from './document-renderer.service';
+import { RenderMetrics } from './render-metrics';
 import { RenderPoolHost, RendererHealthIndicator } from './render-pool.provider';
 import { RenderingEvents } from './rendering.events';
 
@@ -12,7 +13,7 @@ import { RenderingEvents } from './rendering.events';
 @Module({
   imports: [TerminusModule, DocumentsModule, ReplicasModule, TemplatesModule, UploadsModule],
   controllers: [RenderingEvents],
-  providers: [RenderPoolHost, RendererHealthIndicator, DocumentRendererService],
+  providers: [RenderPoolHost, RendererHealthIndicator, DocumentRendererService, RenderMetrics],
   exports: [RendererHealthIndicator],
 })
 export class RenderingModule {}

@@ -14,6 +14,7 @@ import {
   RateLimitedError,
   sendError,
   ServiceNotAvailableError,
+  startHttpClientSpan,
   UnauthorizedError,
   UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
@@ -111,6 +112,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     const requestId = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
+    // The route template labels this request's metrics (never the raw path with its ids), also when it is refused before routing (401, 429).
+    const labelled = table.match(req.method, req.originalUrl.split('?')[0]);
+    if (labelled.kind === 'found') res.locals.route = labelled.route.path;
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -160,6 +164,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     }
     headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
     if (body === null) delete headers['content-length'];
+    // A client span under this request's server span; its traceparent replaces any the client sent.
+    const span = startHttpClientSpan(req.method, url);
+    Object.assign(headers, span.headers);
 
     let upstream;
     const tracker = new WriteTracker(agent);
@@ -171,6 +178,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         dispatcher: tracker,
       });
     } catch (err) {
+      span.end(undefined, err);
       const cause = (err as { cause?: unknown }).cause ?? err;
       if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
       // No answer within PROXY_TIMEOUT_MS: 504, and no Retry-After, since it may have been applied.
@@ -194,6 +202,8 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     } catch {
       // The client went away or the upstream broke mid-stream: nothing sensible to send.
       res.destroy();
+    } finally {
+      span.end(upstream.statusCode);
     }
   }
 }

@@ -86,6 +86,8 @@ export class KafkaEventBus implements EventBus {
   private admin: Admin | null = null;
   private adminConnecting: Promise<Admin> | null = null;
   private readonly consumers = new Set<Consumer>();
+  /** Per subscribed consumer: stop starting records and wait for those in flight (see subscribe). */
+  private readonly drains = new Map<Consumer, () => Promise<void>>();
   private readonly partitionsOf = new Map<string, PartitionMetadata[]>();
   /** The producer's own (Java-compatible murmur2) partitioner: keys land where any Kafka client puts them. */
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -262,12 +264,23 @@ export class KafkaEventBus implements EventBus {
       retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
     });
     this.consumers.add(consumer);
+    // Closing drains first: a record in flight finishes and commits while the consumer still
+    // runs (kafkajs silently skips a commitOffsets made once disconnect() has begun, so a record
+    // handled during a shutdown was delivered again), and a record not begun yet is left alone,
+    // neither handled nor committed, for the partition's next owner. Then the consumer leaves.
+    let closing = false;
+    const inFlight = new Set<Promise<void>>();
+    this.drains.set(consumer, async () => {
+      closing = true;
+      await Promise.allSettled([...inFlight]);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, concurrency ?? 1),
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        if (closing) return;
         const record: IncomingRecord = {
           topic,
           partition,
@@ -277,13 +290,23 @@ export class KafkaEventBus implements EventBus {
           headers: decodeHeaders(message.headers),
           heartbeat,
         };
-        await handler(record);
-        // Committed only after the handler (and its DB transaction) succeeded.
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        const work = (async () => {
+          await handler(record);
+          // Committed only after the handler (and its DB transaction) succeeded.
+          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        })();
+        inFlight.add(work);
+        try {
+          await work;
+        } finally {
+          inFlight.delete(work);
+        }
       },
     });
     return {
       close: async () => {
+        await this.drains.get(consumer)?.();
+        this.drains.delete(consumer);
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },
@@ -441,8 +464,14 @@ export class KafkaEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    await Promise.allSettled(
+      [...this.consumers].map(async (c) => {
+        await this.drains.get(c)?.();
+        await c.disconnect();
+      }),
+    );
     this.consumers.clear();
+    this.drains.clear();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.producer = null;

@@ -1,11 +1,13 @@
 import { Catch, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestMicroservice } from '@nestjs/microservices/nest-microservice';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
 import type { EventBus } from '../bus/event-bus';
-import { EventConsumer, type EventContext, type RetryPolicy } from '../consumer/event-consumer';
+import { EventConsumer, type EventConsumerOptions, type EventContext, type RetryPolicy } from '../consumer/event-consumer';
+import { MessagingMetrics } from '../metrics/messaging-metrics';
 import { relayOf, type OutboxRelay } from '../outbox/outbox.relay';
 
 export interface EventBusTransportOptions {
@@ -16,6 +18,29 @@ export interface EventBusTransportOptions {
   retry?: RetryPolicy;
   /** Woken after a handler that emitted events commits; default: the relay of `dataSource`. */
   relay?: OutboxRelay;
+  /** Counts retries and dead letters; default: the app's (MessagingModule with a Prometheus registry). */
+  metrics?: MessagingMetrics | null;
+}
+
+/** What EventConsumer logs when it sends a record to a retry tier / to `.dlq` (event-consumer.ts). */
+export const RETRIED_MESSAGE = 'event handler failed, will retry';
+export const DEAD_LETTERED_MESSAGE = 'event dead-lettered';
+
+/**
+ * The consumer's log, counting its retries and dead letters on the way: EventConsumer reports
+ * them only through `log` (a test in event-bus.transport.spec.ts fails if its wording changes).
+ */
+export function countingLog(
+  group: string,
+  metrics: MessagingMetrics | null | undefined,
+  log: NonNullable<EventConsumerOptions['log']>,
+): NonNullable<EventConsumerOptions['log']> {
+  if (!metrics) return log;
+  return (level, message, extra) => {
+    if (message === RETRIED_MESSAGE) metrics.retried(String(extra?.group ?? group), String(extra?.type ?? 'unknown'));
+    else if (message === DEAD_LETTERED_MESSAGE) metrics.deadLettered(String(extra?.group ?? group), String(extra?.topic ?? 'unknown'));
+    log(level, message, extra);
+  };
 }
 
 /**
@@ -36,7 +61,9 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
       handles: (type) => this.messageHandlers.has(type),
       onEmitted: () => this.options.relay?.kick(),
       dispatch: (envelope, ctx) => this.invoke(envelope, ctx),
-      log: (level, message, extra) => this.logger[level === 'info' ? 'log' : level]?.(`${message} ${JSON.stringify(extra ?? {})}`),
+      log: countingLog(this.options.groupId, this.options.metrics, (level, message, extra) =>
+        this.logger[level === 'info' ? 'log' : level]?.(`${message} ${JSON.stringify(extra ?? {})}`),
+      ),
     });
     this.consumer.start().then(() => callback(), callback);
   }
@@ -84,8 +111,21 @@ export class EventErrorFilter implements RpcExceptionFilter<unknown> {
  */
 export function connectEventConsumer(app: INestApplication, options: EventBusTransportOptions): void {
   const relay = options.relay ?? relayOf(options.dataSource);
-  const ms = app.connectMicroservice({ strategy: new EventBusTransport({ ...options, relay }) }, { deferInitialization: true }) as NestMicroservice;
+  const metrics = options.metrics === undefined ? appMetrics(app) : options.metrics;
+  metrics?.registerConsumer(options.groupId, options.topics);
+  const ms = app.connectMicroservice({ strategy: new EventBusTransport({ ...options, relay, metrics }) }, { deferInitialization: true }) as NestMicroservice;
   ms.useGlobalFilters(new EventErrorFilter());
   ms.setIsInitHookCalled(true);
 }
 
+/**
+ * The app's MessagingMetrics, or null (no MessagingModule, or no Prometheus registry). Through
+ * ModuleRef: Nest's app proxy exits the process when `app.get` misses.
+ */
+function appMetrics(app: INestApplication): MessagingMetrics | null {
+  try {
+    return app.get(ModuleRef).get(MessagingMetrics, { strict: false }) ?? null;
+  } catch {
+    return null;
+  }
+}

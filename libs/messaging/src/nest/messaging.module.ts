@@ -3,10 +3,12 @@ import {
   Injectable,
   Logger,
   Module,
+  Optional,
   type BeforeApplicationShutdown,
   type DynamicModule,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -14,12 +16,21 @@ import { EVENT_BUS, type EventBus } from '../bus/event-bus';
 import { createEventBus, type EventBusConfig } from '../bus/create-event-bus';
 import { Commands } from '../outbox/commands';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox.relay';
+import {
+  DEFAULT_OUTBOX_STUCK_SECONDS,
+  InProcessLagSource,
+  KafkaLagSource,
+  MessagingMetrics,
+  outboxStuck,
+} from '../metrics/messaging-metrics';
 
 export interface MessagingModuleOptions {
   bus: EventBusConfig;
   relay?: OutboxRelayOptions;
   /** Topics this service publishes to, created at start-up when missing. */
   topics?: string[];
+  /** Outbox rows older than this are reported `degraded` (health details, `papka_outbox_stuck`); default 60. */
+  outboxStuckSeconds?: number;
 }
 
 const OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -32,6 +43,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly relay: OutboxRelay,
     @Inject(OPTIONS) private readonly options: MessagingModuleOptions,
+    @Optional() @Inject(MessagingMetrics) private readonly metrics: MessagingMetrics | null = null,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -46,6 +58,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
     await this.bus.close();
+    await this.metrics?.close();
   }
 }
 
@@ -56,6 +69,7 @@ export class EventBusHealthIndicator {
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly relay: OutboxRelay,
     private readonly health: HealthIndicatorService,
+    @Optional() @Inject(OPTIONS) private readonly options: MessagingModuleOptions | null = null,
   ) {}
 
   /**
@@ -65,7 +79,12 @@ export class EventBusHealthIndicator {
   async check(key = 'eventBus') {
     const indicator = this.health.check(key);
     const [up, backlog] = await Promise.all([this.bus.ping(), this.relay.backlog().catch(() => null)]);
+    const stuckAfterSeconds = this.options?.outboxStuckSeconds ?? DEFAULT_OUTBOX_STUCK_SECONDS;
     return indicator.up({
+      // `degraded`: rows older than OUTBOX_STUCK_SECONDS wait for the broker. Still up: the
+      // outbox keeps them, and taking the pod out of rotation would not publish them sooner.
+      outbox: backlog === null ? 'unknown' : outboxStuck(backlog, stuckAfterSeconds) ? 'degraded' : 'ok',
+      outboxStuckSeconds: stuckAfterSeconds,
       kind: this.bus.kind,
       broker: up ? 'up' : 'down',
       outboxPending: backlog?.pending ?? -1,
@@ -110,10 +129,23 @@ export class MessagingModule {
           useFactory: (ds: DataSource, relay: OutboxRelay) => new Commands(ds, relay),
           inject: [getDataSourceToken(), OutboxRelay],
         },
+        {
+          // The service's Prometheus registry (MetricsModule of @papka/platform), when it has one.
+          provide: MessagingMetrics,
+          useFactory: (opts: MessagingModuleOptions, relay: OutboxRelay, registry: Registry | undefined) =>
+            registry
+              ? new MessagingMetrics(registry, {
+                  outbox: relay,
+                  lag: opts.bus.kind === 'kafka' ? new KafkaLagSource({ brokers: opts.bus.brokers, clientId: opts.bus.clientId }) : new InProcessLagSource(),
+                  stuckAfterSeconds: opts.outboxStuckSeconds ?? DEFAULT_OUTBOX_STUCK_SECONDS,
+                })
+              : null,
+          inject: [OPTIONS, OutboxRelay, { token: Registry, optional: true }],
+        },
         MessagingLifecycle,
         EventBusHealthIndicator,
       ],
-      exports: [EVENT_BUS, OutboxRelay, Commands, EventBusHealthIndicator],
+      exports: [EVENT_BUS, OutboxRelay, Commands, EventBusHealthIndicator, MessagingMetrics],
     };
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EventDefinition, EventEnvelope } from '@papka/contracts';
 import { currentTraceId } from '../trace';
+import { activeTraceId, outboxTraceHeaders } from '../tracing';
 
 export interface NewEvent<TData> {
   accountId: string;
@@ -26,9 +27,12 @@ export async function writeToOutbox<TData, TType extends string>(
     occurredAt: new Date().toISOString(),
     accountId: e.accountId,
     aggregateId: e.aggregateId,
-    traceId: currentTraceId(),
+    // Inside a span, the W3C trace id (the trace a tracing backend shows; the request id is an
+    // attribute of the service's server span); else the request id, as before tracing.
+    traceId: activeTraceId() ?? currentTraceId(),
     data: e.data,
   };
+  const traceHeaders = outboxTraceHeaders(event.type, event.topic, envelope.id);
   // The aggregate's next sequence number, taken in this transaction (one statement with the
   // outbox row): its aggregate_sequence row stays locked until the commit, so two transactions
   // on one aggregate get their numbers in commit order.
@@ -40,17 +44,19 @@ export async function writeToOutbox<TData, TType extends string>(
      INSERT INTO outbox (id, topic, key, event_type, payload, headers)
      SELECT $1, $2, $3, $4, jsonb_set($5::jsonb, '{sequence}', to_jsonb(s.seq)), jsonb_set($6::jsonb, '{event-sequence}', to_jsonb(s.seq::text)) FROM s
      RETURNING (payload->>'sequence')::int AS sequence`,
-    [envelope.id, event.topic, e.aggregateId, event.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope))],
+    [envelope.id, event.topic, e.aggregateId, event.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope, traceHeaders))],
   )) as { sequence: number }[];
   envelope.sequence = sequence;
   return envelope;
 }
 
-export const envelopeHeaders = (e: EventEnvelope): Record<string, string> => ({
+/** The record headers of an event; `trace`: its `traceparent`/`tracestate` (outboxTraceHeaders), published as they are. */
+export const envelopeHeaders = (e: EventEnvelope, trace: Record<string, string> = {}): Record<string, string> => ({
   'event-id': e.id,
   'event-type': e.type,
   'event-version': String(e.version),
   'account-id': e.accountId,
   ...(e.sequence === undefined ? {} : { 'event-sequence': String(e.sequence) }),
   'trace-id': e.traceId,
+  ...trace,
 });

@@ -1,0 +1,293 @@
+/**
+ * Benchmark (not a test): payments from the interactions API through Kafka and finance-sync to
+ * the fake Adesk, against the fake's own ceiling for the same bulk batches, measured in the same run.
+ *
+ *   npm run bench:finance    (starts PostgreSQL and Kafka through tools/infra itself)
+ *   BENCH_PAYMENTS=1000 npm run bench:finance
+ *
+ * Path: client -> interactions (auth, validation, PostgreSQL, outbox) -> Kafka
+ * `papka.interactions.v1` -> finance-sync (read model, record queued) -> worker (claim, ledger,
+ * bulk `/v2/transactions/create` of FINANCE_BATCH_SIZE) -> fake Adesk. contractors, interactions
+ * and finance-sync each run in their own process on a fresh database and the real Kafka; the
+ * fake Adesk and the load generator run in this process.
+ *
+ * The consumer groups are the services' real ones, shared with the integration tests on the same
+ * Kafka: run it under `flock /tmp/int-test.lock` on a machine where tests run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createTestDatabase,
+  dropDatabase,
+  infra,
+  infraEnv,
+  startFakeAdesk,
+  startService,
+  TEST_JWT_SECRET,
+  testToken,
+  type FakeAdesk,
+  type RunningService,
+} from '@papka/testing';
+
+const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 10_000);
+const CONTRACTORS = Number(process.env.BENCH_CONTRACTORS ?? 500);
+const INTERACTIONS = Number(process.env.BENCH_INTERACTIONS ?? 1_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const BATCH_SIZE = Number(process.env.FINANCE_BATCH_SIZE ?? 100);
+/** The whole run, set-up included; past it the bench stops with what it was waiting for. */
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
+/** finance-sync under `node --cpu-prof` (profile in .cache/bench-prof). */
+const PROFILE = process.env.BENCH_PROFILE === 'true';
+const ACCOUNT = `bench-fin-${randomBytes(3).toString('hex')}`;
+
+const started = Date.now();
+const deadline = started + TIMEOUT_MS;
+
+class Aborted extends Error {}
+
+function checkDeadline(what: string): void {
+  if (Date.now() > deadline) throw new Aborted(`aborted after ${TIMEOUT_MS / 1000} s (BENCH_TIMEOUT_MS) while ${what}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` every `everyMs` until it answers non-null, within the run's deadline. */
+async function until<T>(what: string, probe: () => Promise<T | null> | T | null, everyMs = 100): Promise<T> {
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    checkDeadline(what);
+    await sleep(everyMs);
+  }
+}
+
+/** `fn` over `items` with at most `limit` in flight. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T, n: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const n = next++;
+        out[n] = await fn(items[n]!, n);
+      }
+    }),
+  );
+  return out;
+}
+
+async function call<T>(method: string, url: string, token: string, body?: unknown, expect = [200, 201]): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!expect.includes(res.status)) throw new Error(`${method} ${url}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const percentile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+
+interface ConnectionView {
+  state: string;
+  reason: string | null;
+  counts: { pending: number; synced: number; failed: number; parked: number };
+}
+
+/** The payment uuid in an importedId `papka:<conn8>:<uuid>` (the connector's mapper). */
+const paymentOf = (importedId: string | undefined) => (importedId?.startsWith('papka:') ? importedId.slice(importedId.lastIndexOf(':') + 1) : null);
+
+/** A payment's date: spread over a year, as a bank statement would be. */
+const dateOf = (n: number) => new Date(Date.UTC(2025, 0, 1) + (n % 365) * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The fake's ceiling for the engine's traffic: the same number of transactions in bulk batches
+ * of the same size, one call after another as the engine sends them per connection, straight
+ * from this process to the fake (another Adesk account of it, so nothing mixes).
+ */
+async function ceiling(adesk: FakeAdesk, projectId: number, contractorId: number): Promise<number> {
+  const acct = adesk.addAccount();
+  const bankAccountId = acct.bankAccounts()[0]!.id;
+  const item = (n: number) => ({
+    type: n % 4 === 0 ? 'outcome' : 'income',
+    bankAccountId,
+    amount: (100 + ((n * 31337) % 100000)) / 100,
+    date: dateOf(n),
+    description: `Оплата ${n} [papka:00000000-0000-4000-8000-${String(n).padStart(12, '0')}]`,
+    contractorId,
+    projectId,
+    importedId: `papka:ceiling0:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  });
+  const t = Date.now();
+  for (let i = 0; i < PAYMENTS; i += BATCH_SIZE) {
+    checkDeadline('measuring the fake ceiling');
+    const res = await fetch(`${adesk.url}/v2/transactions/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-token': acct.token },
+      body: JSON.stringify({ transactions: Array.from({ length: Math.min(BATCH_SIZE, PAYMENTS - i) }, (_, k) => item(i + k)) }),
+    });
+    const body = (await res.json()) as { success?: boolean };
+    if (body.success !== true) throw new Error(`ceiling: the fake refused a batch: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  const seconds = (Date.now() - t) / 1000;
+  if (acct.transactions().length !== PAYMENTS) throw new Error(`ceiling: the fake holds ${acct.transactions().length} of ${PAYMENTS}`);
+  return PAYMENTS / seconds;
+}
+
+async function main(): Promise<void> {
+  await infra('up', 'postgres', 'kafka');
+  const dbs: string[] = [];
+  const running: RunningService[] = [];
+  const storageRoot = mkdtempSync(path.join(tmpdir(), 'papka-bench-finance-'));
+  let adesk: FakeAdesk | undefined;
+  const cleanup = async () => {
+    for (const s of running.reverse()) await s.stop().catch(() => undefined);
+    running.length = 0;
+    await adesk?.close().catch(() => undefined);
+    for (const db of dbs) await dropDatabase(db).catch(() => undefined);
+    dbs.length = 0;
+    rmSync(storageRoot, { recursive: true, force: true });
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    adesk = await startFakeAdesk({ webhookClock: 1 });
+    const [contractorsDb, interactionsDb, financeDb] = await Promise.all(['bench_fin_contractors', 'bench_fin_interactions', 'bench_fin_finance'].map((p) => createTestDatabase(p)));
+    dbs.push(contractorsDb!, interactionsDb!, financeDb!);
+    const env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      EVENT_BUS: 'kafka',
+      KAFKA_BROKERS: infraEnv().KAFKA_BROKERS,
+      DATABASE_CREATE: 'false',
+      DATABASE_POOL_SIZE: '20',
+    };
+    const [contractors, interactions, finance] = await Promise.all([
+      startService('contractors', { ...env, DATABASE_URL: contractorsDb }),
+      startService('interactions', { ...env, DATABASE_URL: interactionsDb, STORAGE_DRIVER: 'fs', STORAGE_FS_ROOT: storageRoot, REPLICA_WAIT_MS: '30000' }),
+      startService(
+        'finance-sync',
+        {
+          ...env,
+          DATABASE_URL: financeDb,
+          ADESK_API_URL: adesk.url,
+          FINANCE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
+          FINANCE_BATCH_SIZE: String(BATCH_SIZE),
+        },
+        PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve('.cache/bench-prof')}`] } : {},
+      ),
+    ]);
+    running.push(contractors!, interactions!, finance!);
+    const token = await testToken(ACCOUNT);
+
+    // --- set-up: 500 contractors, 1,000 interactions through the API, then the connection ----
+    let t = Date.now();
+    const people = await pool(Array.from({ length: CONTRACTORS }, (_, n) => n), 16, async (n) => {
+      checkDeadline('creating contractors');
+      return call<{ uuid: string }>('POST', `${contractors!.url}/v2/docs/contractors`, token, { type: 3, name: `Контрагент ${n}`, address: `г Москва, ул Тверская, д ${n + 1}` });
+    });
+    const deals = await pool(Array.from({ length: INTERACTIONS }, (_, n) => n), 16, async (n) => {
+      checkDeadline('creating interactions');
+      return call<{ uuid: string }>('POST', `${interactions!.url}/v2/docs/interactions`, token, {
+        contractor: people[n % CONTRACTORS]!.uuid,
+        name: `Сделка №${n}`,
+        sum: 1000 + ((n * 7919) % 500000),
+      });
+    });
+    const seeded = Date.now() - t;
+
+    t = Date.now();
+    await call('PUT', `${finance!.url}/v2/finance/connections/adesk`, token, { token: adesk.token, settings: {} });
+    const entities = CONTRACTORS + INTERACTIONS;
+    await until(`waiting for ${entities} contractors and deals to be synced`, async () => {
+      const [c] = await call<ConnectionView[]>('GET', `${finance!.url}/v2/finance/connections`, token);
+      if (c && c.counts.failed > 0) throw new Error(`set-up: ${c.counts.failed} records failed: ${JSON.stringify(c)}`);
+      return c && c.counts.synced >= entities ? c : null;
+    }, 250);
+    const syncedSetup = Date.now() - t;
+    if (adesk.contractors().length !== CONTRACTORS || adesk.projects().length !== INTERACTIONS) {
+      throw new Error(`set-up: the fake holds ${adesk.contractors().length} contractors and ${adesk.projects().length} projects`);
+    }
+
+    // --- the measured part: payments through the API until the fake holds them all ----------
+    const callsBefore = adesk.calls().length;
+    const answeredAt = new Map<string, number>();
+    const seenAt = new Map<string, number>();
+    let seenCount = 0;
+    // The fake's rows are in insertion order: only the new tail is looked at each time.
+    const watch = () => {
+      const rows = adesk!.transactions();
+      const now = Date.now();
+      for (let k = seenCount; k < rows.length; k++) {
+        const id = paymentOf(rows[k]!.importedId);
+        if (id && !seenAt.has(id)) seenAt.set(id, now);
+      }
+      seenCount = rows.length;
+    };
+    const watcher = setInterval(watch, 20);
+    const t0 = Date.now();
+    let apiDone = 0;
+    try {
+      await pool(Array.from({ length: PAYMENTS }, (_, n) => n), CONCURRENCY, async (n) => {
+        checkDeadline(`recording payments (${n} of ${PAYMENTS} sent)`);
+        const deal = deals[n % INTERACTIONS]!.uuid;
+        const res = await call<{ uuid: string }>('POST', `${interactions!.url}/v2/docs/interactions/${deal}/payments`, token, {
+          type: n % 4 === 0 ? 'outcome' : 'income',
+          name: `Платёжное поручение №${n}`,
+          sum: (100 + ((n * 31337) % 100000)) / 100,
+          date: dateOf(n),
+        });
+        answeredAt.set(res.uuid, Date.now());
+      });
+      apiDone = Date.now();
+      await until(`waiting for the fake to hold ${PAYMENTS} transactions`, () => {
+        watch();
+        return seenCount >= PAYMENTS ? true : null;
+      }, 20);
+    } finally {
+      clearInterval(watcher);
+    }
+    const tEnd = Date.now();
+    const calls = adesk.calls().slice(callsBefore);
+    const rows = adesk.transactions();
+    const distinct = new Set(rows.map((r) => paymentOf(r.importedId)));
+    const latencies = [...answeredAt].map(([id, at]) => (seenAt.get(id) ?? NaN) - at).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    if (rows.length !== PAYMENTS || distinct.size !== PAYMENTS || latencies.length !== PAYMENTS) {
+      throw new Error(`the fake holds ${rows.length} transactions for ${distinct.size} payments; ${latencies.length} of ${PAYMENTS} matched`);
+    }
+    const byRoute = new Map<string, number>();
+    for (const c of calls) byRoute.set(`${c.method} ${c.route}`, (byRoute.get(`${c.method} ${c.route}`) ?? 0) + 1);
+
+    const e2e = PAYMENTS / ((tEnd - t0) / 1000);
+    const api = PAYMENTS / ((apiDone - t0) / 1000);
+    const fake = await ceiling(adesk, adesk.projects()[0]!.id, adesk.contractors()[0]!.id);
+
+    console.log(
+      `papka finance bench: ${PAYMENTS} payments over ${CONTRACTORS} contractors and ${INTERACTIONS} interactions, ` +
+        `API concurrency ${CONCURRENCY}, FINANCE_BATCH_SIZE ${BATCH_SIZE}; set-up through the API ${(seeded / 1000).toFixed(1)} s, ` +
+        `contractors and deals synced in ${(syncedSetup / 1000).toFixed(1)} s`,
+    );
+    console.log(`end to end            ${e2e.toFixed(1).padStart(8)} payments/s  (${((tEnd - t0) / 1000).toFixed(1)} s; the API alone took ${((apiDone - t0) / 1000).toFixed(1)} s, ${api.toFixed(1)} payments/s)`);
+    console.log(
+      `Adesk calls/payment   ${(calls.length / PAYMENTS).toFixed(4).padStart(8)}  (${calls.length} calls: ${[...byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    );
+    console.log(`latency recorded->fake p50 ${percentile(latencies, 0.5).toFixed(0)} ms  p99 ${percentile(latencies, 0.99).toFixed(0)} ms  max ${latencies[latencies.length - 1]!.toFixed(0)} ms  (20 ms sampling)`);
+    console.log(`fake ceiling          ${fake.toFixed(1).padStart(8)} transactions/s  (batches of ${BATCH_SIZE}, one at a time, straight to the fake)`);
+    console.log(`ratio end to end / ceiling  ${(e2e / fake).toFixed(3)}`);
+    if (PROFILE) console.log(`profile of finance-sync: ${path.resolve('.cache/bench-prof')} (written when it stops)`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err: Error) => {
+    console.error(err instanceof Aborted ? err.message : err);
+    process.exit(1);
+  });
