@@ -4,9 +4,9 @@ import {
   Logger,
   Module,
   Optional,
-  type BeforeApplicationShutdown,
   type DynamicModule,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
@@ -36,7 +36,7 @@ export interface MessagingModuleOptions {
 const OPTIONS = Symbol('MESSAGING_OPTIONS');
 
 @Injectable()
-class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+class MessagingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Messaging');
 
   constructor(
@@ -55,7 +55,14 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     this.relay.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * After Nest has closed the HTTP server and the consumers (both happen between
+   * beforeApplicationShutdown and this hook): requests and handlers that were still running
+   * have written their events, the relay publishes what it has, and only then does the bus go.
+   * Closing the bus first would leave a consumer waiting on a retry's due time (up to 300 s)
+   * holding the shutdown until the pod is killed.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.relay.stop();
     await this.bus.close();
     await this.metrics?.close();
