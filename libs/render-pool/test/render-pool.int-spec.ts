@@ -8,6 +8,7 @@ import {
   RenderPool,
   RenderQueueFullError,
   RenderTimeoutError,
+  resolveBrowserPath,
   type RenderBrowser,
   type RenderPoolOptions,
 } from '../src';
@@ -16,7 +17,8 @@ import {
  * RenderPool against the real Chromium (no other infrastructure). Text and images are read
  * back from the PDFs with poppler-utils (pdftotext, pdfimages, pdfinfo).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The documents service's browser: CHROMIUM_PATH, else the npm chrome-headless-shell.
+const CHROMIUM = resolveBrowserPath({ chromiumPath: process.env.CHROMIUM_PATH }).path;
 
 function poppler(tool: string, args: string[], pdf?: Buffer): string {
   const r = spawnSync(tool, args, { input: pdf, encoding: 'buffer', timeout: 30_000 });
