@@ -5,7 +5,7 @@
  *
  * Settings (all optional): PORT (gateway, 3000), PAPKA_DATA_DIR (./.papka-data),
  * PAPKA_PG_PORT (54330), CONTRACTORS_PORT (3001), DOCUMENTS_PORT (3002), INTERACTIONS_PORT
- * (3003), CHROMIUM_PATH, RENDER_ENABLED, PAPKA_ACCOUNT (account of the printed token, "demo"),
+ * (3003), FINANCE_SYNC_PORT (3004), ADESK_API_URL, CHROMIUM_PATH, RENDER_ENABLED, PAPKA_ACCOUNT (account of the printed token, "demo"),
  * AUTH_JWT_SECRET, DADATA_API_URL, DADATA_API_KEY, LOG_LEVEL.
  *
  * PDFs are rendered by the chrome-headless-shell inside the npm package @sparticuz/chromium
@@ -26,6 +26,7 @@ import { BrowserUnavailableError, chooseBrowser, type ChosenBrowser } from '@pap
 import { announceContractors, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { announceDocuments, bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
+import { bootstrap as startFinanceSync } from '../../apps/finance-sync/src/bootstrap';
 import { bootstrap as startInteractions } from '../../apps/interactions/src/bootstrap';
 
 const env = process.env;
@@ -131,7 +132,7 @@ const describeRenderer = (r: ChosenBrowser) =>
  * release has contractors and documents the new service never heard of: the first start after
  * it re-announces them all (`*.snapshot` events through the outbox), once.
  */
-const READ_MODELS_VERSION = 1; // 1: interactions
+const READ_MODELS_VERSION = 2; // 1: interactions, 2: finance-sync
 
 async function catchUpReadModels(dataDir: string, contractors: INestApplication, documents: INestApplication): Promise<void> {
   const marker = path.join(dataDir, 'read-models-version');
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   const contractorsPort = Number(env.CONTRACTORS_PORT ?? 3001);
   const documentsPort = Number(env.DOCUMENTS_PORT ?? 3002);
   const interactionsPort = Number(env.INTERACTIONS_PORT ?? 3003);
+  const financePort = Number(env.FINANCE_SYNC_PORT ?? 3004);
   // Before PostgreSQL starts: a machine that cannot render is told so at once.
   const renderer = chooseRenderer();
   const secret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET; // empty counts as unset, as in service config
@@ -188,6 +190,8 @@ async function main(): Promise<void> {
     STORAGE_DRIVER: 'fs',
     STORAGE_FS_ROOT: path.join(dataDir, 'storage'),
     DATABASE_CREATE: 'true',
+    // One process: every service serves /metrics on its own app port (a shared METRICS_PORT would clash).
+    METRICS_PORT: '',
   };
   const apps: INestApplication[] = [];
   apps.push(
@@ -220,6 +224,17 @@ async function main(): Promise<void> {
       DATABASE_URL: dbUrl('papka_interactions'),
     }),
   );
+  forgetDataSourceName();
+  apps.push(
+    await startFinanceSync({
+      ...common,
+      HOST: '127.0.0.1',
+      PORT: String(financePort),
+      DATABASE_URL: dbUrl('papka_finance'),
+      // Webhook URLs handed to Adesk point at the gateway, the one public entry.
+      FINANCE_PUBLIC_URL: env.FINANCE_PUBLIC_URL ?? `http://localhost:${gatewayPort}`,
+    }),
+  );
   apps.push(
     await startGateway({
       ...common,
@@ -227,6 +242,7 @@ async function main(): Promise<void> {
       CONTRACTORS_URL: `http://127.0.0.1:${contractorsPort}`,
       DOCUMENTS_URL: `http://127.0.0.1:${documentsPort}`,
       INTERACTIONS_URL: `http://127.0.0.1:${interactionsPort}`,
+      FINANCE_SYNC_URL: `http://127.0.0.1:${financePort}`,
     }),
   );
 
