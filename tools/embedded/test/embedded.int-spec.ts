@@ -2,8 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { bundledBrowser } from '@papka/render-pool';
-import { apiClient, freePort, REPO_ROOT } from '@papka/testing';
+import { apiClient, eventually, FIXTURE_ACCOUNT_NUMBER, FIXTURE_BIK, freePort, REPO_ROOT, startFakeAdesk, type FakeAdesk } from '@papka/testing';
 
 /** The user's environment minus what would pick another browser than the default. */
 function defaultEnv(): NodeJS.ProcessEnv {
@@ -30,8 +31,11 @@ describe('npm start (embedded mode)', () => {
   let port = 0;
   let token = '';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'papka-embedded-'));
+  /** An Adesk-compatible server at ADESK_API_URL, as a user would point the embedded mode at one. */
+  let adesk: FakeAdesk;
 
   beforeAll(async () => {
+    adesk = await startFakeAdesk();
     const [gatewayPort, contractorsPort, documentsPort, interactionsPort, pgPort] = [
       await freePort(),
       await freePort(),
@@ -48,9 +52,12 @@ describe('npm start (embedded mode)', () => {
         CONTRACTORS_PORT: String(contractorsPort),
         DOCUMENTS_PORT: String(documentsPort),
         INTERACTIONS_PORT: String(interactionsPort),
+        FINANCE_SYNC_PORT: String(await freePort()),
         PAPKA_PG_PORT: String(pgPort),
         PAPKA_DATA_DIR: dataDir,
         PAPKA_ACCOUNT: 'embedded-test',
+        ADESK_API_URL: adesk.url,
+        FINANCE_WORKER_POLL_MS: '100',
         AUTH_JWT_SECRET: '',
         DADATA_API_KEY: '',
       },
@@ -74,6 +81,7 @@ describe('npm start (embedded mode)', () => {
       await new Promise((r) => child.once('exit', r));
     }
     rmSync(dataDir, { recursive: true, force: true });
+    await adesk?.close();
   });
 
   it('starts everything, prints the URL and a token that creates and lists a contractor', async () => {
@@ -83,7 +91,7 @@ describe('npm start (embedded mode)', () => {
     // Each service's own `default` TypeORM data source is no clash worth a warning.
     expect(output).not.toContain('already registered');
     // A new data directory has nothing to re-announce, and records that it is up to date.
-    expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('1');
+    expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('2');
 
     const api = apiClient(`http://127.0.0.1:${port}`, token);
     const created = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', {
@@ -249,6 +257,46 @@ describe('npm start (embedded mode)', () => {
     expect((await api('DELETE', `/v2/docs/interactions/${id}`)).body).toEqual(ok);
     expect((await api('GET', '/v2/docs/interactions')).body).toEqual([]);
   });
+
+  it('runs finance-sync too: one contractor with requisites, one deal and one transaction in Adesk, each synced', async () => {
+    // A fresh account, so what Adesk holds at the end is this test's alone.
+    const api = apiClient(`http://127.0.0.1:${port}`, await mintToken({ accountId: 'embedded-finance', userId: 'u', secret: DEV_JWT_SECRET, expiresIn: '1h' }));
+    const connected = await api<{ status: string; connection: { target: string; webhookUrl: string } }>('PUT', '/v2/finance/connections/adesk', { token: adesk.token, settings: {} });
+    expect(connected.status).toBe(200);
+    expect(connected.body.connection).toMatchObject({ target: 'adesk', webhookUrl: expect.stringContaining(`http://localhost:${port}/v2/finance/webhooks/adesk/`) });
+    expect(JSON.stringify(connected.body)).not.toContain(adesk.token);
+
+    const contractor = await api<{ uuid: string }>('POST', '/v2/docs/contractors', { type: 2, inn: '7707083893', name: 'ПАО Сбербанк' });
+    expect(contractor.status).toBe(201);
+    expect((await api('POST', `/v2/docs/contractors/${contractor.body.uuid}/bank`, { bik: FIXTURE_BIK, number: FIXTURE_ACCOUNT_NUMBER, name: 'Основной' })).status).toBe(201);
+    const deal = await api<{ uuid: string }>('POST', '/v2/docs/interactions', { contractor: contractor.body.uuid, name: 'Поставка', sum: 1000 });
+    expect(deal.status).toBe(201);
+    const paid = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${deal.body.uuid}/payments`, {
+      type: 'income',
+      name: 'Оплата по счёту',
+      sum: 1000.1,
+      date: '2026-11-30',
+      contractorBank: null,
+    });
+    expect(paid.status).toBe(201);
+
+    type Record = { entityType: string; entityId: string; state: string; remoteId: string | null };
+    const records = await eventually(async () => {
+      const r = await api<Record[]>('GET', '/v2/finance/records?target=adesk');
+      return r.status === 200 && r.body.length === 3 && r.body.every((x) => x.state === 'synced') ? r.body : null;
+    }, 60_000);
+    expect(records.map((r) => [r.entityType, r.entityId]).sort()).toEqual(
+      [['contractor', contractor.body.uuid], ['interaction', deal.body.uuid], ['payment', paid.body.uuid]].sort(),
+    );
+
+    // What Adesk holds: exactly one of each, linked, in rubles.
+    expect(adesk.contractors()).toHaveLength(1);
+    expect(adesk.requisites()).toEqual([expect.objectContaining({ inn: '7707083893', bankAccountNumber: FIXTURE_ACCOUNT_NUMBER, bankCode: FIXTURE_BIK })]);
+    expect(adesk.projects()).toEqual([expect.objectContaining({ type: 'deal', name: 'Поставка', planIncome: '1000.00', dealContractorId: adesk.contractors()[0]!.id })]);
+    expect(adesk.transactions()).toEqual([expect.objectContaining({ type: 'income', amount: '1000.10', date: '2026-11-30' })]);
+    const [tx] = adesk.transactions();
+    expect(tx).toMatchObject({ projectId: adesk.projects()[0]!.id, contractorId: adesk.contractors()[0]!.id });
+  });
 });
 
 describe('npm start without a browser that runs', () => {
@@ -257,7 +305,7 @@ describe('npm start without a browser that runs', () => {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
       cwd: REPO_ROOT,
       env: { ...defaultEnv(), PORT: String(await freePort()), CONTRACTORS_PORT: String(await freePort()), DOCUMENTS_PORT: String(await freePort()),
-        INTERACTIONS_PORT: String(await freePort()), PAPKA_PG_PORT: String(await freePort()), PAPKA_DATA_DIR: dataDir, ...env },
+        INTERACTIONS_PORT: String(await freePort()), FINANCE_SYNC_PORT: String(await freePort()), PAPKA_PG_PORT: String(await freePort()), PAPKA_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

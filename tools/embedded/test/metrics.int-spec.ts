@@ -31,6 +31,7 @@ describe('metrics in the embedded mode', () => {
         CONTRACTORS_PORT: String(ports.contractors),
         DOCUMENTS_PORT: String(ports.documents),
         INTERACTIONS_PORT: String(ports.interactions),
+        FINANCE_SYNC_PORT: String(await freePort()),
         PAPKA_PG_PORT: String(ports.postgres),
         PAPKA_DATA_DIR: dataDir,
         PAPKA_ACCOUNT: 'embedded-metrics',
