@@ -12,12 +12,15 @@ import {
   infraEnv,
   s3Env,
   serviceEnv,
+  startFakeAdesk,
   startFakeDadata,
   startService,
   testToken,
+  type FakeAdesk,
   type FakeDadata,
   type RunningService,
 } from '@papka/testing';
+import type { ConnectionView } from '@papka/contracts';
 import { ROUTES } from '../src/proxy/routes';
 
 type Api = ReturnType<typeof apiClient>;
@@ -48,13 +51,14 @@ const wrongTypes = (valid: unknown): unknown[] => {
 
 /**
  * Bad input over every gateway route with a body, against the real services (contractors,
- * documents, interactions behind the gateway): NUL characters, wrong types, huge strings, deep
+ * documents, interactions, finance-sync with the fake Adesk behind the gateway): NUL characters, wrong types, huge strings, deep
  * nesting, bodies that lie about their encoding, empty and 2 MB bodies, bad UUIDs. Whatever the
  * answer, it must not be a 5xx: bad input is the client's problem and says which field.
  */
 describe('gateway fuzz: no 5xx on bad input', () => {
   const infraSettings = infraEnv();
   let dadata: FakeDadata;
+  let adesk: FakeAdesk;
   const dbs: string[] = [];
   const services: RunningService[] = [];
   let gateway: RunningService;
@@ -96,26 +100,30 @@ describe('gateway fuzz: no 5xx on bad input', () => {
 
   beforeAll(async () => {
     dadata = await startFakeDadata();
-    const [contractorsDb, documentsDb, interactionsDb] = await Promise.all([
+    adesk = await startFakeAdesk();
+    const [contractorsDb, documentsDb, interactionsDb, financeDb] = await Promise.all([
       createTestDatabase('fuzz_contractors'),
       createTestDatabase('fuzz_documents'),
       createTestDatabase('fuzz_interactions'),
+      createTestDatabase('fuzz_finance'),
     ]);
-    dbs.push(contractorsDb, documentsDb, interactionsDb);
+    dbs.push(contractorsDb, documentsDb, interactionsDb, financeDb);
     const started = await Promise.allSettled([
       startService('contractors', serviceEnv({ DATABASE_URL: contractorsDb, ...dadataEnv(dadata) })),
       startService('documents', { ...serviceEnv(), ...s3Env(), DATABASE_URL: documentsDb, CHROMIUM_PATH: infraSettings.CHROMIUM_PATH, RENDER_PAGES: '1' }),
       startService('interactions', serviceEnv({ ...s3Env(), DATABASE_URL: interactionsDb, REPLICA_WAIT_MS: '300' })),
+      startService('finance-sync', serviceEnv({ DATABASE_URL: financeDb, ADESK_API_URL: adesk.url })),
     ]);
     for (const r of started) if (r.status === 'fulfilled') services.push(r.value);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const [contractors, documents, interactions] = services as [RunningService, RunningService, RunningService];
+    const [contractors, documents, interactions, finance] = services as [RunningService, RunningService, RunningService, RunningService];
     gateway = await startService('gateway', {
       ...serviceEnv(),
       CONTRACTORS_URL: contractors.url,
       DOCUMENTS_URL: documents.url,
       INTERACTIONS_URL: interactions.url,
+      FINANCE_SYNC_URL: finance.url,
       RATE_LIMIT_POINTS: '1000000',
     });
     services.push(gateway);
@@ -140,6 +148,12 @@ describe('gateway fuzz: no 5xx on bad input', () => {
       const made = await api<{ uuid: string }>('POST', '/v2/docs/interactions', { contractor: ids.id, name: 'Сделка', sum: 1000 });
       return made.status === 201 && made.body.uuid;
     }, 30_000);
+
+    // A live Adesk connection, so bodies reach the token check and the webhook its hook token.
+    const acct = adesk.addAccount();
+    const connected = await api<{ connection: ConnectionView }>('PUT', '/v2/finance/connections/adesk', { token: acct.token });
+    expect(connected.status).toBe(200);
+    ids.hookToken = new URL(connected.body.connection.webhookUrl).pathname.split('/').at(-1)!;
 
     bodies = {
       'POST /v2/docs/findOrg': { query: INN },
@@ -169,6 +183,9 @@ describe('gateway fuzz: no 5xx on bad input', () => {
       'POST /v2/docs/interactions/:id/files': { filename: 'nothing.pdf', name: 'Файл' },
       'POST /v2/docs/interactions/:id/download': { documentId },
       'PATCH /v2/docs/interactions/:id': { name: 'Сделка, этап 2', sum: 2000 },
+      'PUT /v2/finance/connections/:target': { token: acct.token, settings: { bankAccountId: acct.bankAccounts()[0]!.id } },
+      'POST /v2/finance/records/retry': { target: 'adesk', state: 'failed' },
+      'POST /v2/finance/webhooks/adesk/:hookToken': { eventTimestamp: '2025-09-22T10:00:00Z', eventType: 'transaction.created', eventId: randomUUID(), data: [{ id: 1 }] },
     };
     // Each route family's own id: a document under /documents, an interaction under /interactions.
     ids.documentPath = documentId;
@@ -182,6 +199,7 @@ describe('gateway fuzz: no 5xx on bad input', () => {
   afterAll(async () => {
     for (const s of services.reverse()) await s.stop();
     await dadata?.close();
+    await adesk?.close();
     for (const db of dbs) await dropDatabase(db);
   });
 
@@ -189,7 +207,7 @@ describe('gateway fuzz: no 5xx on bad input', () => {
   const pathOf = (method: string, path: string) => {
     if (method === 'DELETE' && !bodies[`${method} ${path}`]) return path.replace(/:(\w+)/g, () => randomUUID());
     const id = path.startsWith('/v2/docs/interactions/') ? ids.interactionPath : path.startsWith('/v2/docs/documents/') ? ids.documentPath : ids.id;
-    return path.replace(':id', id!).replace(/:(\w+)/g, () => randomUUID());
+    return path.replace(':id', id!).replace(':target', 'adesk').replace(':hookToken', ids.hookToken!).replace(/:(\w+)/g, () => randomUUID());
   };
 
   it('answers a NUL character in each string field with a 400 naming the field', async () => {

@@ -10,6 +10,7 @@ import { drainOnShutdown } from './graceful-shutdown';
 import { HttpErrorFilter, sendError } from './http-error.filter';
 import { traceHttpRequests } from './http-tracing';
 import { installMetrics } from './metrics';
+import { redactUrl } from './redact-url';
 import { validationPipe } from './validation';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -62,7 +63,7 @@ export const loggerModule = (level: string, service: string) =>
       customErrorObject: (_req, res, _err, logged: Record<string, unknown>) => requestErrorObject(res.statusCode, logged),
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : req.url }),
       },
     },
   });

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type Exception
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { AppError, BadContentEncodingError, DatabaseUnavailableError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, type ErrorBody } from './errors';
+import { redactUrl } from './redact-url';
 
 const codeForStatus: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -75,8 +76,8 @@ export function sendError(req: Request, res: Response, err: unknown, logger: Log
   // A real failure gets its stack. A 503 is an outage the request's own log line (at warn, see
   // requestLogLevel) already reports: nothing more here, whatever raised it.
   if (status >= 500 && status !== 503) {
-    if (err instanceof AppError) logger.warn(`${req.method} ${req.originalUrl}: ${status} ${body.code}: ${body.message}`);
-    else logger.error({ err, path: req.originalUrl, method: req.method }, (err as Error)?.message ?? 'error');
+    if (err instanceof AppError) logger.warn(`${req.method} ${redactUrl(req.originalUrl)}: ${status} ${body.code}: ${body.message}`);
+    else logger.error({ err, path: redactUrl(req.originalUrl), method: req.method }, (err as Error)?.message ?? 'error');
   }
   if (res.locals) res.locals.errorCode = body.code; // named in the request's log line
   if (res.headersSent) {

@@ -2,6 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { contextWithSpan, extractTraceContext, initTracing, traceHeaders, tracerFor } from '@papka/messaging';
 import { routeTemplate } from './metrics';
+import { redactUrl } from './redact-url';
 
 /** Probes and scrapes: no span (a trace every few seconds per pod says nothing). */
 const untraced = (url: string) => url.startsWith('/health') || url.startsWith('/metrics');
@@ -22,7 +23,7 @@ export function traceHttpRequests(service: string) {
       req.method,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': req.method, 'url.path': url.split('?')[0], 'url.scheme': 'http' },
+        attributes: { 'http.request.method': req.method, 'url.path': redactUrl(url.split('?')[0]), 'url.scheme': 'http' },
       },
       parent,
     );
@@ -56,7 +57,7 @@ export function traceHttpRequests(service: string) {
 export function startHttpClientSpan(method: string, url: string): { headers: Record<string, string>; end: (status?: number, err?: unknown) => void } {
   const span = tracerFor().startSpan(method, {
     kind: SpanKind.CLIENT,
-    attributes: { 'http.request.method': method, 'url.full': url.split('?')[0] },
+    attributes: { 'http.request.method': method, 'url.full': redactUrl(url.split('?')[0]) },
   });
   let ended = false;
   return {

@@ -1,6 +1,7 @@
 export * from './config';
 export * from './errors';
 export * from './http-app';
+export * from './redact-url';
 export * from './http-error.filter';
 export * from './validation';
 export * from './input-guard';

@@ -33,7 +33,7 @@ export class OpenApiService {
       info: {
         title: 'Papka API',
         version: '2',
-        description: 'Contractors, documents and interactions of a small business. All routes need `Authorization: Bearer <token>`.',
+        description: 'Contractors, documents and interactions of a small business, kept in sync with its finance systems. All routes need `Authorization: Bearer <token>`, except the finance webhooks.',
       },
       paths: {},
       components: {
@@ -69,6 +69,11 @@ export class OpenApiService {
         parameters: [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
         responses: { '503': { description: 'The service is not available' } },
       };
+    }
+    // A public route (the Adesk webhook) needs no bearer token: say so on its operation.
+    for (const route of ROUTES.filter((r) => r.public)) {
+      const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()] as Record<string, unknown> | undefined;
+      if (op) op.security = [];
     }
     this.cached = { at: Date.now(), doc };
     return doc;

@@ -12,6 +12,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
+  redactUrl,
   sendError,
   ServiceNotAvailableError,
   startHttpClientSpan,
@@ -107,6 +108,16 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
   const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS, duration: config.RATE_LIMIT_WINDOW_SECONDS });
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 });
 
+  const consume = async (key: string): Promise<void> => {
+    try {
+      await limiter.consume(key);
+    } catch (rej) {
+      if (!(rej instanceof RateLimiterRes)) throw rej;
+      const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
+      throw new RateLimitedError(retryAfter);
+    }
+  };
+
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -118,26 +129,24 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.log({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+      logger.log({ requestId, method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 10) / 10 });
     });
     try {
-      const token = bearerToken(req.headers.authorization);
-      if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
-      const account = await verifier.verify(token).catch((err: unknown) => {
-        if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
-        throw err;
-      });
-
-      try {
-        await limiter.consume(`${account.accountId}:${account.userId}`);
-      } catch (rej) {
-        if (!(rej instanceof RateLimiterRes)) throw rej;
-        const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
-        throw new RateLimitedError(retryAfter);
+      const path = req.originalUrl.split('?')[0];
+      const match = labelled;
+      if (match.kind === 'found' && match.route.public) {
+        // No account to key the limit on: the path (its hook token) is the caller's identity.
+        await consume(`public:${path}`);
+      } else {
+        const token = bearerToken(req.headers.authorization);
+        if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
+        const account = await verifier.verify(token).catch((err: unknown) => {
+          if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
+          throw err;
+        });
+        await consume(`${account.accountId}:${account.userId}`);
       }
 
-      const path = req.originalUrl.split('?')[0];
-      const match = table.match(req.method, path);
       if (match.kind === 'not-found') throw new NotFoundError(`route ${req.method} ${path}`);
       if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(req.method, path, match.allow);
       const base = upstreams[match.route.upstream];
@@ -163,6 +172,11 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     }
     headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    // Host is not forwarded (hop-by-hop above), so the origin the client used travels here: a
+    // service that builds public URLs (finance-sync's webhookUrl) points them at the gateway.
+    // An ingress in front of the gateway has set them already, and its values win.
+    if (!req.headers['x-forwarded-host'] && req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+    if (!req.headers['x-forwarded-proto']) headers['x-forwarded-proto'] = req.protocol;
     if (body === null) delete headers['content-length'];
     // A client span under this request's server span; its traceparent replaces any the client sent.
     const span = startHttpClientSpan(req.method, url);
@@ -185,7 +199,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (err instanceof undiciErrors.HeadersTimeoutError) throw new UpstreamTimeoutError();
       // sendError logs the answer at warn; the low-level cause only at debug, so one line per request.
       const code = (err as { code?: string }).code;
-      logger.debug(`upstream failed ${tracker.writing ? 'after' : 'before'} writing ${req.method} ${url}: ${(err as Error).message}${code ? ` (${code})` : ''}`);
+      logger.debug(`upstream failed ${tracker.writing ? 'after' : 'before'} writing ${req.method} ${redactUrl(url)}: ${(err as Error).message}${code ? ` (${code})` : ''}`);
       // Never written to a socket (refused, DNS, connect timeout): surely not delivered, so 503 + Retry-After.
       if (!tracker.writing) throw new UpstreamUnavailableError();
       // Written, then no answer (reset, closed, died mid-request): it may have been applied.

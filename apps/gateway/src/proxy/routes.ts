@@ -10,13 +10,20 @@ export interface RouteDef {
   upstream: Upstream;
   /** Body cap; defaults to BODY_LIMIT_BYTES. */
   body?: 'json' | 'upload';
+  /**
+   * No bearer token: the caller is an outside system that cannot hold one (Adesk's webhooks).
+   * The service behind it authenticates the request itself (the unguessable hook token in the
+   * path), and the gateway rate-limits it per path instead of per account.
+   */
+  public?: boolean;
 }
 
-const r = (method: Method, path: string, upstream: Upstream, body?: RouteDef['body']): RouteDef => ({
+const r = (method: Method, path: string, upstream: Upstream, body?: RouteDef['body'], o: { public?: boolean } = {}): RouteDef => ({
   method,
   path,
   upstream,
   body,
+  ...(o.public ? { public: true } : {}),
 });
 
 /**
@@ -71,4 +78,13 @@ export const ROUTES: readonly RouteDef[] = [
   r('DELETE', '/v2/docs/interactions/:id/documents/:documentId', 'interactions'),
   r('DELETE', '/v2/docs/interactions/:id/files/:fileId', 'interactions'),
   r('GET', '/v2/docs/contractors/:id/interactions', 'interactions'),
+
+  // finance-sync (issue 9)
+  r('GET', '/v2/finance/connections', 'finance-sync'),
+  r('PUT', '/v2/finance/connections/:target', 'finance-sync'),
+  r('DELETE', '/v2/finance/connections/:target', 'finance-sync'),
+  r('GET', '/v2/finance/records', 'finance-sync'),
+  r('POST', '/v2/finance/records/retry', 'finance-sync'),
+  r('GET', '/v2/finance/reconciliation/:target', 'finance-sync'),
+  r('POST', '/v2/finance/webhooks/adesk/:hookToken', 'finance-sync', 'json', { public: true }), // public: Adesk holds no token
 ];

@@ -1,0 +1,83 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import express from 'express';
+import request from 'supertest';
+import { InvalidTokenError, type TokenVerifier } from '@papka/auth';
+import { gatewayEnvSchema } from '../config';
+import { createProxyHandler } from './proxy.handler';
+import { RouteTable } from './route-table';
+import { ROUTES } from './routes';
+
+/** The one route without a bearer token (Adesk's webhook) and the ones that keep needing it. */
+describe('public routes', () => {
+  let upstream: Server;
+  const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+  let app: express.Express;
+  const verifier = {
+    verify: async (token: string) => {
+      if (token !== 'good') throw new InvalidTokenError('bad token');
+      return { accountId: 'acc-1', userId: 'u-1' };
+    },
+  } as unknown as TokenVerifier;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false); // the proxy's one line per request is noise here
+    upstream = createServer((req, res) => {
+      seen.push({ url: req.url!, headers: req.headers });
+      req.resume();
+      req.on('end', () => res.setHeader('content-type', 'application/json').end('{"status":"OK"}'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const config = gatewayEnvSchema.parse({ NODE_ENV: 'test', FINANCE_SYNC_URL: url });
+    app = express();
+    app.use('/v2', createProxyHandler(config, verifier));
+  });
+
+  afterAll(() => new Promise((r) => upstream.close(r)));
+
+  it('flags exactly the Adesk webhook as public', () => {
+    expect(ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v2/finance/webhooks/adesk/:hookToken']);
+    expect(new RouteTable(ROUTES).match('POST', '/v2/finance/webhooks/adesk/abc')).toMatchObject({ kind: 'found', route: { upstream: 'finance-sync', public: true } });
+  });
+
+  it('forwards the webhook without a token, with the origin the caller used', async () => {
+    const res = await request(app).post('/v2/finance/webhooks/adesk/hook-secret').set('host', 'papka.example:8080').send({ eventId: 'e1', data: [] });
+    expect(res.status).toBe(200);
+    expect(seen.at(-1)).toMatchObject({
+      url: '/v2/finance/webhooks/adesk/hook-secret',
+      headers: { 'x-forwarded-host': 'papka.example:8080', 'x-forwarded-proto': 'http' },
+    });
+    expect(seen.at(-1)!.headers.authorization).toBeUndefined();
+  });
+
+  it('keeps an ingress’s forwarded host and proto', async () => {
+    await request(app).get('/v2/finance/connections').set('authorization', 'Bearer good').set('x-forwarded-host', 'api.papka.ru').set('x-forwarded-proto', 'https');
+    expect(seen.at(-1)!.headers).toMatchObject({ 'x-forwarded-host': 'api.papka.ru', 'x-forwarded-proto': 'https' });
+  });
+
+  it.each([
+    ['GET', '/v2/finance/connections'],
+    ['PUT', '/v2/finance/connections/adesk'],
+    ['DELETE', '/v2/finance/connections/adesk'],
+    ['GET', '/v2/finance/records'],
+    ['POST', '/v2/finance/records/retry'],
+    ['GET', '/v2/finance/reconciliation/adesk'],
+    ['GET', '/v2/finance/webhooks/adesk/abc'], // another method on the public path is not public
+    ['POST', '/v2/finance/webhooks/moysklad/abc'], // nor a target without a public route
+  ])('401s %s %s without a token, and never reaches the service', async (method, path) => {
+    const before = seen.length;
+    const res = await request(app)[method.toLowerCase() as 'get'](path);
+    expect(res.status).toBe(401);
+    expect(seen.length).toBe(before);
+  });
+
+  it('answers 503 SERVICE_NOT_AVAILABLE for finance routes when FINANCE_SYNC_URL is unset, the webhook too', async () => {
+    const bare = express();
+    bare.use('/v2', createProxyHandler(gatewayEnvSchema.parse({ NODE_ENV: 'test' }), verifier));
+    expect((await request(bare).get('/v2/finance/connections').set('authorization', 'Bearer good')).body).toMatchObject({ code: 'SERVICE_NOT_AVAILABLE' });
+    const hook = await request(bare).post('/v2/finance/webhooks/adesk/abc').send({});
+    expect({ status: hook.status, code: hook.body.code }).toEqual({ status: 503, code: 'SERVICE_NOT_AVAILABLE' });
+  });
+});
