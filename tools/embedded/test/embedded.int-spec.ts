@@ -291,6 +291,8 @@ describe('npm start (embedded mode)', () => {
 
     // What Adesk holds: exactly one of each, linked, in rubles.
     expect(adesk.contractors()).toHaveLength(1);
+    // The bank account came in a later contractor.updated: the same requisites object gets it.
+    await eventually(async () => adesk.requisites().some((r) => r.bankAccountNumber === FIXTURE_ACCOUNT_NUMBER), 30_000);
     expect(adesk.requisites()).toEqual([expect.objectContaining({ inn: '7707083893', bankAccountNumber: FIXTURE_ACCOUNT_NUMBER, bankCode: FIXTURE_BIK })]);
     expect(adesk.projects()).toEqual([expect.objectContaining({ type: 'deal', name: 'Поставка', planIncome: '1000.00', dealContractorId: adesk.contractors()[0]!.id })]);
     expect(adesk.transactions()).toEqual([expect.objectContaining({ type: 'income', amount: '1000.10', date: '2026-11-30' })]);

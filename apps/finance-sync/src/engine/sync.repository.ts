@@ -15,6 +15,8 @@ export interface ClaimedRecord {
   revision: number;
   /** Synced before with other content: the remote object is to be updated, not only created. */
   changed: boolean;
+  /** The content hash queued when this claim was taken: what a successful sync puts in the target. */
+  claimedHash: string | null;
 }
 
 export type LedgerState = 'sending' | 'done' | 'failed';
@@ -78,10 +80,20 @@ export class SyncRepository {
           SELECT id FROM sync_record
            WHERE connection_id = $2 AND account_id = $1 AND state = 'pending' AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY ${ORDER}, due_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING r.id, r.entity_type, r.entity_id, r.op, r.attempts, r.revision, (r.synced_hash IS NOT NULL AND r.content_hash IS NOT NULL AND r.content_hash <> r.synced_hash) AS changed`,
+       RETURNING r.id, r.entity_type, r.entity_id, r.op, r.attempts, r.revision, r.content_hash,
+                 (r.synced_hash IS NOT NULL AND r.content_hash IS NOT NULL AND r.content_hash <> r.synced_hash) AS changed`,
       [accountId, connectionId, limit, String(leaseMs)],
-    )) as [{ id: string; entity_type: FinanceEntityType; entity_id: string; op: 'upsert' | 'remove'; attempts: number; revision: number; changed: boolean }[], number];
-    return rows[0].map((r) => ({ id: r.id, entityType: r.entity_type, entityId: r.entity_id, op: r.op, attempts: r.attempts, revision: r.revision, changed: r.changed }));
+    )) as [{ id: string; entity_type: FinanceEntityType; entity_id: string; op: 'upsert' | 'remove'; attempts: number; revision: number; content_hash: string | null; changed: boolean }[], number];
+    return rows[0].map((r) => ({
+      id: r.id,
+      entityType: r.entity_type,
+      entityId: r.entity_id,
+      op: r.op,
+      attempts: r.attempts,
+      revision: r.revision,
+      changed: r.changed,
+      claimedHash: r.content_hash,
+    }));
   }
 
   /**
@@ -91,7 +103,7 @@ export class SyncRepository {
   async finish(
     m: EntityManager | undefined,
     accountId: string,
-    rec: Pick<ClaimedRecord, 'id' | 'revision'>,
+    rec: Pick<ClaimedRecord, 'id' | 'revision'> & Partial<Pick<ClaimedRecord, 'claimedHash'>>,
     o: {
       state: 'pending' | 'synced' | 'failed' | 'parked';
       attempts?: number;
@@ -111,10 +123,15 @@ export class SyncRepository {
               due_at = CASE WHEN revision = $8 THEN now() + ($7 || ' milliseconds')::interval ELSE now() END,
               lease_until = NULL,
               synced_at = CASE WHEN revision = $8 AND $3 = 'synced' THEN now() ELSE synced_at END,
-              synced_hash = CASE WHEN revision = $8 AND $3 = 'synced' THEN COALESCE($9, content_hash) ELSE synced_hash END,
+              -- The target holds what this claim sent, even when a newer revision was queued
+              -- meanwhile: that one then shows as changed (content_hash <> synced_hash) and is
+              -- pushed as an update instead of being taken for a fresh create.
+              synced_hash = CASE WHEN $3 <> 'synced' THEN synced_hash
+                                 WHEN revision = $8 THEN COALESCE($9, content_hash)
+                                 ELSE COALESCE($9, $10, synced_hash) END,
               updated_at = now()
         WHERE id = $2 AND account_id = $1`,
-      [accountId, rec.id, o.state, o.attempts ?? null, o.lastError ?? null, o.remoteId ?? null, String(Math.max(0, Math.round(o.dueInMs ?? 0))), rec.revision, o.syncedHash ?? null],
+      [accountId, rec.id, o.state, o.attempts ?? null, o.lastError ?? null, o.remoteId ?? null, String(Math.max(0, Math.round(o.dueInMs ?? 0))), rec.revision, o.syncedHash ?? null, rec.claimedHash ?? null],
     );
   }
 
