@@ -55,6 +55,22 @@ export const financeSyncEnvSchema = baseEnvSchema
     FINANCE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
     /** Public origin the webhook URL is built on; unset: the origin the PUT came in on. */
     FINANCE_PUBLIC_URL: z.string().url().optional(),
+    MOYSKLAD_API_URL: z.string().url().default('https://api.moysklad.ru/api/remap/1.2'),
+    /**
+     * `host:port[,host:port...]` a per-connection base URL (DMS, billing) may name although it is
+     * plain http or a loopback/private address: tests and on-premises set-ups. Empty: https to
+     * public addresses only.
+     */
+    FINANCE_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
+    /** Largest PDF sent to a DMS (base64 in the body); a larger one fails its record as rejected. */
+    FINANCE_DMS_MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+    /** How often each billing connection is imported. */
+    FINANCE_BILLING_POLL_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
+    /** Every import re-scans this many trailing days (001 has no updatedAt: a status change is only seen so). */
+    FINANCE_BILLING_RESCAN_DAYS: z.coerce.number().int().min(0).max(3660).default(35),
   });
 
 export type FinanceSyncConfig = z.infer<typeof financeSyncEnvSchema>;
