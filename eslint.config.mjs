@@ -70,6 +70,27 @@ export default tseslint.config(
     },
   },
   {
+    // Connectors (apps/finance-sync/src/connectors/**) are pure: a target's calls and mapping, no
+    // Nest and no TypeORM (nor the libs built on them); the engine owns the database and the DI.
+    // Repeats the @papka/testing rule, as a later block's options replace the earlier ones.
+    files: ['apps/finance-sync/src/connectors/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@papka/testing', message: 'test helpers belong in *.spec.ts and test/, not in production code' }],
+          patterns: [
+            {
+              group: ['@nestjs/*', 'typeorm', 'typeorm/*', '@papka/messaging', '@papka/persistence', '@papka/platform', '@papka/auth'],
+              message: 'finance-sync connectors are pure: no Nest, no TypeORM (the engine provides what a connector needs through the port)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests and tooling may print and reach into anything.
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tools/**/*.ts', 'bench/**/*.ts', 'libs/testing/**/*.ts'],
     rules: { 'no-console': 'off' },

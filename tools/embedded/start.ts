@@ -132,7 +132,7 @@ const describeRenderer = (r: ChosenBrowser) =>
  * release has contractors and documents the new service never heard of: the first start after
  * it re-announces them all (`*.snapshot` events through the outbox), once.
  */
-const READ_MODELS_VERSION = 2; // 1: interactions, 2: finance-sync
+const READ_MODELS_VERSION = 3; // 1: interactions, 2: finance-sync, 3: finance-sync's documents
 
 async function catchUpReadModels(dataDir: string, contractors: INestApplication, documents: INestApplication): Promise<void> {
   const marker = path.join(dataDir, 'read-models-version');

@@ -51,6 +51,10 @@ const CASES = {
   'embedded imports a bootstrap': { filePath: 'tools/embedded/x.ts', code: importing('bootstrap', '../../apps/contractors/src/bootstrap') },
   'bench imports a bootstrap': { filePath: 'bench/x.ts', code: importing('bootstrap', '../apps/gateway/src/bootstrap') },
   'an app imports another bootstrap': { filePath: 'apps/gateway/src/x.ts', code: importing('bootstrap', '../../contractors/src/bootstrap') },
+  'nest in a finance connector': { filePath: 'apps/finance-sync/src/connectors/x/x.connector.ts', code: importing('Injectable', '@nestjs/common') },
+  'typeorm in a finance connector': { filePath: 'apps/finance-sync/src/connectors/x/x.connector.ts', code: importing('DataSource', 'typeorm') },
+  'testing in a finance connector': { filePath: 'apps/finance-sync/src/connectors/x/x.connector.ts', code: importing('freePort', '@papka/testing') },
+  'nest in the finance engine': { filePath: 'apps/finance-sync/src/engine/x.ts', code: importing('Injectable', '@nestjs/common') },
 };
 
 describe('eslint.config.mjs', () => {
@@ -98,6 +102,15 @@ describe('eslint.config.mjs', () => {
 
   it.each(['embedded imports a bootstrap', 'bench imports a bootstrap'])('allows a tool to import an app bootstrap (%s)', (name) => {
     expect(findings[name]).toEqual([]);
+  });
+
+  it.each(['nest in a finance connector', 'typeorm in a finance connector'])('fails on Nest or TypeORM in a finance-sync connector (%s)', (name) => {
+    expect(findings[name]).toContainEqual(expect.objectContaining({ ruleId: 'no-restricted-imports', message: expect.stringContaining('connectors are pure') }));
+  });
+
+  it('keeps @papka/testing out of finance-sync connectors too, and allows Nest in the engine', () => {
+    expect(findings['testing in a finance connector']).toContainEqual(expect.objectContaining({ ruleId: 'no-restricted-imports', message: expect.stringContaining("'@papka/testing'") }));
+    expect(findings['nest in the finance engine']).toEqual([]);
   });
 
   it('keeps the bootstrap allowance to tools: an app importing another app bootstrap fails', () => {

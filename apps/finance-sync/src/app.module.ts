@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@papka/contracts';
 import { messagingEntities } from '@papka/messaging';
-import { dataServiceHealthController, dataServiceImports } from '@papka/platform';
+import { dataServiceHealthController, dataServiceImports, StorageModule } from '@papka/platform';
+import { BillingModule } from './billing/billing.module';
 import { CONFIG, type FinanceSyncConfig } from './config';
 import { ConnectionsModule } from './connections/connections.module';
 import { EngineModule } from './engine/engine.module';
@@ -22,12 +23,15 @@ export class AppModule {
       global: true,
       imports: [
         ...dataServiceImports(config, { service: 'finance-sync', entities, migrations, topics: [Topics.finance] }),
+        // The DMS connector streams rendered PDFs from the documents bucket (engine/file-source.ts).
+        StorageModule.register(config),
         ReplicasModule,
         ConnectionsModule,
         EngineModule,
         RecordsModule,
         WebhooksModule,
         ReconciliationModule,
+        BillingModule,
       ],
       controllers: [dataServiceHealthController()],
       providers: [{ provide: CONFIG, useValue: config }],

@@ -9,8 +9,9 @@ import { loadFinanceSyncConfig } from './config';
 
 /**
  * Starts finance-sync: the HTTP API (connections, records, reconciliation, webhooks), the
- * consumer (group `finance-sync`) that keeps the contractor, interaction and payment read
- * models from papka.contractors.v1 and papka.interactions.v1, and the sync worker.
+ * consumer (group `finance-sync`) that keeps the contractor, interaction, payment and document
+ * read models from papka.contractors.v1, papka.interactions.v1 and papka.documents.v1, and the
+ * sync worker.
  */
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
   const config = loadFinanceSyncConfig(env);
@@ -18,12 +19,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const app = await createHttpApp(AppModule.register(config), {
     name: 'finance-sync',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    openApi: { title: 'Papka finance-sync', description: 'Connections to finance systems (Adesk), sync records, reconciliation and inbound webhooks' },
+    openApi: { title: 'Papka finance-sync', description: 'Connections to finance systems (Adesk, MoySklad, the DMS, billing), sync records, reconciliation and inbound webhooks' },
   });
   const dataSource = app.get(DataSource);
   if (config.MIGRATIONS_RUN) await runMigrations(dataSource);
   const bus = app.get<EventBus>(EVENT_BUS);
-  connectEventConsumer(app, { bus, dataSource, groupId: 'finance-sync', topics: [Topics.contractors, Topics.interactions] });
+  connectEventConsumer(app, { bus, dataSource, groupId: 'finance-sync', topics: [Topics.contractors, Topics.interactions, Topics.documents] });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   return app;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, dataEnvSchema, envBoolean, loadConfig, portSchema } from '@papka/platform';
+import { baseEnvSchema, ConfigError, dataEnvSchema, envBoolean, loadConfig, portSchema, storageEnvSchema } from '@papka/platform';
 
 /** Comma-separated milliseconds, e.g. `0,5000,300000`. */
 const msList = (fallback: string) =>
@@ -26,6 +26,7 @@ export const DEV_ENCRYPTION_KEY = 'dev:cGFwa2EtZmluYW5jZS1kZXZlbG9wbWVudC1rZXkhI
 
 export const financeSyncEnvSchema = baseEnvSchema
   .merge(dataEnvSchema)
+  .merge(storageEnvSchema)
   .merge(portSchema(3004))
   .extend({
     HOST: z.string().default('0.0.0.0'),

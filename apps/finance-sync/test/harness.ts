@@ -1,7 +1,7 @@
 /** What the finance-sync integration specs share: synthetic producer events on the real Kafka, Papka entities, the API. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { Topics, type ContractorSnapshot, type InteractionSnapshot, type PaymentSnapshot, type RecordView } from '@papka/contracts';
+import { Topics, type ContractorSnapshot, type DocumentSnapshot, type InteractionSnapshot, type PaymentSnapshot, type RecordView } from '@papka/contracts';
 import { apiClient, eventually, infraEnv, testToken } from '@papka/testing';
 
 export type Api = ReturnType<typeof apiClient>;
@@ -139,3 +139,37 @@ export function settled(api: Api, count: number, timeoutMs: number, states: Reco
 
 /** "2010.00" for 201000 kopecks: how Adesk answers amounts. */
 export const rubles = (kopecks: number) => `${Math.trunc(kopecks / 100)}.${String(kopecks % 100).padStart(2, '0')}`;
+
+/** A document snapshot as the documents service publishes it (papka.documents.v1). */
+export function documentSnapshot(c: ContractorSnapshot, o: { type?: string; templateId?: string | null; sum?: number; renderState?: DocumentSnapshot['renderState']; storageKey?: string | null } = {}): DocumentSnapshot {
+  const now = new Date().toISOString();
+  const uuid = randomUUID();
+  const rendered = (o.renderState ?? 'rendered') === 'rendered';
+  return {
+    uuid,
+    name: `Счёт ${randomBytes(2).toString('hex')}`,
+    type: o.type ?? 'Счёт',
+    status: 1,
+    renderState: o.renderState ?? 'rendered',
+    renderError: null,
+    filename: rendered ? 'schet.pdf' : null,
+    contentType: rendered ? 'application/pdf' : null,
+    storageKey: o.storageKey !== undefined ? o.storageKey : rendered ? `${uuid}/schet.pdf` : null,
+    contractorId: c.uuid,
+    contractor: { name: c.mainInfo.name, inn: c.mainInfo.inn, address: c.mainInfo.address },
+    templateId: o.templateId ?? null,
+    masks: { number: '17', date: '2025-03-04' },
+    sum: o.sum ?? 1_000_00,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export const documentEvent = (accountId: string, d: DocumentSnapshot, type = 'document.created') => ({ topic: Topics.documents, type, accountId, aggregateId: d.uuid, data: d });
+
+/** The interaction event that attaches `d` (its snapshot lists the document). */
+export const documentAttachedEvent = (accountId: string, i: InteractionSnapshot, d: DocumentSnapshot) => {
+  const document = { id: d.uuid, name: d.name, type: d.type, status: d.status, filename: d.filename, sum: d.sum, createdAt: d.createdAt };
+  i.documents = [...i.documents.filter((x) => x.id !== d.uuid), document];
+  return { topic: Topics.interactions, type: 'interaction.document.attached', accountId, aggregateId: i.uuid, data: { ...i, document }, version: 2 };
+};

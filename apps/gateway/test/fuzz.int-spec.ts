@@ -153,7 +153,7 @@ describe('gateway fuzz: no 5xx on bad input', () => {
     const acct = adesk.addAccount();
     const connected = await api<{ connection: ConnectionView }>('PUT', '/v2/finance/connections/adesk', { token: acct.token });
     expect(connected.status).toBe(200);
-    ids.hookToken = new URL(connected.body.connection.webhookUrl).pathname.split('/').at(-1)!;
+    ids.hookToken = new URL(connected.body.connection.webhookUrl!).pathname.split('/').at(-1)!;
 
     bodies = {
       'POST /v2/docs/findOrg': { query: INN },

@@ -11,6 +11,8 @@ export interface HttpErrorInit {
   status?: number;
   /** The answer's body, when there was one: parsed JSON when it is JSON, else its text. Never in the message. */
   body?: unknown;
+  /** The answer's headers, when there was an answer (MoySklad's `X-Lognex-*` rate headers). Never in the message. */
+  headers?: Record<string, string | string[] | undefined>;
   cause?: unknown;
 }
 
@@ -22,6 +24,7 @@ export abstract class HttpError extends Error {
   readonly reason: string;
   readonly status?: number;
   readonly body?: unknown;
+  readonly headers?: Record<string, string | string[] | undefined>;
 
   protected constructor(init: HttpErrorInit) {
     super(`${init.method} ${init.url}: ${init.reason}`, init.cause === undefined ? undefined : { cause: init.cause });
@@ -32,6 +35,7 @@ export abstract class HttpError extends Error {
     this.reason = init.reason;
     this.status = init.status;
     this.body = init.body;
+    this.headers = init.headers;
   }
 }
 

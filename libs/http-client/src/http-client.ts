@@ -1,6 +1,9 @@
+import { gunzipSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { Agent, Dispatcher, request } from 'undici';
 import { HttpError, OutcomeUnknown, RateLimited, Rejected, Unavailable, type HttpErrorInit } from './errors';
 import { parseRetryAfter } from './retry-after';
+import { guardedConnector, UnsafeUrlError, type UrlGuardOptions } from './url-guard';
 
 export type QueryValue = string | number | boolean | null | undefined;
 
@@ -17,6 +20,11 @@ export interface HttpClientOptions {
   keepAliveTimeoutMs?: number;
   /** A success answer larger than this counts as unreadable; an error answer's body is cut there. Default 16 MiB. */
   maxResponseBytes?: number;
+  /**
+   * For a base URL a user typed in (url-guard.ts): every socket opens only to an address the
+   * guard allows (checked at connect time, after DNS), and a 3xx answer is Rejected, never followed.
+   */
+  urlGuard?: UrlGuardOptions;
 }
 
 export interface RequestOptions {
@@ -26,8 +34,8 @@ export interface RequestOptions {
   json?: unknown;
   /** Sent as `application/x-www-form-urlencoded` (Adesk v1). */
   form?: Record<string, QueryValue | readonly QueryValue[]> | URLSearchParams;
-  /** Sent as is; set its `content-type` in `headers`. */
-  body?: string | Uint8Array;
+  /** Sent as is; set its `content-type` in `headers`. A stream is read once (this client never resends). */
+  body?: string | Uint8Array | Readable;
   /**
    * Whether sending the request twice does no harm. Defaults to the method's meaning (RFC 9110:
    * GET, HEAD, OPTIONS, PUT, DELETE are); say true for a POST that only reads (DaData's findById)
@@ -106,7 +114,7 @@ export class HttpClient {
       connections: options.connections ?? 8,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
       // Backstops only: the per-call AbortSignal below is the real limit.
-      connect: { timeout: this.timeoutMs },
+      connect: options.urlGuard ? guardedConnector({ ...options.urlGuard, timeout: this.timeoutMs }) : { timeout: this.timeoutMs },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
@@ -148,7 +156,9 @@ export class HttpClient {
     });
     const call = async (): Promise<HttpResponse> => {
       const res = await request(this.url(path, options.query), { method: upper as Dispatcher.HttpMethod, headers, body, signal, dispatcher: tracker });
-      return { status: res.statusCode, headers: res.headers, body: await readBody(res.body, res.statusCode, this.maxResponseBytes) };
+      const raw = await readBody(res.body, res.statusCode, this.maxResponseBytes);
+      // A target that compresses (MoySklad answers gzip, having required `Accept-Encoding: gzip`).
+      return { status: res.statusCode, headers: res.headers, body: res.headers['content-encoding'] === 'gzip' && raw.length > 0 ? gunzipSync(raw) : raw };
     };
     const work = call();
     work.catch(() => undefined); // settled through the race below; this only keeps a late rejection quiet
@@ -160,6 +170,9 @@ export class HttpClient {
       throw this.failure(upper, path, idempotent, tracker.sent, err, options.signal);
     } finally {
       clearTimeout(timer);
+    }
+    if (this.options.urlGuard && res.status >= 300 && res.status < 400) {
+      throw new Rejected({ ...this.init(upper, path, true, `answered HTTP ${res.status} (a redirect, not followed)`), status: res.status });
     }
     if (res.status < 400) return res;
     throw this.answerError(upper, path, idempotent, res);
@@ -188,6 +201,7 @@ export class HttpClient {
   /** A call that got no (complete) answer. */
   private failure(method: string, path: string, idempotent: boolean, sent: boolean, err: unknown, callerSignal?: AbortSignal): unknown {
     if (callerSignal?.aborted) return callerSignal.reason;
+    if (err instanceof UnsafeUrlError) return err;
     const code = (err as { code?: string }).code;
     if (code && PROGRAMMING_ERRORS.has(code)) return err;
     if (err instanceof TooLarge) {
@@ -203,7 +217,7 @@ export class HttpClient {
   /** An answer with a 4xx/5xx status. */
   private answerError(method: string, path: string, idempotent: boolean, res: HttpResponse): HttpError {
     const { status } = res;
-    const init = { ...this.init(method, path, true, `answered HTTP ${status}`), status, body: decodeBody(res.body) };
+    const init = { ...this.init(method, path, true, `answered HTTP ${status}`), status, body: decodeBody(res.body), headers: res.headers };
     if (status === 429) return new RateLimited(init, parseRetryAfter(res.headers['retry-after']));
     // 503 is the server saying it did not handle the request; 502/504 come from a gateway that
     // may have passed it on before the target failed or went quiet.
@@ -227,7 +241,7 @@ function lowerKeys(headers: Record<string, string> | undefined): Record<string, 
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-function encodeBody(options: RequestOptions): { body?: string | Uint8Array; contentType?: string } {
+function encodeBody(options: RequestOptions): { body?: RequestOptions['body']; contentType?: string } {
   if (options.json !== undefined) return { body: JSON.stringify(options.json), contentType: 'application/json' };
   if (options.form !== undefined) {
     const form = options.form instanceof URLSearchParams ? options.form : appendParams(new URLSearchParams(), options.form);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CONFIG, type FinanceSyncConfig } from '../config';
+import { fileSourceProvider } from '../engine/file-source';
 import { SyncModule } from '../engine/sync.module';
 import { ConnectorPool } from './connector-pool';
 import { ConnectionsController } from './connections.controller';
@@ -14,6 +15,7 @@ import { TokenCipher } from './token-cipher';
     ConnectionsRepository,
     ConnectionsService,
     ConnectorPool,
+    fileSourceProvider,
     { provide: TokenCipher, inject: [CONFIG], useFactory: (c: FinanceSyncConfig) => new TokenCipher(c.FINANCE_ENCRYPTION_KEY) },
   ],
   exports: [ConnectionsRepository, ConnectorPool],

@@ -14,7 +14,7 @@ export interface ConnectionRow {
   reason: PauseReason | null;
   nextProbeAt: Date | null;
   hookToken: string;
-  webhookUrl: string;
+  webhookUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -35,7 +35,7 @@ interface Row {
   reason: PauseReason | null;
   next_probe_at: Date | null;
   hook_token: string;
-  webhook_url: string;
+  webhook_url: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -123,11 +123,24 @@ export class ConnectionsRepository {
     );
   }
 
-  async resume(accountId: string, id: string): Promise<void> {
-    await this.ds.query(`UPDATE finance_connection SET state = 'active', reason = NULL, next_probe_at = NULL, updated_at = now() WHERE id = $2 AND account_id = $1 AND state = 'paused'`, [
-      accountId,
-      id,
-    ]);
+  /** Active again; with `reason`, only a connection paused for that reason. */
+  async resume(accountId: string, id: string, reason?: PauseReason): Promise<void> {
+    await this.ds.query(
+      `UPDATE finance_connection SET state = 'active', reason = NULL, next_probe_at = NULL,
+              -- Not after rate_limited: the pool keeps the connector (a new updated_at rebuilds it).
+              updated_at = CASE WHEN reason = 'rate_limited' THEN updated_at ELSE now() END
+        WHERE id = $2 AND account_id = $1 AND state = 'paused' AND ($3::text IS NULL OR reason = $3)`,
+      [accountId, id, reason ?? null],
+    );
+  }
+
+  /**
+   * Shown as `paused` / `rate_limited` (an active connection only: a pause for payment or the
+   * token wins). The worker keeps running it; the first call that goes through clears it.
+   * `updated_at` is left alone, so the connector pool keeps the connector (and its limiter state).
+   */
+  async markRateLimited(accountId: string, id: string): Promise<void> {
+    await this.ds.query(`UPDATE finance_connection SET state = 'paused', reason = 'rate_limited', next_probe_at = NULL WHERE id = $2 AND account_id = $1 AND state = 'active'`, [accountId, id]);
   }
 
   async stats(accountId: string, connectionId: string): Promise<ConnectionStats> {

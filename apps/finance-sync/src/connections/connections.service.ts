@@ -5,7 +5,7 @@ import { FINANCE_TARGETS, type ConnectionView, type FinanceTarget, type PauseRea
 import { Commands } from '@papka/messaging';
 import { fieldError, InvalidCredentialsError, NotFoundError, TargetUnavailableError } from '@papka/platform';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { CONNECTED_TARGETS, ConnectorError, type Settings } from '../connectors';
+import { CONNECTED_TARGETS, ConnectorError, definitionOf, InvalidSettings, type Settings } from '../connectors';
 import { SyncRepository } from '../engine/sync.repository';
 import { ConnectorPool } from './connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from './connections.repository';
@@ -39,26 +39,36 @@ export class ConnectionsService {
     const existing = await this.repo.get(acc.accountId, target);
     const id = existing?.id ?? randomUUID();
     const hookToken = existing?.hookToken ?? randomBytes(24).toString('base64url');
-    const webhookUrl = `${(this.config.FINANCE_PUBLIC_URL ?? origin).replace(/\/$/, '')}/v2/finance/webhooks/${target}/${hookToken}`;
-    const connector = this.pool.build(target, id, dto.token, {});
+    let given: Settings;
+    try {
+      given = definitionOf(target).parseSettings?.({ ...(dto.settings ?? {}) }) ?? { ...(dto.settings ?? {}) };
+    } catch (err) {
+      if (err instanceof InvalidSettings) throw fieldError(err.field, err.message);
+      throw err;
+    }
+    const connector = this.pool.build(target, id, dto.token, given);
+    // Only a target with webhooks gets a URL (Adesk); the others answer webhookUrl null.
+    const webhookUrl = connector.registerWebhook ? `${(this.config.FINANCE_PUBLIC_URL ?? origin).replace(/\/$/, '')}/v2/finance/webhooks/${target}/${hookToken}` : null;
     let settings: Settings;
     let paused: PauseReason | null = null;
     try {
-      settings = await connector.check({ ...(dto.settings ?? {}) });
-      await connector.registerWebhook(webhookUrl).catch((err: unknown) => {
-        // Sync works without it; only Adesk-side transactions are then not imported.
-        if (err instanceof ConnectorError && err.failure !== 'unavailable') this.logger.warn(`webhook not registered for ${target}: ${err.failure}`);
-        else throw err;
-      });
+      settings = await connector.check({ ...given });
+      if (webhookUrl)
+        await connector.registerWebhook?.(webhookUrl).catch((err: unknown) => {
+          // Sync works without it; only target-side objects are then not imported.
+          if (err instanceof ConnectorError && err.failure !== 'unavailable') this.logger.warn(`webhook not registered for ${target}: ${err.failure}`);
+          else throw err;
+        });
     } catch (err) {
+      if (err instanceof InvalidSettings) throw fieldError(err.field, err.message);
       if (!(err instanceof ConnectorError)) throw err;
       switch (err.failure) {
         case 'unauthorized':
-          throw new InvalidCredentialsError('token', `${target} refused the token (Auth required)`);
+          throw new InvalidCredentialsError('token', `${target} refused the token`);
         case 'payment_required':
           // The token is good; the target's subscription lapsed. Stored paused: it resumes by itself.
           paused = 'payment_required';
-          settings = { ...(dto.settings ?? {}) };
+          settings = { ...given };
           break;
         case 'rejected':
           throw fieldError(err.method.startsWith('settings.') ? err.method : 'settings', err.message);
@@ -80,7 +90,7 @@ export class ConnectionsService {
         await this.repo.replace(t.manager, acc.accountId, locked.id, { tokenCipher, settings, webhookUrl, state, reason: paused });
       }
       // New, or connected again after a DELETE: queue what is not synced yet (synced entities stay synced).
-      if (!locked || !locked.connected) await this.sync.backfill(t.manager, acc.accountId, locked?.id ?? id);
+      if (!locked || !locked.connected) await this.sync.backfill(t.manager, acc.accountId, locked?.id ?? id, target);
     });
     this.logger.log(`${target} connected for account ${acc.accountId}${paused ? ` (paused: ${paused})` : ''}`);
     return this.view((await this.repo.get(acc.accountId, target))!);

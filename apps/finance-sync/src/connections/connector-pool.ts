@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { FinanceTarget } from '@papka/contracts';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { createConnector, type Connector, type Settings } from '../connectors';
+import { definitionOf, type Connector, type FileSource, type Settings } from '../connectors';
+import { FILE_SOURCE } from '../engine/file-source';
 import type { ConnectionRow } from './connections.repository';
 import { TokenCipher } from './token-cipher';
 
@@ -19,6 +20,7 @@ export class ConnectorPool implements OnModuleDestroy {
   constructor(
     @Inject(CONFIG) private readonly config: FinanceSyncConfig,
     private readonly cipher: TokenCipher,
+    @Inject(FILE_SOURCE) private readonly files: FileSource,
   ) {}
 
   for(c: ConnectionRow): Connector {
@@ -34,11 +36,18 @@ export class ConnectorPool implements OnModuleDestroy {
 
   /** A connector for a token not stored yet (the check before a PUT stores anything); the caller closes it. */
   build(target: FinanceTarget, connectionId: string, token: string, settings: Settings): Connector {
-    return createConnector(
-      target,
-      { adesk: this.config.ADESK_API_URL },
-      { token, settings, connectionTag: connectionTag(connectionId), timeoutMs: this.config.FINANCE_HTTP_TIMEOUT_MS, batchSize: this.config.FINANCE_BATCH_SIZE },
-    );
+    return definitionOf(target).create({
+      urls: { adesk: this.config.ADESK_API_URL, moysklad: this.config.MOYSKLAD_API_URL },
+      allowedHosts: this.config.FINANCE_ALLOWED_HOSTS,
+      maxFileBytes: this.config.FINANCE_DMS_MAX_FILE_BYTES,
+      files: this.files,
+      token,
+      settings,
+      connectionTag: connectionTag(connectionId),
+      connectionId,
+      timeoutMs: this.config.FINANCE_HTTP_TIMEOUT_MS,
+      batchSize: this.config.FINANCE_BATCH_SIZE,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,23 +1,26 @@
 import type { FinanceTarget } from '@papka/contracts';
-import { AdeskConnector } from './adesk/adesk.connector';
-import type { Connector, ConnectorFactoryOptions } from './connector';
+import { adesk } from './adesk';
+import { moysklad } from './moysklad';
+import { dms } from './dms';
+import { billing } from './billing';
+import type { ConnectorDefinition, EntityType } from './connector';
 
 export * from './connector';
 
-export interface ConnectorUrls {
-  adesk: string;
+/**
+ * Every connector, one line each: a connector folder exports its ConnectorDefinition and is
+ * listed here. Nothing else in the engine names a target.
+ */
+export const CONNECTORS: readonly ConnectorDefinition[] = [adesk, moysklad, dms, billing];
+
+/** The targets that have a connector; the other known targets answer 404 until they get one. */
+export const CONNECTED_TARGETS: readonly FinanceTarget[] = CONNECTORS.map((d) => d.target);
+
+export function definitionOf(target: FinanceTarget): ConnectorDefinition {
+  const d = CONNECTORS.find((x) => x.target === target);
+  if (!d) throw new Error(`no connector for ${target}`);
+  return d;
 }
 
-/** The targets that have a connector; the others are known targets still to come (404 until then). */
-export const CONNECTED_TARGETS: readonly FinanceTarget[] = ['adesk'];
-
-export function createConnector(target: FinanceTarget, urls: ConnectorUrls, o: ConnectorFactoryOptions & { batchSize: number }): Connector {
-  switch (target) {
-    case 'adesk':
-      return new AdeskConnector(urls.adesk, o);
-    case 'moysklad':
-    case 'dms':
-    case 'billing':
-      throw new Error(`no connector for ${target} yet`);
-  }
-}
+/** The targets whose connections take entities of this type (records are queued only for them). */
+export const targetsTaking = (type: EntityType): FinanceTarget[] => CONNECTORS.filter((d) => d.entities.includes(type)).map((d) => d.target);

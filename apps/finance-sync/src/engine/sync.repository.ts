@@ -1,10 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { FinanceEntityType } from '@papka/contracts';
+import type { FinanceEntityType, FinanceTarget } from '@papka/contracts';
+import { MAPPING_KIND, targetsTaking } from '../connectors';
 
-/** Mapping kinds, by the entity type whose remote object they name. */
-export const KIND: Record<FinanceEntityType, string> = { contractor: 'contractor', interaction: 'project', payment: 'transaction' };
+/** Mapping kinds, by the entity type whose remote object they name (the port's MAPPING_KIND). */
+export const KIND: Record<FinanceEntityType, string> = MAPPING_KIND;
+
+/**
+ * The advisory lock of an account's queueing: `enqueue` holds it shared, a new connection's
+ * backfill exclusive, each until its transaction ends. So an event handled while the first PUT
+ * runs is either seen by the backfill (it committed first) or sees the new connection (it
+ * waited for the PUT): never neither.
+ */
+const ACCOUNT_LOCK = `hashtextextended('finance-sync:queue:' || $1::text, 0)`;
 
 export interface ClaimedRecord {
   id: string;
@@ -28,8 +37,8 @@ export interface Mapping {
   parentId: string | null;
 }
 
-/** Entities are claimed in dependency order: contractors before deals before payments. */
-const ORDER = `CASE entity_type WHEN 'contractor' THEN 0 WHEN 'interaction' THEN 1 ELSE 2 END`;
+/** Entities are claimed in dependency order: contractors before deals before documents before payments. */
+const ORDER = `CASE entity_type WHEN 'contractor' THEN 0 WHEN 'interaction' THEN 1 WHEN 'document' THEN 2 ELSE 3 END`;
 
 /**
  * The engine's tables: records (per entity and connection), the ledger (per connection,
@@ -41,28 +50,47 @@ export class SyncRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Queues the entity for every live connection of the account. An unchanged entity (same
-   * content hash, same operation) is left as it is: a re-announce or a replay queues nothing.
+   * Queues the entity for every live connection of the account whose target takes its type. An
+   * unchanged entity (same content hash, same operation) is left as it is: a re-announce or a
+   * replay queues nothing.
    */
   async enqueue(m: EntityManager, accountId: string, entityType: FinanceEntityType, entityId: string, hash: string, op: 'upsert' | 'remove'): Promise<void> {
+    const targets = targetsTaking(entityType);
+    if (targets.length === 0) return;
+    await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
       `INSERT INTO sync_record (connection_id, account_id, entity_type, entity_id, op, content_hash)
-       SELECT c.id, c.account_id, $2, $3::uuid, $5, $4 FROM finance_connection c WHERE c.account_id = $1 AND c.connected
+       SELECT c.id, c.account_id, $2, $3::uuid, $5, $4 FROM finance_connection c WHERE c.account_id = $1 AND c.connected AND c.target = ANY($6::text[])
        ON CONFLICT (connection_id, entity_type, entity_id) DO UPDATE
          SET op = excluded.op, content_hash = excluded.content_hash, state = 'pending', attempts = 0, last_error = NULL, due_at = now(), updated_at = now(),
-             revision = sync_record.revision + 1
+             waiting_for = NULL, revision = sync_record.revision + 1
          WHERE sync_record.content_hash IS DISTINCT FROM excluded.content_hash OR sync_record.op IS DISTINCT FROM excluded.op`,
-      [accountId, entityType, entityId, hash, op],
+      [accountId, entityType, entityId, hash, op, targets],
     );
   }
 
-  /** Queues every entity of the account's read models for a new connection; answers how many were queued. */
-  async backfill(m: EntityManager, accountId: string, connectionId: string): Promise<number> {
+  /** Held by a new connection's transaction before its backfill (see ACCOUNT_LOCK). */
+  async lockAccountQueue(m: EntityManager, accountId: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(${ACCOUNT_LOCK})`, [accountId]);
+  }
+
+  /**
+   * Queues every entity of the account's read models that the target takes for a new
+   * connection; answers how many were queued. Takes the account's queue lock first.
+   */
+  async backfill(m: EntityManager, accountId: string, connectionId: string, target: FinanceTarget): Promise<number> {
+    await this.lockAccountQueue(m, accountId);
+    const takes = (t: FinanceEntityType) => targetsTaking(t).includes(target);
+    const parts = [
+      takes('contractor') && `SELECT $2::uuid, $1, 'contractor', id, 'upsert', NULL, true FROM contractor_replica WHERE account_id = $1 AND NOT deleted`,
+      takes('interaction') && `SELECT $2::uuid, $1, 'interaction', id, 'upsert', NULL, true FROM interaction_replica WHERE account_id = $1 AND NOT deleted`,
+      takes('document') && `SELECT $2::uuid, $1, 'document', id, 'upsert', NULL, true FROM document_replica WHERE account_id = $1 AND NOT deleted`,
+      takes('payment') && `SELECT $2::uuid, $1, 'payment', id, 'upsert', 'create', true FROM payment_replica WHERE account_id = $1 AND NOT removed`,
+    ].filter((x): x is string => typeof x === 'string');
+    if (parts.length === 0) return 0;
     const rows = (await m.query(
       `INSERT INTO sync_record (connection_id, account_id, entity_type, entity_id, op, content_hash, backfill)
-       SELECT $2::uuid, $1, 'contractor', id, 'upsert', NULL, true FROM contractor_replica WHERE account_id = $1 AND NOT deleted
-       UNION ALL SELECT $2::uuid, $1, 'interaction', id, 'upsert', NULL, true FROM interaction_replica WHERE account_id = $1 AND NOT deleted
-       UNION ALL SELECT $2::uuid, $1, 'payment', id, 'upsert', 'create', true FROM payment_replica WHERE account_id = $1 AND NOT removed
+       ${parts.join(' UNION ALL ')}
        ON CONFLICT (connection_id, entity_type, entity_id) DO NOTHING RETURNING 1`,
       [accountId, connectionId],
     )) as unknown[];
@@ -112,13 +140,16 @@ export class SyncRepository {
       dueInMs?: number;
       /** The content hash of what the target now holds (default: the queued content_hash). */
       syncedHash?: string | null;
+      /** Parked: the mapping `<kind>:<local id>` it waits for. */
+      waitingFor?: string | null;
     },
   ): Promise<void> {
     await (m ?? this.ds).query(
       `UPDATE sync_record SET
               state = CASE WHEN revision = $8 THEN $3 ELSE 'pending' END,
               attempts = CASE WHEN revision = $8 THEN COALESCE($4, attempts) ELSE attempts END,
-              last_error = CASE WHEN revision <> $8 THEN last_error WHEN $3 = 'synced' THEN NULL ELSE COALESCE($5, last_error) END,
+              last_error = CASE WHEN revision <> $8 THEN last_error WHEN $3 = 'synced' THEN $5 ELSE COALESCE($5, last_error) END,
+              waiting_for = CASE WHEN revision = $8 AND $3 = 'parked' THEN $11 ELSE NULL END,
               remote_id = COALESCE($6, remote_id),
               due_at = CASE WHEN revision = $8 THEN now() + ($7 || ' milliseconds')::interval ELSE now() END,
               lease_until = NULL,
@@ -131,16 +162,69 @@ export class SyncRepository {
                                  ELSE COALESCE($9, $10, synced_hash) END,
               updated_at = now()
         WHERE id = $2 AND account_id = $1`,
-      [accountId, rec.id, o.state, o.attempts ?? null, o.lastError ?? null, o.remoteId ?? null, String(Math.max(0, Math.round(o.dueInMs ?? 0))), rec.revision, o.syncedHash ?? null, rec.claimedHash ?? null],
+      [accountId, rec.id, o.state, o.attempts ?? null, o.lastError ?? null, o.remoteId ?? null, String(Math.max(0, Math.round(o.dueInMs ?? 0))), rec.revision, o.syncedHash ?? null, rec.claimedHash ?? null, o.waitingFor ?? null],
     );
   }
 
-  /** Parked records of the connection go back to the queue (their dependency may be synced now). */
-  async releaseParked(accountId: string, connectionId: string): Promise<void> {
-    await this.ds.query(`UPDATE sync_record SET state = 'pending', due_at = now(), updated_at = now() WHERE connection_id = $2 AND account_id = $1 AND state = 'parked'`, [
-      accountId,
-      connectionId,
-    ]);
+  /**
+   * Parked records of the connection waiting for one of these mappings (`<kind>:<local id>`) go
+   * back to the queue; so do those parked without a dependency named (from before it was kept).
+   */
+  async releaseParked(accountId: string, connectionId: string, mapped: string[]): Promise<number> {
+    const [rows] = (await this.ds.query(
+      `UPDATE sync_record SET state = 'pending', due_at = now(), waiting_for = NULL, updated_at = now()
+        WHERE connection_id = $2 AND account_id = $1 AND state = 'parked' AND (waiting_for IS NULL OR waiting_for = ANY($3::text[])) RETURNING 1`,
+      [accountId, connectionId, mapped],
+    )) as [unknown[], number];
+    return rows.length;
+  }
+
+  /** Entities of the type whose record on this connection says "not applicable" (synced, no remote id). */
+  async notApplicable(accountId: string, connectionId: string, entityType: FinanceEntityType): Promise<Set<string>> {
+    const rows = (await this.ds.query(
+      `SELECT entity_id FROM sync_record WHERE connection_id = $2 AND account_id = $1 AND entity_type = $3 AND state = 'synced' AND remote_id IS NULL AND last_error LIKE 'not applicable:%'`,
+      [accountId, connectionId, entityType],
+    )) as { entity_id: string }[];
+    return new Set(rows.map((r) => r.entity_id));
+  }
+
+  /** Whether the entity's record on this connection says "not applicable" (its object will never exist there). */
+  async isNotApplicable(accountId: string, connectionId: string, entityType: FinanceEntityType, entityId: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 FROM sync_record WHERE connection_id = $2 AND account_id = $1 AND entity_type = $3 AND entity_id = $4
+          AND state = 'synced' AND remote_id IS NULL AND last_error LIKE 'not applicable:%'`,
+      [accountId, connectionId, entityType, entityId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * An interaction's documents changed (an invoice attached, say): its payments that were not
+   * applicable anywhere are asked again (a payment's own content never changes, so nothing else
+   * would queue them).
+   */
+  async requeueNotApplicablePayments(m: EntityManager, accountId: string, interactionId: string, connectionId?: string): Promise<void> {
+    if (!connectionId) await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
+    await m.query(
+      `UPDATE sync_record r SET state = 'pending', attempts = 0, last_error = NULL, due_at = now(), updated_at = now(), revision = r.revision + 1
+         FROM payment_replica p
+        WHERE p.id = r.entity_id AND p.account_id = $1 AND p.interaction_id = $2 AND NOT p.removed
+          AND r.account_id = $1 AND r.entity_type = 'payment' AND r.op = 'upsert' AND r.state = 'synced' AND r.remote_id IS NULL AND r.last_error LIKE 'not applicable:%'
+          AND ($3::uuid IS NULL OR r.connection_id = $3)`,
+      [accountId, interactionId, connectionId ?? null],
+    );
+  }
+
+  /** Live documents this connection has a remote object of, created (in Papka) within [from, to] (reconciliation). */
+  async syncedDocuments(accountId: string, connectionId: string, from: string, to: string): Promise<{ id: string; remoteId: string; sum: number }[]> {
+    const rows = (await this.ds.query(
+      `SELECT d.id, mp.remote_id, d.sum FROM sync_mapping mp
+         JOIN finance_connection c ON c.id = mp.connection_id AND c.account_id = $1
+         JOIN document_replica d ON d.id = mp.local_id AND d.account_id = $1 AND NOT d.deleted
+        WHERE mp.connection_id = $2 AND mp.kind = $5 AND left(d.doc_created_at, 10) BETWEEN $3 AND $4 ORDER BY d.id`,
+      [accountId, connectionId, from, to, KIND.document],
+    )) as { id: string; remote_id: string; sum: string }[];
+    return rows.map((r) => ({ id: r.id, remoteId: r.remote_id, sum: Number(r.sum) }));
   }
 
   async mappings(accountId: string, connectionId: string, kind: string, localIds: string[]): Promise<Map<string, Mapping>> {

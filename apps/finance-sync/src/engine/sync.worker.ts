@@ -1,16 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { FinanceRecordFailed, FinanceRecordSynced } from '@papka/contracts';
+import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { ConnectorError, type Connector, type PaymentData, type Step } from '../connectors';
+import { ConnectorError, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type ItemResult, type PaymentData, type Step } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { contractorHash, interactionHash } from '../replicas/content-hash';
-import { ReplicasRepository, type InteractionRow } from '../replicas/replicas.repository';
+import { ReplicasRepository, type PaymentRow } from '../replicas/replicas.repository';
 import { MethodLimiter } from './limiter';
 import { KIND, SyncRepository, type ClaimedRecord } from './sync.repository';
+
+/** The entity type whose own object a mapping kind names (the reverse of MAPPING_KIND). */
+const ENTITY_OF_KIND = new Map(Object.entries(KIND).map(([type, kind]) => [kind, type as FinanceEntityType]));
 
 const CREATE_PAYMENT = 'transaction.create';
 const REMOVE_PAYMENT = 'transaction.remove';
@@ -21,15 +24,21 @@ interface Round {
   connector: Connector;
   open: Map<string, ClaimedRecord>;
   stopped: boolean;
+  /** A call was held back by the limiter or answered 429 in this round. */
+  blocked: boolean;
+  /** A call went through in this round. */
+  sent: boolean;
 }
 
 /**
- * The engine's worker: every FINANCE_WORKER_POLL_MS it takes each connected connection's due
- * records (FOR UPDATE SKIP LOCKED under a lease, so replicas share the work) and brings them to
- * the target in dependency order: contractors (contractor, then one requisites per bank
- * account), deals, then payments in bulk batches, then removals. Each remote step is recorded
- * in the ledger before the call; a step whose earlier call may have been applied is looked up
- * in the target first and only created when it is not there.
+ * The engine's worker, the same for every target: every FINANCE_WORKER_POLL_MS it takes each
+ * connected connection's due records (FOR UPDATE SKIP LOCKED under a lease, so replicas share
+ * the work) and brings them to the target through its connector, in dependency order:
+ * contractors, deals, documents (each a chain of the connector's steps), then payments in bulk
+ * batches, then removals. An entity the connector says is not for its target is synced as not
+ * applicable; one whose dependencies are not mapped yet is parked until they are. Each remote
+ * step is recorded in the ledger before the call; a step whose earlier call may have been
+ * applied is looked up in the target first and only created when it is not there.
  */
 @Injectable()
 export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -85,12 +94,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runConnection(c: ConnectionRow): Promise<void> {
     if (this.stopped) return;
-    if (c.state === 'paused' && !(await this.probe(c))) return;
+    // `rate_limited` is the limiter's to lift, method by method: no pause probe for it.
+    if (c.state === 'paused' && c.reason !== 'rate_limited' && !(await this.probe(c))) return;
     const claimed = await this.sync.claim(c.accountId, c.id, this.config.FINANCE_CLAIM_SIZE, this.config.FINANCE_LEASE_MS);
     if (claimed.length === 0) return;
-    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false };
+    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false };
     try {
-      for (const rec of claimed.filter((r) => r.entityType === 'contractor' || r.entityType === 'interaction')) {
+      for (const rec of claimed.filter((r) => r.entityType !== 'payment')) {
         if (round.stopped) break;
         await this.entity(round, rec);
       }
@@ -103,6 +113,23 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       // Whatever this round did not get to goes back to the queue at once (lease cleared).
       for (const rec of round.open.values()) await this.sync.finish(undefined, c.accountId, rec, { state: 'pending', dueInMs: round.stopped ? this.config.FINANCE_UNAVAILABLE_RETRY_MS : 0 });
+      await this.rateLimitState(round);
+    }
+  }
+
+  /**
+   * `paused` / `rate_limited`: a round had work and none of it went out, because what it needed
+   * was blocked by 429 back-off. The first call that goes through clears it. The worker keeps
+   * running the connection meanwhile (the limiter probes each blocked method once per step).
+   */
+  private async rateLimitState(round: Round): Promise<void> {
+    const { c } = round;
+    if (round.sent && c.state === 'paused' && c.reason === 'rate_limited') {
+      await this.connections.resume(c.accountId, c.id, 'rate_limited');
+      this.logger.log(`connection ${c.id} (${c.target}) no longer rate limited`);
+    } else if (round.blocked && !round.sent && c.state === 'active') {
+      await this.connections.markRateLimited(c.accountId, c.id);
+      this.logger.warn(`connection ${c.id} (${c.target}) rate limited: every call it needs is in 429 back-off`);
     }
   }
 
@@ -121,39 +148,99 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return true;
   }
 
-  // --- contractors and deals: a chain of steps each --------------------------------------------
+  // --- contractors, deals, documents: a chain of steps each ----------------------------------
+
+  /** This connection's remote id of a local entity (by mapping kind), or undefined. */
+  private async remoteOf(c: ConnectionRow, kind: string, key: string | null): Promise<string | undefined> {
+    if (!key) return undefined;
+    return (await this.sync.mappings(c.accountId, c.id, kind, [key])).get(key)?.remoteId;
+  }
+
+  /** A live document as its connector sees it (its contractor with this connection's remote id); null when the read model lacks it. */
+  private async documentData(c: ConnectionRow, id: string): Promise<DocumentData | null> {
+    const d = await this.replicas.document(c.accountId, id);
+    if (!d || d.deleted) return null;
+    const { deleted: _deleted, ...rest } = d;
+    const contractor = d.contractor ? { ...d.contractor, remoteId: (await this.remoteOf(c, KIND.contractor, d.contractor.id)) ?? null } : null;
+    return { ...rest, contractor };
+  }
+
+  /** The entity as its connector sees it, with this connection's remote ids filled in; null when the read model lacks it. */
+  private async load(c: ConnectionRow, rec: ClaimedRecord): Promise<{ e: EntityData; hash: string } | null> {
+    switch (rec.entityType) {
+      case 'contractor': {
+        const data = await this.replicas.contractor(c.accountId, rec.entityId);
+        return data ? { e: { type: 'contractor', data }, hash: contractorHash(data) } : null;
+      }
+      case 'interaction': {
+        const i = await this.replicas.interaction(c.accountId, rec.entityId);
+        if (!i) return null;
+        const contractorRemoteId = (await this.remoteOf(c, KIND.contractor, i.contractorId)) ?? null;
+        return { e: { type: 'interaction', data: { id: i.id, name: i.name, sum: i.sum, contractorId: i.contractorId, contractorRemoteId } }, hash: interactionHash(i) };
+      }
+      case 'document': {
+        const data = await this.documentData(c, rec.entityId);
+        return data ? { e: { type: 'document', data }, hash: data.contentHash } : null;
+      }
+      case 'payment':
+        return null;
+    }
+  }
+
+  private stepsOf(connector: Connector, e: EntityData, done: Done, changed: boolean): Step[] | null {
+    switch (e.type) {
+      case 'contractor':
+        return connector.contractorSteps?.(e.data, done, changed) ?? null;
+      case 'interaction':
+        return connector.interactionSteps?.(e.data, done, changed) ?? null;
+      case 'document':
+        return connector.documentSteps?.(e.data, done, changed) ?? null;
+      case 'payment':
+        return null;
+    }
+  }
+
+  /** The first dependency the connector names that is not mapped on this connection yet (`known`: mappings read already, `kind:key`). */
+  private async missing(c: ConnectionRow, connector: Connector, e: EntityData, known?: Map<string, string>): Promise<Dependency | null> {
+    for (const dep of connector.dependencies?.(e) ?? []) {
+      if (known?.get(`${dep.kind}:${dep.key}`) || (await this.remoteOf(c, dep.kind, dep.key))) continue;
+      // One that is not applicable to this target will never be mapped: the entity goes without it.
+      const type = ENTITY_OF_KIND.get(dep.kind);
+      if (type && (await this.sync.isNotApplicable(c.accountId, c.id, type, dep.key))) continue;
+      return dep;
+    }
+    return null;
+  }
 
   private async entity(round: Round, rec: ClaimedRecord): Promise<void> {
     const { c, connector } = round;
     const done = new Map<string, string>();
-    const lookup = (kind: string, key: string) => done.get(`${kind}:${key}`);
-    let steps: Step[];
-    let sent: string;
-    if (rec.entityType === 'contractor') {
-      const data = await this.replicas.contractor(c.accountId, rec.entityId);
-      if (!data) return this.fail(round, [rec], 'the contractor is not in the read model');
-      // What is mapped decides the plan (an update only for a contractor already there): read it for every step's key first.
-      for (const s of connector.contractorSteps(data, lookup, false)) {
-        if (s.kind === null) continue;
-        const m = (await this.sync.mappings(c.accountId, c.id, s.kind, [s.key])).get(s.key);
-        if (m) done.set(`${s.kind}:${s.key}`, m.remoteId);
-      }
-      steps = connector.contractorSteps(data, lookup, rec.changed);
-      sent = contractorHash(data);
-    } else {
-      const i = await this.replicas.interaction(c.accountId, rec.entityId);
-      if (!i) return this.fail(round, [rec], 'the interaction is not in the read model');
-      const contractor = (await this.sync.mappings(c.accountId, c.id, KIND.contractor, [i.contractorId])).get(i.contractorId);
-      // Its deal_contractor is not in the target yet: wait for it, never fail.
-      if (!contractor) return this.park(round, rec);
-      const project = (await this.sync.mappings(c.accountId, c.id, KIND.interaction, [i.id])).get(i.id);
-      if (project) done.set(`${KIND.interaction}:${i.id}`, project.remoteId);
-      steps = connector.interactionSteps({ id: i.id, name: i.name, sum: i.sum, contractorRemoteId: contractor.remoteId }, lookup, rec.changed);
-      sent = interactionHash(i);
+    const lookup: Done = (kind, key) => done.get(`${kind}:${key}`);
+    const loaded = await this.load(c, rec);
+    if (!loaded) return this.fail(round, [rec], `the ${rec.entityType} is not in the read model`);
+    const { e, hash: sent } = loaded;
+    const applies = connector.applies?.(e) ?? true;
+    if (applies !== true) {
+      await this.notApplicable(round, [rec], applies);
+      // Whatever waited for it goes on without it (see `missing`).
+      await this.sync.releaseParked(c.accountId, c.id, [`${KIND[rec.entityType]}:${rec.entityId}`]);
+      return;
     }
+    // Its dependencies (an Adesk deal's contractor, a MoySklad invoice's counterparty) are not in the target yet: wait, never fail.
+    const dep = await this.missing(c, connector, e);
+    if (dep) return this.park(round, rec, dep);
+    // What is mapped decides the plan (an update only for an object already there): read it for every step's key first.
+    const plan = this.stepsOf(connector, e, lookup, false);
+    if (!plan) return this.fail(round, [rec], `the ${c.target} connector has no steps for a ${rec.entityType}`);
+    for (const s of plan) {
+      if (s.kind === null) continue;
+      const remote = await this.remoteOf(c, s.kind, s.key);
+      if (remote) done.set(`${s.kind}:${s.key}`, remote);
+    }
+    const steps = this.stepsOf(connector, e, lookup, rec.changed) ?? [];
     for (const step of steps) {
       if (step.kind !== null && lookup(step.kind, step.key)) continue;
-      if (!this.limiter.take(this.key(c, step.method))) return this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
+      if (!this.gate(round, step.method)) return this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
       const unknown = (await this.sync.ledger(c.accountId, c.id, step.op, [step.key])).get(step.key) === 'sending';
       let phase: 'find' | 'run' = 'find';
       try {
@@ -163,7 +250,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
           await this.sync.ledgerSending(c.accountId, c.id, step.op, [step.key]);
           remote = await step.run();
         }
-        this.limiter.ok(this.key(c, step.method));
+        this.passed(round, step.method);
         const remoteId = remote;
         const kind = step.kind;
         await this.ds.transaction(async (m) => {
@@ -175,19 +262,56 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         return this.failure(round, [rec], err, step.method, phase === 'run' ? { op: step.op, keys: [step.key] } : undefined);
       }
     }
-    await this.synced(round, [{ rec, remoteId: lookup(KIND[rec.entityType], rec.entityId) ?? null }], sent);
-    // Whatever waited for this one may go now.
-    await this.sync.releaseParked(c.accountId, c.id);
+    const own = lookup(KIND[rec.entityType], rec.entityId) ?? null;
+    await this.synced(round, [{ rec, remoteId: own }], sent);
+    // Whatever waited for this one (or for any object it now has) may go now.
+    await this.sync.releaseParked(c.accountId, c.id, [`${KIND[rec.entityType]}:${rec.entityId}`, ...done.keys()]);
+    // A document now in the target (an invoice rendered late, say): its deal's payments that were not applicable are asked again.
+    if (e.type === 'document' && own && e.data.interactionId) await this.sync.requeueNotApplicablePayments(this.ds.manager, c.accountId, e.data.interactionId, c.id);
   }
 
   // --- payments: bulk create, bisected on a whole-batch refusal -------------------------------
 
+  /** A payment as its connector sees it: the interaction's contractor, deal and invoice with this connection's remote ids. */
+  private async paymentData(
+    c: ConnectionRow,
+    p: PaymentRow,
+    cache: Map<string, Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'> | null>,
+    known = new Map<string, string>(),
+  ): Promise<PaymentData | null> {
+    if (!cache.has(p.interactionId)) {
+      const i = await this.replicas.interaction(c.accountId, p.interactionId);
+      if (!i) cache.set(p.interactionId, null);
+      else {
+        const invoice = (await this.replicas.documentsOf(c.accountId, i.id)).find((d) => d.kind === 'invoice');
+        cache.set(p.interactionId, {
+          interactionId: i.id,
+          contractorId: i.contractorId,
+          contractorRemoteId: (await this.remoteOf(c, KIND.contractor, i.contractorId)) ?? '',
+          projectRemoteId: (await this.remoteOf(c, KIND.interaction, i.id)) ?? '',
+          invoice: invoice
+            ? { id: invoice.id, templateId: invoice.templateId, sum: invoice.sum, remoteId: (await this.remoteOf(c, KIND.document, invoice.id)) ?? null, document: await this.documentData(c, invoice.id) }
+            : null,
+        });
+      }
+    }
+    const links = cache.get(p.interactionId);
+    if (!links) return null;
+    // What was read here need not be read again for the dependencies.
+    if (links.contractorRemoteId) known.set(`${KIND.contractor}:${links.contractorId}`, links.contractorRemoteId);
+    if (links.projectRemoteId) known.set(`${KIND.interaction}:${links.interactionId}`, links.projectRemoteId);
+    if (links.invoice?.remoteId) known.set(`${KIND.document}:${links.invoice.id}`, links.invoice.remoteId);
+    return { id: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, ...links };
+  }
+
   private async payments(round: Round, recs: ClaimedRecord[]): Promise<void> {
     if (recs.length === 0) return;
     const { c, connector } = round;
+    if (!connector.createPayments || !connector.paymentBatch) return this.fail(round, recs, `the ${c.target} connector cannot create payments`);
     const rows = await this.replicas.payments(c.accountId, recs.map((r) => r.entityId));
     const mapped = await this.sync.mappings(c.accountId, c.id, KIND.payment, recs.map((r) => r.entityId));
-    const interactions = new Map<string, InteractionRow | null>();
+    const links = new Map<string, Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'> | null>();
+    const known = new Map<string, string>();
     const ready: { rec: ClaimedRecord; data: PaymentData }[] = [];
     const already: { rec: ClaimedRecord; remoteId: string }[] = [];
     for (const rec of recs) {
@@ -201,14 +325,24 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.fail(round, [rec], 'the payment is not in the read model');
         continue;
       }
-      if (!interactions.has(p.interactionId)) interactions.set(p.interactionId, await this.replicas.interaction(c.accountId, p.interactionId));
-      const i = interactions.get(p.interactionId);
-      const deps = i ? await this.dependencies(c, i) : null;
-      if (!deps) {
-        await this.park(round, rec);
+      const data = await this.paymentData(c, p, links, known);
+      // Its interaction is not in the read model yet (its event comes with the payment's, so rarely): wait.
+      if (!data) {
+        await this.park(round, rec, null);
         continue;
       }
-      ready.push({ rec, data: { id: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, ...deps } });
+      const e: EntityData = { type: 'payment', data };
+      const applies = connector.applies?.(e) ?? true;
+      if (applies !== true) {
+        await this.notApplicable(round, [rec], applies);
+        continue;
+      }
+      const dep = await this.missing(c, connector, e, known);
+      if (dep) {
+        await this.park(round, rec, dep);
+        continue;
+      }
+      ready.push({ rec, data });
     }
     if (already.length) await this.synced(round, already);
     // Those whose earlier create may have been applied are looked up first (by importedId and marker).
@@ -217,7 +351,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     let toSend = ready.filter((r) => ledger.get(r.data.id) !== 'sending');
     if (unknown.length) {
       try {
-        const found = await connector.findPayments(unknown.map((u) => u.data));
+        const found = connector.findPayments ? await connector.findPayments(unknown.map((u) => u.data)) : new Map<string, string[]>();
         const hits = unknown.filter((u) => found.has(u.data.id));
         for (const u of hits) if (found.get(u.data.id)!.length > 1) this.logger.warn(`payment ${u.data.id}: ${found.get(u.data.id)!.length} remote objects (see reconciliation duplicates)`);
         await this.mapped(round, hits.map((u) => ({ rec: u.rec, remoteId: found.get(u.data.id)![0]! })));
@@ -230,22 +364,19 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (let i = 0; i < toSend.length && !round.stopped; i += size) await this.batch(round, toSend.slice(i, i + size));
   }
 
-  private async dependencies(c: ConnectionRow, i: InteractionRow): Promise<{ contractorRemoteId: string; projectRemoteId: string } | null> {
-    const contractor = (await this.sync.mappings(c.accountId, c.id, KIND.contractor, [i.contractorId])).get(i.contractorId);
-    const project = (await this.sync.mappings(c.accountId, c.id, KIND.interaction, [i.id])).get(i.id);
-    return contractor && project ? { contractorRemoteId: contractor.remoteId, projectRemoteId: project.remoteId } : null;
-  }
-
   private async batch(round: Round, items: { rec: ClaimedRecord; data: PaymentData }[]): Promise<void> {
     const { c, connector } = round;
     if (round.stopped || items.length === 0) return;
-    const method = this.key(c, connector.paymentBatch.method);
-    if (!this.limiter.take(method)) return this.later(round, items.map((i) => i.rec), this.limiter.waitMs(method));
+    const batchMethod = connector.paymentBatch!.method;
+    const method = this.key(c, batchMethod);
+    if (!this.gate(round, batchMethod)) return this.later(round, items.map((i) => i.rec), this.limiter.waitMs(method));
     const keys = items.map((i) => i.data.id);
     await this.sync.ledgerSending(c.accountId, c.id, CREATE_PAYMENT, keys);
-    let ids: string[];
+    let results: ItemResult[];
     try {
-      ids = await connector.createPayments(items.map((i) => i.data));
+      results = await connector.createPayments!(items.map((i) => i.data));
+      // A success that does not answer one result per item cannot be mapped: find them instead.
+      if (results.length !== items.length) throw new ConnectorError('outcome_unknown', `bulk create answered ${results.length} results for ${items.length} items`, batchMethod);
     } catch (err) {
       if (err instanceof ConnectorError && err.failure === 'rejected') {
         this.limiter.ok(method);
@@ -257,10 +388,17 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.batch(round, items.slice(half));
         return;
       }
-      return this.failure(round, items.map((i) => i.rec), err, connector.paymentBatch.method, { op: CREATE_PAYMENT, keys });
+      return this.failure(round, items.map((i) => i.rec), err, batchMethod, { op: CREATE_PAYMENT, keys });
     }
-    this.limiter.ok(method);
-    await this.mapped(round, items.map((item, n) => ({ rec: item.rec, remoteId: ids[n]! })));
+    this.passed(round, batchMethod);
+    // Per item: a remote id is synced; an item's own failure counts for that record only.
+    const ok = items.flatMap((item, n) => (typeof results[n] === 'string' ? [{ rec: item.rec, remoteId: results[n] as string }] : []));
+    await this.mapped(round, ok);
+    for (const [n, item] of items.entries()) {
+      const r = results[n];
+      if (typeof r === 'string') continue;
+      await this.failure(round, [item.rec], r, batchMethod, { op: CREATE_PAYMENT, keys: [item.data.id] });
+    }
   }
 
   /** Payments now known in the target: mapping, ledger and record in one go, then their events. */
@@ -280,11 +418,12 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const { c, connector } = round;
     let mapping = (await this.sync.mappings(c.accountId, c.id, KIND.payment, [rec.entityId])).get(rec.entityId);
     try {
-      if (!mapping && (await this.sync.ledger(c.accountId, c.id, CREATE_PAYMENT, [rec.entityId])).get(rec.entityId) === 'sending') {
+      if (!mapping && connector.findPayments && (await this.sync.ledger(c.accountId, c.id, CREATE_PAYMENT, [rec.entityId])).get(rec.entityId) === 'sending') {
         // Its create may have gone through: find it so that it can be removed.
         const p = (await this.replicas.payments(c.accountId, [rec.entityId])).get(rec.entityId);
-        if (p) {
-          const found = await connector.findPayments([{ id: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, contractorRemoteId: '', projectRemoteId: '' }]);
+        const data = p ? await this.paymentData(c, p, new Map()) : null;
+        if (p && data) {
+          const found = await connector.findPayments([data]);
           const remoteId = found.get(p.id)?.[0];
           if (remoteId) {
             await this.ds.transaction((m) => this.sync.map(m, c.accountId, c.id, KIND.payment, p.id, remoteId));
@@ -296,16 +435,17 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return this.failure(round, [rec], err, 'lookup');
     }
     if (!mapping || mapping.remoteDeleted) return this.synced(round, [{ rec, remoteId: mapping?.remoteId ?? null }]);
-    const method = this.key(c, connector.removeMethod);
-    if (!this.limiter.take(method)) return this.later(round, [rec], this.limiter.waitMs(method));
+    if (!connector.removePayments || !connector.removeMethod) return this.notApplicable(round, [rec], `${c.target} keeps payments once sent (no removal)`);
+    const removeMethod = connector.removeMethod;
+    if (!this.gate(round, removeMethod)) return this.later(round, [rec], this.limiter.waitMs(this.key(c, removeMethod)));
     await this.sync.ledgerSending(c.accountId, c.id, REMOVE_PAYMENT, [rec.entityId]);
     try {
       // Removing twice is harmless (the connector treats "already gone" as done), so no look-up first.
       await connector.removePayments([mapping.remoteId]);
     } catch (err) {
-      return this.failure(round, [rec], err, connector.removeMethod, { op: REMOVE_PAYMENT, keys: [rec.entityId] });
+      return this.failure(round, [rec], err, removeMethod, { op: REMOVE_PAYMENT, keys: [rec.entityId] });
     }
-    this.limiter.ok(method);
+    this.passed(round, removeMethod);
     const remoteId = mapping.remoteId;
     await this.ds.transaction(async (m) => {
       await this.sync.markRemoteDeleted(m, c.accountId, c.id, KIND.payment, rec.entityId);
@@ -320,15 +460,36 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return `${c.id} ${method}`;
   }
 
-  private async synced(round: Round, done: { rec: ClaimedRecord; remoteId: string | null }[], syncedHash?: string): Promise<void> {
+  /** Whether a call of `method` may go out now (the limiter); a refusal marks the round blocked. */
+  private gate(round: Round, method: string): boolean {
+    if (this.limiter.take(this.key(round.c, method))) return true;
+    round.blocked = true;
+    return false;
+  }
+
+  /** A call of `method` went through: the method is open again. */
+  private passed(round: Round, method: string): void {
+    this.limiter.ok(this.key(round.c, method));
+    round.sent = true;
+  }
+
+  private async synced(round: Round, done: { rec: ClaimedRecord; remoteId: string | null }[], syncedHash?: string, note?: string): Promise<void> {
     const { c } = round;
     await this.commands.run(c.accountId, async (t) => {
       for (const { rec, remoteId } of done) {
-        await this.sync.finish(t.manager, c.accountId, rec, { state: 'synced', remoteId, syncedHash });
-        await t.emit(FinanceRecordSynced, rec.entityId, { target: c.target, entityType: rec.entityType, entityId: rec.entityId, remoteId, attempts: rec.attempts, lastError: null });
+        await this.sync.finish(t.manager, c.accountId, rec, { state: 'synced', remoteId, syncedHash, lastError: note ?? null });
+        await t.emit(FinanceRecordSynced, rec.entityId, { target: c.target, entityType: rec.entityType, entityId: rec.entityId, remoteId, attempts: rec.attempts, lastError: note ?? null });
       }
     });
     for (const { rec } of done) round.open.delete(rec.id);
+  }
+
+  /**
+   * Not for this target (the connector's `applies`): synced with no remote id and the reason as
+   * `lastError`, so it shows why nothing is there. A later change queues it again.
+   */
+  private notApplicable(round: Round, recs: ClaimedRecord[], reason: string): Promise<void> {
+    return this.synced(round, recs.map((rec) => ({ rec, remoteId: null })), undefined, `not applicable: ${reason}`);
   }
 
   private async fail(round: Round, recs: ClaimedRecord[], message: string): Promise<void> {
@@ -342,9 +503,16 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const rec of recs) round.open.delete(rec.id);
   }
 
-  private async park(round: Round, rec: ClaimedRecord): Promise<void> {
-    await this.sync.finish(undefined, round.c.accountId, rec, { state: 'parked' });
+  /**
+   * Waits for `dep` (null: for anything that syncs). Parked first, then checked again: a
+   * dependency mapped meanwhile (by another replica) releases it at once, so none waits forever.
+   */
+  private async park(round: Round, rec: ClaimedRecord, dep: Dependency | null): Promise<void> {
+    const { c } = round;
+    const waitingFor = dep ? `${dep.kind}:${dep.key}` : null;
+    await this.sync.finish(undefined, c.accountId, rec, { state: 'parked', waitingFor, lastError: dep ? `waiting for ${dep.kind} ${dep.key}` : undefined });
     round.open.delete(rec.id);
+    if (dep && (await this.remoteOf(c, dep.kind, dep.key))) await this.sync.releaseParked(c.accountId, c.id, [waitingFor!]);
   }
 
   /** Back in the queue without counting an attempt. */
@@ -367,11 +535,16 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.error(`connection ${c.id}: ${(err as Error).message}`, (err as Error).stack);
       return this.retry(round, recs, `internal error: ${(err as Error).message}`);
     }
-    if (err.failure !== 'rate_limited') this.limiter.ok(limiterKey);
+    if (err.failure !== 'rate_limited') {
+      this.limiter.ok(limiterKey);
+      // The target answered: whatever this is, the connection is not held back by 429s.
+      round.sent = true;
+    }
     const notApplied = err.failure !== 'outcome_unknown';
     if (sent && notApplied) await this.sync.ledgerFinish(undefined, c.accountId, c.id, sent.op, sent.keys, 'failed');
     switch (err.failure) {
       case 'rate_limited':
+        round.blocked = true;
         this.limiter.limited(limiterKey, err.retryAfterMs);
         return this.later(round, recs, this.limiter.waitMs(limiterKey), err.message);
       case 'unavailable':

@@ -1,5 +1,15 @@
 import { AggregateSequence1763700000700, MessagingTables1763700000000, OutboxRejected1763700000600 } from '@papka/messaging';
 import { IdempotencyKeys1763700000500 } from '@papka/platform';
 import { Finance1763800000000 } from './1763800000000-finance';
+import { FinanceDocuments1764000000000 } from './1764000000000-finance-documents';
+import { Billing1764100000000 } from './1764100000000-billing';
 
-export const migrations = [MessagingTables1763700000000, IdempotencyKeys1763700000500, OutboxRejected1763700000600, AggregateSequence1763700000700, Finance1763800000000];
+export const migrations = [
+  MessagingTables1763700000000,
+  IdempotencyKeys1763700000500,
+  OutboxRejected1763700000600,
+  AggregateSequence1763700000700,
+  Finance1763800000000,
+  FinanceDocuments1764000000000,
+  Billing1764100000000,
+];

@@ -5,6 +5,12 @@ import {
   ContractorCreated,
   ContractorDeleted,
   ContractorUpdated,
+  DocumentAnnounced,
+  DocumentCreated,
+  DocumentDeleted,
+  DocumentFailed,
+  DocumentRendered,
+  DocumentStatusChanged,
   InteractionCreated,
   InteractionDeleted,
   InteractionDocumentAttached,
@@ -30,8 +36,8 @@ import { ReplicasRepository } from './replicas.repository';
 const PAYMENT_CREATE = 'create';
 
 /**
- * Keeps the read models from papka.contractors.v1 and papka.interactions.v1 and queues what
- * changed for every connection of the account. Writes are versioned by the aggregate sequence,
+ * Keeps the read models from papka.contractors.v1, papka.interactions.v1 and papka.documents.v1
+ * and queues what changed for every connection of the account whose target takes it. Writes are versioned by the aggregate sequence,
  * so a late event changes nothing and a replay or re-announce rewrites the same row and queues
  * nothing new.
  */
@@ -92,10 +98,34 @@ export class ReplicasEvents {
     await this.payment(ctx, e.accountId, data.uuid, data.payment, e.sequence ?? 0, e.type === InteractionPaymentRemoved.type);
   }
 
+  @EventPattern([DocumentCreated.type, DocumentRendered.type, DocumentFailed.type, DocumentStatusChanged.type, DocumentDeleted.type, DocumentAnnounced.type])
+  async onDocument(
+    @Payload()
+    e: EnvelopeOf<typeof DocumentCreated | typeof DocumentRendered | typeof DocumentFailed | typeof DocumentStatusChanged | typeof DocumentDeleted | typeof DocumentAnnounced>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const deleted = e.type === DocumentDeleted.type;
+    const written = await this.replicas.upsertDocument(ctx.manager, e.accountId, e.data, e.sequence ?? 0, deleted);
+    // A deleted document stays in the target (as a deleted contractor does).
+    if (written && !deleted) await this.document(ctx, e.accountId, e.data.uuid);
+  }
+
   private async interaction(ctx: EventContext, accountId: string, i: InteractionSnapshot, version: number, deleted: boolean): Promise<boolean> {
     const written = await this.replicas.upsertInteraction(ctx.manager, accountId, i, version, deleted);
     if (written && !deleted) await this.sync.enqueue(ctx.manager, accountId, 'interaction', i.uuid, interactionHash(i), 'upsert');
+    // Which documents it holds (their links are part of what a document sends: its deal, its contract).
+    if (written && Array.isArray(i.documents)) {
+      const relinked = await this.replicas.setInteractionDocuments(ctx.manager, accountId, i.uuid, deleted ? [] : i.documents.map((d) => d.id));
+      for (const id of relinked) await this.document(ctx, accountId, id);
+      if (relinked.length) await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, i.uuid);
+    }
     return written;
+  }
+
+  /** Queues the document with the hash of what it now is, links included; one not in the read model yet waits for its own event. */
+  private async document(ctx: EventContext, accountId: string, id: string): Promise<void> {
+    const d = await this.replicas.document(accountId, id, ctx.manager);
+    if (d && !d.deleted) await this.sync.enqueue(ctx.manager, accountId, 'document', id, d.contentHash, 'upsert');
   }
 
   private async payment(ctx: EventContext, accountId: string, interactionId: string, p: PaymentSnapshot, version: number, removed: boolean): Promise<void> {

@@ -1,10 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ContractorSnapshot, InteractionSnapshot, PaymentSnapshot, PaymentType } from '@papka/contracts';
+import type { ContractorSnapshot, DocumentSnapshot, InteractionSnapshot, PaymentSnapshot, PaymentType } from '@papka/contracts';
 import { upsertVersioned } from '@papka/persistence';
-import type { ContractorData } from '../connectors';
-import { contractorData } from './content-hash';
+import { documentKindOf, type ContractorData, type DocumentData, type DocumentKind } from '../connectors';
+import { contractorData, documentHash } from './content-hash';
+
+/** A document as the read model has it: DocumentData without this connection's remote ids. */
+export interface DocumentRow extends Omit<DocumentData, 'contractor'> {
+  contractor: Omit<NonNullable<DocumentData['contractor']>, 'remoteId'> | null;
+  deleted: boolean;
+}
+
+interface DocumentDbRow {
+  id: string;
+  type: string;
+  template_id: string | null;
+  name: string;
+  sum: string;
+  masks: Record<string, unknown>;
+  status: number;
+  render_state: DocumentData['renderState'];
+  storage_key: string | null;
+  filename: string | null;
+  content_type: string | null;
+  contractor_id: string | null;
+  contractor: { name: string; inn: string | null; address: string | null } | null;
+  doc_created_at: string;
+  deleted: boolean;
+}
 
 export interface InteractionRow {
   id: string;
@@ -39,7 +63,21 @@ export class ReplicasRepository {
     return upsertVersioned(
       m,
       'contractor_replica',
-      { id: c.id, account_id: accountId, name: c.name, inn: c.inn, kpp: c.kpp, address: c.address, bank_accounts: JSON.stringify(c.banks), deleted, version },
+      {
+        id: c.id,
+        account_id: accountId,
+        type: c.type,
+        name: c.name,
+        inn: c.inn,
+        kpp: c.kpp,
+        address: c.address,
+        ogrn: c.ogrn,
+        legal_name: c.legalName,
+        legal_address: c.legalAddress,
+        bank_accounts: JSON.stringify(c.banks),
+        deleted,
+        version,
+      },
       { conflict: ['id'], guard: `contractor_replica.account_id = excluded.account_id` },
     );
   }
@@ -63,16 +101,132 @@ export class ReplicasRepository {
     );
   }
 
-  async contractor(accountId: string, id: string): Promise<ContractorData | null> {
-    const [r] = (await this.ds.query(`SELECT id, name, inn, kpp, address, bank_accounts FROM contractor_replica WHERE id = $1 AND account_id = $2`, [id, accountId])) as {
+  async contractor(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<ContractorData | null> {
+    const [r] = (await m.query(
+      `SELECT id, type, name, inn, kpp, address, ogrn, legal_name, legal_address, bank_accounts FROM contractor_replica WHERE id = $1 AND account_id = $2`,
+      [id, accountId],
+    )) as {
       id: string;
+      type: number;
       name: string;
       inn: string | null;
       kpp: string | null;
       address: string | null;
+      ogrn: string | null;
+      legal_name: string | null;
+      legal_address: string | null;
       bank_accounts: ContractorData['banks'];
     }[];
-    return r ? { id: r.id, name: r.name, inn: r.inn, kpp: r.kpp, address: r.address, banks: r.bank_accounts } : null;
+    return r
+      ? { id: r.id, type: r.type, name: r.name, inn: r.inn, kpp: r.kpp, address: r.address, ogrn: r.ogrn, legalName: r.legal_name, legalAddress: r.legal_address, banks: r.bank_accounts }
+      : null;
+  }
+
+  /** Versioned by the document's aggregate sequence; a deleted document stays deleted. */
+  upsertDocument(m: EntityManager, accountId: string, d: DocumentSnapshot, version: number, deleted: boolean): Promise<boolean> {
+    return upsertVersioned(
+      m,
+      'document_replica',
+      {
+        id: d.uuid,
+        account_id: accountId,
+        type: d.type,
+        template_id: d.templateId,
+        name: d.name,
+        sum: d.sum ?? 0,
+        masks: JSON.stringify(d.masks ?? {}),
+        status: d.status,
+        render_state: d.renderState,
+        storage_key: d.storageKey,
+        filename: d.filename,
+        content_type: d.contentType,
+        contractor_id: d.contractorId,
+        contractor: d.contractor ? JSON.stringify(d.contractor) : null,
+        doc_created_at: d.createdAt,
+        deleted,
+        version,
+      },
+      { conflict: ['id'], guard: `document_replica.account_id = excluded.account_id AND NOT document_replica.deleted` },
+    );
+  }
+
+  /**
+   * The interaction's attached documents become `documentIds` (its snapshot's list). Answers
+   * the documents whose link changed (attached or detached), so that they are queued again.
+   */
+  async setInteractionDocuments(m: EntityManager, accountId: string, interactionId: string, documentIds: string[]): Promise<string[]> {
+    const before = ((await m.query(`SELECT document_id FROM interaction_document WHERE interaction_id = $1 AND account_id = $2`, [interactionId, accountId])) as { document_id: string }[]).map(
+      (r) => r.document_id,
+    );
+    const want = new Set(documentIds);
+    const had = new Set(before);
+    const gone = before.filter((id) => !want.has(id));
+    const added = [...want].filter((id) => !had.has(id));
+    if (gone.length) await m.query(`DELETE FROM interaction_document WHERE interaction_id = $1 AND account_id = $2 AND document_id = ANY($3::uuid[])`, [interactionId, accountId, gone]);
+    if (added.length)
+      await m.query(
+        `INSERT INTO interaction_document (account_id, interaction_id, document_id) SELECT $1, $2, d FROM unnest($3::uuid[]) AS d ON CONFLICT DO NOTHING`,
+        [accountId, interactionId, added],
+      );
+    return gone.length || added.length ? [...new Set([...before, ...want])] : [];
+  }
+
+  /** A document with its links (first interaction, that interaction's contract) and content hash; null when unknown. */
+  async document(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<DocumentRow | null> {
+    const [r] = (await m.query(
+      `SELECT id, type, template_id, name, sum, masks, status, render_state, storage_key, filename, content_type, contractor_id, contractor, doc_created_at, deleted
+         FROM document_replica WHERE id = $1 AND account_id = $2`,
+      [id, accountId],
+    )) as DocumentDbRow[];
+    if (!r) return null;
+    const [link] = (await m.query(
+      `SELECT l.interaction_id FROM interaction_document l JOIN interaction_replica i ON i.id = l.interaction_id AND NOT i.deleted
+        WHERE l.document_id = $1 AND l.account_id = $2 ORDER BY l.attached_at, l.interaction_id LIMIT 1`,
+      [id, accountId],
+    )) as { interaction_id: string }[];
+    const interactionId = link?.interaction_id ?? null;
+    const contract = interactionId ? (await this.documentsOf(accountId, interactionId, m)).find((x) => x.kind === 'contract' && x.id !== id) : undefined;
+    const c = r.contractor_id ? await this.contractor(accountId, r.contractor_id, m) : null;
+    const row: Omit<DocumentRow, 'contentHash'> = {
+      id: r.id,
+      type: r.type,
+      kind: documentKindOf({ templateId: r.template_id, type: r.type }),
+      templateId: r.template_id,
+      name: r.name,
+      sum: Number(r.sum),
+      masks: r.masks,
+      createdAt: r.doc_created_at,
+      status: r.status,
+      renderState: r.render_state,
+      storageKey: r.storage_key,
+      filename: r.filename,
+      contentType: r.content_type,
+      contractor: r.contractor_id
+        ? c
+          ? { id: c.id, name: c.name, inn: c.inn, kpp: c.kpp, address: c.address }
+          : { id: r.contractor_id, name: r.contractor?.name ?? '', inn: r.contractor?.inn ?? null, kpp: null, address: r.contractor?.address ?? null }
+        : null,
+      interactionId,
+      contractDocumentId: contract?.id ?? null,
+      deleted: r.deleted,
+    };
+    return { ...row, contentHash: documentHash({ ...row, contractorId: r.contractor_id }) };
+  }
+
+  /** The live documents attached to an interaction, in the order they were attached, with their kind and sum. */
+  async documentsOf(accountId: string, interactionId: string, m: EntityManager = this.ds.manager): Promise<{ id: string; kind: DocumentKind | null; templateId: string | null; sum: number }[]> {
+    const rows = (await m.query(
+      `SELECT d.id, d.type, d.template_id, d.sum FROM interaction_document l JOIN document_replica d ON d.id = l.document_id AND NOT d.deleted
+        WHERE l.interaction_id = $1 AND l.account_id = $2 ORDER BY l.attached_at, d.id`,
+      [interactionId, accountId],
+    )) as { id: string; type: string; template_id: string | null; sum: string }[];
+    return rows.map((r) => ({ id: r.id, kind: documentKindOf({ templateId: r.template_id, type: r.type }), templateId: r.template_id, sum: Number(r.sum) }));
+  }
+
+  /** The documents of an interaction (live or not) linked to it: to queue them again when its links change. */
+  async documentIdsOf(m: EntityManager, accountId: string, interactionId: string): Promise<string[]> {
+    const rows = (await m.query(`SELECT document_id FROM interaction_document WHERE interaction_id = $1 AND account_id = $2`, [interactionId, accountId])) as { document_id: string }[];
+    return rows.map((r) => r.document_id);
   }
 
   async interaction(accountId: string, id: string): Promise<InteractionRow | null> {

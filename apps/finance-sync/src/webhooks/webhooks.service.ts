@@ -36,7 +36,8 @@ export class WebhooksService {
 
   async receive(target: FinanceTarget, hookToken: string, body: AdeskWebhookDto): Promise<void> {
     const c = await this.connections.byHookToken(target, hookToken);
-    if (!c) throw new NotFoundError('webhook');
+    // Only a connection whose target has webhooks has a hook (Adesk's connector registers and re-reads).
+    if (!c || !c.webhookUrl || !this.pool.for(c).readPayment) throw new NotFoundError('webhook');
     if (await this.repo.seen(c.accountId, c.id, body.eventId)) return;
     const ids = body.data.map((o, n) => {
       const id = o.id;
@@ -103,11 +104,16 @@ export class WebhooksService {
     return new Set(marked.flatMap((m, n) => (m && (ledger.get(m) === 'sending' || ledger.get(m) === 'done') ? [n] : [])));
   }
 
+  private read(c: ConnectionRow, remoteId: string): Promise<RemotePayment | null> {
+    const connector = this.pool.for(c);
+    return connector.readPayment!(remoteId);
+  }
+
   /** A transaction made in the target on a deal we mapped, that is not one of ours (no echo). */
   private async importable(c: ConnectionRow, remoteId: string) {
     // An echo of our own create: its id is mapped already...
     if (await this.sync.localOf(c.accountId, c.id, KIND.payment, remoteId)) return null;
-    const p = await this.pool.for(c).readPayment(remoteId);
+    const p = await this.read(c, remoteId);
     if (!p || Number.isNaN(p.sum) || !p.date || !p.projectRemoteId) return null;
     // ...or will be as soon as the bulk answer is in (the webhook beat it): it carries our marker.
     if (p.entityId) return null;
@@ -120,7 +126,7 @@ export class WebhooksService {
   private async removable(c: ConnectionRow, remoteId: string) {
     const local = await this.sync.localOf(c.accountId, c.id, KIND.payment, remoteId);
     if (!local || local.remoteDeleted) return null;
-    if (await this.pool.for(c).readPayment(remoteId)) return null;
+    if (await this.read(c, remoteId)) return null;
     const interactionId = local.parentId ?? (await this.replicas.payments(c.accountId, [local.localId])).get(local.localId)?.interactionId;
     if (!interactionId) return null;
     return { remoteId, paymentId: local.localId, interactionId };

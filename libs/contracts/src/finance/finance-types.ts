@@ -1,4 +1,4 @@
-/** The systems finance-sync keeps in sync; only `adesk` has a connector so far. */
+/** The systems finance-sync keeps in sync (apps/finance-sync/src/connectors/index.ts says which have a connector). */
 export const FINANCE_TARGETS = ['adesk', 'moysklad', 'dms', 'billing'] as const;
 export type FinanceTarget = (typeof FINANCE_TARGETS)[number];
 
@@ -9,5 +9,5 @@ export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export const RECORD_STATES = ['pending', 'synced', 'failed', 'parked'] as const;
 export type RecordState = (typeof RECORD_STATES)[number];
-export const ENTITY_TYPES = ['contractor', 'interaction', 'payment'] as const;
+export const ENTITY_TYPES = ['contractor', 'interaction', 'document', 'payment'] as const;
 export type FinanceEntityType = (typeof ENTITY_TYPES)[number];

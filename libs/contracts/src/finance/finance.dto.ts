@@ -15,7 +15,6 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { ENTITY_TYPES, FINANCE_TARGETS, RECORD_STATES, type ConnectionState, type FinanceEntityType, type FinanceTarget, type PauseReason, type RecordState } from './finance-types';
 
@@ -41,9 +40,13 @@ export class PutConnectionDto {
   @IsString({ message: 'token must be a string' }) @IsNotEmpty({ message: 'token must not be empty' }) @MaxLength(500, { message: 'token must be at most 500 characters' })
   token!: string;
 
-  @ApiPropertyOptional({ type: AdeskSettingsDto })
-  @IsOptional() @IsObject({ message: 'settings must be an object' }) @ValidateNested() @Type(() => AdeskSettingsDto)
-  settings?: AdeskSettingsDto;
+  /**
+   * The target's own settings (AdeskSettingsDto for Adesk, and so on), checked by its connector
+   * (apps/finance-sync connectors' `parseSettings`): a bad one is a 400 naming `settings.<field>`.
+   */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Per target; Adesk: AdeskSettingsDto' })
+  @IsOptional() @IsObject({ message: 'settings must be an object' })
+  settings?: Record<string, unknown>;
 }
 
 export class ConnectionView {
@@ -51,7 +54,7 @@ export class ConnectionView {
   @ApiProperty({ enum: ['active', 'paused', 'backfilling'] }) state!: ConnectionState;
   @ApiProperty({ nullable: true, enum: ['payment_required', 'unauthorized', 'rate_limited'] }) reason!: PauseReason | null;
   @ApiProperty() settings!: Record<string, unknown>;
-  @ApiProperty({ description: 'Where the target posts its webhooks (unguessable per connection)' }) webhookUrl!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Where the target posts its webhooks (unguessable per connection); null for a target without webhooks' }) webhookUrl!: string | null;
   @ApiProperty() counts!: { pending: number; synced: number; failed: number; parked: number };
   @ApiProperty() backfill!: { total: number; done: number };
   @ApiProperty() createdAt!: string;

@@ -1,11 +1,15 @@
 import type { FinanceTarget } from '@papka/contracts';
 import {
   ConnectorError,
+  InvalidSettings,
   markerOf,
+  MAPPING_KIND,
   type Connector,
-  type ConnectorFactoryOptions,
+  type ConnectorOptions,
   type ContractorBankData,
   type ContractorData,
+  type Dependency,
+  type EntityData,
   type InteractionData,
   type PaymentData,
   type RemotePayment,
@@ -24,6 +28,22 @@ const MAX_PAGES = 1000;
 
 export const ADESK_WEBHOOK_EVENTS = ['transaction.created', 'transaction.updated', 'transaction.deleted'];
 
+const ADESK_SETTINGS = ['bankAccountId', 'incomeCategoryId', 'outcomeCategoryId'] as const;
+
+/** Adesk settings: optional positive integers (Adesk's own ids; numeric strings are taken as numbers). Anything else is a 400 naming it. */
+export function parseAdeskSettings(raw: Settings): Settings {
+  const out: Settings = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(ADESK_SETTINGS as readonly string[]).includes(key)) throw new InvalidSettings(`settings.${key}`, `settings.${key} is not an Adesk setting (${ADESK_SETTINGS.join(', ')})`);
+    if (value === undefined || value === null) continue;
+    const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw new InvalidSettings(`settings.${key}`, `settings.${key} must be an integer`);
+    if (n < 1) throw new InvalidSettings(`settings.${key}`, `settings.${key} must be positive`);
+    out[key] = n;
+  }
+  return out;
+}
+
 /** Adesk (002) behind the Connector port. */
 export class AdeskConnector implements Connector {
   readonly target: FinanceTarget = 'adesk';
@@ -33,7 +53,7 @@ export class AdeskConnector implements Connector {
 
   constructor(
     baseUrl: string,
-    private readonly o: ConnectorFactoryOptions & { batchSize: number },
+    private readonly o: ConnectorOptions,
   ) {
     this.client = new AdeskClient(baseUrl, o.token, o.timeoutMs);
     this.paymentBatch = { method: route('POST', '/v2/transactions/create'), size: o.batchSize };
@@ -62,6 +82,17 @@ export class AdeskConnector implements Connector {
     await this.client.v1Get('/v1/bank-accounts', { length: 1 });
   }
 
+  /** A deal needs its contractor (deal_contractor); a transaction its contractor and its deal. */
+  dependencies(e: EntityData): Dependency[] {
+    if (e.type === 'interaction') return [{ kind: MAPPING_KIND.contractor, key: e.data.contractorId }];
+    if (e.type === 'payment')
+      return [
+        { kind: MAPPING_KIND.contractor, key: e.data.contractorId },
+        { kind: MAPPING_KIND.interaction, key: e.data.interactionId },
+      ];
+    return [];
+  }
+
   async registerWebhook(url: string): Promise<void> {
     const res = await this.client.v1Get<{ webhooks?: Obj[] }>('/v1/webhooks');
     if ((res.webhooks ?? []).some((w) => w.url === url)) return;
@@ -84,10 +115,12 @@ export class AdeskConnector implements Connector {
         run: async () => idOrThrow((await this.client.v1Post<{ contractor?: Obj }>('/v1/contractor', contractorForm(c))).contractor, 'contractor'),
       },
     ];
-    // A rename: sending the same fields again does no harm, so no look-up is needed.
+    // A rename: sending the same fields again does no harm, so no look-up is needed. It goes
+    // last, so that once Adesk shows the new name every requisites object is updated as well.
     const existing = done('contractor', c.id);
+    const rename: Step[] = [];
     if (changed && existing) {
-      steps.push({
+      rename.push({
         op: 'contractor.update',
         key: c.id,
         kind: null,
@@ -122,7 +155,7 @@ export class AdeskConnector implements Connector {
       }
     }
     for (const bank of more) steps.push(this.requisitesStep(c, bank.uuid, bank, remote));
-    return steps;
+    return [...steps, ...rename];
   }
 
   private requisitesStep(c: ContractorData, key: string, bank: ContractorBankData | null, remote: () => string): Step {

@@ -14,12 +14,12 @@ const withMarker = (text: string, id: string, max: number): string => {
   return `${cut(text, max - m.length - 1)} ${m}`.trim();
 };
 
-export function contractorForm(c: ContractorData): Record<string, string> {
+export function contractorForm(c: Pick<ContractorData, 'id' | 'name'>): Record<string, string> {
   return { name: cut(c.name, 210), description: marker(c.id) };
 }
 
 /** One requisites object per bank account (each holds one); INN, KPP, BIK and number as strings. */
-export function requisitesForm(remoteContractorId: string, c: ContractorData, bank: ContractorBankData | null): Record<string, string> {
+export function requisitesForm(remoteContractorId: string, c: Pick<ContractorData, 'id' | 'name' | 'inn' | 'kpp' | 'address' | 'banks'>, bank: ContractorBankData | null): Record<string, string> {
   const form: Record<string, string> = { contractor: remoteContractorId, name: cut(c.name, 255) };
   if (c.inn) form.inn = c.inn;
   if (c.kpp) form.kpp = c.kpp;
@@ -32,14 +32,15 @@ export function requisitesForm(remoteContractorId: string, c: ContractorData, ba
   return form;
 }
 
-export function projectForm(i: InteractionData): Record<string, string> {
+/** What of an interaction a deal holds; its contractor is mapped (the engine parks it until then). */
+export function projectForm(i: Pick<InteractionData, 'id' | 'name' | 'sum' | 'contractorRemoteId'>): Record<string, string> {
   return {
     name: cut(i.name, 210),
     type: 'deal',
     description: marker(i.id),
     // Form bodies carry the number as text: "1500.5" parses back to exactly 150050 kopecks.
     plan_income: String(kopecksToRubles(i.sum)),
-    deal_contractor: i.contractorRemoteId,
+    deal_contractor: i.contractorRemoteId ?? '',
   };
 }
 
@@ -49,7 +50,8 @@ export interface TransactionSettings {
   outcomeCategoryId?: number;
 }
 
-export function transactionItem(p: PaymentData, s: TransactionSettings, connectionTag: string): Record<string, unknown> {
+/** What of a payment a transaction holds; its contractor and deal are mapped (the engine parks it until then). */
+export function transactionItem(p: Pick<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date' | 'contractorRemoteId' | 'projectRemoteId'>, s: TransactionSettings, connectionTag: string): Record<string, unknown> {
   const categoryId = p.type === 'income' ? s.incomeCategoryId : s.outcomeCategoryId;
   return {
     type: p.type,

@@ -1,1 +1,2 @@
 export * from './finance.events';
+export * from './billing.events';

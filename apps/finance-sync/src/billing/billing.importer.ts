@@ -1,0 +1,209 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { FinanceBillingDocumentImported, FinanceBillingDocumentUpdated, type BillingDocumentSnapshot } from '@papka/contracts';
+import { Commands } from '@papka/messaging';
+import { CONFIG, type FinanceSyncConfig } from '../config';
+import { ConnectorError } from '../connectors';
+import { BillingConnector } from '../connectors/billing/billing.connector';
+import { billingMoment, filterDate, type BillingType, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
+import { ConnectorPool } from '../connections/connector-pool';
+import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
+import { derivedUuid } from '../webhooks/derived-id';
+import { BillingRepository, type ImportPhase, type ImportPlan, type ImportRow } from './billing.repository';
+
+/** Documents per page request. */
+export const BILLING_PAGE_SIZE = 100;
+/** Bounds one phase of one run: 100,000 pages of 100 is far beyond any billing account. */
+const MAX_PAGES = 100_000;
+const DAY_MS = 86_400_000;
+
+/** The Papka uuid of a billing document: derived from (connection, type, id), so it is known before the document is imported. */
+export const billingDocumentUuid = (connectionId: string, type: string, id: string): string => derivedUuid(`billing:${connectionId}:${type}:${id}`);
+
+/** What the stored document says; the same document seen again with the same hash changes nothing. */
+function contentHash(d: RemoteBillingDocument): string {
+  const { raw: _raw, ...fields } = d;
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
+}
+
+/**
+ * Imports each billing connection's documents (001): on a schedule (FINANCE_BILLING_POLL_MS)
+ * and on demand. One run freezes `date_to` when it starts, pages the list newest first with
+ * page/size, and reads two ranges: the trailing window (since the last run's `date_to`, and at
+ * least FINANCE_BILLING_RESCAN_DAYS back), then every bill older than that which Papka still
+ * holds as open, because 001 has no updatedAt and a status change is seen only by reading the
+ * bill again. Each page is stored, with its events and the run's progress, in one transaction,
+ * so a run stopped by a 5xx (or a crash) continues at the page it did not store.
+ */
+@Injectable()
+export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(BillingImporter.name);
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** Imports running in this process, by connection. */
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: FinanceSyncConfig,
+    private readonly repo: BillingRepository,
+    private readonly connections: ConnectionsRepository,
+    private readonly pool: ConnectorPool,
+    private readonly commands: Commands,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.FINANCE_WORKER) this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.allSettled(this.running.values());
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((err: unknown) => this.logger.error(`billing round failed: ${(err as Error).message}`, (err as Error).stack))
+        .finally(() => {
+          this.ticking = undefined;
+          this.schedule(Math.max(200, this.config.FINANCE_WORKER_POLL_MS));
+        });
+    }, ms);
+  }
+
+  /** Schedules what is due and starts every due import no process is running. */
+  async tick(): Promise<void> {
+    const all = (await this.connections.listConnected()).filter((c) => c.target === 'billing' && c.state === 'active');
+    for (const c of all) {
+      if (this.stopped) return;
+      if (this.running.has(c.id)) continue;
+      await this.repo.schedule(c.accountId, c.id, randomUUID(), this.config.FINANCE_BILLING_POLL_MS);
+      const run = await this.repo.claim(c.accountId, c.id, this.config.FINANCE_LEASE_MS);
+      if (!run) continue;
+      const p = this.run(c, run)
+        .catch((err: unknown) => this.logger.error(`billing import ${run.id}: ${(err as Error).message}`, (err as Error).stack))
+        .finally(() => this.running.delete(c.id));
+      this.running.set(c.id, p);
+    }
+  }
+
+  /** Creates an import now, or answers the connection's unfinished one (an interrupted one resumes at once). */
+  request(accountId: string, connectionId: string): Promise<string> {
+    return this.repo.request(accountId, connectionId, randomUUID());
+  }
+
+  private async run(c: ConnectionRow, run: ImportRow): Promise<void> {
+    const connector = this.pool.for(c);
+    if (!(connector instanceof BillingConnector)) throw new Error(`connection ${c.id} has no billing connector`);
+    try {
+      let plan: ImportPlan;
+      if (run.pageBase === null || run.dateTo === null) {
+        plan = await this.plan(c, connector);
+        await this.repo.savePlan(c.accountId, run.id, plan);
+        run = { ...run, ...plan, phase: 'window', nextPage: 0 };
+      } else {
+        plan = { pageBase: run.pageBase, dateTo: run.dateTo, windowFrom: run.windowFrom, openFrom: run.openFrom };
+      }
+      let phase: ImportPhase = run.phase;
+      let next = run.nextPage;
+      while (phase !== 'done') {
+        if (this.stopped) {
+          await this.repo.release(c.accountId, run.id);
+          return;
+        }
+        const range = this.range(plan, phase);
+        if (!range) {
+          phase = phase === 'window' ? 'open' : 'done';
+          next = 0;
+          continue;
+        }
+        if (next >= MAX_PAGES) throw new ConnectorError('rejected', `more than ${MAX_PAGES} pages in one range`, 'GET /api/lite/billing/documents');
+        const page = await connector.page({ ...range, page: plan.pageBase + next, size: BILLING_PAGE_SIZE });
+        const last = page.documents.length < BILLING_PAGE_SIZE || (page.recordsTotal !== null && (next + 1) * BILLING_PAGE_SIZE >= page.recordsTotal);
+        const after: { phase: ImportPhase; nextPage: number } = last ? { phase: phase === 'window' ? 'open' : 'done', nextPage: 0 } : { phase, nextPage: next + 1 };
+        await this.store(c, run.id, page.documents, after);
+        phase = after.phase;
+        next = after.nextPage;
+      }
+      await this.repo.finish(c.accountId, run.id, 'done', null);
+      this.logger.log(`billing import ${run.id} of connection ${c.id} done`);
+    } catch (err) {
+      if (!(err instanceof ConnectorError)) {
+        // Our side (the database, a bug): the run stays resumable.
+        await this.repo.interrupt(c.accountId, run.id, (err as Error).message.slice(0, 500), this.config.FINANCE_UNAVAILABLE_RETRY_MS).catch(() => undefined);
+        throw err;
+      }
+      switch (err.failure) {
+        case 'unavailable':
+        case 'rate_limited':
+        case 'outcome_unknown':
+          await this.repo.interrupt(c.accountId, run.id, err.message, Math.max(err.retryAfterMs ?? 0, this.config.FINANCE_UNAVAILABLE_RETRY_MS));
+          return;
+        case 'unauthorized':
+        case 'payment_required':
+          await this.repo.finish(c.accountId, run.id, 'failed', err.message);
+          await this.connections.pause(c.accountId, c.id, err.failure, this.config.FINANCE_PAUSE_PROBE_MS);
+          return;
+        case 'rejected':
+          await this.repo.finish(c.accountId, run.id, 'failed', err.message);
+          return;
+      }
+    }
+  }
+
+  /** Fixed once when a run starts; a resumed run keeps it, so its pages stay where they were. */
+  private async plan(c: ConnectionRow, connector: BillingConnector): Promise<ImportPlan> {
+    const now = Date.now();
+    // One second back: a document made in this very second, after the first page, is not in range.
+    const dateTo = filterDate(new Date(now - 1000));
+    const last = await this.repo.lastDoneDateTo(c.accountId, c.id);
+    const rescanFrom = filterDate(new Date(now - this.config.FINANCE_BILLING_RESCAN_DAYS * DAY_MS));
+    const windowFrom = last === null ? null : last < rescanFrom ? last : rescanFrom;
+    const open = windowFrom === null ? null : await this.repo.oldestOpenBill(c.accountId, c.id);
+    const openFrom = open === null ? null : open.replace(' ', 'T');
+    const pageBase = await connector.pageBase({ dateTo });
+    return { pageBase, dateTo, windowFrom, openFrom: openFrom !== null && windowFrom !== null && openFrom < windowFrom ? openFrom : null };
+  }
+
+  private range(plan: ImportPlan, phase: ImportPhase): { dateFrom: string | null; dateTo: string; types?: BillingType[] } | null {
+    if (phase === 'window') return { dateFrom: plan.windowFrom, dateTo: plan.dateTo };
+    if (phase === 'open' && plan.openFrom !== null && plan.windowFrom !== null) return { dateFrom: plan.openFrom, dateTo: plan.windowFrom, types: ['BILL'] };
+    return null;
+  }
+
+  /** One page: upserts, events and the run's progress in one transaction. */
+  private async store(c: ConnectionRow, importId: string, docs: RemoteBillingDocument[], after: { phase: ImportPhase; nextPage: number }): Promise<void> {
+    // A page may name a document twice (equal dates shifting under the billing): once is enough.
+    const unique = [...new Map(docs.map((d) => [`${d.type}:${d.id}`, d])).values()];
+    await this.commands.run(c.accountId, async (t) => {
+      const known = await this.repo.hashes(t.manager, c.accountId, c.id, unique);
+      const created: string[] = [];
+      const updated: string[] = [];
+      for (const doc of unique) {
+        const key = `${doc.type}:${doc.id}`;
+        const hash = contentHash(doc);
+        const before = known.get(key);
+        if (before === hash) continue;
+        const id = billingDocumentUuid(c.id, doc.type, doc.id);
+        await this.repo.upsert(t.manager, c.accountId, c.id, { id, doc, docAt: billingMoment(doc.date), hash });
+        (before === undefined ? created : updated).push(id);
+      }
+      const changed = new Set(created);
+      for (const s of await this.repo.byIds(t.manager, c.accountId, [...created, ...updated])) {
+        const data = this.eventData(c.id, s);
+        if (changed.has(s.uuid)) await t.emit(FinanceBillingDocumentImported, s.uuid, data);
+        else await t.emit(FinanceBillingDocumentUpdated, s.uuid, data);
+      }
+      await this.repo.advance(t.manager, c.accountId, importId, { ...after, documents: unique.length, created: created.length, updated: updated.length, leaseMs: this.config.FINANCE_LEASE_MS });
+    });
+  }
+
+  /** The full snapshot; a relation names its document's uuid even before that one is imported (it is derived). */
+  private eventData(connectionId: string, s: BillingDocumentSnapshot): BillingDocumentSnapshot {
+    return { ...s, relations: s.relations.map((r) => ({ ...r, uuid: r.uuid ?? billingDocumentUuid(connectionId, r.type, r.id) })) };
+  }
+}

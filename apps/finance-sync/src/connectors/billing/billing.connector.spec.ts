@@ -1,0 +1,57 @@
+import { startFakeBilling, type FakeBilling } from '@papka/testing';
+import { ConnectorError, InvalidSettings } from '../connector';
+import { BillingConnector, parseBillingSettings } from './billing.connector';
+
+describe(BillingConnector.name, () => {
+  let fake: FakeBilling;
+  let sut: BillingConnector;
+  const allowed = (f: FakeBilling) => [new URL(f.url).host];
+  const connector = (f: FakeBilling, token = f.token, allowedHosts = allowed(f)) =>
+    (sut = new BillingConnector({ token, settings: { baseUrl: f.url }, timeoutMs: 2000, allowedHosts }));
+
+  afterEach(async () => {
+    await sut?.close();
+    await fake?.close();
+  });
+
+  it('checks with one page of size 1 and answers the settings', async () => {
+    fake = await startFakeBilling({ documents: 5 });
+    await expect(connector(fake).check({ baseUrl: `${fake.url}/` })).resolves.toEqual({ baseUrl: fake.url });
+    expect(fake.requests().map((r) => [r.page, r.size, r.authorized])).toEqual([[1, 1, true]]);
+  });
+
+  it('refuses a base URL the guard refuses, naming settings.baseUrl, and calls nothing', async () => {
+    fake = await startFakeBilling({ documents: 5 });
+    const c = connector(fake, fake.token, []);
+    for (const baseUrl of [fake.url, 'http://169.254.169.254', 'https://10.0.0.7', 'https://127.0.0.1:443']) {
+      await expect(c.check({ baseUrl })).rejects.toMatchObject({ name: 'InvalidSettings', field: 'settings.baseUrl' });
+    }
+    expect(fake.requests()).toEqual([]);
+    expect(() => parseBillingSettings({})).toThrow(InvalidSettings);
+    expect(() => parseBillingSettings({ baseUrl: 'nope' })).toThrow(/settings.baseUrl must be a URL/);
+  });
+
+  it('a refused token is unauthorized, a 5xx is unavailable', async () => {
+    fake = await startFakeBilling({ documents: 5 });
+    await expect(connector(fake, 'wrong').probe()).rejects.toMatchObject({ failure: 'unauthorized' });
+    await sut.close();
+    fake.failRequest(1, 500);
+    await expect(connector(fake).page({ page: 1, size: 10 })).rejects.toMatchObject({ failure: 'unavailable' });
+    fake.failRequest(1, 'reset');
+    await expect(sut.page({ page: 1, size: 10 })).rejects.toBeInstanceOf(ConnectorError);
+    expect((await sut.page({ page: 1, size: 10 })).documents).toHaveLength(5);
+  });
+
+  it('finds the page base, 1 or 0', async () => {
+    fake = await startFakeBilling({ documents: 5, pageBase: 1 });
+    await expect(connector(fake).pageBase()).resolves.toBe(1);
+    await sut.close();
+    await fake.close();
+    fake = await startFakeBilling({ documents: 5, pageBase: 0 });
+    await expect(connector(fake).pageBase()).resolves.toBe(0);
+    await sut.close();
+    await fake.close();
+    fake = await startFakeBilling({ documents: 1, pageBase: 0 });
+    await expect(connector(fake).pageBase()).resolves.toBe(0);
+  });
+});

@@ -1,0 +1,10 @@
+import type { ConnectorDefinition } from '../connector';
+import { DmsConnector, parseDmsSettings } from './dms.connector';
+
+/** The document-management system (003): rendered documents with their PDF, and invoice payments. */
+export const dms: ConnectorDefinition = {
+  target: 'dms',
+  entities: ['document', 'payment'],
+  parseSettings: parseDmsSettings,
+  create: (o) => new DmsConnector(o),
+};

@@ -1,0 +1,95 @@
+import type { DataSource } from 'typeorm';
+import { fakeCommands } from '@papka/testing';
+import type { FinanceSyncConfig } from '../config';
+import { ConnectorError, type Connector, type Dependency, type EntityData, type ItemResult, type PaymentData } from '../connectors';
+import type { ConnectorPool } from '../connections/connector-pool';
+import type { ConnectionRow, ConnectionsRepository } from '../connections/connections.repository';
+import type { PaymentRow, ReplicasRepository } from '../replicas/replicas.repository';
+import type { ClaimedRecord, LedgerState, SyncRepository } from './sync.repository';
+import { SyncWorker } from './sync.worker';
+
+const ACC = 'acc-1';
+const CONN = '11111111-1111-4111-8111-111111111111';
+const I = '22222222-2222-4222-8222-222222222222';
+const C = '33333333-3333-4333-8333-333333333333';
+const INVOICE = '44444444-4444-4444-8444-444444444444';
+const pid = (n: number) => `55555555-5555-4555-8555-${String(n).padStart(12, '0')}`;
+
+interface Outcome {
+  state: string;
+  attempts?: number;
+  lastError?: string | null;
+  remoteId?: string | null;
+  waitingFor?: string | null;
+}
+
+/** The engine's tables in memory: just what a round of payments touches. */
+function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
+  const outcomes = new Map<string, Outcome>();
+  const ledger = new Map<string, LedgerState>();
+  const released: string[][] = [];
+  const repo = {
+    claim: async () => claimed.splice(0),
+    finish: async (_m: unknown, _a: string, rec: ClaimedRecord, o: Outcome) => void outcomes.set(rec.entityId, o),
+    mappings: async (_a: string, _c: string, kind: string, ids: string[]) =>
+      new Map(ids.filter((id) => mapped[`${kind}:${id}`]).map((id) => [id, { remoteId: mapped[`${kind}:${id}`]!, remoteDeleted: false, origin: 'papka', parentId: null }])),
+    map: async (_m: unknown, _a: string, _c: string, kind: string, id: string, remoteId: string) => ((mapped[`${kind}:${id}`] = remoteId), true),
+    ledger: async (_a: string, _c: string, op: string, keys: string[]) => new Map(keys.filter((k) => ledger.has(`${op}:${k}`)).map((k) => [k, ledger.get(`${op}:${k}`)!])),
+    ledgerSending: async (_a: string, _c: string, op: string, keys: string[]) => keys.forEach((k) => ledger.set(`${op}:${k}`, 'sending')),
+    ledgerFinish: async (_m: unknown, _a: string, _c: string, op: string, keys: string[], state: LedgerState) => keys.forEach((k) => ledger.set(`${op}:${k}`, state)),
+    releaseParked: async (_a: string, _c: string, keys: string[]) => (released.push(keys), 0),
+    isNotApplicable: async () => false,
+  };
+  return { repo: repo as unknown as SyncRepository, outcomes, ledger, released };
+}
+
+const payment = (n: number): PaymentRow => ({ id: pid(n), interactionId: I, type: 'income', name: `p${n}`, sum: 100 * n, date: '2025-01-02', removed: false });
+const rec = (n: number): ClaimedRecord => ({ id: `r${n}`, entityType: 'payment', entityId: pid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'create' });
+
+function worker(connector: Partial<Connector>, sync: SyncRepository, rows: PaymentRow[]) {
+  const c = { id: CONN, accountId: ACC, target: 'moysklad', state: 'active', reason: null } as unknown as ConnectionRow;
+  const replicas = {
+    payments: async (_a: string, ids: string[]) => new Map(rows.filter((r) => ids.includes(r.id)).map((r) => [r.id, r])),
+    interaction: async () => ({ id: I, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }),
+    documentsOf: async () => [{ id: INVOICE, kind: 'invoice', templateId: null, sum: 5000 }],
+    document: async () => null,
+  } as unknown as ReplicasRepository;
+  const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
+  const pool = { for: () => ({ target: 'moysklad', close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
+  const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}) } as unknown as DataSource;
+  const config = { FINANCE_WORKER: false, FINANCE_RETRY_SCHEDULE: [0, 50, 100], FINANCE_RATE_BACKOFF_MS: [1000], FINANCE_CLAIM_SIZE: 100, FINANCE_LEASE_MS: 1000, FINANCE_UNAVAILABLE_RETRY_MS: 100 } as unknown as FinanceSyncConfig;
+  return new SyncWorker(config, ds, connections, pool, sync, replicas, fakeCommands().commands);
+}
+
+describe(SyncWorker.name, () => {
+  it('takes a bulk answer item by item: an id is synced, a refused item failed, an unknown one retried with a look-up first', async () => {
+    const f = fakeSync([rec(1), rec(2), rec(3)], { [`contractor:${C}`]: 'cp-1' });
+    const sent: PaymentData[][] = [];
+    const createPayments = async (items: PaymentData[]): Promise<ItemResult[]> => {
+      sent.push(items);
+      return ['remote-1', new ConnectorError('rejected', 'sum is not valid', 'POST /entity/paymentin'), new ConnectorError('outcome_unknown', 'item 3 timed out', 'POST /entity/paymentin')];
+    };
+    await worker({ paymentBatch: { method: 'POST /entity/paymentin', size: 100 }, createPayments }, f.repo, [payment(1), payment(2), payment(3)]).tick();
+
+    expect(sent).toHaveLength(1);
+    // The engine filled in the connection's remote ids and the interaction's invoice.
+    expect(sent[0]![0]).toMatchObject({ interactionId: I, contractorId: C, contractorRemoteId: 'cp-1', projectRemoteId: '', invoice: { id: INVOICE, sum: 5000, remoteId: null } });
+    expect(f.outcomes.get(pid(1))).toMatchObject({ state: 'synced', remoteId: 'remote-1' });
+    expect(f.outcomes.get(pid(2))).toMatchObject({ state: 'failed', lastError: 'sum is not valid' });
+    expect(f.outcomes.get(pid(3))).toMatchObject({ state: 'pending', attempts: 1, lastError: 'item 3 timed out' });
+    // Only the unknown one stays `sending`: the next attempt looks it up before any resend.
+    expect([1, 2, 3].map((n) => f.ledger.get(`transaction.create:${pid(n)}`))).toEqual(['done', 'failed', 'sending']);
+  });
+
+  it("parks what a connector's dependency is missing for, says which, and syncs what is not applicable without a call", async () => {
+    const f = fakeSync([rec(1), rec(2)], { [`contractor:${C}`]: 'cp-1' });
+    const createPayments = jest.fn(async (items: PaymentData[]): Promise<ItemResult[]> => items.map((p) => `remote-${p.id}`));
+    const dependencies = (e: EntityData): Dependency[] => (e.type === 'payment' && e.data.invoice ? [{ kind: 'document', key: e.data.invoice.id }] : []);
+    const applies = (e: EntityData) => (e.type === 'payment' && e.data.name === 'p2' ? 'only invoice payments' : true);
+    await worker({ paymentBatch: { method: 'POST /x', size: 100 }, createPayments, dependencies, applies }, f.repo, [payment(1), payment(2)]).tick();
+
+    expect(createPayments).not.toHaveBeenCalled();
+    expect(f.outcomes.get(pid(1))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}` });
+    expect(f.outcomes.get(pid(2))).toMatchObject({ state: 'synced', remoteId: null, lastError: 'not applicable: only invoice payments' });
+  });
+});
