@@ -1,8 +1,10 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
-import { contextWithSpan, extractTraceContext, initTracing, traceHeaders, tracerFor } from '@papka/messaging';
+import { contextWithSpan, extractTraceContext, initTracing, propagatedContext, traceHeaders, tracerFor, tracingRecords, tracingService } from '@papka/messaging';
 import { routeTemplate } from './metrics';
 import { redactUrl } from './redact-url';
+
+const noop = () => undefined;
 
 /** Probes and scrapes: no span (a trace every few seconds per pod says nothing). */
 const untraced = (url: string) => url.startsWith('/health') || url.startsWith('/metrics');
@@ -15,6 +17,15 @@ const untraced = (url: string) => url.startsWith('/health') || url.startsWith('/
  */
 export function traceHttpRequests(service: string) {
   initTracing(service);
+  // Nothing records (no exporter): continue the caller's trace under this hop's span id, so
+  // traceparent goes on and log lines carry the trace, and make no span (tracing.ts).
+  if (!tracingRecords(service)) {
+    return (req: Request, _res: Response, next: NextFunction): void => {
+      const url = req.originalUrl ?? req.url ?? '';
+      if (untraced(url)) return next();
+      context.with(propagatedContext(extractTraceContext(req.headers), service), next);
+    };
+  }
   return (req: Request, res: Response, next: NextFunction): void => {
     const url = req.originalUrl ?? req.url ?? '';
     if (untraced(url)) return next();
@@ -55,6 +66,8 @@ export function traceHttpRequests(service: string) {
  * its `traceparent`/`tracestate`, to send with the call (replacing any the caller got).
  */
 export function startHttpClientSpan(method: string, url: string): { headers: Record<string, string>; end: (status?: number, err?: unknown) => void } {
+  const service = tracingService();
+  if (service === undefined || !tracingRecords(service)) return { headers: traceHeaders(propagatedContext(context.active())), end: noop };
   const span = tracerFor().startSpan(method, {
     kind: SpanKind.CLIENT,
     attributes: { 'http.request.method': method, 'url.full': redactUrl(url.split('?')[0]) },

@@ -77,16 +77,35 @@ export class HttpMetrics {
     });
   }
 
-  /** Times every request but the scrape itself; a client gone before the answer ended counts as `status_code="aborted"`. */
+  /**
+   * Times every request but the scrape itself; a client gone before the answer ended counts as
+   * `status_code="aborted"`. Per request: one number kept on the response and one listener
+   * shared by all responses (no timer closure); at the end one labels object for prom-client.
+   */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (req.path === METRICS_PATH) return next();
-    const end = this.duration.startTimer();
-    res.once('close', () => {
-      end({ method: req.method, route: routeTemplate(req, res), status_code: res.writableFinished ? String(res.statusCode) : 'aborted' });
-    });
+    (res as Timed)[STARTED] = performance.now();
+    res.once('close', this.observe);
     next();
   };
+
+  /** The `close` listener of every timed response (called with the response as `this`). */
+  private readonly observe: (this: Response & Timed) => void = (() => {
+    const metrics = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the listener's own `this` is the response
+    return function (this: Response & Timed): void {
+      metrics.duration.observe(
+        { method: this.req.method, route: routeTemplate(this.req, this), status_code: this.writableFinished ? statusLabel(this.statusCode) : 'aborted' },
+        (performance.now() - (this[STARTED] ?? 0)) / 1000,
+      );
+    };
+  })();
 }
+
+const STARTED = Symbol('papka.metrics.started');
+type Timed = { [STARTED]?: number };
+/** Status codes as label strings, made once. */
+const STATUS_LABELS = Array.from({ length: 600 }, (_, i) => String(i));
+const statusLabel = (code: number) => STATUS_LABELS[code] ?? String(code);
 
 /** Answers the registry's Prometheus text. */
 export function metricsHandler(registry: Registry) {

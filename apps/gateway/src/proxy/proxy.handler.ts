@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { Agent, Dispatcher, errors as undiciErrors, request } from 'undici';
+import { Agent, Dispatcher, errors as undiciErrors, stream } from 'undici';
 import { bearerToken, InvalidTokenError, type TokenVerifier } from '@papka/auth';
 import {
   AppError,
@@ -24,6 +23,7 @@ import {
 import type { GatewayConfig } from '../config';
 import { RouteTable } from './route-table';
 import { ROUTES, type Upstream } from './routes';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Headers that describe one hop and must not be forwarded. */
 const HOP_BY_HOP = new Set([
@@ -60,32 +60,26 @@ class ByteLimit extends Transform {
  * first byte goes out): the line between "surely not delivered" (refused, DNS, connect
  * timeout, no socket) and "maybe delivered". The idea of libs/http-client's SentTracker, but
  * the line is drawn earlier: a proxied body streams, and an upstream that dies while reading
- * it may already have acted on what it got. One per call, wrapping the shared agent.
+ * it may already have acted on what it got. One per call, over the shared agent: it sets an
+ * own `onConnect` on undici's (legacy-style) request handler that notes the moment and calls
+ * the handler's own, and hands everything else to the agent untouched.
  */
-class WriteTracker extends Dispatcher {
-  writing = false;
-
-  constructor(private readonly agent: Agent) {
-    super();
-  }
-
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const inner = handler as Dispatcher.DispatchHandler & { onConnect?: (abort: (err?: Error) => void) => void };
-    const onConnect = (abort: (err?: Error) => void) => {
-      this.writing = true;
-      inner.onConnect?.(abort);
-    };
-    // undici's own request handler is legacy-style: it gets onConnect called; everything else
-    // is forwarded, bound to the original so its own state stays its own.
-    const tracked = new Proxy(inner, {
-      get: (target, key) => {
-        if (key === 'onConnect') return onConnect;
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+function writeTracker(agent: Agent): { writing: boolean; dispatcher: Dispatcher } {
+  const tracker = {
+    writing: false,
+    dispatcher: {
+      dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        const inner = handler as { onConnect?: (abort: (err?: Error) => void, context?: unknown) => void };
+        const own = inner.onConnect;
+        inner.onConnect = function (this: unknown, abort: (err?: Error) => void, context?: unknown) {
+          tracker.writing = true;
+          own?.call(this, abort, context);
+        };
+        return agent.dispatch(opts, handler);
       },
-    });
-    return this.agent.dispatch(opts, tracked);
-  }
+    } as unknown as Dispatcher,
+  };
+  return tracker;
 }
 
 export function upstreamUrls(config: GatewayConfig): Record<Upstream, string | undefined> {
@@ -105,6 +99,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
   const logger = new Logger('Proxy');
   const table = new RouteTable(ROUTES);
   const upstreams = upstreamUrls(config);
+  const tokens = new VerifiedTokens(verifier);
   const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS, duration: config.RATE_LIMIT_WINDOW_SECONDS });
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 });
 
@@ -140,7 +135,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       } else {
         const token = bearerToken(req.headers.authorization);
         if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
-        const account = await verifier.verify(token).catch((err: unknown) => {
+        const account = await tokens.verify(token).catch((err: unknown) => {
           if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
           throw err;
         });
@@ -182,16 +177,27 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     const span = startHttpClientSpan(req.method, url);
     Object.assign(headers, span.headers);
 
-    let upstream;
-    const tracker = new WriteTracker(agent);
+    // undici writes the answer's body straight into `res` (its `stream` API: no intermediate
+    // Readable, no stream.pipeline with its AbortController per request) and ends it.
+    let status: number | undefined;
+    const tracker = writeTracker(agent);
     try {
-      upstream = await request(url, {
-        method: req.method as 'GET',
-        headers,
-        body: body as never,
-        dispatcher: tracker,
+      await stream(url, { method: req.method as 'GET', headers, body: body as never, dispatcher: tracker.dispatcher }, (answer) => {
+        status = answer.statusCode;
+        res.status(answer.statusCode);
+        for (const [k, v] of Object.entries(answer.headers)) {
+          if (v !== undefined && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
+        }
+        return res;
       });
     } catch (err) {
+      if (status !== undefined) {
+        // The answer had begun: the client went away or the upstream broke mid-stream. Nothing
+        // sensible to send.
+        span.end(status);
+        res.destroy();
+        return;
+      }
       span.end(undefined, err);
       const cause = (err as { cause?: unknown }).cause ?? err;
       if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
@@ -206,18 +212,6 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       // 502 for every method, without Retry-After; the client knows whether repeating is safe.
       throw new UpstreamOutcomeUnknownError();
     }
-
-    res.status(upstream.statusCode);
-    for (const [k, v] of Object.entries(upstream.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
-    }
-    try {
-      await pipeline(upstream.body, res);
-    } catch {
-      // The client went away or the upstream broke mid-stream: nothing sensible to send.
-      res.destroy();
-    } finally {
-      span.end(upstream.statusCode);
-    }
+    span.end(status);
   }
 }
