@@ -217,26 +217,29 @@ export class MoyskladConnector implements Connector {
     const groups = new Map<'paymentin' | 'paymentout', number[]>();
     items.forEach((p, i) => groups.set(paymentTypeOf(p.type), [...(groups.get(paymentTypeOf(p.type)) ?? []), i]));
     const thrown: unknown[] = [];
-    for (const [type, indexes] of groups) {
-      const key = route('POST', `/entity/${type}`);
-      try {
-        const answer = await this.client.post<unknown>(`/entity/${type}`, indexes.map((i) => paymentBody(items[i]!, this.s, this.baseUrl, this.o.connectionId)));
-        if (!Array.isArray(answer) || answer.length !== indexes.length) {
-          throw new ConnectorError('outcome_unknown', `${key}: answered ${Array.isArray(answer) ? answer.length : 'no'} items for ${indexes.length}`, MOYSKLAD_METHOD);
+    // The two calls go out together: MoySklad allows 5 in parallel and the limiter keeps them within it.
+    await Promise.all(
+      [...groups].map(async ([type, indexes]) => {
+        const key = route('POST', `/entity/${type}`);
+        try {
+          const answer = await this.client.post<unknown>(`/entity/${type}`, indexes.map((i) => paymentBody(items[i]!, this.s, this.baseUrl, this.o.connectionId)));
+          if (!Array.isArray(answer) || answer.length !== indexes.length) {
+            throw new ConnectorError('outcome_unknown', `${key}: answered ${Array.isArray(answer) ? answer.length : 'no'} items for ${indexes.length}`, MOYSKLAD_METHOD);
+          }
+          indexes.forEach((i, n) => {
+            const item = answer[n] as Obj;
+            const errors = item?.errors as MoyskladErrorItem[] | undefined;
+            if (Array.isArray(errors)) results[i] = itemFailure(key, errors);
+            else if (typeof item?.id === 'string' && String(item.externalCode ?? '').toLowerCase() === items[i]!.id) results[i] = item.id.toLowerCase();
+            else results[i] = new ConnectorError('outcome_unknown', `${key}: item ${n} answered another entity`, MOYSKLAD_METHOD);
+          });
+        } catch (err) {
+          if (!(err instanceof ConnectorError)) throw err;
+          thrown.push(err);
+          for (const i of indexes) results[i] = err;
         }
-        indexes.forEach((i, n) => {
-          const item = answer[n] as Obj;
-          const errors = item?.errors as MoyskladErrorItem[] | undefined;
-          if (Array.isArray(errors)) results[i] = itemFailure(key, errors);
-          else if (typeof item?.id === 'string' && String(item.externalCode ?? '').toLowerCase() === items[i]!.id) results[i] = item.id.toLowerCase();
-          else results[i] = new ConnectorError('outcome_unknown', `${key}: item ${n} answered another entity`, MOYSKLAD_METHOD);
-        });
-      } catch (err) {
-        if (!(err instanceof ConnectorError)) throw err;
-        thrown.push(err);
-        for (const i of indexes) results[i] = err;
-      }
-    }
+      }),
+    );
     if (thrown.length === groups.size && thrown.length > 0) throw thrown[0];
     return results;
   }
