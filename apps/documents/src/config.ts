@@ -21,6 +21,14 @@ export const documentsEnvSchema = baseEnvSchema
     RENDER_PAGES: z.coerce.number().int().min(1).max(32).optional(),
     RENDER_QUEUE_LIMIT: z.coerce.number().int().min(1).default(64),
     RENDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    /** Documents rendered at once (default two per pool page: one in Chromium, one reading its data or storing its file). */
+    RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+    /** Render requests this replica holds (rendering, waiting or backing off); the consumer waits while it is full. */
+    RENDER_BACKLOG: z.coerce.number().int().min(1).max(10_000).default(64),
+    /** How often a renderer looks for documents left pending by a replica that died (0: never). */
+    RENDER_SWEEP_MS: z.coerce.number().int().min(0).default(30_000),
+    /** A document pending this long without a change counts as left behind by the sweep. */
+    RENDER_STALE_MS: z.coerce.number().int().min(1_000).default(120_000),
     /** A download of a document still rendering waits this long before answering 409. */
     DOWNLOAD_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   });

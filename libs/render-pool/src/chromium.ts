@@ -1,5 +1,6 @@
 import puppeteer, { type Browser, type BrowserEvent, type HTTPRequest, type Page, type PageEvent } from 'puppeteer-core';
 import { RenderCrashedError } from './errors';
+import { chromiumLaunchEnv } from './fonts';
 import type { RenderBrowser, RenderPage } from './render-browser';
 
 /**
@@ -48,11 +49,13 @@ export function decideRequest(url: string, isNavigation: boolean): RequestDecisi
   return isAllowedRequestUrl(url) ? 'continue' : 'abort';
 }
 
-export async function launchChromium(o: { executablePath: string }): Promise<RenderBrowser> {
+export async function launchChromium(o: { executablePath: string; fontDirs?: readonly string[] }): Promise<RenderBrowser> {
   const browser = await puppeteer.launch({
     executablePath: o.executablePath,
     headless: true,
     args: [...CHROMIUM_ARGS],
+    // Bundled fonts as local fonts (fontconfig): a page names them, nothing is inlined per page.
+    env: { ...process.env, ...chromiumLaunchEnv({ fontDirs: o.fontDirs }) },
     // A pipe instead of a WebSocket: no listening port, and the pipe closes when the process
     // dies, so a crash surfaces as `disconnected` at once.
     pipe: true,

@@ -1,4 +1,5 @@
 export { CHROMIUM_ARGS, isAllowedRequestUrl, launchChromium } from './chromium';
+export { chromiumLaunchEnv, fontconfigXml } from './fonts';
 export { RenderCrashedError, RenderPoolClosedError, RenderQueueFullError, RenderTimeoutError } from './errors';
 export type { LaunchRenderBrowser, RenderBrowser, RenderPage } from './render-browser';
 export { RenderPool, type RenderLogLevel, type RenderOptions, type RenderPoolOptions, type RenderPoolStats } from './render-pool';

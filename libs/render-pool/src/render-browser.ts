@@ -21,4 +21,8 @@ export interface RenderBrowser {
   pid(): number | undefined;
 }
 
-export type LaunchRenderBrowser = (o: { executablePath: string }) => Promise<RenderBrowser>;
+export type LaunchRenderBrowser = (o: {
+  executablePath: string;
+  /** Directories of fonts the browser gets as local fonts (see chromiumLaunchEnv). */
+  fontDirs?: readonly string[];
+}) => Promise<RenderBrowser>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertValidKey,
@@ -20,8 +20,19 @@ import {
  */
 export class FsStorage implements ObjectStorage {
   readonly kind = 'fs' as const;
+  /** Directories made (or found) by this instance: each is made once, not on every put. */
+  private readonly dirs = new Set<string>();
 
   constructor(private readonly root: string) {}
+
+  /** `mkdir -p`, once per directory; `again` makes it even when remembered (it was removed meanwhile). */
+  private async dir(dir: string, again = false): Promise<void> {
+    if (!again && this.dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    // Bounded: a process that writes under very many directories just makes them again.
+    if (this.dirs.size >= 10_000) this.dirs.clear();
+    this.dirs.add(dir);
+  }
 
   private file(bucket: string, key: string): string {
     assertValidKey(key);
@@ -31,16 +42,23 @@ export class FsStorage implements ObjectStorage {
 
   async ensureBucket(bucket: string): Promise<void> {
     assertValidKey(bucket);
-    await mkdir(path.join(this.root, bucket), { recursive: true });
+    await this.dir(path.join(this.root, bucket));
   }
 
   async put(bucket: string, key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<{ size: number }> {
     const target = this.file(bucket, key);
-    await mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.${randomUUID()}.tmp`;
     try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
-      const { size } = await stat(tmp);
+      await this.dir(path.dirname(target));
+      // A buffer is written in one call; a stream is piped. A directory removed since it was
+      // made is made again once.
+      const write = () => (Buffer.isBuffer(body) ? writeFile(tmp, body) : pipeline(body, createWriteStream(tmp)));
+      await write().catch(async (err: { code?: string }) => {
+        if (err.code !== 'ENOENT' || !Buffer.isBuffer(body)) throw err;
+        await this.dir(path.dirname(target), true);
+        await write();
+      });
+      const size = Buffer.isBuffer(body) ? body.length : (await stat(tmp)).size;
       const meta = { contentType: options.contentType ?? 'application/octet-stream', metadata: options.metadata ?? {} };
       await writeFile(`${target}.meta.json`, JSON.stringify(meta));
       await rename(tmp, target);

@@ -18,6 +18,37 @@ export interface DocumentFilter {
 export type NewDocument = Omit<DocumentEntity, 'accountId' | 'createdAt' | 'updatedAt' | 'filename' | 'contentType' | 'storageKey'>;
 /** What changes after creation: the status, the render outcome, and the revision of a render asked again. */
 export type DocumentChanges = Partial<Pick<DocumentEntity, 'status' | 'renderState' | 'renderError' | 'revision' | 'filename' | 'contentType' | 'storageKey'>>;
+/** A render's outcome, as finishRender writes it. */
+export interface RenderOutcome {
+  renderState: 'rendered' | 'failed';
+  renderError: string | null;
+  filename: string | null;
+  contentType: string | null;
+  storageKey: string | null;
+}
+
+/** A document row as PostgreSQL answers it. */
+export interface DocumentRow {
+  id: string;
+  account_id: string;
+  name: string;
+  type: string;
+  status: number;
+  render_state: 'pending' | 'rendered' | 'failed';
+  render_error: string | null;
+  revision: number;
+  template_id: string | null;
+  source_filename: string | null;
+  contractor_id: string | null;
+  contractor_copy: unknown;
+  masks: Record<string, unknown>;
+  sum: string;
+  filename: string | null;
+  content_type: string | null;
+  storage_key: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 interface Row {
   id: string;
@@ -35,6 +66,29 @@ interface Row {
   c_address: string | null;
   created_at: Date;
 }
+
+/** The entity of a raw document row. */
+export const documentFromRow = (r: DocumentRow): DocumentEntity => ({
+  id: r.id,
+  accountId: r.account_id,
+  name: r.name,
+  type: r.type,
+  status: r.status,
+  renderState: r.render_state,
+  renderError: r.render_error,
+  revision: r.revision,
+  templateId: r.template_id,
+  sourceFilename: r.source_filename,
+  contractorId: r.contractor_id,
+  contractorCopy: r.contractor_copy as DocumentEntity['contractorCopy'],
+  masks: r.masks,
+  sum: Number(r.sum),
+  filename: r.filename,
+  contentType: r.content_type,
+  storageKey: r.storage_key,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 const toView = (r: Row): DocumentView => ({
   uuid: r.id,
@@ -89,8 +143,31 @@ export class DocumentsRepository {
     return m.findOne(DocumentEntity, { where: { id, accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
-  async insert(m: EntityManager, accountId: string, row: NewDocument): Promise<void> {
-    await m.insert(DocumentEntity, { ...row, accountId });
+  /** Inserts a document and answers it as stored (defaults and timestamps included), in one statement. */
+  async create(m: EntityManager, accountId: string, row: NewDocument): Promise<DocumentEntity> {
+    const rows: DocumentRow[] = await m.query(
+      `INSERT INTO document (id, account_id, name, type, status, render_state, render_error, revision, template_id,
+                             source_filename, contractor_id, contractor_copy, masks, sum)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       RETURNING *`,
+      [
+        row.id,
+        accountId,
+        row.name,
+        row.type,
+        row.status,
+        row.renderState,
+        row.renderError,
+        row.revision,
+        row.templateId,
+        row.sourceFilename,
+        row.contractorId,
+        row.contractorCopy === null ? null : JSON.stringify(row.contractorCopy),
+        JSON.stringify(row.masks ?? {}),
+        row.sum,
+      ],
+    );
+    return documentFromRow(rows[0]!);
   }
 
   /** Writes `changes` and answers the row as stored (with its new updatedAt). */
@@ -108,26 +185,73 @@ export class DocumentsRepository {
     return m.find(DocumentEntity, { where: afterId ? { id: MoreThan(afterId) } : {}, order: { id: 'ASC' }, take: limit });
   }
 
+  /**
+   * Records a render's outcome, only while the document still waits for `revision`; answers
+   * the snapshot its event carries (the contractor as the replica knows it now, or the copy
+   * made at creation), or null when it no longer waits (deleted, superseded, done). One
+   * statement: the row is locked only for its length.
+   */
+  async finishRender(m: EntityManager, accountId: string, id: string, revision: number, o: RenderOutcome): Promise<DocumentSnapshot | null> {
+    const rows: (DocumentRow & { c_name: string | null; c_inn: string | null; c_address: string | null })[] = await m.query(
+      `WITH u AS (
+         UPDATE document
+            SET render_state = $4, render_error = $5, filename = $6, content_type = $7, storage_key = $8, updated_at = now()
+          WHERE id = $1 AND account_id = $2 AND revision = $3 AND render_state = 'pending'
+         RETURNING *)
+       SELECT u.*, r.name AS c_name, r.inn AS c_inn, r.address AS c_address
+         FROM u LEFT JOIN contractor_replica r ON r.id = u.contractor_id AND r.account_id = u.account_id`,
+      [id, accountId, revision, o.renderState, o.renderError, o.filename, o.contentType, o.storageKey],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return snapshotOf(documentFromRow(r), r.c_name !== null ? { name: r.c_name, inn: r.c_inn, address: r.c_address } : null);
+  }
+
+  /**
+   * Every account's documents pending (unchanged) for longer than `staleMs`, oldest first, at
+   * most `limit`: requests a renderer took and never finished. Taking them touches their
+   * `updated_at`, so that another replica's sweep leaves them alone for another `staleMs`;
+   * rows locked meanwhile (being finished) are skipped. Across accounts, like pageAllAccounts.
+   */
+  async claimStalePending(staleMs: number, limit: number): Promise<{ id: string; accountId: string; revision: number }[]> {
+    const rows: { id: string; account_id: string; revision: number }[] = await this.ds.query(
+      `WITH s AS (
+         SELECT id FROM document
+          WHERE render_state = 'pending' AND updated_at < now() - $1 * interval '1 millisecond'
+          ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+       c AS (
+         UPDATE document d SET updated_at = now() FROM s WHERE d.id = s.id RETURNING d.id, d.account_id, d.revision)
+       SELECT * FROM c`,
+      [staleMs, limit],
+    );
+    return rows.map((r) => ({ id: r.id, accountId: r.account_id, revision: r.revision }));
+  }
+
   /** What the document's events carry; the contractor as the replica knows it now, or the copy made at creation. */
   async snapshot(m: EntityManager, doc: DocumentEntity): Promise<DocumentSnapshot> {
     const c = doc.contractorId ? await m.findOneBy(ContractorReplica, { id: doc.contractorId, accountId: doc.accountId }) : null;
-    return {
-      uuid: doc.id,
-      name: doc.name,
-      type: doc.type,
-      status: doc.status,
-      renderState: doc.renderState,
-      renderError: doc.renderError,
-      filename: doc.filename,
-      contentType: doc.contentType,
-      storageKey: doc.storageKey,
-      contractorId: doc.contractorId,
-      contractor: c ? { name: c.name, inn: c.inn, address: c.address } : doc.contractorCopy,
-      templateId: doc.templateId,
-      masks: doc.masks as Record<string, unknown>,
-      sum: doc.sum,
-      createdAt: doc.createdAt.toISOString(),
-      updatedAt: doc.updatedAt.toISOString(),
-    };
+    return snapshotOf(doc, c);
   }
+}
+
+/** What the document's events carry, with the contractor as `replica` knows it (null: the copy made at creation). */
+export function snapshotOf(doc: DocumentEntity, replica: Pick<ContractorReplica, 'name' | 'inn' | 'address'> | null): DocumentSnapshot {
+  return {
+    uuid: doc.id,
+    name: doc.name,
+    type: doc.type,
+    status: doc.status,
+    renderState: doc.renderState,
+    renderError: doc.renderError,
+    filename: doc.filename,
+    contentType: doc.contentType,
+    storageKey: doc.storageKey,
+    contractorId: doc.contractorId,
+    contractor: replica ? { name: replica.name, inn: replica.inn, address: replica.address } : doc.contractorCopy,
+    templateId: doc.templateId,
+    masks: doc.masks as Record<string, unknown>,
+    sum: doc.sum,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
 }

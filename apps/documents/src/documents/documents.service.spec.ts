@@ -31,9 +31,11 @@ function fakeDocuments() {
   };
   return {
     rows,
-    insert: jest.fn(async (_m: unknown, accountId: string, row: NewDocument) => {
+    create: jest.fn(async (_m: unknown, accountId: string, row: NewDocument) => {
       const now = new Date('2026-03-01T10:00:00Z');
-      rows.set(row.id, { ...row, accountId, filename: null, contentType: null, storageKey: null, createdAt: now, updatedAt: now });
+      const doc = { ...row, accountId, filename: null, contentType: null, storageKey: null, createdAt: now, updatedAt: now };
+      rows.set(row.id, doc);
+      return { ...doc };
     }),
     find: jest.fn(async (accountId: string, id: string) => (own(accountId, id) ? { ...own(accountId, id)! } : null)),
     lock: jest.fn(async (_m: unknown, accountId: string, id: string) => own(accountId, id)),
@@ -132,7 +134,7 @@ describe(DocumentsService.name, () => {
       const err = await sut.construct(acc, dto({ masks: { amount: 'много' } })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationFailedError);
       expect(Object.keys((err as ValidationFailedError).errors ?? {}).sort()).toEqual(['masks.amount', 'masks.number']);
-      expect(docs.insert).not.toHaveBeenCalled();
+      expect(docs.create).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
     });
 
@@ -143,14 +145,14 @@ describe(DocumentsService.name, () => {
         expect((err as ValidationFailedError).errors).toHaveProperty('template');
       }
       expect(replicas.contractor).not.toHaveBeenCalled();
-      expect(docs.insert).not.toHaveBeenCalled();
+      expect(docs.create).not.toHaveBeenCalled();
     });
 
     it("404s another account's contractor, and a deleted one", async () => {
       await expect(sut.construct(other, dto())).rejects.toBeInstanceOf(NotFoundError);
       replicas.contractors.get(CONTRACTOR)!.deleted = true;
       await expect(sut.construct(acc, dto())).rejects.toBeInstanceOf(NotFoundError);
-      expect(docs.insert).not.toHaveBeenCalled();
+      expect(docs.create).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
     });
 

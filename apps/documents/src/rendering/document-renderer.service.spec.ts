@@ -1,23 +1,22 @@
-import { DocumentStatus, type RenderRequest } from '@papka/contracts';
+import { DocumentStatus } from '@papka/contracts';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { FileStorageUnavailableError } from '@papka/platform';
 import { StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { fakeCommands } from '@papka/testing';
 import type { DocumentEntity } from '../documents/document.entity';
-import type { DocumentChanges, DocumentsRepository } from '../documents/documents.repository';
-import type { ReplicasRepository } from '../replicas/replicas.repository';
-import type { Template } from '../templates/template.entity';
-import type { TemplatesRepository } from '../templates/templates.repository';
+import type { DocumentsRepository, RenderOutcome } from '../documents/documents.repository';
 import type { Upload } from '../uploads/upload.entity';
-import type { UploadsRepository } from '../uploads/uploads.repository';
 import type { UploadsService } from '../uploads/uploads.service';
-import { DocumentRendererService } from './document-renderer.service';
+import { DocumentRendererService, type RenderJob } from './document-renderer.service';
+import type { RenderInput, RenderInputRepository } from './render-input.repository';
+import type { RenderMetrics } from './render-metrics';
 import type { RenderPoolHost } from './render-pool.provider';
 
 const ACCOUNT = 'acc-1';
 const DOC = '5b6d2f10-8c1e-4f7a-9d3b-2e4f6a8c0d03';
 const TEMPLATE = '0e7b1c2d-3f4a-4b5c-8d6e-7f8091a2b304';
-const request: RenderRequest = { documentId: DOC, revision: 2 };
+const request = (accountId = ACCOUNT): RenderJob => ({ accountId, documentId: DOC, revision: 2 });
+const upload = (filename: string): Upload => ({ filename, kind: 'html', size: 40, storageKey: `${ACCOUNT}/${filename}` }) as Upload;
 
 function pendingDoc(over: Partial<DocumentEntity> = {}): DocumentEntity {
   const now = new Date('2026-03-01T10:00:00Z');
@@ -47,39 +46,49 @@ function pendingDoc(over: Partial<DocumentEntity> = {}): DocumentEntity {
 
 describe(DocumentRendererService.name, () => {
   let doc: DocumentEntity | null;
-  let documents: { lock: jest.Mock; update: jest.Mock; snapshot: jest.Mock };
-  let templates: { find: jest.Mock };
-  let uploadRows: { findByFilename: jest.Mock };
+  /** The account's template row of the document (null: none or deleted). */
+  let template: RenderInput['template'];
+  let documents: { finishRender: jest.Mock };
+  let inputs: { find: jest.Mock };
   let uploads: { read: jest.Mock };
   let pool: { render: jest.Mock };
-  let storage: { ensureBucket: jest.Mock; put: jest.Mock };
+  let storage: { ensureBucket: jest.Mock; put: jest.Mock; remove: jest.Mock };
   let fake: ReturnType<typeof fakeCommands>;
   let sut: DocumentRendererService;
 
-  const handle = (lastAttempt = false, accountId = ACCOUNT) => fake.commands.run(accountId, (t) => sut.handle(t, request, lastAttempt));
+  const handle = (lastAttempt = false, accountId = ACCOUNT) => sut.render(request(accountId), lastAttempt);
 
   beforeEach(() => {
     doc = pendingDoc();
-    documents = {
-      lock: jest.fn(async (_m: unknown, accountId: string, id: string) => (doc && doc.accountId === accountId && doc.id === id ? doc : null)),
-      update: jest.fn(async (_m: unknown, _a: string, _id: string, changes: DocumentChanges) => Object.assign(doc!, changes)),
-      snapshot: jest.fn(async (_m: unknown, d: DocumentEntity) => ({ uuid: d.id, renderState: d.renderState, renderError: d.renderError })),
+    template = null;
+    // The one statement a render reads: the document (of that account) and its template's rows.
+    inputs = {
+      find: jest.fn(async (accountId: string, id: string): Promise<RenderInput | null> => {
+        if (!doc || doc.accountId !== accountId || doc.id !== id) return null;
+        const filename = template?.filename ?? doc.sourceFilename;
+        return { doc: { ...doc }, contractor: null, organization: null, template, upload: filename ? upload(filename) : null };
+      }),
     };
-    templates = { find: jest.fn(async () => null) };
-    uploadRows = { findByFilename: jest.fn(async (_a: string, filename: string) => ({ filename, kind: 'html', size: 40 }) as Upload) };
+    // Writes the outcome only while the document still waits for that revision, as the statement does.
+    documents = {
+      finishRender: jest.fn(async (_m: unknown, accountId: string, id: string, revision: number, o: RenderOutcome) => {
+        if (!doc || doc.accountId !== accountId || doc.id !== id || doc.revision !== revision || doc.renderState !== 'pending') return null;
+        Object.assign(doc, o);
+        return { uuid: doc.id, renderState: doc.renderState, renderError: doc.renderError };
+      }),
+    };
     uploads = { read: jest.fn(async () => Buffer.from('<p>Письмо № {{number}}</p>')) };
     pool = { render: jest.fn(async () => Buffer.from('%PDF-1.7')) };
-    storage = { ensureBucket: jest.fn(async () => undefined), put: jest.fn(async () => ({ size: 8 })) };
+    storage = { ensureBucket: jest.fn(async () => undefined), put: jest.fn(async () => ({ size: 8 })), remove: jest.fn(async () => undefined) };
     fake = fakeCommands();
-    const replicas = { contractor: jest.fn(async () => null), organization: jest.fn(async () => null) };
     sut = new DocumentRendererService(
       storage as unknown as ObjectStorage,
       { pool } as unknown as RenderPoolHost,
       documents as unknown as DocumentsRepository,
-      templates as unknown as TemplatesRepository,
-      uploadRows as unknown as UploadsRepository,
-      replicas as unknown as ReplicasRepository,
+      inputs as unknown as RenderInputRepository,
       uploads as unknown as UploadsService,
+      fake.commands,
+      { phase: () => undefined } as unknown as RenderMetrics,
     );
   });
 
@@ -101,8 +110,28 @@ describe(DocumentRendererService.name, () => {
     doc = pendingDoc();
     await handle(false, 'acc-2');
     expect(pool.render).not.toHaveBeenCalled();
-    expect(documents.update).not.toHaveBeenCalled();
+    expect(documents.finishRender).not.toHaveBeenCalled();
     expect(fake.emitted).toEqual([]);
+  });
+
+  it('keeps nothing of a render whose document was superseded while it rendered: no outcome, no event, its file removed', async () => {
+    pool.render.mockImplementation(async () => {
+      doc!.revision = 3; // POST /render of a newer revision meanwhile
+      return Buffer.from('%PDF-1.7');
+    });
+    expect(await handle()).toBe('skipped');
+    expect(doc!.renderState).toBe('pending');
+    expect(fake.emitted).toEqual([]);
+    expect(storage.remove).toHaveBeenCalledWith('documents', storage.put.mock.calls[0]![1]);
+  });
+
+  it('reads and compiles an uploaded template once, however many documents use it', async () => {
+    for (let i = 0; i < 3; i++) {
+      doc = pendingDoc({ masks: { number: String(i) } });
+      await handle();
+      expect(pool.render.mock.calls[i]![0]).toContain(`Письмо № ${i}`);
+    }
+    expect(uploads.read).toHaveBeenCalledTimes(1);
   });
 
   it('fails the document at once, with the reason, when its template does not compile', async () => {
@@ -117,16 +146,15 @@ describe(DocumentRendererService.name, () => {
   it("fails the document when its account's template was deleted before the render", async () => {
     doc = pendingDoc({ templateId: TEMPLATE, sourceFilename: null });
     await handle();
-    expect(templates.find).toHaveBeenCalledWith(ACCOUNT, TEMPLATE, expect.anything());
     expect(doc!.renderError).toMatch(/template was deleted/);
     expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
   });
 
   it("renders an account template from its upload, in the template's font", async () => {
     doc = pendingDoc({ templateId: TEMPLATE, sourceFilename: null });
-    templates.find.mockResolvedValue({ id: TEMPLATE, accountId: ACCOUNT, filename: 'f0e1d2c3b4.html', font: 'Times New Roman' } as Template);
+    template = { filename: 'f0e1d2c3b4.html', font: 'Times New Roman' };
     await handle();
-    expect(uploadRows.findByFilename).toHaveBeenCalledWith(ACCOUNT, 'f0e1d2c3b4.html', expect.anything());
+    expect(uploads.read).toHaveBeenCalledWith(expect.objectContaining({ filename: 'f0e1d2c3b4.html' }));
     // Times New Roman is served by the bundled metric-compatible Liberation Serif.
     expect((pool.render.mock.calls[0]![0] as string).includes("font-family: 'Liberation Serif'")).toBe(true);
     expect(doc!.renderState).toBe('rendered');
@@ -143,15 +171,15 @@ describe(DocumentRendererService.name, () => {
     expect(fake.emitted.map((e) => e.type)).toEqual(['document.failed']);
   });
 
-  it('waits out a storage outage on the PDF put, even on the last attempt: redelivered as an outage, the document pending', async () => {
+  it('waits out a storage outage on the PDF put, even on the last attempt: thrown as an outage, the document pending', async () => {
     storage.put.mockRejectedValue(new StorageUnavailableError('object storage unavailable (put documents/x)'));
     for (const last of [false, true]) {
       const err: unknown = await handle(last).then(() => null, (e: unknown) => e);
-      // The consumer redelivers what isDatabaseUnavailable recognises without counting an attempt.
+      // The queue tries again what isDatabaseUnavailable recognises without counting an attempt.
       expect(isDatabaseUnavailable(err)).toBe(true);
       expect(doc!.renderState).toBe('pending');
     }
-    expect(documents.update).not.toHaveBeenCalled();
+    expect(documents.finishRender).not.toHaveBeenCalled();
     expect(fake.emitted).toEqual([]);
 
     storage.put.mockResolvedValue({ size: 8 });

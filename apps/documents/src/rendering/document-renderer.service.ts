@@ -1,31 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import {
-  DocumentFailed,
-  DocumentRendered,
-  type ContractorSnapshot,
-  type OrganizationSnapshot,
-  type RenderRequest,
-} from '@papka/contracts';
-import type { CommandTx } from '@papka/messaging';
+import { DocumentFailed, DocumentRendered } from '@papka/contracts';
+import { Commands } from '@papka/messaging';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { Buckets, FileStorageUnavailableError } from '@papka/platform';
 import { kopecksToRubles } from '@papka/ru';
 import type { DocumentEntity } from '../documents/document.entity';
-import { DocumentsRepository } from '../documents/documents.repository';
+import { DocumentsRepository, type RenderOutcome } from '../documents/documents.repository';
 import { DocxTemplateError, fillDocx } from '../docx/docx-filler';
 import { convertDocxToPdf, findSoffice } from '../docx/libreoffice';
-import { ReplicasRepository } from '../replicas/replicas.repository';
 import { buildTemplateData, builtinTemplate, TemplateDataError } from '../templates/builtin/builtin';
 import { compileTemplate, renderHtml, TemplateRenderError, TemplateSyntaxError, type CompiledTemplate } from '../templates/engine/handlebars-engine';
-import { TemplatesRepository } from '../templates/templates.repository';
-import { UploadsRepository } from '../uploads/uploads.repository';
+import type { Upload } from '../uploads/upload.entity';
 import { UploadsService } from '../uploads/uploads.service';
+import { RenderInputRepository, type RenderInput } from './render-input.repository';
+import { RenderMetrics, type RenderPhase } from './render-metrics';
 import { RenderPoolHost } from './render-pool.provider';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+/** Compiled uploaded templates kept (an upload never changes, so its key is its version). */
+const COMPILED_UPLOADS = 256;
 
 /** A problem with the template or its data: retrying cannot help. */
 const isPermanent = (err: unknown) =>
@@ -39,10 +34,8 @@ export const isStorageUnavailable = (err: unknown) => err instanceof StorageUnav
 
 /**
  * A dependency of the render (object storage) is down: the request is not at fault, so it must
- * neither burn an attempt nor be dead-lettered. The event consumer already treats a database
- * outage that way (the record is redelivered, nothing committed, no attempt counted) through
- * isDatabaseUnavailable, which this error satisfies by its connection `code`; the render is
- * then simply tried again once the consumer redelivers it, for as long as the outage lasts.
+ * neither burn an attempt nor fail the document; it is tried again once the outage ends (see
+ * RenderQueue). Its connection `code` makes isDatabaseUnavailable recognise it as an outage too.
  */
 export class RenderDependencyUnavailableError extends Error {
   readonly code = 'ECONNREFUSED';
@@ -50,6 +43,15 @@ export class RenderDependencyUnavailableError extends Error {
     super(message, options);
     this.name = 'RenderDependencyUnavailableError';
   }
+}
+
+/** A render request as the queue holds it. */
+export interface RenderJob {
+  accountId: string;
+  documentId: string;
+  revision: number;
+  /** When the request was written (its event's occurredAt, ms): the queue's wait is measured from it. */
+  requestedAt?: number;
 }
 
 interface Produced {
@@ -61,40 +63,56 @@ interface Produced {
 /**
  * Produces a document's file: HTML templates (built-in or uploaded) through Handlebars and
  * the warm Chromium, DOCX templates filled (and converted to PDF where LibreOffice is
- * installed). Runs in the render-request consumer's transaction, and reads the other features'
- * rows through their repositories in it.
+ * installed). No transaction is open while it works: it reads the document and what the
+ * template needs, renders and stores the file, then writes the outcome and its event in one
+ * short transaction, only if the document still waits for that revision.
  */
 @Injectable()
 export class DocumentRendererService {
   private readonly logger = new Logger(DocumentRendererService.name);
   private readonly compiledBuiltins = new Map<string, CompiledTemplate>();
+  /** By the upload's storage key; least recently used first. */
+  private readonly compiledUploads = new Map<string, CompiledTemplate>();
 
   constructor(
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     private readonly host: RenderPoolHost,
     private readonly documents: DocumentsRepository,
-    private readonly templates: TemplatesRepository,
-    private readonly uploadRows: UploadsRepository,
-    private readonly replicas: ReplicasRepository,
+    private readonly inputs: RenderInputRepository,
     private readonly uploads: UploadsService,
+    private readonly commands: Commands,
+    private readonly metrics: RenderMetrics,
   ) {}
 
+  /** Runs `fn`, recording its time under `phase`. */
+  private async timed<T>(phase: RenderPhase, fn: () => Promise<T> | T): Promise<T> {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.metrics.phase(phase, (performance.now() - t) / 1000);
+    }
+  }
+
   /**
-   * Renders the document of a request. A dependency that is down (object storage, PostgreSQL)
-   * throws an outage the consumer redelivers without counting an attempt, for as long as it
-   * lasts. Other transient failures (browser crash, timeout) throw, so the request is retried;
-   * permanent ones, or any failure on the last attempt, mark the document failed with the
-   * reason: it never stays pending. `t` is the consumer's transaction.
+   * Renders the document of a request and records the outcome. A dependency that is down
+   * (object storage, PostgreSQL) throws an outage, to be tried again without counting an
+   * attempt. Other transient failures (browser crash, timeout) throw, to be retried, unless
+   * `lastAttempt`; permanent ones, or any failure on the last attempt, mark the document
+   * failed with the reason: it never stays pending. A request for a document deleted,
+   * superseded by a newer revision or already done changes nothing.
    */
-  async handle(t: CommandTx, req: RenderRequest, lastAttempt: boolean): Promise<void> {
-    const m = t.manager;
-    const doc = await this.documents.lock(m, t.accountId, req.documentId);
-    if (!doc || doc.revision !== req.revision || doc.renderState !== 'pending') return; // deleted, superseded or done
+  async render(job: RenderJob, lastAttempt: boolean): Promise<'rendered' | 'failed' | 'skipped'> {
+    // The document and every row its template needs, in one statement.
+    const t0 = performance.now();
+    const input = await this.inputs.find(job.accountId, job.documentId);
+    const doc = input?.doc;
+    if (!input || !doc || doc.revision !== job.revision || doc.renderState !== 'pending') return 'skipped';
     let stored: { produced: Produced; filename: string; key: string };
     try {
       // The file is stored inside the failure branch: a put that fails must not leave the
-      // request to be dead-lettered with its document pending.
-      stored = await this.store(doc, await this.produce(doc, m));
+      // document pending for good.
+      stored = await this.store(doc, await this.produce(input, t0));
     } catch (err) {
       if (isStorageUnavailable(err)) {
         this.logger.warn(`document ${doc.id} waits for object storage: ${(err as Error).message}`);
@@ -103,41 +121,46 @@ export class DocumentRendererService {
       if (isDatabaseUnavailable(err)) throw err;
       if (!isPermanent(err) && !lastAttempt) throw err;
       this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
-      const failed = await this.documents.update(m, t.accountId, doc.id, {
-        renderState: 'failed',
-        renderError: (err as Error).message.slice(0, 1000),
-      });
-      await t.emit(DocumentFailed, doc.id, await this.documents.snapshot(m, failed));
-      return;
+      const failed = await this.finish(doc, { renderState: 'failed', renderError: (err as Error).message.slice(0, 1000), filename: null, contentType: null, storageKey: null });
+      return failed ? 'failed' : 'skipped';
     }
     const { produced, filename, key } = stored;
-    const rendered = await this.documents.update(m, t.accountId, doc.id, {
-      renderState: 'rendered',
-      renderError: null,
-      filename,
-      contentType: produced.contentType,
-      storageKey: key,
-    });
-    await t.emit(DocumentRendered, doc.id, await this.documents.snapshot(m, rendered));
+    const rendered = await this.finish(doc, { renderState: 'rendered', renderError: null, filename, contentType: produced.contentType, storageKey: key });
+    if (!rendered) {
+      // Deleted, superseded or done by another replica meanwhile: this file belongs to nothing.
+      await this.storage.remove(Buckets.documents, key).catch(() => undefined);
+      return 'skipped';
+    }
+    return 'rendered';
+  }
+
+  /** The outcome and its event in one short transaction; false when the document no longer waits for this revision. */
+  private finish(doc: DocumentEntity, outcome: RenderOutcome): Promise<boolean> {
+    return this.timed('db', () =>
+      this.commands.run(doc.accountId, async (t) => {
+        const snapshot = await this.documents.finishRender(t.manager, doc.accountId, doc.id, doc.revision, outcome);
+        if (!snapshot) return false;
+        await t.emit(outcome.renderState === 'rendered' ? DocumentRendered : DocumentFailed, doc.id, snapshot);
+        return true;
+      }),
+    );
   }
 
   private async store(doc: DocumentEntity, produced: Produced): Promise<{ produced: Produced; filename: string; key: string }> {
     const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
     const key = `${doc.accountId}/${filename}`;
-    await this.storage.ensureBucket(Buckets.documents);
-    await this.storage.put(Buckets.documents, key, produced.bytes, {
-      size: produced.bytes.length,
-      contentType: produced.contentType,
-      metadata: { document: doc.id },
+    await this.timed('put', async () => {
+      await this.storage.ensureBucket(Buckets.documents);
+      await this.storage.put(Buckets.documents, key, produced.bytes, {
+        size: produced.bytes.length,
+        contentType: produced.contentType,
+        metadata: { document: doc.id },
+      });
     });
     return { produced, filename, key };
   }
 
-  private async produce(doc: DocumentEntity, m: EntityManager): Promise<Produced> {
-    const replica = doc.contractorId ? await this.replicas.contractor(doc.accountId, doc.contractorId, m) : null;
-    const contractor = (replica?.snapshot ?? null) as ContractorSnapshot | null;
-    const organization = ((await this.replicas.organization(doc.accountId, m))?.snapshot ?? null) as OrganizationSnapshot | null;
-
+  private async produce({ doc, contractor, organization, template, upload }: RenderInput, t0: number): Promise<Produced> {
     const builtin = doc.templateId ? builtinTemplate(doc.templateId) : undefined;
     if (builtin) {
       let compiled = this.compiledBuiltins.get(builtin.uuid);
@@ -146,21 +169,20 @@ export class DocumentRendererService {
         this.compiledBuiltins.set(builtin.uuid, compiled);
       }
       const data = await buildTemplateData(builtin.kind, { masks: doc.masks as Record<string, unknown>, contractor, organization, sum: doc.sum, now: doc.createdAt });
-      return this.pdf(renderHtml(compiled, data, { font: builtin.font }));
+      this.metrics.phase('data', (performance.now() - t0) / 1000);
+      const c = compiled;
+      return this.pdf(await this.timed('html', () => renderHtml(c, data, { font: builtin.font })));
     }
 
     // An account's template, or an upload used directly as one.
     let filename = doc.sourceFilename;
     let font = 'Arial';
     if (doc.templateId) {
-      const t = await this.templates.find(doc.accountId, doc.templateId, m);
-      if (!t) throw new TemplateRenderError('the template was deleted before the document was rendered');
-      filename = t.filename;
-      font = t.font;
+      if (!template) throw new TemplateRenderError('the template was deleted before the document was rendered');
+      filename = template.filename;
+      font = template.font;
     }
-    const upload = filename ? await this.uploadRows.findByFilename(doc.accountId, filename, m) : null;
-    if (!upload) throw new TemplateRenderError('the template file is gone');
-    const source = await this.uploads.read(upload);
+    if (!filename || !upload || upload.filename !== filename) throw new TemplateRenderError('the template file is gone');
     const data = {
       ...(doc.masks as Record<string, unknown>),
       masks: doc.masks,
@@ -169,15 +191,33 @@ export class DocumentRendererService {
       organization,
     };
     if (upload.kind === 'docx') {
-      const filled = fillDocx(source, data);
+      const filled = fillDocx(await this.uploads.read(upload), data);
+      this.metrics.phase('data', (performance.now() - t0) / 1000);
       if (findSoffice()) return { bytes: await convertDocxToPdf(filled), contentType: 'application/pdf', ext: 'pdf' };
       return { bytes: filled, contentType: DOCX, ext: 'docx' };
     }
-    return this.pdf(renderHtml(compileTemplate(source.toString('utf8')), data, { font }));
+    const compiled = await this.compiledUpload(upload);
+    this.metrics.phase('data', (performance.now() - t0) / 1000);
+    return this.pdf(await this.timed('html', () => renderHtml(compiled, data, { font })));
+  }
+
+  /** An uploaded HTML template, read and compiled once per upload (its content never changes). */
+  private async compiledUpload(upload: Upload): Promise<CompiledTemplate> {
+    const key = upload.storageKey;
+    let compiled = this.compiledUploads.get(key);
+    if (compiled) {
+      this.compiledUploads.delete(key);
+    } else {
+      compiled = compileTemplate((await this.uploads.read(upload)).toString('utf8'));
+      if (this.compiledUploads.size >= COMPILED_UPLOADS) this.compiledUploads.delete(this.compiledUploads.keys().next().value!);
+    }
+    this.compiledUploads.set(key, compiled);
+    return compiled;
   }
 
   private async pdf(html: string): Promise<Produced> {
-    if (!this.host.pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
-    return { bytes: await this.host.pool.render(html), contentType: 'application/pdf', ext: 'pdf' };
+    const pool = this.host.pool;
+    if (!pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
+    return { bytes: await this.timed('pdf', () => pool.render(html)), contentType: 'application/pdf', ext: 'pdf' };
   }
 }

@@ -19,6 +19,8 @@ export const renderOutcome = (err?: unknown): string =>
 @Injectable()
 export class RenderMetrics {
   readonly duration?: Histogram<'outcome'>;
+  /** Where a document's render spends its time, by phase (see {@link RenderPhase}). */
+  readonly phases?: Histogram<'phase'>;
 
   constructor(host: RenderPoolHost, @Optional() registry?: Registry) {
     if (!registry) return;
@@ -58,9 +60,29 @@ export class RenderMetrics {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
+    this.phases = new Histogram({
+      name: 'papka_render_phase_seconds',
+      help: 'Time a document render spends per phase: queue (request written to handled), data, html, pdf, put, db',
+      labelNames: ['phase'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    });
     if (pool) timeRenders(pool, this.duration);
   }
+
+  /** Records `seconds` spent in `phase` of one document's render (nothing without a registry). */
+  phase(phase: RenderPhase, seconds: number): void {
+    this.phases?.observe({ phase }, seconds);
+  }
 }
+
+/**
+ * The phases of a document's render: `queue` from the render request's outbox write to its
+ * handling, `data` (the rows and the template's data), `html` (Handlebars), `pdf` (the pool,
+ * its queue included), `put` (object storage), `db` (the document's claim and its outcome
+ * with the outbox event, commits included).
+ */
+export type RenderPhase = 'queue' | 'data' | 'html' | 'pdf' | 'put' | 'db';
 
 /** Wraps the pool's `render` so each call is observed (its behaviour and result are unchanged). */
 export function timeRenders(pool: Pick<RenderPool, 'render'>, duration: Histogram<'outcome'>): void {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { RenderPool, resolveBrowserPath } from '@papka/render-pool';
+import { FONTS_DIR } from '../templates/engine/fonts';
 
 /** The warm Chromium of this replica, started with the app and closed with it. */
 @Injectable()
@@ -18,6 +19,8 @@ export class RenderPoolHost implements OnModuleInit, OnApplicationShutdown {
             pages: config.RENDER_PAGES,
             queueLimit: config.RENDER_QUEUE_LIMIT,
             jobTimeoutMs: config.RENDER_TIMEOUT_MS,
+            // The bundled fonts as the browser's local fonts: documents name them (renderHtml).
+            fontDirs: [FONTS_DIR],
             log: (level, message, extra) =>
               this.logger[level === 'info' ? 'log' : level](`${message}${extra ? ` ${JSON.stringify(extra)}` : ''}`),
           })

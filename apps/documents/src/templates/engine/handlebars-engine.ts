@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { fontFaceCss, genericFamily, resolveFontFamily } from './fonts';
+import { genericFamily, resolveFontFamily } from './fonts';
 import { TEMPLATE_HELPERS } from './helpers';
 
 /**
@@ -106,9 +106,10 @@ export interface RenderHtmlOptions {
 
 /**
  * A standalone, printable HTML document: the template's output (wrapped in
- * html/head/body if it is a fragment) plus a leading <style> with the bundled
- * font inlined, A4 page setup and the body font. Our style comes first in
- * <head>, so a template's own CSS overrides it.
+ * html/head/body if it is a fragment) plus a leading <style> with the A4 page
+ * setup and the body font, a bundled family that the renderer's browser has as
+ * a local font (see fonts.ts). Our style comes first in <head>, so a
+ * template's own CSS overrides it.
  */
 export function renderHtml(compiled: CompiledTemplate, data: Record<string, unknown>, opts: RenderHtmlOptions = {}): string {
   const output = compiled.render(data);
@@ -129,8 +130,7 @@ const DOCTYPE = /^\s*(?:<!--[\s\S]*?-->\s*)*<!doctype\s/i;
 function documentStyle(font: string | undefined): string {
   const family = resolveFontFamily(font);
   return (
-    `<style>${fontFaceCss(family)}\n` +
-    `@page { size: A4; margin: 15mm; }\n` +
+    `<style>@page { size: A4; margin: 15mm; }\n` +
     `body { font-family: '${family}', ${genericFamily(family)}; }</style>`
   );
 }

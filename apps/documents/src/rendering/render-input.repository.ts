@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { ContractorSnapshot, OrganizationSnapshot } from '@papka/contracts';
+import type { DocumentEntity } from '../documents/document.entity';
+import { documentFromRow, type DocumentRow } from '../documents/documents.repository';
+import type { Upload } from '../uploads/upload.entity';
+
+/** Everything a render reads, as of one moment. */
+export interface RenderInput {
+  doc: DocumentEntity;
+  contractor: ContractorSnapshot | null;
+  organization: OrganizationSnapshot | null;
+  /** The account's template the document was made from (null: none, a built-in, or deleted since). */
+  template: { filename: string; font: string } | null;
+  /** The uploaded file the template (or the document itself) is made of, when it still exists. */
+  upload: Upload | null;
+}
+
+interface Row extends DocumentRow {
+  contractor_snapshot: ContractorSnapshot | null;
+  organization_snapshot: OrganizationSnapshot | null;
+  t_filename: string | null;
+  t_font: string | null;
+  u_id: string | null;
+  u_filename: string | null;
+  u_original_name: string | null;
+  u_kind: Upload['kind'] | null;
+  u_content_type: string | null;
+  u_size: string | null;
+  u_storage_key: string | null;
+  u_created_at: Date | null;
+}
+
+/** The rows a render reads (the document and the other features' rows it needs), in one statement. */
+@Injectable()
+export class RenderInputRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async find(accountId: string, documentId: string): Promise<RenderInput | null> {
+    const rows: Row[] = await this.ds.query(
+      `SELECT d.*, cr.snapshot AS contractor_snapshot, o.snapshot AS organization_snapshot,
+              t.filename AS t_filename, t.font AS t_font,
+              u.id AS u_id, u.filename AS u_filename, u.original_name AS u_original_name, u.kind AS u_kind,
+              u.content_type AS u_content_type, u.size AS u_size, u.storage_key AS u_storage_key, u.created_at AS u_created_at
+         FROM document d
+         LEFT JOIN contractor_replica cr ON cr.account_id = d.account_id AND cr.id = d.contractor_id
+         LEFT JOIN organization_replica o ON o.account_id = d.account_id
+         LEFT JOIN template t ON t.account_id = d.account_id AND t.id = d.template_id
+         LEFT JOIN upload u ON u.account_id = d.account_id AND u.filename = COALESCE(t.filename, d.source_filename)
+        WHERE d.id = $1 AND d.account_id = $2`,
+      [documentId, accountId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      doc: documentFromRow(r),
+      contractor: r.contractor_snapshot,
+      organization: r.organization_snapshot,
+      template: r.t_filename !== null ? { filename: r.t_filename, font: r.t_font ?? 'Arial' } : null,
+      upload:
+        r.u_id !== null
+          ? {
+              id: r.u_id,
+              accountId,
+              filename: r.u_filename!,
+              originalName: r.u_original_name!,
+              kind: r.u_kind!,
+              contentType: r.u_content_type!,
+              size: Number(r.u_size),
+              storageKey: r.u_storage_key!,
+              createdAt: r.u_created_at!,
+            }
+          : null,
+    };
+  }
+}

@@ -1,0 +1,221 @@
+import os from 'node:os';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@papka/persistence';
+import { CONFIG, type DocumentsConfig } from '../config';
+import { DocumentsRepository } from '../documents/documents.repository';
+import { DocumentRendererService, RenderDependencyUnavailableError, type RenderJob } from './document-renderer.service';
+import { RenderMetrics } from './render-metrics';
+import { RenderPoolHost } from './render-pool.provider';
+
+/**
+ * Attempts a render request gets (first included) before its document is marked failed. A
+ * dependency outage (storage, database) does not count: the request is tried again until it ends.
+ */
+export const RENDER_MAX_ATTEMPTS = 4;
+/** Delay before attempt n+1 after a failure that counts (n starts at 1). */
+export const renderBackoffMs = (n: number) => [1_000, 5_000, 15_000][n - 1] ?? 15_000;
+/** Delay before trying again through a dependency outage (the n-th time in a row). */
+const outageBackoffMs = (n: number) => [500, 1_000, 2_000, 5_000, 10_000][n] ?? 15_000;
+/** How often a request waiting for room in a full queue tells the consumer group it is alive. */
+const HEARTBEAT_MS = 2_000;
+/** How long a shutdown waits for the requests held here to finish before leaving them to a sweep. */
+const DRAIN_MS = 10_000;
+
+interface Held {
+  job: RenderJob;
+  /** Attempts that failed and counted. */
+  attempts: number;
+  /** Dependency outages met in a row. */
+  outages: number;
+  timer?: NodeJS.Timeout;
+}
+
+const keyOf = (job: RenderJob) => `${job.documentId}:${job.revision}`;
+
+/**
+ * The render requests of this replica, off the consumer's sequential path. The consumer hands
+ * every request to {@link accept}, which returns as soon as the request is held here (waiting,
+ * heartbeating, while `RENDER_BACKLOG` requests are), so the consumer moves on at once;
+ * `RENDER_CONCURRENCY` of them render at a time (default two per pool page: one in Chromium,
+ * one reading its data or storing its file), each outside any transaction (see
+ * DocumentRendererService.render).
+ *
+ * An accepted request is committed as consumed, yet never lost: the document row itself says
+ * that it waits (`render_state = 'pending'` at its revision), and that row is the durable
+ * queue. What is held here is only the replica's copy of it. Should the replica die with
+ * requests in memory, a sweep (at start and every `RENDER_SWEEP_MS`, on every renderer
+ * replica) takes the documents pending for longer than `RENDER_STALE_MS` and renders them;
+ * taking one touches its `updated_at` in a `FOR UPDATE SKIP LOCKED` statement, so other
+ * replicas' sweeps leave it alone for another `RENDER_STALE_MS`. Whoever finishes first
+ * writes the outcome; the outcome is written only while the document still waits for that
+ * revision, so a second render of the same request changes nothing (its file is removed).
+ * Failures are retried here: a dependency outage without counting, others up to
+ * {@link RENDER_MAX_ATTEMPTS} times with {@link renderBackoffMs}, after which the document is failed.
+ */
+@Injectable()
+export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RenderQueue.name);
+  /** Every request held: waiting, rendering or backing off. */
+  private readonly held = new Map<string, Held>();
+  private readonly ready: Held[] = [];
+  private readonly roomWaiters = new Set<() => void>();
+  private running = 0;
+  private closing = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
+  private readonly concurrency: number;
+  private readonly backlog: number;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: DocumentsConfig,
+    private readonly renderer: DocumentRendererService,
+    private readonly host: RenderPoolHost,
+    private readonly documents: DocumentsRepository,
+    private readonly metrics: RenderMetrics,
+  ) {
+    this.concurrency = config.RENDER_CONCURRENCY ?? 2 * (config.RENDER_PAGES ?? Math.max(1, os.cpus().length));
+    this.backlog = Math.max(this.concurrency, config.RENDER_BACKLOG);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.host.pool || this.config.RENDER_SWEEP_MS === 0) return;
+    const every = this.config.RENDER_SWEEP_MS;
+    const tick = () => {
+      this.sweepTimer = setTimeout(() => {
+        this.sweeping = this.sweep().finally(() => {
+          this.sweeping = undefined;
+          if (!this.closing) tick();
+        });
+      }, every);
+      this.sweepTimer.unref();
+    };
+    this.sweeping = this.sweep().finally(() => {
+      this.sweeping = undefined;
+      if (!this.closing) tick();
+    });
+  }
+
+  /**
+   * Stops taking requests and gives those held here up to {@link DRAIN_MS} to finish; what is
+   * left stays pending in the database for a sweep (here after a restart, or on another replica).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    for (const wake of this.roomWaiters) wake();
+    await this.sweeping;
+    const until = Date.now() + DRAIN_MS;
+    while (this.running > 0 || (this.ready.length > 0 && Date.now() < until)) await new Promise((r) => setTimeout(r, 20));
+    for (const h of this.held.values()) if (h.timer) clearTimeout(h.timer);
+    this.held.clear();
+    this.ready.length = 0;
+  }
+
+  /** Requests held here now (waiting, rendering or backing off). */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Takes a render request: resolves once it is held here, waiting while the queue is full
+   * (calling `heartbeat` meanwhile, so a Kafka consumer group keeps this member). A request
+   * already held (a redelivery, or a sweep that found it first) is not taken twice.
+   */
+  async accept(job: RenderJob, heartbeat?: () => Promise<void>): Promise<void> {
+    if (!this.host.pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
+    while (this.held.size >= this.backlog && !this.closing) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, HEARTBEAT_MS);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.roomWaiters.add(done);
+      });
+      this.roomWaiters.clear();
+      await heartbeat?.();
+    }
+    // Shutting down: the document stays pending in the database, and a sweep renders it.
+    if (this.closing) return;
+    this.hold(job);
+  }
+
+  private hold(job: RenderJob): boolean {
+    const key = keyOf(job);
+    if (this.held.has(key)) return false;
+    const h: Held = { job, attempts: 0, outages: 0 };
+    this.held.set(key, h);
+    this.ready.push(h);
+    this.pump();
+    return true;
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.ready.length > 0) {
+      const h = this.ready.shift()!;
+      this.running++;
+      void this.run(h).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(h: Held): Promise<void> {
+    const { job } = h;
+    if (h.attempts === 0 && h.outages === 0 && job.requestedAt !== undefined) {
+      this.metrics.phase('queue', Math.max(0, Date.now() - job.requestedAt) / 1000);
+    }
+    try {
+      await this.renderer.render(job, h.attempts + 1 >= RENDER_MAX_ATTEMPTS);
+      this.release(h);
+    } catch (err) {
+      if (err instanceof RenderDependencyUnavailableError || isDatabaseUnavailable(err)) {
+        this.retryLater(h, outageBackoffMs(h.outages++));
+        return;
+      }
+      h.outages = 0;
+      h.attempts++;
+      if (h.attempts >= RENDER_MAX_ATTEMPTS) {
+        // The last attempt records the failure itself; an error here means even that failed.
+        this.logger.error(`document ${job.documentId} could not be marked failed: ${(err as Error).message}; a sweep will try again`);
+        this.release(h);
+        return;
+      }
+      const delay = renderBackoffMs(h.attempts);
+      this.logger.warn(`document ${job.documentId} failed to render (attempt ${h.attempts}), retrying in ${delay} ms: ${(err as Error).message}`);
+      this.retryLater(h, delay);
+    }
+  }
+
+  private retryLater(h: Held, ms: number): void {
+    if (this.closing) return this.release(h);
+    h.timer = setTimeout(() => {
+      h.timer = undefined;
+      if (this.closing) return this.release(h);
+      this.ready.push(h);
+      this.pump();
+    }, ms);
+  }
+
+  private release(h: Held): void {
+    this.held.delete(keyOf(h.job));
+    for (const wake of this.roomWaiters) wake();
+  }
+
+  /** Takes the documents left pending for longer than RENDER_STALE_MS, as many as there is room for. */
+  async sweep(): Promise<number> {
+    const room = this.backlog - this.held.size;
+    if (this.closing || room <= 0) return 0;
+    try {
+      const stale = await this.documents.claimStalePending(this.config.RENDER_STALE_MS, room);
+      let taken = 0;
+      for (const d of stale) if (this.hold({ accountId: d.accountId, documentId: d.id, revision: d.revision })) taken++;
+      if (taken > 0) this.logger.warn(`rendering ${taken} documents left pending for over ${this.config.RENDER_STALE_MS} ms`);
+      return taken;
+    } catch (err) {
+      this.logger.warn(`the sweep for documents left pending failed: ${(err as Error).message}`);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromiumLaunchEnv, fontconfigXml } from './fonts';
+
+describe('fonts for the browser (fontconfig)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'papka-fonts-spec-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the bundled directory first, keeps the host fonts, and refuses host files of the bundled names', () => {
+    const xml = fontconfigXml(['/opt/papka/fonts'], ['LiberationSans-Regular.ttf'], '/tmp/cache');
+    const dirAt = xml.indexOf('<dir>/opt/papka/fonts</dir>');
+    expect(dirAt).toBeGreaterThan(0);
+    expect(xml.indexOf('<include ignore_missing="yes">')).toBeGreaterThan(dirAt);
+    expect(xml).toContain('<acceptfont>\n      <glob>/opt/papka/fonts/*</glob>');
+    expect(xml).toContain('<rejectfont>\n      <glob>*/LiberationSans-Regular.ttf</glob>');
+    expect(xml).toContain('<cachedir>/tmp/cache</cachedir>');
+  });
+
+  it('escapes paths for XML', () => {
+    expect(fontconfigXml(['/a&b/<c>'], [], '/t')).toContain('<dir>/a&amp;b/&lt;c&gt;</dir>');
+  });
+
+  it('writes the file once into a private directory and points FONTCONFIG_FILE at it; nothing without font directories', () => {
+    const fonts = path.join(dir, 'fonts');
+    mkdirSync(fonts);
+    writeFileSync(path.join(fonts, 'X-Regular.ttf'), 'not really a font');
+    writeFileSync(path.join(fonts, 'LICENSE.txt'), 'text');
+    expect(chromiumLaunchEnv({})).toEqual({});
+    const env = chromiumLaunchEnv({ fontDirs: [fonts], tmpDir: dir });
+    const file = env.FONTCONFIG_FILE!;
+    expect(path.dirname(path.dirname(file))).toBe(dir);
+    expect(statSync(path.dirname(file)).mode & 0o077).toBe(0);
+    const xml = readFileSync(file, 'utf8');
+    expect(xml).toContain(`<dir>${fonts}</dir>`);
+    expect(xml).toContain('<glob>*/X-Regular.ttf</glob>');
+    expect(xml).not.toContain('LICENSE');
+    expect(chromiumLaunchEnv({ fontDirs: [fonts], tmpDir: dir })).toEqual(env);
+  });
+});
