@@ -23,6 +23,17 @@ export interface IncomingRecord {
 
 export type RecordHandler = (record: IncomingRecord) => Promise<void>;
 
+/**
+ * Handles a run of consecutive records of one partition, in their order. `done(record)` says
+ * that record and every one before it in the run are handled for good (their effects
+ * committed): the adapter may commit their offsets, even if the handler throws later.
+ * Resolving means every record of the run is handled, unless the handler stopped early (the
+ * consumer is stopping): the records after the last one reported done are then left
+ * uncommitted, for this partition's next owner. Throwing leaves the records after the last
+ * one reported done uncommitted; they are delivered again after a back-off.
+ */
+export type BatchHandler = (records: IncomingRecord[], done: (record: IncomingRecord) => void) => Promise<void>;
+
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
@@ -31,6 +42,14 @@ export interface SubscribeOptions {
    * record is delivered again after a back-off (the adapter never skips it).
    */
   handler: RecordHandler;
+  /**
+   * Handles records a run at a time (of at most `maxBatch`), when the adapter can: offsets are
+   * then committed once per run instead of once per record. `handler` serves adapters that
+   * cannot. Either way a partition's records are handled in order, one run at a time.
+   */
+  batchHandler?: BatchHandler;
+  /** The longest run handed to `batchHandler` (default 100). */
+  maxBatch?: number;
   /**
    * Partitions handled at once (default 1). Records of one partition are always handled one at
    * a time, in order; with more, a slow record (a retry waiting until it is due) holds up only

@@ -20,6 +20,8 @@ interface Group {
   groupId: string;
   topics: string[];
   handler: SubscribeOptions['handler'];
+  batchHandler: SubscribeOptions['batchHandler'];
+  maxBatch: number;
   offsets: Map<string, number>;
   closed: boolean;
   wake: (() => void) | null;
@@ -65,13 +67,22 @@ export class InProcessEventBus implements EventBus {
     return records.map(() => ({ ok: true }));
   }
 
-  async subscribe({ groupId, topics, handler, concurrency }: SubscribeOptions): Promise<Subscription> {
+  async subscribe({ groupId, topics, handler, batchHandler, maxBatch, concurrency }: SubscribeOptions): Promise<Subscription> {
     // One partition per topic here: concurrent partitions means a pump per topic.
     if ((concurrency ?? 1) > 1 && topics.length > 1) {
-      const subs = await Promise.all(topics.map((t) => this.subscribe({ groupId, topics: [t], handler })));
+      const subs = await Promise.all(topics.map((t) => this.subscribe({ groupId, topics: [t], handler, batchHandler, maxBatch })));
       return { close: async () => void (await Promise.all(subs.map((s) => s.close()))) };
     }
-    const group: Group = { groupId, topics, handler, offsets: new Map(), closed: false, wake: null };
+    const group: Group = {
+      groupId,
+      topics,
+      handler,
+      batchHandler,
+      maxBatch: Math.max(1, maxBatch ?? 100),
+      offsets: new Map(),
+      closed: false,
+      wake: null,
+    };
     for (const t of topics) group.offsets.set(t, this.log(t).base);
     this.groups.add(group);
     void this.pump(group);
@@ -90,24 +101,34 @@ export class InProcessEventBus implements EventBus {
       for (const topic of group.topics) {
         const log = this.log(topic);
         const offset = group.offsets.get(topic) ?? log.base;
-        const rec = log.records[offset - log.base];
-        if (!rec) continue;
+        const recs = log.records.slice(offset - log.base, offset - log.base + (group.batchHandler ? group.maxBatch : 1));
+        if (recs.length === 0) continue;
         delivered = true;
-        const incoming: IncomingRecord = {
-          topic,
-          partition: 0,
-          offset: String(offset),
-          key: rec.key,
-          value: Buffer.from(rec.value, 'utf8'),
-          headers: { ...(rec.headers ?? {}) },
-          heartbeat: async () => undefined,
-        };
+        const incoming = recs.map(
+          (rec, i): IncomingRecord => ({
+            topic,
+            partition: 0,
+            offset: String(offset + i),
+            key: rec.key,
+            value: Buffer.from(rec.value, 'utf8'),
+            headers: { ...(rec.headers ?? {}) },
+            heartbeat: async () => undefined,
+          }),
+        );
+        // Records reported done are committed even when the handler throws afterwards.
+        let next = offset;
+        const done = (r: IncomingRecord) => (next = Math.max(next, Number(r.offset) + 1));
         try {
-          await group.handler(incoming);
-          group.offsets.set(topic, offset + 1);
-          this.trim(topic);
+          if (group.batchHandler) await group.batchHandler(incoming, done);
+          else {
+            await group.handler(incoming[0]!);
+            done(incoming[0]!);
+          }
         } catch {
           await sleep(this.retryDelayMs);
+        } finally {
+          group.offsets.set(topic, next);
+          this.trim(topic);
         }
       }
       if (!delivered && !group.closed) {

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { topicConfig } from '@papka/contracts';
 import type {
+  BatchHandler,
   EventBus,
   IncomingRecord,
   OutgoingRecord,
@@ -255,7 +256,13 @@ export class KafkaEventBus implements EventBus {
     return this.producerConnecting;
   }
 
-  async subscribe({ groupId, topics, handler, concurrency }: SubscribeOptions): Promise<Subscription> {
+  /**
+   * Partitions go concurrently (`concurrency`), each one run of records at a time, in order
+   * (kafkajs never hands two batches of one partition out at once). With a `batchHandler` a run
+   * is up to `maxBatch` records and its offsets are committed once, after the handler reported
+   * them done; with a plain `handler` every record is its own run, committed after it.
+   */
+  async subscribe({ groupId, topics, handler, batchHandler, maxBatch, concurrency }: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId,
       sessionTimeout: 30_000,
@@ -264,9 +271,9 @@ export class KafkaEventBus implements EventBus {
       retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
     });
     this.consumers.add(consumer);
-    // Closing drains first: a record in flight finishes and commits while the consumer still
+    // Closing drains first: a run in flight finishes and commits while the consumer still
     // runs (kafkajs silently skips a commitOffsets made once disconnect() has begun, so a record
-    // handled during a shutdown was delivered again), and a record not begun yet is left alone,
+    // handled during a shutdown was delivered again), and a run not begun yet is left alone,
     // neither handled nor committed, for the partition's next owner. Then the consumer leaves.
     let closing = false;
     const inFlight = new Set<Promise<void>>();
@@ -274,26 +281,53 @@ export class KafkaEventBus implements EventBus {
       closing = true;
       await Promise.allSettled([...inFlight]);
     });
+    const handleRun: BatchHandler =
+      batchHandler ??
+      (async (records, done) => {
+        for (const record of records) {
+          await handler(record);
+          done(record);
+        }
+      });
+    const runSize = batchHandler ? Math.max(1, maxBatch ?? 100) : 1;
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, concurrency ?? 1),
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        if (closing) return;
-        const record: IncomingRecord = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key ? message.key.toString('utf8') : null,
-          value: message.value,
-          headers: decodeHeaders(message.headers),
-          heartbeat,
-        };
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition, messages } = batch;
         const work = (async () => {
-          await handler(record);
-          // Committed only after the handler (and its DB transaction) succeeded.
-          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+          for (let start = 0; start < messages.length; ) {
+            // A rebalance or a seek makes the rest of the batch stale: its next owner reads it.
+            if (closing || !isRunning() || isStale()) return;
+            const records = messages.slice(start, start + runSize).map((message): IncomingRecord => ({
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key ? message.key.toString('utf8') : null,
+              value: message.value,
+              headers: decodeHeaders(message.headers),
+              heartbeat,
+            }));
+            let last: IncomingRecord | null = null;
+            try {
+              await handleRun(records, (record) => {
+                if (last === null || BigInt(record.offset) > BigInt(last.offset)) last = record;
+              });
+            } finally {
+              const handled = last as IncomingRecord | null;
+              if (handled) {
+                resolveOffset(handled.offset);
+                // Committed only once the handler reported the records done (their DB transactions committed).
+                await consumer.commitOffsets([{ topic, partition, offset: (BigInt(handled.offset) + 1n).toString() }]);
+              }
+            }
+            if (last !== records[records.length - 1]) return; // the handler stopped early (closing)
+            start += records.length;
+            await heartbeat();
+          }
         })();
         inFlight.add(work);
         try {

@@ -73,3 +73,95 @@ describe(EventConsumer.name, () => {
     expect(Number(r.headers![FailureHeaders.dueAt]) - before).toBeGreaterThanOrEqual(3_600_000);
   });
 });
+
+describe(`${EventConsumer.name} transactions shared by a run of records`, () => {
+  /** A data source that keeps the inbox ids of each committed transaction and of each rolled-back one. */
+  function recordingDataSource(commitFails: (ids: string[]) => boolean = () => false) {
+    const committed: string[][] = [];
+    const rolledBack: string[][] = [];
+    const ds = {
+      transaction: async (fn: (m: unknown) => Promise<void>) => {
+        const ids: string[] = [];
+        const manager = {
+          query: async (sql: string, params: string[]) => {
+            if (sql.includes('INSERT INTO inbox')) ids.push(params[1]!);
+            return [{ event_id: params[1] }];
+          },
+        };
+        try {
+          await fn(manager);
+        } catch (err) {
+          rolledBack.push(ids);
+          throw err;
+        }
+        if (commitFails(ids)) {
+          rolledBack.push(ids);
+          throw new Error('could not serialize access');
+        }
+        committed.push(ids);
+      },
+    } as unknown as DataSource;
+    return { ds, committed, rolledBack };
+  }
+
+  const named = (name: string): EventEnvelope => ({ ...envelope, id: name, aggregateId: `agg-${name}`, data: { name } });
+
+  it('applies the records before a failing one again without it, and sends only that one to its retry tier, its handler run once', async () => {
+    const bus = new InProcessEventBus(5);
+    const published: OutgoingRecord[] = [];
+    const publish = bus.publish.bind(bus);
+    bus.publish = async (records) => {
+      published.push(...records);
+      return publish(records);
+    };
+    const { ds, committed, rolledBack } = recordingDataSource();
+    const calls: string[] = [];
+    const consumer = new EventConsumer({
+      bus,
+      dataSource: ds,
+      groupId: 'g',
+      topics: ['papka.t.v1'],
+      handles: () => true,
+      retry: { maxAttempts: 3, backoffMs: () => 1_000 },
+      dispatch: async (e) => {
+        const { name } = e.data as { name: string };
+        calls.push(name);
+        if (name === 'bad') throw new Error('bad cannot be applied');
+      },
+    });
+    await consumer.start();
+    // One publish: the consumer gets the five as one run.
+    await bus.publish(['a', 'b', 'bad', 'c', 'd'].map((n) => ({ topic: 'papka.t.v1', key: `agg-${n}`, value: JSON.stringify(named(n)) })));
+    await until(() => committed.flat().includes('d'));
+    await consumer.stop();
+    await bus.close();
+
+    expect(rolledBack).toEqual([['a', 'b', 'bad']]);
+    expect(committed).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(calls).toEqual(['a', 'b', 'bad', 'a', 'b', 'c', 'd']);
+    const retries = published.filter((r) => r.topic.includes('.retry'));
+    expect(retries.map((r) => [r.topic, (JSON.parse(r.value) as EventEnvelope).id, r.headers![FailureHeaders.attempts], r.headers![FailureHeaders.error]])).toEqual([
+      ['papka.t.v1.retry.1s', 'bad', '1', 'bad cannot be applied'],
+    ]);
+  });
+
+  it('replays a transaction that cannot commit one record at a time, so only the record that cannot commit is retried', async () => {
+    const bus = new InProcessEventBus(5);
+    const published: OutgoingRecord[] = [];
+    const publish = bus.publish.bind(bus);
+    bus.publish = async (records) => {
+      published.push(...records);
+      return publish(records);
+    };
+    const { ds, committed } = recordingDataSource((ids) => ids.includes('x'));
+    const consumer = new EventConsumer({ bus, dataSource: ds, groupId: 'g', topics: ['papka.t.v1'], handles: () => true, dispatch: async () => undefined });
+    await consumer.start();
+    await bus.publish(['a', 'x', 'b'].map((n) => ({ topic: 'papka.t.v1', key: `agg-${n}`, value: JSON.stringify(named(n)) })));
+    await until(() => committed.flat().includes('b'));
+    await consumer.stop();
+    await bus.close();
+
+    expect(committed).toEqual([['a'], ['b']]);
+    expect(published.filter((r) => r.topic.includes('.retry')).map((r) => (JSON.parse(r.value) as EventEnvelope).id)).toEqual(['x']);
+  });
+});

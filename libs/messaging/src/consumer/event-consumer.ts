@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   companionTopics,
   dlqTopic,
@@ -58,6 +58,15 @@ export interface EventConsumerOptions {
   /** Called after a handler's transaction that emitted events has committed (wakes the outbox relay). */
   onEmitted?: () => void;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
+  /** Partitions of the main topics handled at once (default {@link MAIN_CONCURRENCY}); each keeps its order. */
+  concurrency?: number;
+  /**
+   * Records of one partition handed over at once (default 100): their offsets are committed
+   * together, after their transactions.
+   */
+  maxBatch?: number;
+  /** Records sharing one inbox transaction at most (default 50); see {@link EventConsumer}. */
+  maxPerTransaction?: number;
 }
 
 /** Header names on retry and `.dlq` records. */
@@ -77,6 +86,27 @@ export const FailureHeaders = {
 
 /** Partitions of one retry tier handled at once: a record waiting until it is due holds up only its partition. */
 const RETRY_CONCURRENCY = 32;
+
+/**
+ * Partitions of the main topics handled at once. Each holds a database connection while its
+ * transaction runs, so this stays well below a service's pool (10).
+ */
+export const MAIN_CONCURRENCY = 4;
+/** A transaction of several records is committed after this long, so its effects are not held back. */
+const TRANSACTION_MAX_MS = 250;
+
+/** A handler failed at `index` of a shared transaction (rolled back whole). */
+class RecordFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: Error,
+  ) {
+    super(error.message);
+  }
+}
+
+/** One record of a run on a main topic: applied in a transaction, skipped (a type not handled) or dead-lettered (not an envelope). */
+type RunItem = { record: IncomingRecord; envelope: EventEnvelope; skip: boolean } | { record: IncomingRecord; envelope: null; skip: false };
 
 /**
  * The retry consumer groups of consumer group `groupId` and the topics each reads: one per retry
@@ -119,7 +149,14 @@ export class EventConsumer {
     this.stopping = new AbortController();
     await bus.ensureTopics(topics.flatMap(companionTopics));
     const subscribing = [
-      bus.subscribe({ groupId, topics, handler: (r) => this.onMain(r) }),
+      bus.subscribe({
+        groupId,
+        topics,
+        handler: (r) => this.onMain(r),
+        batchHandler: (records, done) => this.onMainBatch(records, done),
+        maxBatch: this.o.maxBatch ?? 100,
+        concurrency: this.o.concurrency ?? MAIN_CONCURRENCY,
+      }),
       // Every tier, not only those of this policy: records written under another policy drain too.
       ...retryGroups(groupId, topics).map((g) =>
         bus.subscribe({ groupId: g.groupId, topics: g.topics, handler: (r) => this.onRetry(r, g.tierMs), concurrency: RETRY_CONCURRENCY }),
@@ -152,6 +189,113 @@ export class EventConsumer {
       if (isDatabaseUnavailable(err)) throw err;
       await this.fail(record, envelope, record.topic, 1, err as Error);
     }
+  }
+
+  /**
+   * A run of records of one main-topic partition, in order. Consecutive records share one
+   * transaction (up to `maxPerTransaction` records or {@link TRANSACTION_MAX_MS}), each with
+   * its inbox row, so a batch costs one commit instead of one per record. A handler that fails
+   * rolls its transaction back whole: the records before it are applied again in a new
+   * transaction (their handlers run again; nothing of the rolled-back attempt stays), and the
+   * failing record goes to its retry tier or `.dlq` alone, exactly as if it had had its own
+   * transaction, without running its handler a second time. A transaction that fails to commit
+   * is replayed one record per transaction, so only the record that cannot commit is retried.
+   * Stops between transactions once the consumer is stopping (the rest is left uncommitted).
+   */
+  private async onMainBatch(records: IncomingRecord[], done: (record: IncomingRecord) => void): Promise<void> {
+    const items: RunItem[] = records.map((record) => {
+      const envelope = this.parse(record);
+      return envelope ? { record, envelope, skip: !this.o.handles(envelope.type) } : { record, envelope: null, skip: false };
+    });
+    const perTransaction = Math.max(1, this.o.maxPerTransaction ?? 50);
+    /** Records the next transaction may take (1 after a failed commit, to find the record). */
+    let limit = perTransaction;
+    /** A handler's failure in a shared transaction (rolled back), kept so that handler does not run twice. */
+    let failure = null as { index: number; err: Error } | null;
+    for (let i = 0; i < items.length; ) {
+      if (this.stopping.signal.aborted) return;
+      const item = items[i]!;
+      if (item.envelope === null) {
+        await this.deadLetter(item.record, item.record.topic, 0, new Error('record is not a valid event envelope'));
+        done(item.record);
+        i++;
+        continue;
+      }
+      if (item.skip) {
+        done(item.record);
+        i++;
+        continue;
+      }
+      if (failure?.index === i) {
+        await this.fail(item.record, item.envelope, item.record.topic, 1, failure.err);
+        failure = null;
+        done(item.record);
+        i++;
+        continue;
+      }
+      let taken = 0;
+      try {
+        // Before a known failure, only the records ahead of it.
+        taken = await this.applyRun(items, i, failure ? failure.index - i : limit);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        if (err instanceof RecordFailed) {
+          if (err.index === 0) {
+            // First in its transaction: as if it had had its own.
+            await this.fail(item.record, item.envelope, item.record.topic, 1, err.error);
+            done(item.record);
+            i++;
+          } else {
+            // Apply the records before it again without it, then send it on with this error.
+            failure = { index: i + err.index, err: err.error };
+          }
+          continue;
+        }
+        // The commit itself failed (not a handler): one record per transaction finds the one.
+        if (limit > 1) {
+          limit = 1;
+          continue;
+        }
+        await this.fail(item.record, item.envelope, item.record.topic, 1, err as Error);
+        done(item.record);
+        i++;
+        limit = perTransaction;
+        continue;
+      }
+      i += taken;
+      done(items[i - 1]!.record);
+      limit = perTransaction;
+    }
+  }
+
+  /**
+   * Applies up to `limit` records of `items` from `from` in one transaction, stopping before a
+   * record that is not an envelope, after {@link TRANSACTION_MAX_MS}, or when the consumer is
+   * stopping. Answers how many records it took (committed). A handler's failure rolls back the
+   * whole transaction and throws {@link RecordFailed} with its index.
+   */
+  private async applyRun(items: RunItem[], from: number, limit: number): Promise<number> {
+    let emitted = false;
+    let taken = 0;
+    const started = Date.now();
+    await this.o.dataSource.transaction(async (manager) => {
+      for (; taken < limit && from + taken < items.length; taken++) {
+        const item = items[from + taken]!;
+        if (item.envelope === null) break;
+        if (taken > 0 && (Date.now() - started >= TRANSACTION_MAX_MS || this.stopping.signal.aborted)) break;
+        if (item.skip) continue;
+        try {
+          await withConsumerSpan(item.record, this.o.groupId, item.envelope, () =>
+            this.apply(manager, item.envelope!, item.record, 1, () => (emitted = true)),
+          );
+        } catch (err) {
+          if (isDatabaseUnavailable(err)) throw err;
+          throw new RecordFailed(taken, err as Error);
+        }
+      }
+    });
+    if (emitted) this.o.onEmitted?.();
+    return taken;
   }
 
   /** A record of a retry tier (`tierMs`) or of the legacy `.retry` topic (`null`). */
@@ -194,24 +338,27 @@ export class EventConsumer {
   private async process(envelope: EventEnvelope, record: IncomingRecord, attempt: number): Promise<void> {
     let emitted = false;
     await withConsumerSpan(record, this.o.groupId, envelope, () =>
-      this.o.dataSource.transaction(async (manager) => {
-        const inserted: unknown[] = await manager.query(
-          `INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2)
-           ON CONFLICT DO NOTHING RETURNING event_id`,
-          [this.o.groupId, envelope.id],
-        );
-        if (inserted.length === 0) return; // handled before: a replay or a duplicate delivery
-        await this.o.dispatch(envelope, {
-          ...commandTx(manager, envelope.accountId, () => (emitted = true)),
-          topic: record.headers[FailureHeaders.originalTopic] ?? record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          attempt,
-          heartbeat: record.heartbeat,
-        });
-      }),
+      this.o.dataSource.transaction((manager) => this.apply(manager, envelope, record, attempt, () => (emitted = true))),
     );
     if (emitted) this.o.onEmitted?.();
+  }
+
+  /** The inbox row and the handler's effect, in `manager`'s transaction; a handled event id is a no-op. */
+  private async apply(manager: EntityManager, envelope: EventEnvelope, record: IncomingRecord, attempt: number, onEmit: () => void): Promise<void> {
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2)
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.o.groupId, envelope.id],
+    );
+    if (inserted.length === 0) return; // handled before: a replay or a duplicate delivery
+    await this.o.dispatch(envelope, {
+      ...commandTx(manager, envelope.accountId, onEmit),
+      topic: record.headers[FailureHeaders.originalTopic] ?? record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      attempt,
+      heartbeat: record.heartbeat,
+    });
   }
 
   private async fail(record: IncomingRecord, envelope: EventEnvelope, originalTopic: string, attempt: number, err: Error) {

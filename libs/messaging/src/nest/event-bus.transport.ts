@@ -16,6 +16,8 @@ export interface EventBusTransportOptions {
   groupId: string;
   topics: string[];
   retry?: RetryPolicy;
+  /** Partitions of the main topics handled at once (default MAIN_CONCURRENCY, event-consumer.ts). */
+  concurrency?: number;
   /** Woken after a handler that emitted events commits; default: the relay of `dataSource`. */
   relay?: OutboxRelay;
   /** Counts retries and dead letters; default: the app's (MessagingModule with a Prometheus registry). */
