@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ConnectionView, type ContractorSnapshot, type DocumentSnapshot } from '@papka/contracts';
+import { Topics, type ConnectionView, type ContractorSnapshot, type DocumentSnapshot, type OrganizationSnapshot } from '@papka/contracts';
 import { Buckets } from '@papka/platform';
 import { MinioStorage } from '@papka/storage';
 import { createTestDatabase, dropDatabase, eventually, infraEnv, s3Env, serviceEnv, startFakeDms, startService, type FakeDms, type RunningService } from '@papka/testing';
@@ -197,6 +197,31 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     dms.setTokenValid(token, true);
     await synced(t, d.uuid);
     expect(dms.record(d.uuid)!.file!.equals(file.bytes)).toBe(true);
+  }, 120_000);
+
+  it("without settings.organization, the account's organisation from Papka is the record's Organization, and a renamed seller updates the record", async () => {
+    const t = await tenant(base, 'dms');
+    const put = await t.api('PUT', '/v2/finance/connections/dms', { token: dms.token, settings: { baseUrl: dms.url } });
+    expect(put.status).toBe(200);
+    // As the contractors service publishes PUT /v2/docs/organization: key and aggregate = the account.
+    const organizationEvent = (name: string) => {
+      const data: OrganizationSnapshot = { accountId: t.accountId, inn: '7709876543', kpp: '770901001', ogrn: null, name, address: null, director: null, directorPost: null, bankAccounts: [], fullInfo: null, updatedAt: new Date().toISOString() };
+      return { topic: Topics.contractors, type: 'organization.updated', accountId: t.accountId, aggregateId: t.accountId, data };
+    };
+    const c = contractor('ООО «Гамма»', { inn: innOf(16) });
+    const file = await storedPdf(t.accountId);
+    const d = invoice(c, file.key);
+    await producers.sendMany([organizationEvent('ООО «Продавец»'), contractorEvent(t.accountId, c), documentEvent(t.accountId, d, 'document.rendered')]);
+    const first = await eventually(async () => (dms.record(d.uuid)?.organization.name === 'ООО «Продавец»' ? dms.record(d.uuid) : null), 60_000);
+    expect(first!.organization).toEqual({ Ext_ID: t.accountId, name: 'ООО «Продавец»', inn: '7709876543', kpp: '770901001' });
+
+    await producers.sendMany([organizationEvent('ООО «Продавец и партнёры»')]);
+    const renamed = await eventually(async () => (dms.record(d.uuid)?.organization.name === 'ООО «Продавец и партнёры»' ? dms.record(d.uuid) : null), 60_000);
+    await synced(t, d.uuid);
+    expect(dms.records().filter((r) => r.extId === d.uuid)).toHaveLength(1);
+    expect(renamed!.id).toBe(first!.id);
+    expect(renamed!.organization).toEqual({ Ext_ID: t.accountId, name: 'ООО «Продавец и партнёры»', inn: '7709876543', kpp: '770901001' });
+    expect(renamed!.file!.equals(file.bytes)).toBe(true);
   }, 120_000);
 
   describe('a baseUrl that points inside is a 400 naming settings.baseUrl, and nothing reaches the listener', () => {

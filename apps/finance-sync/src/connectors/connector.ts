@@ -101,6 +101,18 @@ export interface DocumentContractor {
   remoteId: string | null;
 }
 
+/**
+ * The account's own organisation (the seller), from the organisation read model (`organization.updated`
+ * on papka.contractors.v1, PUT /v2/docs/organization in the contractors service).
+ */
+export interface OrganizationData {
+  /** The Papka account: one organisation per account (the DMS's Organization.Ext_ID). */
+  accountId: string;
+  name: string;
+  inn: string;
+  kpp: string | null;
+}
+
 export interface DocumentData {
   id: string;
   /** The user's free-text type (e.g. "Счёт"). */
@@ -127,6 +139,8 @@ export interface DocumentData {
   interactionId: string | null;
   /** Another document of the same interaction whose kind is `contract`, if any. */
   contractDocumentId: string | null;
+  /** The seller: the account's organisation as Papka has it, or null while the account has none (a connector may fall back to a setting). */
+  organization: OrganizationData | null;
   /** Hash of everything above: a changed document gets a new one (DMS RequestID). */
   contentHash: string;
 }

@@ -3,6 +3,7 @@ import { IdempotencyKeys1763700000500 } from '@papka/platform';
 import { Finance1763800000000 } from './1763800000000-finance';
 import { FinanceDocuments1764000000000 } from './1764000000000-finance-documents';
 import { Billing1764100000000 } from './1764100000000-billing';
+import { FinanceOrganization1764200000000 } from './1764200000000-finance-organization';
 
 export const migrations = [
   MessagingTables1763700000000,
@@ -12,4 +13,5 @@ export const migrations = [
   Finance1763800000000,
   FinanceDocuments1764000000000,
   Billing1764100000000,
+  FinanceOrganization1764200000000,
 ];

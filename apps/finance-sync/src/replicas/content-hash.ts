@@ -41,6 +41,13 @@ export const contractorHash = (c: ContractorData): string => {
 
 export const interactionHash = (i: { name: string; sum: number; contractorId: string }): string => hash([i.name, i.sum, i.contractorId]);
 
-/** Everything a connector sends of a document, its links included (attaching it to a deal changes it). */
-export const documentHash = (d: Omit<DocumentData, 'contentHash' | 'contractor'> & { contractorId: string | null }): string =>
-  hash([d.type, d.templateId, d.name, d.sum, d.masks, d.createdAt, d.status, d.renderState, d.storageKey, d.filename, d.contentType, d.contractorId, d.interactionId, d.contractDocumentId]);
+/**
+ * Everything a connector sends of a document, its links included (attaching it to a deal changes
+ * it), and the seller when the account has one (a renamed organisation changes it; without one
+ * the hash is what it was before the organisation was part of it, so nothing is re-sent for that).
+ */
+export const documentHash = (d: Omit<DocumentData, 'contentHash' | 'contractor'> & { contractorId: string | null }): string => {
+  const base: unknown[] = [d.type, d.templateId, d.name, d.sum, d.masks, d.createdAt, d.status, d.renderState, d.storageKey, d.filename, d.contentType, d.contractorId, d.interactionId, d.contractDocumentId];
+  const o = d.organization;
+  return hash(o ? [...base, [o.name, o.inn, o.kpp]] : base);
+};

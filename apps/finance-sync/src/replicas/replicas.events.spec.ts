@@ -1,10 +1,11 @@
-import type { ContractorSnapshot, EnvelopeOf, InteractionPaymentRecorded, InteractionPaymentRemoved, InteractionSnapshot } from '@papka/contracts';
+import type { ContractorSnapshot, EnvelopeOf, InteractionPaymentRecorded, InteractionPaymentRemoved, InteractionSnapshot, OrganizationSnapshot, OrganizationUpdated } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
 import { fakeCommands } from '@papka/testing';
 import type { SyncRepository } from '../engine/sync.repository';
 import { contractorData, contractorHash } from './content-hash';
 import { ReplicasEvents } from './replicas.events';
 import type { ReplicasRepository } from './replicas.repository';
+import { targetsTaking, type OrganizationData } from '../connectors';
 
 const C = '33333333-3333-4333-8333-333333333333';
 const I = '44444444-4444-4444-8444-444444444444';
@@ -63,6 +64,48 @@ describe(ReplicasEvents.name, () => {
       ['acc-1', I, payment, 3, true],
     ]);
     expect(sync.enqueue.mock.calls.filter((x: unknown[]) => x[2] === 'payment').map((x: unknown[]) => x[5])).toEqual(['upsert', 'remove']);
+  });
+
+  describe('the account organisation (organization.updated)', () => {
+    const D = '66666666-6666-4666-8666-666666666666';
+    const org = (over: Partial<OrganizationSnapshot> = {}) =>
+      ({ accountId: 'acc-1', inn: '7701234567', kpp: '770101001', ogrn: null, name: 'ООО Папка', address: null, director: 'Иванов', directorPost: null, bankAccounts: [], fullInfo: null, updatedAt: '2026-01-01T00:00:00.000Z', ...over }) as OrganizationSnapshot;
+    const asData = (o: OrganizationSnapshot): OrganizationData => ({ accountId: 'acc-1', name: o.name, inn: o.inn, kpp: o.kpp });
+    let stored: OrganizationData | null;
+    let r: { organization: jest.Mock; upsertOrganization: jest.Mock; liveDocumentIds: jest.Mock; document: jest.Mock };
+    const onOrganization = (o: OrganizationSnapshot) => ctx((c) => sut.onOrganization(envelope<EnvelopeOf<typeof OrganizationUpdated>>('organization.updated', o), c));
+
+    beforeEach(() => {
+      stored = null;
+      r = {
+        organization: jest.fn(async () => stored),
+        upsertOrganization: jest.fn(async (_m: unknown, _a: string, o: OrganizationSnapshot) => ((stored = asData(o)), true)),
+        liveDocumentIds: jest.fn(async () => [D]),
+        document: jest.fn(async () => ({ id: D, deleted: false, contentHash: `hash of ${stored?.name}` })),
+      };
+      sut = new ReplicasEvents(r as unknown as ReplicasRepository, sync as unknown as SyncRepository);
+    });
+
+    it("queues the account's documents again with their new hash when the seller's name, INN or KPP changes, for the targets that take documents", async () => {
+      await onOrganization(org());
+      await onOrganization(org({ name: 'ООО Папка и Ко' }));
+      expect(r.upsertOrganization).toHaveBeenLastCalledWith(fake.manager, 'acc-1', org({ name: 'ООО Папка и Ко' }), 3);
+      expect(r.liveDocumentIds).toHaveBeenCalledWith(fake.manager, 'acc-1', targetsTaking('document'));
+      expect(targetsTaking('document')).toContain('dms');
+      expect(sync.enqueue.mock.calls).toEqual([
+        [fake.manager, 'acc-1', 'document', D, 'hash of ООО Папка', 'upsert'],
+        [fake.manager, 'acc-1', 'document', D, 'hash of ООО Папка и Ко', 'upsert'],
+      ]);
+    });
+
+    it('queues nothing for a change documents do not send (the director), nor for a late event', async () => {
+      await onOrganization(org());
+      sync.enqueue.mockClear();
+      await onOrganization(org({ director: 'Петров' }));
+      r.upsertOrganization.mockResolvedValueOnce(false);
+      await onOrganization(org({ name: 'Старое имя' }));
+      expect(sync.enqueue).not.toHaveBeenCalled();
+    });
   });
 
   it('reads the payments inline in a version-1 interaction event', async () => {

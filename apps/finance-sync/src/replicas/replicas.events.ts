@@ -21,6 +21,7 @@ import {
   InteractionPaymentRemoved,
   InteractionStatusChanged,
   InteractionUpdated,
+  OrganizationUpdated,
   interactionSnapshotOf,
   type EnvelopeOf,
   type InteractionPaymentEvent,
@@ -28,6 +29,7 @@ import {
   type PaymentSnapshot,
 } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
+import { targetsTaking, type OrganizationData } from '../connectors';
 import { SyncRepository } from '../engine/sync.repository';
 import { contractorData, contractorHash, interactionHash } from './content-hash';
 import { ReplicasRepository } from './replicas.repository';
@@ -35,8 +37,13 @@ import { ReplicasRepository } from './replicas.repository';
 /** A payment is recorded once and removed once (there is no payment update). */
 const PAYMENT_CREATE = 'create';
 
+/** What a document sends of its seller (a new director or bank account changes none of it). */
+const sameSeller = (a: OrganizationData | null, b: OrganizationData | null): boolean =>
+  a === b || (!!a && !!b && a.name === b.name && a.inn === b.inn && (a.kpp ?? null) === (b.kpp ?? null));
+
 /**
- * Keeps the read models from papka.contractors.v1, papka.interactions.v1 and papka.documents.v1
+ * Keeps the read models from papka.contractors.v1 (contractors and the account's own
+ * organisation), papka.interactions.v1 and papka.documents.v1
  * and queues what changed for every connection of the account whose target takes it. Writes are versioned by the aggregate sequence,
  * so a late event changes nothing and a replay or re-announce rewrites the same row and queues
  * nothing new.
@@ -108,6 +115,20 @@ export class ReplicasEvents {
     const written = await this.replicas.upsertDocument(ctx.manager, e.accountId, e.data, e.sequence ?? 0, deleted);
     // A deleted document stays in the target (as a deleted contractor does).
     if (written && !deleted) await this.document(ctx, e.accountId, e.data.uuid);
+  }
+
+  /**
+   * The account's own organisation (the seller). When what documents send of it changes, every
+   * live document of the account is queued again with its new hash, for the connections whose
+   * target takes documents (the DMS sends it as Organization; MoySklad's invoice names its own
+   * organisation, so its update sends the same body again).
+   */
+  @EventPattern([OrganizationUpdated.type])
+  async onOrganization(@Payload() e: EnvelopeOf<typeof OrganizationUpdated>, @Ctx() ctx: EventContext): Promise<void> {
+    const before = await this.replicas.organization(e.accountId, ctx.manager);
+    if (!(await this.replicas.upsertOrganization(ctx.manager, e.accountId, e.data, e.sequence ?? 0))) return;
+    if (sameSeller(before, await this.replicas.organization(e.accountId, ctx.manager))) return;
+    for (const id of await this.replicas.liveDocumentIds(ctx.manager, e.accountId, targetsTaking('document'))) await this.document(ctx, e.accountId, id);
   }
 
   private async interaction(ctx: EventContext, accountId: string, i: InteractionSnapshot, version: number, deleted: boolean): Promise<boolean> {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ContractorSnapshot, DocumentSnapshot, InteractionSnapshot, PaymentSnapshot, PaymentType } from '@papka/contracts';
+import type { ContractorSnapshot, DocumentSnapshot, InteractionSnapshot, OrganizationSnapshot, PaymentSnapshot, PaymentType } from '@papka/contracts';
 import { upsertVersioned } from '@papka/persistence';
-import { documentKindOf, type ContractorData, type DocumentData, type DocumentKind } from '../connectors';
+import { documentKindOf, type ContractorData, type DocumentData, type DocumentKind, type OrganizationData } from '../connectors';
 import { contractorData, documentHash } from './content-hash';
 
 /** A document as the read model has it: DocumentData without this connection's remote ids. */
@@ -122,6 +122,38 @@ export class ReplicasRepository {
       : null;
   }
 
+  /** The account's own organisation (one row per account), versioned by the event's sequence. */
+  upsertOrganization(m: EntityManager, accountId: string, o: OrganizationSnapshot, version: number): Promise<boolean> {
+    return upsertVersioned(m, 'organization_replica', { account_id: accountId, name: o.name, inn: o.inn, kpp: o.kpp ?? null, version }, { conflict: ['account_id'] });
+  }
+
+  /** The seller of the account's documents; null while the account has set none. */
+  async organization(accountId: string, m: EntityManager = this.ds.manager): Promise<OrganizationData | null> {
+    const [r] = (await m.query(`SELECT account_id, name, inn, kpp FROM organization_replica WHERE account_id = $1`, [accountId])) as {
+      account_id: string;
+      name: string;
+      inn: string;
+      kpp: string | null;
+    }[];
+    return r ? { accountId: r.account_id, name: r.name, inn: r.inn, kpp: r.kpp } : null;
+  }
+
+  /**
+   * The account's live documents, when one of its connected connections is to a target in
+   * `targets` (none otherwise): what a change of the seller queues again.
+   */
+  async liveDocumentIds(m: EntityManager, accountId: string, targets: readonly string[]): Promise<string[]> {
+    if (targets.length === 0) return [];
+    const rows = (await m.query(
+      `SELECT d.id FROM document_replica d
+        WHERE d.account_id = $1 AND NOT d.deleted
+          AND EXISTS (SELECT 1 FROM finance_connection c WHERE c.account_id = $1 AND c.connected AND c.target = ANY($2::text[]))
+        ORDER BY d.id`,
+      [accountId, [...targets]],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   /** Versioned by the document's aggregate sequence; a deleted document stays deleted. */
   upsertDocument(m: EntityManager, accountId: string, d: DocumentSnapshot, version: number, deleted: boolean): Promise<boolean> {
     return upsertVersioned(
@@ -187,6 +219,7 @@ export class ReplicasRepository {
     const interactionId = link?.interaction_id ?? null;
     const contract = interactionId ? (await this.documentsOf(accountId, interactionId, m)).find((x) => x.kind === 'contract' && x.id !== id) : undefined;
     const c = r.contractor_id ? await this.contractor(accountId, r.contractor_id, m) : null;
+    const organization = await this.organization(accountId, m);
     const row: Omit<DocumentRow, 'contentHash'> = {
       id: r.id,
       type: r.type,
@@ -208,6 +241,7 @@ export class ReplicasRepository {
         : null,
       interactionId,
       contractDocumentId: contract?.id ?? null,
+      organization,
       deleted: r.deleted,
     };
     return { ...row, contentHash: documentHash({ ...row, contractorId: r.contractor_id }) };

@@ -37,6 +37,7 @@ function doc(over: Partial<DocumentData> = {}): DocumentData {
     contractor: { id: 'c-1', name: 'ООО Орион', inn: '9686961876', kpp: '968601000', address: null, remoteId: null },
     interactionId: 'i-1',
     contractDocumentId: null,
+    organization: null,
     contentHash: 'h1',
     ...over,
   };
@@ -149,6 +150,22 @@ describe('DmsConnector', () => {
     expect(fake.records()).toHaveLength(1);
     expect(fake.records()[0]).toMatchObject({ docNumber: '16', writes: 2 });
     expect(new Set(fake.records()[0].requestIds).size).toBe(2);
+  });
+
+  it("sends the account's organisation from Papka first (Ext_ID = the account), settings.organization only without it", async () => {
+    const papka = { accountId: 'acc-7', name: 'ООО Папка', inn: '7701234567', kpp: null };
+    await runDocument(connector(), doc({ organization: papka }));
+    expect(fake.records()[0].organization).toEqual({ Ext_ID: 'acc-7', name: 'ООО Папка', inn: '7701234567', kpp: null });
+    await runDocument(connector({ organization: null }), doc({ organization: { ...papka, name: 'ООО Папка-2', kpp: '770101001' } }));
+    expect(fake.records()[0].organization).toEqual({ Ext_ID: 'acc-7', name: 'ООО Папка-2', inn: '7701234567', kpp: '770101001' });
+  });
+
+  it('refuses a document with neither the organisation nor settings.organization, naming the setting, and sends nothing', async () => {
+    const err = await runDocument(connector({ organization: null }), doc()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect(err).toMatchObject({ failure: 'rejected', method: 'settings.organization' });
+    expect((err as Error).message).toMatch(/settings\.organization/);
+    expect(fake.hits().requests).toBe(0);
   });
 
   it('sends the header and amount unit the settings say', async () => {

@@ -33,8 +33,9 @@ const bad = (field: string, message: string): InvalidSettings => new InvalidSett
  * DMS settings: `baseUrl` (required; the URL guard runs in check(), after DNS), `authHeader`
  * (`Header-Name` or `Header-Name: Scheme`, default `Authorization: Bearer`), `amountUnit`
  * (`rubles` default, or `kopecks`), `docTypeIds` (overrides by kind: invoice, act, contract,
- * letter, other), `organization {name, inn, kpp?, extId?}` (used only when the engine knows no
- * organisation for the account), `documentPath`/`paymentPath` (003 documents only the second).
+ * letter, other), `organization {name, inn, kpp?, extId?}` (used only while Papka knows no
+ * organisation for the account: DocumentData.organization comes first), `documentPath`/`paymentPath`
+ * (003 documents only the second).
  */
 export function parseDmsSettings(raw: Settings): Settings {
   for (const key of Object.keys(raw)) if (!(KNOWN as readonly string[]).includes(key)) throw bad(key, `is not a DMS setting (${KNOWN.join(', ')})`);
@@ -84,9 +85,6 @@ export function parseDmsSettings(raw: Settings): Settings {
   };
   return out as unknown as Settings;
 }
-
-/** The seller, when the engine has it for the account (see README: decisions). */
-type WithOrganization = { organization?: { accountId: string; name: string; inn: string | null; kpp: string | null } | null };
 
 /**
  * The document-management system (003) behind the Connector port: rendered documents go out
@@ -201,12 +199,13 @@ export class DmsConnector implements Connector {
     return { connectionId: this.o.connectionId, settings: this.s, organization: this.organizationOf(d) };
   }
 
+  /** The account's organisation as Papka has it first (Ext_ID = the account), else settings.organization. */
   private organizationOf(d: DocumentData): DmsOrganization {
-    const known = (d as DocumentData & WithOrganization).organization;
+    const known = d.organization;
     if (known?.name && known.inn) return { Ext_ID: known.accountId, name: known.name, inn: known.inn, ...(known.kpp ? { kpp: known.kpp } : {}) };
     const set = this.s.organization;
     if (set) return { Ext_ID: set.extId ?? set.inn, name: set.name, inn: set.inn, ...(set.kpp ? { kpp: set.kpp } : {}) };
-    throw new ConnectorError('rejected', 'no organization for the account: 003 requires Organization {name, inn}; set settings.organization or the account\'s organisation', 'settings.organization');
+    throw new ConnectorError('rejected', 'no organization for the account: 003 requires Organization {name, inn}; set the account\'s organisation (PUT /v2/docs/organization) or settings.organization', 'settings.organization');
   }
 
   private async sendDocument(d: DocumentData): Promise<string> {

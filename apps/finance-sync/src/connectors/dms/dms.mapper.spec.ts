@@ -36,6 +36,7 @@ function doc(over: Partial<DocumentData> = {}): DocumentData {
     contractor: { id: 'c-1', name: 'ООО Орион', inn: '9686961876', kpp: '968601000', address: null, remoteId: null },
     interactionId: 'i-1',
     contractDocumentId: CONTRACT,
+    organization: null,
     contentHash: 'h1',
     ...over,
   };
