@@ -13,6 +13,11 @@
  *
  * The consumer groups are the services' real ones, shared with the integration tests on the same
  * Kafka: run it under `flock /tmp/int-test.lock` on a machine where tests run.
+ *
+ *   BENCH_TARGET=moysklad npm run bench:finance
+ *
+ * MoySklad instead (see {@link moyskladRun}): the same path to the fake MoySklad at its 45
+ * requests per 3 s (a solution token), where the limit itself is the ceiling.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -26,10 +31,12 @@ import {
   infra,
   infraEnv,
   startFakeAdesk,
+  startFakeMoysklad,
   startService,
   TEST_JWT_SECRET,
   testToken,
   type FakeAdesk,
+  type FakeMoysklad,
   type RunningService,
 } from '@papka/testing';
 
@@ -43,6 +50,8 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
 /** finance-sync under `node --cpu-prof` (profile in .cache/bench-prof). */
 const PROFILE = process.env.BENCH_PROFILE === 'true';
 const ACCOUNT = `bench-fin-${randomBytes(3).toString('hex')}`;
+/** `adesk` (default) or `moysklad`. */
+const TARGET = process.env.BENCH_TARGET ?? 'adesk';
 
 const started = Date.now();
 const deadline = started + TIMEOUT_MS;
@@ -167,10 +176,12 @@ async function main(): Promise<void> {
   const running: RunningService[] = [];
   const storageRoot = mkdtempSync(path.join(tmpdir(), 'papka-bench-finance-'));
   let adesk: FakeAdesk | undefined;
+  let moysklad: FakeMoysklad | undefined;
   const cleanup = async () => {
     for (const s of running.reverse()) await s.stop().catch(() => undefined);
     running.length = 0;
     await adesk?.close().catch(() => undefined);
+    await moysklad?.close().catch(() => undefined);
     for (const db of dbs) await dropDatabase(db).catch(() => undefined);
     dbs.length = 0;
     rmSync(storageRoot, { recursive: true, force: true });
@@ -180,6 +191,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     adesk = await startFakeAdesk({ webhookClock: 1 });
+    moysklad = await startFakeMoysklad({ rateLimit: { limit: 45, windowMs: 3_000 } });
     const [contractorsDb, interactionsDb, financeDb] = await Promise.all(['bench_fin_contractors', 'bench_fin_interactions', 'bench_fin_finance'].map((p) => createTestDatabase(p)));
     dbs.push(contractorsDb!, interactionsDb!, financeDb!);
     const env = {
@@ -200,14 +212,20 @@ async function main(): Promise<void> {
           ...env,
           DATABASE_URL: financeDb,
           ADESK_API_URL: adesk.url,
+          MOYSKLAD_API_URL: moysklad.url,
+          // Object storage (the DMS reads rendered PDFs there): the file driver, as interactions.
+          STORAGE_DRIVER: 'fs',
+          STORAGE_FS_ROOT: storageRoot,
           FINANCE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
           FINANCE_BATCH_SIZE: String(BATCH_SIZE),
+          ...(TARGET === 'moysklad' ? { FINANCE_WORKER_POLL_MS: '20' } : {}),
         },
         PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve('.cache/bench-prof')}`] } : {},
       ),
     ]);
     running.push(contractors!, interactions!, finance!);
     const token = await testToken(ACCOUNT);
+    if (TARGET === 'moysklad') return await moyskladRun(moysklad, { contractors: contractors!, interactions: interactions!, finance: finance! }, token);
 
     // --- set-up: 500 contractors, 1,000 interactions through the API, then the connection ----
     let t = Date.now();
@@ -332,6 +350,89 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * MoySklad at 45 requests per 3 s. Here the rate limit is the physical limit, so the payments
+ * are recorded through the API before the connection exists (their records wait in
+ * finance-sync's read model), and the measured part is the sync itself: from the PUT's backfill
+ * releasing the payments (the first payment call at the fake) until the fake holds them all.
+ * The ceiling is what the limit allows for the same calls: 15 requests/s times the payments the
+ * engine put in each payment call; the ratio is requests per second during the window against
+ * 15, i.e. how much of the limit the limiter used. Every call is also checked against the limit:
+ * no burst, at most 5 in parallel.
+ */
+async function moyskladRun(fake: FakeMoysklad, svc: { contractors: RunningService; interactions: RunningService; finance: RunningService }, token: string): Promise<void> {
+  const payments = Number(process.env.BENCH_PAYMENTS ?? 10_000);
+  const contractorsN = Number(process.env.BENCH_CONTRACTORS ?? 50);
+  const interactionsN = Number(process.env.BENCH_INTERACTIONS ?? 100);
+  let t = Date.now();
+  const people = await pool(Array.from({ length: contractorsN }, (_, n) => n), 16, async (n) => {
+    checkDeadline('creating contractors');
+    return call<{ uuid: string }>('POST', `${svc.contractors.url}/v2/docs/contractors`, token, { type: 3, name: `Контрагент ${n}`, address: `г Москва, ул Тверская, д ${n + 1}` });
+  });
+  const deals = await pool(Array.from({ length: interactionsN }, (_, n) => n), 16, async (n) => {
+    checkDeadline('creating interactions');
+    return call<{ uuid: string }>('POST', `${svc.interactions.url}/v2/docs/interactions`, token, { contractor: people[n % contractorsN]!.uuid, name: `Сделка №${n}`, sum: 1000 + ((n * 7919) % 500000) });
+  });
+  await pool(Array.from({ length: payments }, (_, n) => n), CONCURRENCY, async (n) => {
+    checkDeadline(`recording payments (${n} of ${payments} sent)`);
+    await call('POST', `${svc.interactions.url}/v2/docs/interactions/${deals[n % interactionsN]!.uuid}/payments`, token, {
+      type: n % 4 === 0 ? 'outcome' : 'income',
+      name: `Платёжное поручение №${n}`,
+      sum: (100 + ((n * 31337) % 100000)) / 100,
+      date: dateOf(n),
+    });
+  });
+  await until('waiting for finance-sync to consume every event', async () => {
+    for (const topic of [Topics.contractors, Topics.interactions]) {
+      const k = await kafkaPosition(topic);
+      if (k.consumed < k.published) return null;
+    }
+    return true;
+  }, 250);
+  const seeded = Date.now() - t;
+
+  t = Date.now();
+  await call('PUT', `${svc.finance.url}/v2/finance/connections/moysklad`, token, { token: fake.token, settings: { tokenKind: 'solution' } });
+  let lastNote = Date.now();
+  await until(`waiting for the fake to hold ${payments} payments`, () => {
+    const held = fake.paymentsIn().length + fake.paymentsOut().length;
+    if (Date.now() - lastNote > 10_000) {
+      lastNote = Date.now();
+      console.log(`  moysklad: ${fake.counterparties().length} counterparties, ${held} payments so far`);
+    }
+    return held >= payments ? true : null;
+  }, 50);
+  const total = Date.now() - t;
+  const rows = [...fake.paymentsIn(), ...fake.paymentsOut()];
+  const distinct = new Set(rows.map((r) => r.externalCode));
+  if (rows.length !== payments || distinct.size !== payments || fake.counterparties().length !== contractorsN) {
+    throw new Error(`the fake holds ${rows.length} payments for ${distinct.size} codes and ${fake.counterparties().length} counterparties`);
+  }
+  const calls = fake.calls({ token: fake.token });
+  const paymentCalls = calls.filter((c) => c.method === 'POST' && (c.route === '/entity/paymentin' || c.route === '/entity/paymentout'));
+  const from = paymentCalls[0]!.at;
+  const to = paymentCalls[paymentCalls.length - 1]!.at;
+  const window = calls.filter((c) => c.at >= from && c.at <= to);
+  const seconds = Math.max(0.001, (to - from) / 1000);
+  const perCall = payments / paymentCalls.length;
+  const limitPerS = 45 / 3;
+  const reqRate = window.length / seconds;
+  const paymentRate = payments / seconds;
+  const stats = fake.stats();
+  const byRoute = new Map<string, number>();
+  for (const c of calls) byRoute.set(`${c.method} ${c.route}`, (byRoute.get(`${c.method} ${c.route}`) ?? 0) + 1);
+  console.log(
+    `papka finance bench (MoySklad, 45 per 3 s): ${payments} payments over ${contractorsN} contractors and ${interactionsN} interactions, FINANCE_BATCH_SIZE ${BATCH_SIZE}; ` +
+      `recorded through the API in ${(seeded / 1000).toFixed(1)} s before the PUT; PUT to the last payment in the fake ${(total / 1000).toFixed(1)} s`,
+  );
+  console.log(`payments window       ${seconds.toFixed(1).padStart(8)} s  (first to last payment call at the fake; ${window.length} calls in it: ${paymentCalls.length} payment calls of ${perCall.toFixed(1)} payments on average)`);
+  console.log(`payments/s            ${paymentRate.toFixed(1).padStart(8)}  against the limit's ceiling ${(limitPerS * perCall).toFixed(1)} (15 requests/s x ${perCall.toFixed(1)} per call)`);
+  console.log(`requests/s            ${reqRate.toFixed(2).padStart(8)}  against 15.00`);
+  console.log(`ratio                 ${(reqRate / limitPerS).toFixed(3).padStart(8)}`);
+  console.log(`limit kept            bursts ${stats.bursts}, 429s ${stats.max429PerMinute} max per minute, max parallel ${stats.maxParallel}, banned ${stats.banned}`);
+  console.log(`calls                 ${[...byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
 main()
