@@ -87,9 +87,9 @@ describe('gateway finance routes (gateway + finance-sync + fake Adesk)', () => {
 
   it('answers bad input with a 4xx naming the field', async () => {
     const api = call(await testToken(`gwf-${randomUUID().slice(0, 8)}`));
-    // An unknown target, or one without a connector yet.
+    // An unknown target; a known one without a token.
     expect((await api('PUT', '/v2/finance/connections/nope', { token: 'x' })).status).toBe(404);
-    expect((await api('PUT', '/v2/finance/connections/moysklad', { token: 'x' })).status).toBe(404);
+    expect((await api('PUT', '/v2/finance/connections/moysklad', {})).status).toBe(400);
     expect((await api('DELETE', '/v2/finance/connections/nope')).status).toBe(404);
     expect((await api('GET', '/v2/finance/reconciliation/nope?from=2025-01-01&to=2025-01-31')).status).toBe(404);
     // Adesk, but not connected: nothing to reconcile with.
