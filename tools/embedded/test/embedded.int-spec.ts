@@ -91,7 +91,7 @@ describe('npm start (embedded mode)', () => {
     // Each service's own `default` TypeORM data source is no clash worth a warning.
     expect(output).not.toContain('already registered');
     // A new data directory has nothing to re-announce, and records that it is up to date.
-    expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('3');
+    expect(readFileSync(path.join(dataDir, 'read-models-version'), 'utf8').trim()).toBe('4');
 
     const api = apiClient(`http://127.0.0.1:${port}`, token);
     const created = await api<{ status: string; uuid: string }>('POST', '/v2/docs/contractors', {

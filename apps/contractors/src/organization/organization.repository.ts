@@ -20,4 +20,11 @@ export class OrganizationRepository {
   save(m: EntityManager, accountId: string, fields: Omit<Organization, 'accountId'>): Promise<Organization> {
     return m.save(Organization, m.create(Organization, { ...fields, accountId }));
   }
+
+  /** For the re-announce only: up to `limit` organisations of any account after `afterAccountId`, in account order. */
+  pageAllAccounts(m: EntityManager, afterAccountId: string | null, limit: number): Promise<Organization[]> {
+    const qb = m.getRepository(Organization).createQueryBuilder('o').orderBy('o.accountId').limit(limit);
+    if (afterAccountId) qb.where('o.accountId > :afterAccountId', { afterAccountId });
+    return qb.getMany();
+  }
 }

@@ -3,9 +3,7 @@ import { Injectable } from '@nestjs/common';
 import {
   OrganizationUpdated,
   type BankAccountSnapshot,
-  type OrganizationSnapshot,
   type OrganizationView,
-  type Suggestion,
   type UpdateOrganizationDto,
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
@@ -14,6 +12,7 @@ import { fieldError, NotFoundError } from '@papka/platform';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
 import { LookupService } from '../lookup/lookup.service';
 import type { Organization } from './organization.entity';
+import { toSnapshot } from './organization.mapper';
 import { OrganizationRepository } from './organization.repository';
 
 type PartyData = {
@@ -77,22 +76,6 @@ export class OrganizationService {
     });
     return toView(saved);
   }
-}
-
-function toSnapshot(o: Organization): OrganizationSnapshot {
-  return {
-    accountId: o.accountId,
-    inn: o.inn,
-    kpp: o.kpp,
-    ogrn: o.ogrn,
-    name: o.name,
-    address: o.address,
-    director: o.director,
-    directorPost: o.directorPost,
-    bankAccounts: o.bankAccounts as BankAccountSnapshot[],
-    fullInfo: o.fullInfo as Suggestion | null,
-    updatedAt: o.updatedAt.toISOString(),
-  };
 }
 
 function toView(o: Organization): OrganizationView {
