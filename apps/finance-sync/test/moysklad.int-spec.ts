@@ -205,6 +205,51 @@ describe('finance-sync with MoySklad (PostgreSQL + Kafka + fake MoySklad)', () =
     expect(acct.counterparties()).toHaveLength(1);
   }, 120_000);
 
+  it('a payment whose attached invoice has not reached the document read model is parked, then sent linked once it comes; a deleted one parks nothing forever', async () => {
+    const t = await tenant(base, 'ms');
+    const acct = moysklad.addAccount();
+    await connect(t, acct);
+    const c = party(502);
+    const i = interaction(c, 'Поставка позже', 3_000_00);
+    const d = documentSnapshot(c, { sum: 3_000_00 });
+    const i2 = interaction(c, 'Поставка без счёта', 1_000_00);
+    const d2 = documentSnapshot(c, { sum: 1_000_00 });
+    const p = payment(2_500_00, '2026-11-30');
+    const p2 = payment(700_00, '2026-11-30');
+    // The interactions list their documents and the payments come, but no document.* event yet (topics are not ordered).
+    await producers.sendMany([
+      contractorEvent(t.accountId, c),
+      interactionEvent(t.accountId, i),
+      documentAttachedEvent(t.accountId, i, d),
+      paymentEvent(t.accountId, i, p),
+      interactionEvent(t.accountId, i2),
+      documentAttachedEvent(t.accountId, i2, d2),
+      paymentEvent(t.accountId, i2, p2),
+    ]);
+    const parked = async (id: string) => {
+      const [r] = await records(t.api, `entityId=${id}`);
+      return r?.state === 'parked' && (r.lastError ?? '').includes('not in the document read model yet');
+    };
+    await eventually(async () => (await parked(p.uuid)) && (await parked(p2.uuid)), 60_000);
+    expect(acct.paymentsIn()).toEqual([]);
+
+    await producers.sendMany([documentEvent(t.accountId, d)]);
+    await eventually(async () => (await records(t.api, `entityId=${p.uuid}`))[0]?.state === 'synced', 60_000);
+    const [inv] = acct.invoicesOut();
+    expect(inv).toMatchObject({ externalCode: d.uuid, sum: 3_000_00, payedSum: 2_500_00 });
+    expect(acct.paymentsIn()).toEqual([expect.objectContaining({ externalCode: p.uuid, operations: [{ meta: expect.objectContaining({ type: 'invoiceout' }), linkedSum: 2_500_00 }] })]);
+    expect(idOf((acct.paymentsIn()[0]!.operations as MoyskladJson[])[0])).toBe(inv!.id);
+    expect(await parked(p2.uuid)).toBe(true);
+
+    // The other document is deleted before it ever reached finance-sync: the payment goes out on its own.
+    await producers.sendMany([documentEvent(t.accountId, d2, 'document.deleted')]);
+    await eventually(async () => (await records(t.api, `entityId=${p2.uuid}`))[0]?.state === 'synced', 60_000);
+    const pin2 = acct.paymentsIn().find((x) => x.externalCode === p2.uuid);
+    expect(pin2).toMatchObject({ sum: 700_00 });
+    expect(pin2!.operations ?? []).toEqual([]);
+    expect(acct.invoicesOut()).toHaveLength(1);
+  }, 120_000);
+
   it('refuses a connection whose MoySklad account has no expense item (no paymentout could be made), naming settings.expenseItemId', async () => {
     const t = await tenant(base, 'ms');
     const acct = moysklad.addAccount({ expenseItems: [] });

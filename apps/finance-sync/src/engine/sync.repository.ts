@@ -179,6 +179,23 @@ export class SyncRepository {
     return rows.length;
   }
 
+  /**
+   * Within an event's transaction: parked records of every connection of the account waiting for
+   * one of these (`<kind>:<local id>`) go back to the queue (a document reached the read model, or
+   * was detached). Takes the account's queue lock shared first: a worker checking again after
+   * parking holds it exclusive (`lockAccountQueue`), so either it sees this transaction's writes or
+   * this update sees its parked record.
+   */
+  async releaseParkedOfAccount(m: EntityManager, accountId: string, waitingFor: string[]): Promise<void> {
+    if (waitingFor.length === 0) return;
+    await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
+    await m.query(
+      `UPDATE sync_record SET state = 'pending', due_at = now(), waiting_for = NULL, updated_at = now()
+        WHERE account_id = $1 AND state = 'parked' AND waiting_for = ANY($2::text[])`,
+      [accountId, waitingFor],
+    );
+  }
+
   /** Entities of the type whose record on this connection says "not applicable" (synced, no remote id). */
   async notApplicable(accountId: string, connectionId: string, entityType: FinanceEntityType): Promise<Set<string>> {
     const rows = (await this.ds.query(

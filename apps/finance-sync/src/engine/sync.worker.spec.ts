@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { fakeCommands } from '@papka/testing';
 import type { FinanceSyncConfig } from '../config';
-import { ConnectorError, type Connector, type Dependency, type EntityData, type ItemResult, type PaymentData } from '../connectors';
+import { ConnectorError, type Connector, type ConnectorOptions, type Dependency, type EntityData, type ItemResult, type PaymentData } from '../connectors';
+import { MoyskladConnector } from '../connectors/moysklad/moysklad.connector';
+import { paymentBody, type MoyskladSettings } from '../connectors/moysklad/moysklad.mapper';
 import type { ConnectorPool } from '../connections/connector-pool';
 import type { ConnectionRow, ConnectionsRepository } from '../connections/connections.repository';
 import type { PaymentRow, ReplicasRepository } from '../replicas/replicas.repository';
@@ -39,6 +41,7 @@ function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
     ledgerFinish: async (_m: unknown, _a: string, _c: string, op: string, keys: string[], state: LedgerState) => keys.forEach((k) => ledger.set(`${op}:${k}`, state)),
     releaseParked: async (_a: string, _c: string, keys: string[]) => (released.push(keys), 0),
     isNotApplicable: async () => false,
+    lockAccountQueue: async () => undefined,
   };
   return { repo: repo as unknown as SyncRepository, outcomes, ledger, released };
 }
@@ -46,16 +49,18 @@ function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
 const payment = (n: number): PaymentRow => ({ id: pid(n), interactionId: I, type: 'income', name: `p${n}`, sum: 100 * n, date: '2025-01-02', removed: false });
 const rec = (n: number): ClaimedRecord => ({ id: `r${n}`, entityType: 'payment', entityId: pid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'create' });
 
-function worker(connector: Partial<Connector>, sync: SyncRepository, rows: PaymentRow[]) {
-  const c = { id: CONN, accountId: ACC, target: 'moysklad', state: 'active', reason: null } as unknown as ConnectionRow;
+function worker(connector: Partial<Connector>, sync: SyncRepository, rows: PaymentRow[], over: Partial<Record<keyof ReplicasRepository, unknown>> = {}, target = 'moysklad') {
+  const c = { id: CONN, accountId: ACC, target, state: 'active', reason: null } as unknown as ConnectionRow;
   const replicas = {
     payments: async (_a: string, ids: string[]) => new Map(rows.filter((r) => ids.includes(r.id)).map((r) => [r.id, r])),
     interaction: async () => ({ id: I, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }),
     documentsOf: async () => [{ id: INVOICE, kind: 'invoice', templateId: null, sum: 5000 }],
+    unknownDocumentsOf: async () => [],
     document: async () => null,
+    ...over,
   } as unknown as ReplicasRepository;
   const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
-  const pool = { for: () => ({ target: 'moysklad', close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
+  const pool = { for: () => ({ target, close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
   const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}) } as unknown as DataSource;
   const config = { FINANCE_WORKER: false, FINANCE_RETRY_SCHEDULE: [0, 50, 100], FINANCE_RATE_BACKOFF_MS: [1000], FINANCE_CLAIM_SIZE: 100, FINANCE_LEASE_MS: 1000, FINANCE_UNAVAILABLE_RETRY_MS: 100 } as unknown as FinanceSyncConfig;
   return new SyncWorker(config, ds, connections, pool, sync, replicas, fakeCommands().commands);
@@ -91,5 +96,76 @@ describe(SyncWorker.name, () => {
     expect(createPayments).not.toHaveBeenCalled();
     expect(f.outcomes.get(pid(1))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}` });
     expect(f.outcomes.get(pid(2))).toMatchObject({ state: 'synced', remoteId: null, lastError: 'not applicable: only invoice payments' });
+  });
+
+  describe('a payment whose interaction lists a document the read model does not have yet (topics are not ordered)', () => {
+    const base = 'http://moysklad.test/api/remap/1.2';
+    const settings = { organizationId: 'org-1', expenseItemId: 'ei-1', tokenKind: 'user' } as unknown as MoyskladSettings;
+    const options = { token: 't', settings, connectionId: CONN, timeoutMs: 1000, batchSize: 100 } as unknown as ConnectorOptions;
+    /** MoySklad's own applies/dependencies, and the bodies its bulk create would send. */
+    const moysklad = () => {
+      const ms = new MoyskladConnector(base, options);
+      const bodies: Record<string, unknown>[] = [];
+      const createPayments = jest.fn(async (items: PaymentData[]): Promise<ItemResult[]> => {
+        bodies.push(...items.map((p) => paymentBody(p, settings, base, CONN)));
+        return items.map((p) => `remote-${p.id}`);
+      });
+      const connector: Partial<Connector> = { paymentBatch: ms.paymentBatch, createPayments, applies: (e) => ms.applies(e), dependencies: (e) => ms.dependencies(e) };
+      return { connector, createPayments, bodies };
+    };
+
+    it('is parked until the document arrives, then waits for its invoice and goes out linked with the whole sum', async () => {
+      const queue = [rec(7)];
+      const mapped: Record<string, string> = { [`contractor:${C}`]: 'cp-1' };
+      const f = fakeSync(queue, mapped);
+      const ms = moysklad();
+      // The payment and the interaction (listing INVOICE) are in; INVOICE's document.* event is not.
+      let arrived = false;
+      const sut = worker(ms.connector, f.repo, [payment(7)], {
+        documentsOf: async () => (arrived ? [{ id: INVOICE, kind: 'invoice', templateId: null, sum: 70000 }] : []),
+        unknownDocumentsOf: async () => (arrived ? [] : [INVOICE]),
+      });
+
+      await sut.tick();
+      expect(ms.createPayments).not.toHaveBeenCalled();
+      expect(f.outcomes.get(pid(7))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}` });
+      expect(f.outcomes.get(pid(7))?.lastError).toContain('not in the document read model yet');
+      // Checked again after parking: the document is still unknown, so nothing released it.
+      expect(f.released).toEqual([]);
+
+      // The document event comes (its row releases the payment): now it is known to be the invoice, not synced yet.
+      arrived = true;
+      queue.push(rec(7));
+      await sut.tick();
+      expect(ms.createPayments).not.toHaveBeenCalled();
+      expect(f.outcomes.get(pid(7))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}`, lastError: `waiting for document ${INVOICE}` });
+
+      // The invoiceout is made (its sync releases `document:INVOICE`): the paymentin links it.
+      mapped[`document:${INVOICE}`] = 'inv-remote-1';
+      queue.push(rec(7));
+      await sut.tick();
+      expect(f.outcomes.get(pid(7))).toMatchObject({ state: 'synced', remoteId: `remote-${pid(7)}` });
+      expect(ms.bodies).toHaveLength(1);
+      expect(ms.bodies[0]).toMatchObject({ sum: 700, operations: [{ meta: { type: 'invoiceout', href: `${base}/entity/invoiceout/inv-remote-1` }, linkedSum: 700 }] });
+    });
+
+    it('is released at once when the document arrived (or was detached) while it was being parked', async () => {
+      const f = fakeSync([rec(8)], { [`contractor:${C}`]: 'cp-1' });
+      const ms = moysklad();
+      // Unknown when the round looked, gone by the check after parking.
+      const unknownDocumentsOf = jest.fn().mockResolvedValueOnce([INVOICE]).mockResolvedValue([]);
+      await worker(ms.connector, f.repo, [payment(8)], { documentsOf: async () => [], unknownDocumentsOf }).tick();
+      expect(f.outcomes.get(pid(8))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}` });
+      expect(f.released).toEqual([[`document:${INVOICE}`]]);
+    });
+
+    it('does not hold a payment for a target that takes no documents (Adesk)', async () => {
+      const f = fakeSync([rec(9)], { [`contractor:${C}`]: 'cp-1', [`project:${I}`]: 'deal-1' });
+      const createPayments = jest.fn(async (items: PaymentData[]): Promise<ItemResult[]> => items.map((p) => `remote-${p.id}`));
+      const unknownDocumentsOf = jest.fn(async () => [INVOICE]);
+      await worker({ paymentBatch: { method: 'POST /transactions', size: 100 }, createPayments }, f.repo, [payment(9)], { documentsOf: async () => [], unknownDocumentsOf }, 'adesk').tick();
+      expect(f.outcomes.get(pid(9))).toMatchObject({ state: 'synced', remoteId: `remote-${pid(9)}` });
+      expect(unknownDocumentsOf).not.toHaveBeenCalled();
+    });
   });
 });

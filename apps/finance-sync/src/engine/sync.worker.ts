@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { ConnectorError, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type ItemResult, type PaymentData, type Step } from '../connectors';
+import { ConnectorError, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type ItemResult, type PaymentData, type Step } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { contractorHash, interactionHash } from '../replicas/content-hash';
@@ -313,6 +313,8 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const links = new Map<string, Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'> | null>();
     const known = new Map<string, string>();
     const ready: { rec: ClaimedRecord; data: PaymentData }[] = [];
+    const takesDocuments = targetsTaking('document').includes(c.target);
+    const unknownDocs = new Map<string, string | undefined>();
     const already: { rec: ClaimedRecord; remoteId: string }[] = [];
     for (const rec of recs) {
       const m = mapped.get(rec.entityId);
@@ -330,6 +332,15 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (!data) {
         await this.park(round, rec, null);
         continue;
+      }
+      // An attached document not in the read model yet may be its invoice: neither `applies` nor `dependencies` can be asked until it is.
+      if (takesDocuments) {
+        if (!unknownDocs.has(p.interactionId)) unknownDocs.set(p.interactionId, (await this.replicas.unknownDocumentsOf(c.accountId, p.interactionId))[0]);
+        const unknownDoc = unknownDocs.get(p.interactionId);
+        if (unknownDoc) {
+          await this.parkForDocument(round, rec, p.interactionId, unknownDoc);
+          continue;
+        }
       }
       const e: EntityData = { type: 'payment', data };
       const applies = connector.applies?.(e) ?? true;
@@ -513,6 +524,26 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sync.finish(undefined, c.accountId, rec, { state: 'parked', waitingFor, lastError: dep ? `waiting for ${dep.kind} ${dep.key}` : undefined });
     round.open.delete(rec.id);
     if (dep && (await this.remoteOf(c, dep.kind, dep.key))) await this.sync.releaseParked(c.accountId, c.id, [waitingFor!]);
+  }
+
+  /**
+   * A payment whose interaction has a document attached that the read model has no row of yet:
+   * whether it is the invoice, and so what the payment depends on, is unknown. It waits for
+   * `document:<id>`, released when the document's event writes its row or the document is
+   * detached (`releaseParkedOfAccount`), or when its record syncs. Checked again after parking
+   * under the account's queue lock (held shared by those events), so no wake-up is lost.
+   */
+  private async parkForDocument(round: Round, rec: ClaimedRecord, interactionId: string, documentId: string): Promise<void> {
+    const { c } = round;
+    const waitingFor = `${KIND.document}:${documentId}`;
+    const lastError = `waiting for document ${documentId}: attached to its interaction but not in the document read model yet (whether it is an invoice is unknown)`;
+    await this.sync.finish(undefined, c.accountId, rec, { state: 'parked', waitingFor, lastError });
+    round.open.delete(rec.id);
+    const still = await this.ds.transaction(async (m) => {
+      await this.sync.lockAccountQueue(m, c.accountId);
+      return (await this.replicas.unknownDocumentsOf(c.accountId, interactionId, m)).includes(documentId);
+    });
+    if (!still) await this.sync.releaseParked(c.accountId, c.id, [waitingFor]);
   }
 
   /** Back in the queue without counting an attempt. */

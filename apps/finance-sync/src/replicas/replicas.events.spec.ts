@@ -108,6 +108,38 @@ describe(ReplicasEvents.name, () => {
     });
   });
 
+  describe('payments parked for an attached document the read model did not have yet', () => {
+    const D = '77777777-7777-4777-8777-777777777777';
+    let r: Record<string, jest.Mock>;
+    let s: { enqueue: jest.Mock; releaseParkedOfAccount: jest.Mock; requeueNotApplicablePayments: jest.Mock };
+
+    beforeEach(() => {
+      r = {
+        upsertInteraction: jest.fn(async () => true),
+        upsertDocument: jest.fn(async () => true),
+        setInteractionDocuments: jest.fn(async () => [D]),
+        document: jest.fn(async () => null),
+      };
+      s = { enqueue: jest.fn(async () => undefined), releaseParkedOfAccount: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined) };
+      sut = new ReplicasEvents(r as unknown as ReplicasRepository, s as unknown as SyncRepository);
+    });
+
+    it('are released when the document arrives, even as deleted (so none waits forever), and not for a late event', async () => {
+      await ctx((c) => sut.onDocument(envelope('document.deleted', { uuid: D }), c));
+      expect(s.releaseParkedOfAccount).toHaveBeenCalledWith(fake.manager, 'acc-1', [`document:${D}`]);
+      s.releaseParkedOfAccount.mockClear();
+      r.upsertDocument!.mockResolvedValueOnce(false);
+      await ctx((c) => sut.onDocument(envelope('document.created', { uuid: D }), c));
+      expect(s.releaseParkedOfAccount).not.toHaveBeenCalled();
+    });
+
+    it('are released when the document is detached from the interaction', async () => {
+      await ctx((c) => sut.onInteraction(envelope('interaction.document-detached', { ...interaction, documents: [] }, 2), c));
+      expect(r.setInteractionDocuments).toHaveBeenCalledWith(fake.manager, 'acc-1', I, []);
+      expect(s.releaseParkedOfAccount).toHaveBeenCalledWith(fake.manager, 'acc-1', [`document:${D}`]);
+    });
+  });
+
   it('reads the payments inline in a version-1 interaction event', async () => {
     const v1 = { ...interaction, payments: [payment] };
     await ctx((c) => sut.onInteraction(envelope('interaction.updated', v1, 1), c));

@@ -29,7 +29,7 @@ import {
   type PaymentSnapshot,
 } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
-import { targetsTaking, type OrganizationData } from '../connectors';
+import { MAPPING_KIND, targetsTaking, type OrganizationData } from '../connectors';
 import { SyncRepository } from '../engine/sync.repository';
 import { contractorData, contractorHash, interactionHash } from './content-hash';
 import { ReplicasRepository } from './replicas.repository';
@@ -115,6 +115,8 @@ export class ReplicasEvents {
     const written = await this.replicas.upsertDocument(ctx.manager, e.accountId, e.data, e.sequence ?? 0, deleted);
     // A deleted document stays in the target (as a deleted contractor does).
     if (written && !deleted) await this.document(ctx, e.accountId, e.data.uuid);
+    // Payments parked because this attached document was not in the read model yet (invoice or not?) are asked again.
+    if (written) await this.sync.releaseParkedOfAccount(ctx.manager, e.accountId, [`${MAPPING_KIND.document}:${e.data.uuid}`]);
   }
 
   /**
@@ -138,7 +140,11 @@ export class ReplicasEvents {
     if (written && Array.isArray(i.documents)) {
       const relinked = await this.replicas.setInteractionDocuments(ctx.manager, accountId, i.uuid, deleted ? [] : i.documents.map((d) => d.id));
       for (const id of relinked) await this.document(ctx, accountId, id);
-      if (relinked.length) await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, i.uuid);
+      if (relinked.length) {
+        await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, i.uuid);
+        // A detached document that never reached the read model no longer holds the payments parked for it.
+        await this.sync.releaseParkedOfAccount(ctx.manager, accountId, relinked.map((id) => `${MAPPING_KIND.document}:${id}`));
+      }
     }
     return written;
   }

@@ -257,6 +257,22 @@ export class ReplicasRepository {
     return rows.map((r) => ({ id: r.id, kind: documentKindOf({ templateId: r.template_id, type: r.type }), templateId: r.template_id, sum: Number(r.sum) }));
   }
 
+  /**
+   * The documents attached to an interaction that the document read model has no row of yet
+   * (their `document.*` event has not arrived: topics are not ordered against each other), in
+   * the order they were attached. A deleted document has its row, so it is not among them.
+   */
+  async unknownDocumentsOf(accountId: string, interactionId: string, m: EntityManager = this.ds.manager): Promise<string[]> {
+    const rows = (await m.query(
+      `SELECT l.document_id FROM interaction_document l
+        WHERE l.interaction_id = $1 AND l.account_id = $2
+          AND NOT EXISTS (SELECT 1 FROM document_replica d WHERE d.id = l.document_id AND d.account_id = $2)
+        ORDER BY l.attached_at, l.document_id`,
+      [interactionId, accountId],
+    )) as { document_id: string }[];
+    return rows.map((r) => r.document_id);
+  }
+
   /** The documents of an interaction (live or not) linked to it: to queue them again when its links change. */
   async documentIdsOf(m: EntityManager, accountId: string, interactionId: string): Promise<string[]> {
     const rows = (await m.query(`SELECT document_id FROM interaction_document WHERE interaction_id = $1 AND account_id = $2`, [interactionId, accountId])) as { document_id: string }[];
