@@ -178,7 +178,9 @@ export const kafka = {
     writeAtomic(propsFile, serverProperties());
     let clusterId = (readText(clusterIdFile) || '').trim();
     if (!clusterId) {
-      clusterId = crypto.randomBytes(16).toString('base64url');
+      // As Kafka's own Uuid.randomUuid: an id starting with '-' would be read as an option by kafka-storage.
+      do clusterId = crypto.randomBytes(16).toString('base64url');
+      while (clusterId.startsWith('-'));
       writeAtomic(clusterIdFile, `${clusterId}\n`);
     }
     if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
