@@ -270,4 +270,34 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     const paid = dms.payments().filter((x) => x.extId === d.uuid);
     expect(paid).toEqual([expect.objectContaining({ paymentNumber: p.name, paymentDate: '09.06.2026', signed: true, writes: 1 })]);
   }, 120_000);
+
+  it("reconciliation is one-sided from Papka's side: empty after the acceptance path, and a document the DMS refuses is missing", async () => {
+    const t = await tenant(base, 'dms');
+    const range = `from=2026-06-01&to=${new Date().toISOString().slice(0, 10)}`;
+    expect((await t.api('GET', `/v2/finance/reconciliation/dms?${range}`)).status).toBe(404); // not connected
+    await connect(t);
+    const c = contractor('ООО «Дельта»', { inn: innOf(17), kpp: '770401001' });
+    const file = await storedPdf(t.accountId);
+    const d = invoice(c, file.key, { masks: { number: '78', date: '2026-06-05' }, sum: 500_000 });
+    const i = interaction(c, 'Поставка', 500_000);
+    const p = payment(500_000, '2026-06-09');
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), documentEvent(t.accountId, d, 'document.rendered'), documentAttachedEvent(t.accountId, i, d)]);
+    await producers.sendMany([paymentEvent(t.accountId, i, p)]);
+    await synced(t, d.uuid);
+    await synced(t, p.uuid);
+    expect(dms.payments().filter((x) => x.extId === d.uuid)).toHaveLength(1);
+    expect(await t.api('GET', `/v2/finance/reconciliation/dms?${range}`)).toMatchObject({ status: 200, body: { missingRemote: [], extraRemote: [], mismatched: [], duplicates: [], remoteListed: false } });
+
+    // Every DMS call now answers 500 "Database Failure": the next document never gets there.
+    dms.setServerErrors(1, 'before');
+    const file2 = await storedPdf(t.accountId);
+    const refused = invoice(c, file2.key, { masks: { number: '79' } });
+    await producers.sendMany([documentEvent(t.accountId, refused, 'document.rendered')]);
+    await eventually(async () => ((await recordOf(t, refused.uuid))?.lastError ? true : null), 60_000, 200);
+    expect(dms.record(refused.uuid)).toBeUndefined();
+    expect(await t.api('GET', `/v2/finance/reconciliation/dms?${range}`)).toMatchObject({
+      status: 200,
+      body: { missingRemote: [{ entityType: 'document', entityId: refused.uuid }], extraRemote: [], mismatched: [], duplicates: [], remoteListed: false },
+    });
+  }, 120_000);
 });

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { AccountContext } from '@papka/auth';
 import type { ReconciliationMismatch, ReconciliationQuery, ReconciliationView } from '@papka/contracts';
 import { fieldError, NotFoundError, TargetUnavailableError } from '@papka/platform';
-import { ConnectorError, type Connector, type RemoteDocument, type RemotePayment } from '../connectors';
+import { ConnectorError, targetsTaking, type Connector, type RemoteDocument, type RemotePayment } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { connectedTarget } from '../connections/connections.service';
 import { KIND, SyncRepository } from '../engine/sync.repository';
 import { ReplicasRepository } from '../replicas/replicas.repository';
+import { ReconciliationRepository } from './reconciliation.repository';
 
 /** Longest window one report reads: a year of transactions is a few hundred list pages at most. */
 const MAX_DAYS = 366;
@@ -16,7 +17,10 @@ const MAX_DAYS = 366;
  * What differs between Papka and the target over a date range, read live from both, over
  * whatever the target's connector can list: payments (by mapping and the object's Papka key
  * or marker), marked deals (duplicates) and documents. An empty report is the proof of "one
- * remote object per entity". A target whose connector lists nothing has no report (404).
+ * remote object per entity". A connector that lists nothing gets a one-sided report from
+ * Papka's side (`remoteListed: false`): the documents and payments in the range that it takes
+ * whose record is not synced or whose last call has an unknown outcome; nothing can be extra,
+ * mismatched or duplicated there as far as Papka can see.
  */
 @Injectable()
 export class ReconciliationService {
@@ -25,6 +29,7 @@ export class ReconciliationService {
     private readonly pool: ConnectorPool,
     private readonly sync: SyncRepository,
     private readonly replicas: ReplicasRepository,
+    private readonly local: ReconciliationRepository,
   ) {}
 
   async report(acc: AccountContext, rawTarget: string, q: ReconciliationQuery): Promise<ReconciliationView> {
@@ -34,8 +39,12 @@ export class ReconciliationService {
     const c = await this.connections.get(acc.accountId, target);
     if (!c || !c.connected) throw new NotFoundError('connection');
     const connector = this.pool.for(c);
-    if (!connector.listPayments && !connector.listMarkedProjects && !connector.listDocuments) throw new NotFoundError(`reconciliation of ${target}`);
-    const view: ReconciliationView = { missingRemote: [], extraRemote: [], mismatched: [], duplicates: [] };
+    if (!connector.listPayments && !connector.listMarkedProjects && !connector.listDocuments) {
+      const types = (['document', 'payment'] as const).filter((t) => targetsTaking(t).includes(target));
+      const missingRemote = await this.local.unsyncedLocal(acc.accountId, c.id, [...types], q.from, q.to);
+      return { missingRemote, extraRemote: [], mismatched: [], duplicates: [], remoteListed: false };
+    }
+    const view: ReconciliationView = { missingRemote: [], extraRemote: [], mismatched: [], duplicates: [], remoteListed: true };
     try {
       if (connector.listPayments) await this.payments(acc, c, connector.listPayments.bind(connector), q, view);
       if (connector.listMarkedProjects) for (const [entityId, ids] of await connector.listMarkedProjects()) if (ids.length > 1) view.duplicates.push({ entityType: 'interaction', entityId, remoteIds: ids.sort() });

@@ -136,6 +136,7 @@ export class ReconciliationView {
   @ApiProperty({ description: "Remote objects carrying Papka's marker for no live Papka entity" }) extraRemote!: { entityType: FinanceEntityType; remoteId: string; entityId: string | null }[];
   @ApiProperty() mismatched!: ReconciliationMismatch[];
   @ApiProperty({ description: 'Papka entities with more than one remote object' }) duplicates!: { entityType: FinanceEntityType; entityId: string; remoteIds: string[] }[];
+  @ApiProperty({ description: "Whether the target's objects were listed; false: a one-sided report from Papka's side (missingRemote only)" }) remoteListed!: boolean;
 }
 
 /** An Adesk webhook delivery: `{ eventTimestamp, eventType, eventId, data: [...] }` (002 L4441). */
