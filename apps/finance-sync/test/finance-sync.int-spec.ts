@@ -22,6 +22,7 @@ import {
   type RunningService,
 } from '@papka/testing';
 import {
+  fastEngineEnv,
   BIK,
   contractor,
   contractorEvent,
@@ -55,24 +56,19 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
   /** Per partition of each input topic, where this suite started: "offsets reset to the start" goes back here. */
   let startOffsets: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
 
-  // Compressed schedules: attempts 50 ms .. 1 s apart (30 of them, as faults are dense here).
-  const RETRY = ['0', '50', '100', '200', '400', ...Array(25).fill('1000')].join(',');
   const BACKOFF_MS = [400, 800, 1600];
   const startFinance = () =>
     startService(
       'finance-sync',
-      serviceEnv({
-        DATABASE_URL: db,
-        ADESK_API_URL: adesk.url,
-        LOG_LEVEL: 'info',
-        FINANCE_RETRY_SCHEDULE: RETRY,
-        FINANCE_PAUSE_PROBE_MS: '300',
-        FINANCE_UNAVAILABLE_RETRY_MS: '200',
-        FINANCE_RATE_BACKOFF_MS: BACKOFF_MS.join(','),
-        FINANCE_WORKER_POLL_MS: '50',
-        FINANCE_HTTP_TIMEOUT_MS: '3000',
-        FINANCE_LEASE_MS: '2000',
-      }),
+      serviceEnv(
+        fastEngineEnv({
+          DATABASE_URL: db,
+          ADESK_API_URL: adesk.url,
+          FINANCE_RATE_BACKOFF_MS: BACKOFF_MS.join(','),
+          FINANCE_HTTP_TIMEOUT_MS: '3000',
+          FINANCE_LEASE_MS: '2000',
+        }),
+      ),
     );
 
   const sql = async <T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> => {

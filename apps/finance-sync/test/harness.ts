@@ -173,3 +173,19 @@ export const documentAttachedEvent = (accountId: string, i: InteractionSnapshot,
   i.documents = [...i.documents.filter((x) => x.id !== d.uuid), document];
   return { topic: Topics.interactions, type: 'interaction.document.attached', accountId, aggregateId: i.uuid, data: { ...i, document }, version: 2 };
 };
+
+/** Retries 50 ms .. 1 s apart, 30 of them (faults are dense in these tests). */
+export const FAST_RETRY_SCHEDULE = ['0', '50', '100', '200', '400', ...Array(25).fill('1000')].join(',');
+
+/**
+ * The engine's timings compressed for tests (a round every 50 ms, probes and waits in a few
+ * hundred ms), merged under each suite's own values.
+ */
+export const fastEngineEnv = (own: Record<string, string>): Record<string, string> => ({
+  LOG_LEVEL: 'info',
+  FINANCE_RETRY_SCHEDULE: FAST_RETRY_SCHEDULE,
+  FINANCE_PAUSE_PROBE_MS: '300',
+  FINANCE_UNAVAILABLE_RETRY_MS: '200',
+  FINANCE_WORKER_POLL_MS: '50',
+  ...own,
+});

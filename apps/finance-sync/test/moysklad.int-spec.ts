@@ -3,6 +3,7 @@ import type { ConnectionView, ContractorSnapshot, DocumentSnapshot, InteractionS
 import { createTestDatabase, dropDatabase, eventually, serviceEnv, startFakeMoysklad, startService, type FakeMoysklad, type FakeMoyskladAccount, type MoyskladJson, type RunningService } from '@papka/testing';
 import { syncIdOf } from '../src/connectors/moysklad/moysklad.mapper';
 import {
+  fastEngineEnv,
   contractor,
   contractorEvent,
   documentAttachedEvent,
@@ -32,26 +33,21 @@ describe('finance-sync with MoySklad (PostgreSQL + Kafka + fake MoySklad)', () =
   const producers = new Producers();
   const base = () => fs.url;
 
-  const RETRY = ['0', '50', '100', '200', '400', ...Array(25).fill('1000')].join(',');
-
   beforeAll(async () => {
     moysklad = await startFakeMoysklad({ latencyMs: 20 });
     db = await createTestDatabase('finance_sync_moysklad');
     await producers.connect();
     fs = await startService(
       'finance-sync',
-      serviceEnv({
-        DATABASE_URL: db,
-        MOYSKLAD_API_URL: moysklad.url,
-        LOG_LEVEL: 'info',
-        FINANCE_RETRY_SCHEDULE: RETRY,
-        FINANCE_PAUSE_PROBE_MS: '300',
-        FINANCE_UNAVAILABLE_RETRY_MS: '200',
-        FINANCE_RATE_BACKOFF_MS: '1000,2000,4000',
-        FINANCE_WORKER_POLL_MS: '50',
-        FINANCE_HTTP_TIMEOUT_MS: '5000',
-        FINANCE_LEASE_MS: '20000',
-      }),
+      serviceEnv(
+        fastEngineEnv({
+          DATABASE_URL: db,
+          MOYSKLAD_API_URL: moysklad.url,
+          FINANCE_RATE_BACKOFF_MS: '1000,2000,4000',
+          FINANCE_HTTP_TIMEOUT_MS: '5000',
+          FINANCE_LEASE_MS: '20000',
+        }),
+      ),
     );
   }, 120_000);
 
