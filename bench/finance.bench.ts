@@ -357,10 +357,10 @@ async function main(): Promise<void> {
  * are recorded through the API before the connection exists (their records wait in
  * finance-sync's read model), and the measured part is the sync itself: from the PUT's backfill
  * releasing the payments (the first payment call at the fake) until the fake holds them all.
- * The ceiling is what the limit allows for the same calls: 15 requests/s times the payments the
- * engine put in each payment call; the ratio is requests per second during the window against
- * 15, i.e. how much of the limit the limiter used. Every call is also checked against the limit:
- * no burst, at most 5 in parallel.
+ * The ceiling is what the limit allows for the same calls: at most 45 arrivals in any 3 s, so N
+ * calls take at least 3 s × floor((N − 1) / 45) from the first to the last; the ratio is that
+ * least time over the time taken, i.e. how much of the limit the limiter used. Every call is
+ * also checked against the limit: no burst, at most 5 in parallel.
  */
 async function moyskladRun(fake: FakeMoysklad, svc: { contractors: RunningService; interactions: RunningService; finance: RunningService }, token: string): Promise<void> {
   const payments = Number(process.env.BENCH_PAYMENTS ?? 10_000);
@@ -417,9 +417,12 @@ async function moyskladRun(fake: FakeMoysklad, svc: { contractors: RunningServic
   const window = calls.filter((c) => c.at >= from && c.at <= to);
   const seconds = Math.max(0.001, (to - from) / 1000);
   const perCall = payments / paymentCalls.length;
-  const limitPerS = 45 / 3;
   const reqRate = window.length / seconds;
   const paymentRate = payments / seconds;
+  // The least time the limit allows for these calls: at most 45 arrivals in any 3 s, so with a
+  // full budget at the start the k-th group of 45 can begin 3 s after the one before it.
+  const idealSeconds = 3 * Math.floor((window.length - 1) / 45);
+  if (idealSeconds === 0) throw new Error(`${window.length} calls fit in one window of the limit: nothing to measure (raise BENCH_PAYMENTS)`);
   const stats = fake.stats();
   const byRoute = new Map<string, number>();
   for (const c of calls) byRoute.set(`${c.method} ${c.route}`, (byRoute.get(`${c.method} ${c.route}`) ?? 0) + 1);
@@ -428,9 +431,9 @@ async function moyskladRun(fake: FakeMoysklad, svc: { contractors: RunningServic
       `recorded through the API in ${(seeded / 1000).toFixed(1)} s before the PUT; PUT to the last payment in the fake ${(total / 1000).toFixed(1)} s`,
   );
   console.log(`payments window       ${seconds.toFixed(1).padStart(8)} s  (first to last payment call at the fake; ${window.length} calls in it: ${paymentCalls.length} payment calls of ${perCall.toFixed(1)} payments on average)`);
-  console.log(`payments/s            ${paymentRate.toFixed(1).padStart(8)}  against the limit's ceiling ${(limitPerS * perCall).toFixed(1)} (15 requests/s x ${perCall.toFixed(1)} per call)`);
-  console.log(`requests/s            ${reqRate.toFixed(2).padStart(8)}  against 15.00`);
-  console.log(`ratio                 ${(reqRate / limitPerS).toFixed(3).padStart(8)}`);
+  console.log(`payments/s            ${paymentRate.toFixed(1).padStart(8)}  against the limit's ceiling ${(payments / idealSeconds).toFixed(1)} (${window.length} calls in no less than ${idealSeconds} s; ${perCall.toFixed(1)} payments per call)`);
+  console.log(`requests/s            ${reqRate.toFixed(2).padStart(8)}  against 15.00 on average (a window holding 45 at both ends allows more over a short run)`);
+  console.log(`ratio                 ${(idealSeconds / seconds).toFixed(3).padStart(8)}  (the least time the limit allows / the time taken)`);
   console.log(`limit kept            bursts ${stats.bursts}, 429s ${stats.max429PerMinute} max per minute, max parallel ${stats.maxParallel}, banned ${stats.banned}`);
   console.log(`calls                 ${[...byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }

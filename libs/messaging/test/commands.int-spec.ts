@@ -86,6 +86,41 @@ describe(Commands.name, () => {
     expect((await sut.run(account, (t) => t.emit(ThingChanged, a, { name: 'z' }))).sequence).toBe(4);
   });
 
+  it('emits many events in one go: each aggregate numbered in the order given, rows and headers as single emits write them', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await sut.run(account, (t) => t.emit(ThingChanged, b, { name: 'b1' }));
+    const other = randomUUID();
+    const envelopes = await sut.run(account, (t) =>
+      t.emitMany(ThingChanged, [
+        { aggregateId: c, data: { name: 'c1' } },
+        { aggregateId: a, data: { name: 'a1' } },
+        { aggregateId: b, data: { name: 'b2' } },
+        { aggregateId: a, data: { name: 'a2' } },
+        { aggregateId: c, data: { name: 'c2' }, accountId: other },
+      ]),
+    );
+    expect(kicks).toBe(2);
+    expect(envelopes.map((e) => [e.aggregateId, e.data.name, e.sequence])).toEqual([
+      [c, 'c1', 1],
+      [a, 'a1', 1],
+      [b, 'b2', 2],
+      [a, 'a2', 2],
+      [c, 'c2', 2],
+    ]);
+    for (const [id, names] of [[a, ['a1', 'a2']], [b, ['b1', 'b2']], [c, ['c1', 'c2']]] as const) {
+      const rows = await outbox(id);
+      expect(rows.map((r) => (r.payload.data as { name: string }).name)).toEqual(names);
+      expect(rows.map((r) => (r.payload as { sequence?: number }).sequence)).toEqual([1, 2]);
+    }
+    expect((await outbox(c))[1]!.payload.accountId).toBe(other);
+    const [h] = (await ds.query(`SELECT headers FROM outbox WHERE id = $1`, [envelopes[3]!.id])) as { headers: Record<string, string> }[];
+    expect(h!.headers).toMatchObject({ 'event-id': envelopes[3]!.id, 'event-type': 'thing.changed', 'event-sequence': '2', 'account-id': account });
+    // Nothing of a failed command stays.
+    const d = randomUUID();
+    await expect(sut.run(account, async (t) => { await t.emitMany(ThingChanged, [{ aggregateId: d, data: { name: 'd' } }]); throw new Error('no'); })).rejects.toThrow('no');
+    expect(await outbox(d)).toEqual([]);
+  });
+
   it('emits for another account when told to', async () => {
     const id = randomUUID();
     const other = randomUUID();

@@ -26,6 +26,11 @@ export function fakeCommands(manager: EntityManager = {} as EntityManager) {
           pending.push({ type: event.type, accountId: account, aggregateId, data });
           return { id: `event-${emitted.length + pending.length}`, type: event.type, version: event.version, accountId: account, aggregateId, data } as EventEnvelope<D, T2>;
         },
+        async emitMany<D, T2 extends string>(event: EventDefinition<D, T2>, events: { aggregateId: string; data: D; accountId?: string }[]) {
+          const out: EventEnvelope<D, T2>[] = [];
+          for (const e of events) out.push(await tx.emit(event, e.aggregateId, e.data, e.accountId ?? accountId));
+          return out;
+        },
       };
       const result = await fn(tx);
       emitted.push(...pending);

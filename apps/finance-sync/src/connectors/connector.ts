@@ -286,8 +286,11 @@ export interface Connector {
   interactionSteps?(i: InteractionData, done: Done, changed: boolean): Step[];
   documentSteps?(d: DocumentData, done: Done, changed: boolean): Step[];
 
-  /** Payments (required when `entities` has `payment`). The bulk create method's limiter key and the largest batch. */
-  readonly paymentBatch?: { method: string; size: number };
+  /**
+   * Payments (required when `entities` has `payment`): the bulk create method's limiter key, the
+   * largest batch, and how many batches of one connection may be out at once (default 1).
+   */
+  readonly paymentBatch?: { method: string; size: number; inFlight?: number };
   /**
    * Creates the payments in one call. Either the remote ids in input order, or per item a remote
    * id or a ConnectorError (a `rejected` item is failed, an `outcome_unknown` one is retried

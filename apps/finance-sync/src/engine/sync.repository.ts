@@ -167,6 +167,34 @@ export class SyncRepository {
   }
 
   /**
+   * `finish` as `synced` for many claims in one statement (a bulk batch's records), each with its
+   * own remote id; the same rules per record (a newer revision stays pending and due).
+   */
+  async finishSynced(
+    m: EntityManager,
+    accountId: string,
+    done: { rec: Pick<ClaimedRecord, 'id' | 'revision'> & Partial<Pick<ClaimedRecord, 'claimedHash'>>; remoteId: string | null }[],
+    o: { lastError?: string | null; syncedHash?: string | null } = {},
+  ): Promise<void> {
+    if (done.length === 0) return;
+    await m.query(
+      `UPDATE sync_record r SET
+              state = CASE WHEN r.revision = x.revision THEN 'synced' ELSE 'pending' END,
+              last_error = CASE WHEN r.revision <> x.revision THEN r.last_error ELSE $3 END,
+              waiting_for = NULL,
+              remote_id = COALESCE(x.remote_id, r.remote_id),
+              due_at = now(),
+              lease_until = NULL,
+              synced_at = CASE WHEN r.revision = x.revision THEN now() ELSE r.synced_at END,
+              synced_hash = CASE WHEN r.revision = x.revision THEN COALESCE($4, r.content_hash) ELSE COALESCE($4, x.claimed_hash, r.synced_hash) END,
+              updated_at = now()
+         FROM unnest($2::uuid[], $5::int[], $6::text[], $7::text[]) AS x(id, revision, remote_id, claimed_hash)
+        WHERE r.id = x.id AND r.account_id = $1`,
+      [accountId, done.map((d) => d.rec.id), o.lastError ?? null, o.syncedHash ?? null, done.map((d) => d.rec.revision), done.map((d) => d.remoteId), done.map((d) => d.rec.claimedHash ?? null)],
+    );
+  }
+
+  /**
    * Parked records of the connection waiting for one of these mappings (`<kind>:<local id>`) go
    * back to the queue; so do those parked without a dependency named (from before it was kept).
    */
@@ -281,6 +309,19 @@ export class SyncRepository {
       [accountId, connectionId, kind, localId, remoteId, o.parentId ?? null, o.origin ?? 'papka'],
     );
     return rows.length > 0;
+  }
+
+  /** `map` of many entities of one kind in one statement; answers how many were new. */
+  async mapMany(m: EntityManager, accountId: string, connectionId: string, kind: string, pairs: { localId: string; remoteId: string }[]): Promise<number> {
+    if (pairs.length === 0) return 0;
+    const rows: unknown[] = await m.query(
+      `INSERT INTO sync_mapping (connection_id, kind, local_id, remote_id, parent_id, origin)
+       SELECT c.id, $3, x.local_id, x.remote_id, NULL, 'papka' FROM finance_connection c, unnest($4::uuid[], $5::text[]) AS x(local_id, remote_id)
+        WHERE c.id = $2 AND c.account_id = $1
+       ON CONFLICT (connection_id, kind, local_id) DO NOTHING RETURNING 1`,
+      [accountId, connectionId, kind, pairs.map((p) => p.localId), pairs.map((p) => p.remoteId)],
+    );
+    return rows.length;
   }
 
   async markRemoteDeleted(m: EntityManager, accountId: string, connectionId: string, kind: string, localId: string): Promise<boolean> {

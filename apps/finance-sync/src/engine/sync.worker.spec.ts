@@ -35,7 +35,10 @@ function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
     finish: async (_m: unknown, _a: string, rec: ClaimedRecord, o: Outcome) => void outcomes.set(rec.entityId, o),
     mappings: async (_a: string, _c: string, kind: string, ids: string[]) =>
       new Map(ids.filter((id) => mapped[`${kind}:${id}`]).map((id) => [id, { remoteId: mapped[`${kind}:${id}`]!, remoteDeleted: false, origin: 'papka', parentId: null }])),
+    finishSynced: async (_m: unknown, _a: string, done: { rec: ClaimedRecord; remoteId: string | null }[], o: { lastError?: string | null }) =>
+      done.forEach((d) => outcomes.set(d.rec.entityId, { state: 'synced', remoteId: d.remoteId, lastError: o.lastError ?? null })),
     map: async (_m: unknown, _a: string, _c: string, kind: string, id: string, remoteId: string) => ((mapped[`${kind}:${id}`] = remoteId), true),
+    mapMany: async (_m: unknown, _a: string, _c: string, kind: string, pairs: { localId: string; remoteId: string }[]) => (pairs.forEach((p) => (mapped[`${kind}:${p.localId}`] = p.remoteId)), pairs.length),
     ledger: async (_a: string, _c: string, op: string, keys: string[]) => new Map(keys.filter((k) => ledger.has(`${op}:${k}`)).map((k) => [k, ledger.get(`${op}:${k}`)!])),
     ledgerSending: async (_a: string, _c: string, op: string, keys: string[]) => keys.forEach((k) => ledger.set(`${op}:${k}`, 'sending')),
     ledgerFinish: async (_m: unknown, _a: string, _c: string, op: string, keys: string[], state: LedgerState) => keys.forEach((k) => ledger.set(`${op}:${k}`, state)),
@@ -54,11 +57,18 @@ function worker(connector: Partial<Connector>, sync: SyncRepository, rows: Payme
   const replicas = {
     payments: async (_a: string, ids: string[]) => new Map(rows.filter((r) => ids.includes(r.id)).map((r) => [r.id, r])),
     interaction: async () => ({ id: I, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }),
+    interactions: async (_a: string, ids: string[]) => new Map(ids.filter((id) => id === I).map((id) => [id, { id, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }])),
     documentsOf: async () => [{ id: INVOICE, kind: 'invoice', templateId: null, sum: 5000 }],
     unknownDocumentsOf: async () => [],
     document: async () => null,
     ...over,
   } as unknown as ReplicasRepository;
+  // The many-interaction reads answer what the one-interaction ones (and their overrides) say.
+  Object.assign(replicas, {
+    documentsOfMany: async (a: string, ids: string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await replicas.documentsOf(a, id)] as const))),
+    firstUnknownDocumentOfMany: async (a: string, ids: string[]) =>
+      new Map((await Promise.all(ids.map(async (id) => [id, (await replicas.unknownDocumentsOf(a, id))[0]] as const))).filter((x): x is readonly [string, string] => x[1] !== undefined)),
+  });
   const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
   const pool = { for: () => ({ target, close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
   const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}) } as unknown as DataSource;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
@@ -17,6 +17,9 @@ const ENTITY_OF_KIND = new Map(Object.entries(KIND).map(([type, kind]) => [kind,
 
 const CREATE_PAYMENT = 'transaction.create';
 const REMOVE_PAYMENT = 'transaction.remove';
+
+/** A payment's interaction as its connector sees it: everything of PaymentData but the payment's own fields. */
+type PaymentLinks = Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'>;
 
 /** One round of one connection: what it has claimed and whether it must stop (target down, paused). */
 interface Round {
@@ -272,36 +275,56 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   // --- payments: bulk create, bisected on a whole-batch refusal -------------------------------
 
-  /** A payment as its connector sees it: the interaction's contractor, deal and invoice with this connection's remote ids. */
-  private async paymentData(
-    c: ConnectionRow,
-    p: PaymentRow,
-    cache: Map<string, Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'> | null>,
-    known = new Map<string, string>(),
-  ): Promise<PaymentData | null> {
-    if (!cache.has(p.interactionId)) {
-      const i = await this.replicas.interaction(c.accountId, p.interactionId);
-      if (!i) cache.set(p.interactionId, null);
-      else {
-        const invoice = (await this.replicas.documentsOf(c.accountId, i.id)).find((d) => d.kind === 'invoice');
-        cache.set(p.interactionId, {
-          interactionId: i.id,
-          contractorId: i.contractorId,
-          contractorRemoteId: (await this.remoteOf(c, KIND.contractor, i.contractorId)) ?? '',
-          projectRemoteId: (await this.remoteOf(c, KIND.interaction, i.id)) ?? '',
-          invoice: invoice
-            ? { id: invoice.id, templateId: invoice.templateId, sum: invoice.sum, remoteId: (await this.remoteOf(c, KIND.document, invoice.id)) ?? null, document: await this.documentData(c, invoice.id) }
-            : null,
-        });
+  /**
+   * What payments on these interactions carry to their connector: each interaction's contractor,
+   * deal and invoice with this connection's remote ids (null: the interaction is not in the read
+   * model). A handful of statements for the lot, whatever their number (an invoice's own data
+   * is read per invoice).
+   */
+  private async paymentLinks(c: ConnectionRow, interactionIds: string[]): Promise<Map<string, PaymentLinks | null>> {
+    const ids = [...new Set(interactionIds)];
+    const interactions = await this.replicas.interactions(c.accountId, ids);
+    const docs = await this.replicas.documentsOfMany(c.accountId, [...interactions.keys()]);
+    const invoices = new Map([...docs].flatMap(([iid, list]) => {
+      const invoice = list.find((d) => d.kind === 'invoice');
+      return invoice ? [[iid, invoice] as const] : [];
+    }));
+    const contractorIds = [...new Set([...interactions.values()].map((i) => i.contractorId))];
+    const [contractors, deals, invoiceMaps] = [
+      await this.sync.mappings(c.accountId, c.id, KIND.contractor, contractorIds),
+      await this.sync.mappings(c.accountId, c.id, KIND.interaction, [...interactions.keys()]),
+      await this.sync.mappings(c.accountId, c.id, KIND.document, [...invoices.values()].map((d) => d.id)),
+    ];
+    const out = new Map<string, PaymentLinks | null>();
+    for (const id of ids) {
+      const i = interactions.get(id);
+      if (!i) {
+        out.set(id, null);
+        continue;
       }
+      const invoice = invoices.get(id);
+      out.set(id, {
+        interactionId: i.id,
+        contractorId: i.contractorId,
+        contractorRemoteId: contractors.get(i.contractorId)?.remoteId ?? '',
+        projectRemoteId: deals.get(i.id)?.remoteId ?? '',
+        invoice: invoice
+          ? { id: invoice.id, templateId: invoice.templateId, sum: invoice.sum, remoteId: invoiceMaps.get(invoice.id)?.remoteId ?? null, document: await this.documentData(c, invoice.id) }
+          : null,
+      });
     }
-    const links = cache.get(p.interactionId);
-    if (!links) return null;
+    return out;
+  }
+
+  /** A payment as its connector sees it (`links`: from paymentLinks); `known` collects the remote ids read, for the dependencies. */
+  private paymentData(p: PaymentRow, links: Map<string, PaymentLinks | null>, known = new Map<string, string>()): PaymentData | null {
+    const l = links.get(p.interactionId);
+    if (!l) return null;
     // What was read here need not be read again for the dependencies.
-    if (links.contractorRemoteId) known.set(`${KIND.contractor}:${links.contractorId}`, links.contractorRemoteId);
-    if (links.projectRemoteId) known.set(`${KIND.interaction}:${links.interactionId}`, links.projectRemoteId);
-    if (links.invoice?.remoteId) known.set(`${KIND.document}:${links.invoice.id}`, links.invoice.remoteId);
-    return { id: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, ...links };
+    if (l.contractorRemoteId) known.set(`${KIND.contractor}:${l.contractorId}`, l.contractorRemoteId);
+    if (l.projectRemoteId) known.set(`${KIND.interaction}:${l.interactionId}`, l.projectRemoteId);
+    if (l.invoice?.remoteId) known.set(`${KIND.document}:${l.invoice.id}`, l.invoice.remoteId);
+    return { id: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, ...l };
   }
 
   private async payments(round: Round, recs: ClaimedRecord[]): Promise<void> {
@@ -310,11 +333,12 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!connector.createPayments || !connector.paymentBatch) return this.fail(round, recs, `the ${c.target} connector cannot create payments`);
     const rows = await this.replicas.payments(c.accountId, recs.map((r) => r.entityId));
     const mapped = await this.sync.mappings(c.accountId, c.id, KIND.payment, recs.map((r) => r.entityId));
-    const links = new Map<string, Omit<PaymentData, 'id' | 'type' | 'name' | 'sum' | 'date'> | null>();
+    const pending = recs.filter((r) => !mapped.has(r.entityId)).flatMap((r) => rows.get(r.entityId)?.interactionId ?? []);
+    const links = await this.paymentLinks(c, pending);
     const known = new Map<string, string>();
     const ready: { rec: ClaimedRecord; data: PaymentData }[] = [];
     const takesDocuments = targetsTaking('document').includes(c.target);
-    const unknownDocs = new Map<string, string | undefined>();
+    const unknownDocs = takesDocuments ? await this.replicas.firstUnknownDocumentOfMany(c.accountId, [...new Set(pending)]) : new Map<string, string>();
     const already: { rec: ClaimedRecord; remoteId: string }[] = [];
     for (const rec of recs) {
       const m = mapped.get(rec.entityId);
@@ -327,7 +351,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.fail(round, [rec], 'the payment is not in the read model');
         continue;
       }
-      const data = await this.paymentData(c, p, links, known);
+      const data = this.paymentData(p, links, known);
       // Its interaction is not in the read model yet (its event comes with the payment's, so rarely): wait.
       if (!data) {
         await this.park(round, rec, null);
@@ -335,7 +359,6 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
       // An attached document not in the read model yet may be its invoice: neither `applies` nor `dependencies` can be asked until it is.
       if (takesDocuments) {
-        if (!unknownDocs.has(p.interactionId)) unknownDocs.set(p.interactionId, (await this.replicas.unknownDocumentsOf(c.accountId, p.interactionId))[0]);
         const unknownDoc = unknownDocs.get(p.interactionId);
         if (unknownDoc) {
           await this.parkForDocument(round, rec, p.interactionId, unknownDoc);
@@ -371,8 +394,19 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.failure(round, unknown.map((u) => u.rec), err, 'lookup');
       }
     }
-    const size = connector.paymentBatch.size;
-    for (let i = 0; i < toSend.length && !round.stopped; i += size) await this.batch(round, toSend.slice(i, i + size));
+    // Up to `inFlight` batches out at once: one's database work overlaps the others' calls.
+    const { size, inFlight = 1 } = connector.paymentBatch;
+    const batches: (typeof toSend)[] = [];
+    for (let i = 0; i < toSend.length; i += size) batches.push(toSend.slice(i, i + size));
+    let next = 0;
+    const lanes = await Promise.allSettled(
+      Array.from({ length: Math.min(Math.max(1, inFlight), batches.length) }, async () => {
+        while (next < batches.length && !round.stopped) await this.batch(round, batches[next++]!);
+      }),
+    );
+    // Every lane has ended before the round hands back what it did not get to.
+    const broken = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (broken) throw broken.reason;
   }
 
   private async batch(round: Round, items: { rec: ClaimedRecord; data: PaymentData }[]): Promise<void> {
@@ -416,11 +450,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async mapped(round: Round, hits: { rec: ClaimedRecord; remoteId: string }[]): Promise<void> {
     if (hits.length === 0) return;
     const { c } = round;
-    await this.ds.transaction(async (m) => {
-      for (const h of hits) await this.sync.map(m, c.accountId, c.id, KIND.payment, h.rec.entityId, h.remoteId);
+    // Mapping, ledger, records and their events in one transaction of four statements.
+    await this.synced(round, hits, undefined, undefined, async (m) => {
+      await this.sync.mapMany(m, c.accountId, c.id, KIND.payment, hits.map((h) => ({ localId: h.rec.entityId, remoteId: h.remoteId })));
       await this.sync.ledgerFinish(m, c.accountId, c.id, CREATE_PAYMENT, hits.map((h) => h.rec.entityId), 'done', hits.map((h) => h.remoteId));
     });
-    await this.synced(round, hits);
   }
 
   // --- removals -------------------------------------------------------------------------------
@@ -432,7 +466,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (!mapping && connector.findPayments && (await this.sync.ledger(c.accountId, c.id, CREATE_PAYMENT, [rec.entityId])).get(rec.entityId) === 'sending') {
         // Its create may have gone through: find it so that it can be removed.
         const p = (await this.replicas.payments(c.accountId, [rec.entityId])).get(rec.entityId);
-        const data = p ? await this.paymentData(c, p, new Map()) : null;
+        const data = p ? this.paymentData(p, await this.paymentLinks(c, [p.interactionId])) : null;
         if (p && data) {
           const found = await connector.findPayments([data]);
           const remoteId = found.get(p.id)?.[0];
@@ -484,13 +518,26 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     round.sent = true;
   }
 
-  private async synced(round: Round, done: { rec: ClaimedRecord; remoteId: string | null }[], syncedHash?: string, note?: string): Promise<void> {
+  /** Records synced, with their events, in one transaction (`also`: what goes in it first). */
+  private async synced(
+    round: Round,
+    done: { rec: ClaimedRecord; remoteId: string | null }[],
+    syncedHash?: string,
+    note?: string,
+    also?: (m: EntityManager) => Promise<void>,
+  ): Promise<void> {
+    if (done.length === 0) return;
     const { c } = round;
     await this.commands.run(c.accountId, async (t) => {
-      for (const { rec, remoteId } of done) {
-        await this.sync.finish(t.manager, c.accountId, rec, { state: 'synced', remoteId, syncedHash, lastError: note ?? null });
-        await t.emit(FinanceRecordSynced, rec.entityId, { target: c.target, entityType: rec.entityType, entityId: rec.entityId, remoteId, attempts: rec.attempts, lastError: note ?? null });
-      }
+      await also?.(t.manager);
+      await this.sync.finishSynced(t.manager, c.accountId, done, { syncedHash, lastError: note ?? null });
+      await t.emitMany(
+        FinanceRecordSynced,
+        done.map(({ rec, remoteId }) => ({
+          aggregateId: rec.entityId,
+          data: { target: c.target, entityType: rec.entityType, entityId: rec.entityId, remoteId, attempts: rec.attempts, lastError: note ?? null },
+        })),
+      );
     });
     for (const { rec } of done) round.open.delete(rec.id);
   }

@@ -257,6 +257,36 @@ export class ReplicasRepository {
     return rows.map((r) => ({ id: r.id, kind: documentKindOf({ templateId: r.template_id, type: r.type }), templateId: r.template_id, sum: Number(r.sum) }));
   }
 
+  /** {@link documentsOf} of many interactions in one statement (interactions without any are absent). */
+  async documentsOfMany(accountId: string, interactionIds: string[]): Promise<Map<string, { id: string; kind: DocumentKind | null; templateId: string | null; sum: number }[]>> {
+    const out = new Map<string, { id: string; kind: DocumentKind | null; templateId: string | null; sum: number }[]>();
+    if (interactionIds.length === 0) return out;
+    const rows = (await this.ds.query(
+      `SELECT l.interaction_id, d.id, d.type, d.template_id, d.sum FROM interaction_document l JOIN document_replica d ON d.id = l.document_id AND NOT d.deleted
+        WHERE l.interaction_id = ANY($1::uuid[]) AND l.account_id = $2 ORDER BY l.interaction_id, l.attached_at, d.id`,
+      [interactionIds, accountId],
+    )) as { interaction_id: string; id: string; type: string; template_id: string | null; sum: string }[];
+    for (const r of rows) {
+      const list = out.get(r.interaction_id) ?? [];
+      list.push({ id: r.id, kind: documentKindOf({ templateId: r.template_id, type: r.type }), templateId: r.template_id, sum: Number(r.sum) });
+      out.set(r.interaction_id, list);
+    }
+    return out;
+  }
+
+  /** {@link unknownDocumentsOf} of many interactions in one statement: the first such document of each, if any. */
+  async firstUnknownDocumentOfMany(accountId: string, interactionIds: string[]): Promise<Map<string, string>> {
+    if (interactionIds.length === 0) return new Map();
+    const rows = (await this.ds.query(
+      `SELECT DISTINCT ON (l.interaction_id) l.interaction_id, l.document_id FROM interaction_document l
+        WHERE l.interaction_id = ANY($1::uuid[]) AND l.account_id = $2
+          AND NOT EXISTS (SELECT 1 FROM document_replica d WHERE d.id = l.document_id AND d.account_id = $2)
+        ORDER BY l.interaction_id, l.attached_at, l.document_id`,
+      [interactionIds, accountId],
+    )) as { interaction_id: string; document_id: string }[];
+    return new Map(rows.map((r) => [r.interaction_id, r.document_id]));
+  }
+
   /**
    * The documents attached to an interaction that the document read model has no row of yet
    * (their `document.*` event has not arrived: topics are not ordered against each other), in
@@ -288,6 +318,19 @@ export class ReplicasRepository {
       deleted: boolean;
     }[];
     return r ? { id: r.id, contractorId: r.contractor_id, name: r.name, sum: Number(r.sum), deleted: r.deleted } : null;
+  }
+
+  /** {@link interaction} of many in one statement. */
+  async interactions(accountId: string, ids: string[]): Promise<Map<string, InteractionRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await this.ds.query(`SELECT id, contractor_id, name, sum, deleted FROM interaction_replica WHERE id = ANY($1::uuid[]) AND account_id = $2`, [ids, accountId])) as {
+      id: string;
+      contractor_id: string;
+      name: string;
+      sum: string;
+      deleted: boolean;
+    }[];
+    return new Map(rows.map((r) => [r.id, { id: r.id, contractorId: r.contractor_id, name: r.name, sum: Number(r.sum), deleted: r.deleted }]));
   }
 
   async payments(accountId: string, ids: string[]): Promise<Map<string, PaymentRow>> {

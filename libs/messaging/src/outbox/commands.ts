@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventDefinition, EventEnvelope } from '@papka/contracts';
 import type { OutboxRelay } from './outbox.relay';
-import { writeToOutbox } from './outbox.writer';
+import { writeManyToOutbox, writeToOutbox } from './outbox.writer';
 
 /** What a command (or an event handler) writes through: its transaction and its events. */
 export interface CommandTx {
@@ -18,6 +18,11 @@ export interface CommandTx {
     data: TData,
     accountId?: string,
   ): Promise<EventEnvelope<TData, TType>>;
+  /** {@link emit} of many events of one type (say, one per record of a batch), in one statement. */
+  emitMany<TData, TType extends string>(
+    event: EventDefinition<TData, TType>,
+    events: { aggregateId: string; data: TData; accountId?: string }[],
+  ): Promise<EventEnvelope<TData, TType>[]>;
 }
 
 /**
@@ -32,6 +37,12 @@ export function commandTx(manager: EntityManager, accountId: string, onEmit: () 
       const envelope = await writeToOutbox(manager, event, { accountId: account, aggregateId, data });
       onEmit();
       return envelope;
+    },
+    async emitMany(event, events) {
+      if (events.length === 0) return [];
+      const envelopes = await writeManyToOutbox(manager, event, events.map((e) => ({ accountId: e.accountId ?? accountId, aggregateId: e.aggregateId, data: e.data })));
+      onEmit();
+      return envelopes;
     },
   };
 }

@@ -10,17 +10,15 @@ export interface NewEvent<TData> {
   data: TData;
 }
 
-/** Builds the envelope and stores it in the outbox, inside the caller's transaction. */
-export async function writeToOutbox<TData, TType extends string>(
-  manager: EntityManager,
-  event: EventDefinition<TData, TType>,
-  e: NewEvent<TData>,
-): Promise<EventEnvelope<TData, TType>> {
+function assertInTransaction(manager: EntityManager, type: string): void {
   if (!manager.queryRunner?.isTransactionActive) {
     // An outbox write outside a transaction could publish a change that then rolls back.
-    throw new Error(`writeToOutbox(${event.type}) must run inside a transaction`);
+    throw new Error(`writeToOutbox(${type}) must run inside a transaction`);
   }
-  const envelope: EventEnvelope<TData, TType> = {
+}
+
+function envelopeOf<TData, TType extends string>(event: EventDefinition<TData, TType>, e: NewEvent<TData>): EventEnvelope<TData, TType> {
+  return {
     id: randomUUID(),
     type: event.type,
     version: event.version,
@@ -32,6 +30,16 @@ export async function writeToOutbox<TData, TType extends string>(
     traceId: activeTraceId() ?? currentTraceId(),
     data: e.data,
   };
+}
+
+/** Builds the envelope and stores it in the outbox, inside the caller's transaction. */
+export async function writeToOutbox<TData, TType extends string>(
+  manager: EntityManager,
+  event: EventDefinition<TData, TType>,
+  e: NewEvent<TData>,
+): Promise<EventEnvelope<TData, TType>> {
+  assertInTransaction(manager, event.type);
+  const envelope = envelopeOf(event, e);
   const traceHeaders = outboxTraceHeaders(event.type, event.topic, envelope.id);
   // The aggregate's next sequence number, taken in this transaction (one statement with the
   // outbox row): its aggregate_sequence row stays locked until the commit, so two transactions
@@ -48,6 +56,50 @@ export async function writeToOutbox<TData, TType extends string>(
   )) as { sequence: number }[];
   envelope.sequence = sequence;
   return envelope;
+}
+
+/**
+ * {@link writeToOutbox} for many events of one type in one statement per round (each round's
+ * aggregates distinct: ON CONFLICT cannot touch one sequence row twice in a statement), in the
+ * order given within an aggregate. The rows are written in aggregate order, so transactions that
+ * share aggregates take their sequence rows' locks in the same order and cannot deadlock on them.
+ */
+export async function writeManyToOutbox<TData, TType extends string>(
+  manager: EntityManager,
+  event: EventDefinition<TData, TType>,
+  events: NewEvent<TData>[],
+): Promise<EventEnvelope<TData, TType>[]> {
+  assertInTransaction(manager, event.type);
+  const envelopes = events.map((e) => envelopeOf(event, e));
+  let rest = envelopes.map((envelope, n) => ({ envelope, n }));
+  while (rest.length > 0) {
+    const seen = new Set<string>();
+    const round = rest.filter((x) => !seen.has(x.envelope.aggregateId) && seen.add(x.envelope.aggregateId)).sort((a, b) => (a.envelope.aggregateId < b.envelope.aggregateId ? -1 : a.envelope.aggregateId > b.envelope.aggregateId ? 1 : 0));
+    const taken = new Set(round.map((x) => x.n));
+    rest = rest.filter((x) => !taken.has(x.n));
+    const rows = (await manager.query(
+      `WITH x AS (SELECT * FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS x(id, key, payload, headers, ord)),
+            s AS (
+              INSERT INTO aggregate_sequence (aggregate_id, seq) SELECT key, 1 FROM x ORDER BY ord
+              ON CONFLICT (aggregate_id) DO UPDATE SET seq = aggregate_sequence.seq + 1 RETURNING aggregate_id, seq
+            )
+       INSERT INTO outbox (id, topic, key, event_type, payload, headers)
+       SELECT x.id, $1, x.key, $2, jsonb_set(x.payload, '{sequence}', to_jsonb(s.seq)), jsonb_set(x.headers, '{event-sequence}', to_jsonb(s.seq::text))
+         FROM x JOIN s ON s.aggregate_id = x.key ORDER BY x.ord
+       RETURNING id, (payload->>'sequence')::int AS sequence`,
+      [
+        event.topic,
+        event.type,
+        round.map((x) => x.envelope.id),
+        round.map((x) => x.envelope.aggregateId),
+        round.map((x) => JSON.stringify(x.envelope)),
+        round.map((x) => JSON.stringify(envelopeHeaders(x.envelope, outboxTraceHeaders(event.type, event.topic, x.envelope.id)))),
+      ],
+    )) as { id: string; sequence: number }[];
+    const sequences = new Map(rows.map((r) => [r.id, r.sequence]));
+    for (const { envelope } of round) envelope.sequence = sequences.get(envelope.id);
+  }
+  return envelopes;
 }
 
 /** The record headers of an event; `trace`: its `traceparent`/`tracestate` (outboxTraceHeaders), published as they are. */

@@ -104,6 +104,30 @@ describe(startFakeMoysklad.name, () => {
     expect(sut.counterparties()).toHaveLength(1);
   });
 
+  it("computes an invoiceout's sum from its positions and ignores a sum sent: without positions it is 0", async () => {
+    await start({ services: ['Услуги'] });
+    const agent = await counterparty();
+    const service = sut.services()[0]!;
+    const bare = (await call('POST', '/entity/invoiceout', { organization: ref(org()), agent: ref(agent), sum: 150_050 })).body as MoyskladJson;
+    expect(bare).toMatchObject({ sum: 0, positions: { meta: { size: 0 } } });
+    const lines = [
+      { quantity: 2, price: 10_000, assortment: ref(service) },
+      { quantity: 1, price: 5_000, discount: 10, vat: 20, assortment: ref(service) },
+    ];
+    const included = (await call('POST', '/entity/invoiceout', { organization: ref(org()), agent: ref(agent), sum: 1, positions: lines })).body as MoyskladJson;
+    expect(included).toMatchObject({ sum: 24_500, vatEnabled: true, vatIncluded: true, positions: { meta: { size: 2 } } });
+    const onTop = (await call('POST', '/entity/invoiceout', { organization: ref(org()), agent: ref(agent), vatIncluded: false, positions: lines })).body as MoyskladJson;
+    expect(onTop.sum).toBe(20_000 + 5_400);
+    expect(sut.invoicesOut().find((i) => i.id === included.id)!.positions).toMatchObject({ rows: [{ quantity: 2, price: 10_000 }, { quantity: 1, price: 5_000, discount: 10 }] });
+    // An update with positions replaces them (and the sum follows).
+    const updated = (await call('PUT', `/entity/invoiceout/${included.id as string}`, { positions: [{ quantity: 3, price: 700, assortment: ref(service) }] })).body as MoyskladJson;
+    expect(updated).toMatchObject({ sum: 2_100, positions: { meta: { size: 1 } } });
+    const noAssortment = await call('POST', '/entity/invoiceout', { organization: ref(org()), agent: ref(agent), positions: [{ quantity: 1, price: 1 }] });
+    expect([noAssortment.status, codeOf(noAssortment)]).toEqual([412, 3000]);
+    const product = await call('POST', '/entity/invoiceout', { organization: ref(org()), agent: ref(agent), positions: [{ quantity: 1, price: 1, assortment: ref(agent) }] });
+    expect(codeOf(product)).toBe(3007);
+  });
+
   it('answers a bulk array item by item, links payments to invoices and refuses what the API refuses', async () => {
     await start();
     const agent = await counterparty();

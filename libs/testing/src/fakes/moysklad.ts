@@ -19,9 +19,12 @@
  * Faults a test switches on: commit-then-drop (the write is applied, then the socket is reset),
  * a tariff block (1043, 1070, 30006), 5xx before or after applying.
  *
+ * - a document's `sum` is read-only: an `invoiceout`'s is computed from its `positions` (each
+ *   `quantity × price`, less its `discount` %, plus its `vat` % when `vatEnabled` and not
+ *   `vatIncluded`), so one sent without positions sums to 0, as the real API's would. A position
+ *   names an assortment; the fake holds services (`/entity/service`), not products.
  * Where the docs leave it open, the fake decides and says so: a bulk answer is HTTP 200 even when
- * items failed; `invoiceout.sum` is kept as sent (the API computes it from positions, which need
- * an assortment the fake does not model); document names are not checked for uniqueness.
+ * items failed; document names are not checked for uniqueness.
  */
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -33,7 +36,7 @@ import { seededRandom } from './adesk/format';
 export type MoyskladJson = Record<string, unknown>;
 
 /** The entity types the fake serves under `/entity/<type>`. */
-export const MOYSKLAD_TYPES = ['organization', 'expenseitem', 'counterparty', 'invoiceout', 'paymentin', 'paymentout'] as const;
+export const MOYSKLAD_TYPES = ['organization', 'expenseitem', 'service', 'counterparty', 'invoiceout', 'paymentin', 'paymentout'] as const;
 export type MoyskladType = (typeof MOYSKLAD_TYPES)[number];
 
 /** Document types a payment's `operations[]` may name (`_payment_in.md`, `_payment_out.md`). */
@@ -107,6 +110,8 @@ export interface MoyskladAccountSeed {
   organizations?: Array<{ name: string; inn?: string; accounts?: string[] }>;
   /** Expense items to start with (default «Закупка товаров», «Прочие расходы»). */
   expenseItems?: string[];
+  /** Services to start with (default none). */
+  services?: string[];
 }
 
 export interface FakeMoyskladOptions extends MoyskladAccountSeed {
@@ -137,6 +142,7 @@ export interface FakeMoyskladAccount {
   entities(type: MoyskladType): MoyskladJson[];
   organizations(): MoyskladJson[];
   expenseItems(): MoyskladJson[];
+  services(): MoyskladJson[];
   counterparties(): MoyskladJson[];
   invoicesOut(): MoyskladJson[];
   paymentsIn(): MoyskladJson[];
@@ -313,6 +319,31 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
       return v;
     };
 
+    /** A document's positions as stored: quantity, price (kopecks), discount %, vat %, assortment. */
+    const positionsOf = (v: unknown): MoyskladJson[] => {
+      if (v === undefined || v === null) return [];
+      const rows = Array.isArray(v) ? v : (v as { rows?: unknown }).rows;
+      if (!Array.isArray(rows)) throw wrongType('positions', 'Array');
+      return rows.map((p: MoyskladJson, i) => {
+        const f = `positions[${i}]`;
+        if (p?.assortment === undefined || p.assortment === null) throw required(`${f}.assortment`);
+        const assortment = resolve(`${f}.assortment`, p.assortment, ['service']);
+        const num = (name: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number => {
+          const x = p[name] ?? dflt;
+          if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > max) throw wrongType(`${f}.${name}`, 'Float');
+          return x;
+        };
+        const quantity = num('quantity', 1);
+        if (quantity === 0) throw err(412, 3002, `Ошибка сохранения объекта: поле '${f}.quantity' должно быть больше 0`, `${f}.quantity`);
+        return { id: randomUUID(), accountId, quantity, price: num('price', 0), discount: num('discount', 0, 100), vat: num('vat', 0, 100), assortment: { meta: assortment.meta } };
+      });
+    };
+    const positionsSum = (rows: MoyskladJson[], vatEnabled: boolean, vatIncluded: boolean): number =>
+      rows.reduce((total, p) => {
+        const net = Math.round((p.quantity as number) * (p.price as number) * (1 - (p.discount as number) / 100));
+        return total + (vatEnabled && !vatIncluded ? Math.round(net * (1 + (p.vat as number) / 100)) : net);
+      }, 0);
+
     const counterpartyAccounts = (v: unknown): MoyskladJson[] => {
       if (v === undefined || v === null) return [];
       const rows = Array.isArray(v) ? v : (v as { rows?: unknown }).rows;
@@ -355,7 +386,8 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
       if (description !== undefined) e.description = description;
       switch (type) {
         case 'organization':
-        case 'expenseitem': {
+        case 'expenseitem':
+        case 'service': {
           const name = str(body, 'name', 255);
           if (!name) throw required('name');
           e.name = name;
@@ -388,10 +420,16 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
           e.name = str(body, 'name', 255) ?? String(++docNumber).padStart(5, '0');
           e.moment = body.moment === undefined ? mskNow() : normalizeMoment(body.moment);
           e.applicable = body.applicable !== false;
-          e.sum = sumOf(body.sum);
           e.created = now;
           if (body.organizationAccount !== undefined) e.organizationAccount = body.organizationAccount;
-          if (type === 'invoiceout') break;
+          if (type === 'invoiceout') {
+            e.vatEnabled = body.vatEnabled !== false;
+            e.vatIncluded = body.vatIncluded !== false;
+            e.positions = positionsOf(body.positions);
+            e.sum = positionsSum(e.positions as MoyskladJson[], e.vatEnabled as boolean, e.vatIncluded as boolean);
+            break;
+          }
+          e.sum = sumOf(body.sum);
           const purpose = str(body, 'paymentPurpose', 255);
           if (purpose !== undefined) e.paymentPurpose = purpose;
           if (type === 'paymentout') {
@@ -435,6 +473,11 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
         }
         out.payments = payments;
         out.payedSum = payedSum;
+        const rows = (e.positions as MoyskladJson[] | undefined) ?? [];
+        out.positions = {
+          meta: { href: `${base}/entity/invoiceout/${e.id as string}/positions`, type: 'invoiceposition', mediaType: 'application/json', size: rows.length, limit: 1000, offset: 0 },
+          ...(withRows ? { rows: structuredClone(rows) } : {}),
+        };
       }
       return out;
     };
@@ -618,6 +661,7 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
       for (const a of accounts.get(org.id as string)!) (a.meta as MoyskladJson).href = `${base}/entity/organization/${org.id as string}/accounts/${a.id as string}`;
     }
     for (const name of seedData.expenseItems ?? ['Закупка товаров', 'Прочие расходы']) seedOne('expenseitem', { name });
+    for (const name of seedData.services ?? []) seedOne('service', { name });
 
     const all = (type: MoyskladType): MoyskladJson[] => [...store.get(type)!.values()].map((e) => structuredClone(view(type, e, true)));
     return { handleEntity, seedOne, all, view, accountId };
@@ -829,6 +873,7 @@ export async function startFakeMoysklad(options: FakeMoyskladOptions = {}): Prom
     entities: (type) => acct.all(type),
     organizations: () => acct.all('organization'),
     expenseItems: () => acct.all('expenseitem'),
+    services: () => acct.all('service'),
     counterparties: () => acct.all('counterparty'),
     invoicesOut: () => acct.all('invoiceout'),
     paymentsIn: () => acct.all('paymentin'),

@@ -47,7 +47,7 @@ export function parseAdeskSettings(raw: Settings): Settings {
 /** Adesk (002) behind the Connector port. */
 export class AdeskConnector implements Connector {
   readonly target: FinanceTarget = 'adesk';
-  readonly paymentBatch: { method: string; size: number };
+  readonly paymentBatch: { method: string; size: number; inFlight: number };
   readonly removeMethod = route('POST', '/v2/transactions/remove');
   private readonly client: AdeskClient;
 
@@ -56,7 +56,9 @@ export class AdeskConnector implements Connector {
     private readonly o: ConnectorOptions,
   ) {
     this.client = new AdeskClient(baseUrl, o.token, o.timeoutMs);
-    this.paymentBatch = { method: route('POST', '/v2/transactions/create'), size: o.batchSize };
+    // Two bulk creates at once: 002's limit is per method with no number given, so no more than
+    // it takes to keep one batch's database work behind the other's call.
+    this.paymentBatch = { method: route('POST', '/v2/transactions/create'), size: o.batchSize, inFlight: 2 };
   }
 
   private get tx(): TransactionSettings {

@@ -48,12 +48,17 @@ describe('MoyskladConnector against the fake MoySklad', () => {
     await fake.close();
   });
 
-  it('fills in the organization and the expense item, and names a bad setting', async () => {
+  it('fills in the organization, the expense item and the invoice service (made once), and names a bad setting', async () => {
     expect(parseMoyskladSettings({})).toEqual({ tokenKind: 'user' });
     expect(() => parseMoyskladSettings({ tokenKind: 'admin' })).toThrow(InvalidSettings);
     expect(() => parseMoyskladSettings({ organizationId: '12' })).toThrow(expect.objectContaining({ field: 'settings.organizationId' }));
     const checked = await sut.check({ tokenKind: 'solution' });
-    expect(checked).toEqual({ tokenKind: 'solution', organizationId: fake.organizations()[0]!.id, expenseItemId: fake.expenseItems()[0]!.id });
+    // The beforeEach's check made the service; this one found it.
+    expect(fake.services()).toEqual([expect.objectContaining({ name: 'Услуги по счёту', externalCode: 'papka-invoice' })]);
+    expect(checked).toEqual({ tokenKind: 'solution', organizationId: fake.organizations()[0]!.id, expenseItemId: fake.expenseItems()[0]!.id, invoiceServiceId: fake.services()[0]!.id });
+    const own = fake.seed('service', { name: 'Консультации' });
+    expect((await sut.check({ invoiceServiceId: own.id as string })).invoiceServiceId).toBe(own.id);
+    await expect(sut.check({ invoiceServiceId: randomUUID() })).rejects.toMatchObject({ failure: 'rejected', method: 'settings.invoiceServiceId' });
     await expect(sut.check({ organizationId: randomUUID() })).rejects.toMatchObject({ failure: 'rejected', method: 'settings.organizationId' });
     await expect(sut.check({ organizationAccountId: randomUUID() })).rejects.toMatchObject({ method: 'settings.organizationAccountId' });
   });
@@ -65,6 +70,8 @@ describe('MoyskladConnector against the fake MoySklad', () => {
 
     const doc = { id: randomUUID(), kind: 'invoice', name: 'Счёт 1', sum: 500_00, createdAt: '2026-11-30T10:00:00.000Z', interactionId: randomUUID(), contractor: { id: contractor.id, remoteId: agent } } as unknown as DocumentData;
     const invoice = await sut.documentSteps(doc, () => undefined, false)[0]!.run();
+    // Its sum is MoySklad's own, from the one position at the invoice's sum.
+    expect(fake.invoicesOut()[0]).toMatchObject({ id: invoice, sum: 500_00, positions: { rows: [{ quantity: 1, price: 500_00, assortment: { meta: { type: 'service' } } }] } });
 
     const income = payment({ contractorRemoteId: agent, invoice: { id: doc.id, sum: doc.sum, remoteId: invoice } });
     const outcome = payment({ type: 'outcome', contractorRemoteId: agent });

@@ -28,6 +28,7 @@ import {
   paymentTypeOf,
   remotePayment,
   syncIdOf,
+  INVOICE_SERVICE,
   type MoyskladEntityType,
   type MoyskladSettings,
 } from './moysklad.mapper';
@@ -46,7 +47,7 @@ const PAGE = 1000;
 const MAX_PAGES = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SETTINGS = ['organizationId', 'organizationAccountId', 'expenseItemId', 'tokenKind'] as const;
+const SETTINGS = ['organizationId', 'organizationAccountId', 'expenseItemId', 'invoiceServiceId', 'tokenKind'] as const;
 
 /** MoySklad settings: optional uuids of its own entities, and `tokenKind` (default `user`, the stricter limit). */
 export function parseMoyskladSettings(raw: Settings): Settings {
@@ -71,7 +72,7 @@ const tokenKindOf = (s: Settings): TokenKind => (s.tokenKind === 'solution' ? 's
 /** MoySklad (004, JSON API 1.2) behind the Connector port: counterparties, invoiceout, paymentin/paymentout. */
 export class MoyskladConnector implements Connector {
   readonly target: FinanceTarget = 'moysklad';
-  readonly paymentBatch: { method: string; size: number };
+  readonly paymentBatch: { method: string; size: number; inFlight: number };
   readonly removeMethod = MOYSKLAD_METHOD;
   private readonly client: MoyskladClient;
   private readonly baseUrl: string;
@@ -83,7 +84,9 @@ export class MoyskladConnector implements Connector {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     const limiter = limiterFor(o.token, TOKEN_LIMITS[tokenKindOf(o.settings)]);
     this.client = new MoyskladClient(this.baseUrl, o.token, o.timeoutMs, limiter);
-    this.paymentBatch = { method: MOYSKLAD_METHOD, size: Math.min(o.batchSize, MAX_BULK) };
+    // Batches in flight up to MoySklad's parallel limit: the token's limiter holds each request
+    // to the window and to 5 (fewer after a 1073) whatever the engine asks for.
+    this.paymentBatch = { method: MOYSKLAD_METHOD, size: Math.min(o.batchSize, MAX_BULK), inFlight: 5 };
   }
 
   private get s(): MoyskladSettings {
@@ -92,7 +95,8 @@ export class MoyskladConnector implements Connector {
 
   /**
    * Proves the token and fills in the defaults: the organization (else the first one), its
-   * account when given, the expense item every paymentout needs (else the first one).
+   * account when given, the expense item every paymentout needs (else the first one), and the
+   * service invoices are priced through (else «Услуги по счёту», found or created).
    */
   async check(settings: Settings): Promise<Settings> {
     const out: Settings = { ...settings, tokenKind: tokenKindOf(settings) };
@@ -105,10 +109,18 @@ export class MoyskladConnector implements Connector {
       }
     }
     out.expenseItemId = await this.pick('expenseitem', settings.expenseItemId as string | undefined, 'settings.expenseItemId');
+    out.invoiceServiceId = settings.invoiceServiceId ? await this.pick('service', settings.invoiceServiceId as string, 'settings.invoiceServiceId') : await this.invoiceService();
     return out;
   }
 
-  private async pick(type: 'organization' | 'expenseitem', wanted: string | undefined, field: string): Promise<string> {
+  /** Papka's invoice service: the one with its externalCode, else created (its fixed syncId makes a second PUT's create answer the first). */
+  private async invoiceService(): Promise<string> {
+    const found = (await this.client.get<ListAnswer>('/entity/service', { filter: `externalCode=${INVOICE_SERVICE.externalCode}`, limit: 1 })).rows?.[0];
+    if (found) return String(found.id).toLowerCase();
+    return idOrThrow(await this.client.post<Obj>('/entity/service', { ...INVOICE_SERVICE }), 'service');
+  }
+
+  private async pick(type: 'organization' | 'expenseitem' | 'service', wanted: string | undefined, field: string): Promise<string> {
     if (wanted) {
       try {
         const e = await this.client.get<Obj>(`/entity/${type}/${wanted}`);

@@ -121,6 +121,21 @@ describe('MoyskladLimiter', () => {
     expect(maxPerWindow(run.arrivals, 3_000)).toBeLessThanOrEqual(11);
   });
 
+  it('sends again as soon as X-Lognex-Reset has passed, not a window later', async () => {
+    const limiter = new MoyskladLimiter({ ...TOKEN_LIMITS.solution });
+    const first = await limiter.acquire();
+    first.done({ status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-lognex-reset': '400' } });
+    const start = Date.now();
+    let sentAt = -1;
+    void limiter.acquire().then((p) => {
+      sentAt = Date.now() - start;
+      p.done({ status: 200, headers: { 'x-ratelimit-remaining': '30' } });
+    });
+    while (sentAt < 0) await jest.advanceTimersByTimeAsync(25);
+    expect(sentAt).toBeGreaterThanOrEqual(400);
+    expect(sentAt).toBeLessThan(500);
+  });
+
   it('shares one limiter between connections with the same token and window', () => {
     const a = limiterFor('token-a', TOKEN_LIMITS.user);
     expect(limiterFor('token-a', TOKEN_LIMITS.user)).toBe(a);

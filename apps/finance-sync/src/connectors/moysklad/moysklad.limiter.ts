@@ -144,7 +144,8 @@ export class MoyskladLimiter {
     if (this.recentFailures.length >= this.budgetFailures) return Math.max(1, this.recentFailures[0]! + MINUTE - now);
     if (this.probing && this.inFlight > 0) return this.windowMs;
     if (this.inFlight >= this.parallel) return this.windowMs;
-    if (this.remaining !== null && this.remaining <= 0) return this.windowMs;
+    // What the last answer allowed is spent: wait for the next answer, at most until that one is stale.
+    if (this.remaining !== null && this.remaining <= 0) return Math.max(1, this.remainingAt + this.windowMs - now);
     if (this.inFlight + this.ends.length >= this.limit) {
       // The oldest slot frees windowMs after its answer; in-flight ones free later still.
       return this.ends.length > 0 ? Math.max(1, this.ends[0]! + this.windowMs - now) : this.windowMs;
@@ -194,7 +195,12 @@ export class MoyskladLimiter {
     if (remaining !== undefined) {
       this.remaining = remaining;
       this.remainingAt = now;
-      if (remaining === 0) this.blockedUntil = Math.max(this.blockedUntil, now + (header(s.headers, 'x-lognex-reset') || this.windowMs));
+      if (remaining === 0) {
+        // Nothing until MoySklad's own slot frees: the block says it, and the 0 is spent with it
+        // (else the stale 0 would hold the next call a further window).
+        this.blockedUntil = Math.max(this.blockedUntil, now + (header(s.headers, 'x-lognex-reset') || this.windowMs));
+        this.remaining = null;
+      }
     }
     if (s.status >= 400) this.recentFailures.push(now);
     if (s.status === 429) {

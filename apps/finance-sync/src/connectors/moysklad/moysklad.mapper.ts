@@ -11,15 +11,22 @@ import type { PaymentType } from '@papka/contracts';
 import { marker, markerOf, type ContractorData, type DocumentData, type PaymentData, type RemotePayment } from '../connector';
 import type { TokenKind } from './moysklad.limiter';
 
-export type MoyskladEntityType = 'counterparty' | 'invoiceout' | 'paymentin' | 'paymentout';
+export type MoyskladEntityType = 'counterparty' | 'invoiceout' | 'paymentin' | 'paymentout' | 'service';
 
 export interface MoyskladSettings {
   organizationId: string;
   organizationAccountId?: string;
   /** Needed by every paymentout (`expenseItem` is required there); check() fills it in. */
   expenseItemId: string;
+  /**
+   * The service an invoiceout's one position names (MoySklad computes a document's sum from its
+   * positions): check() finds or creates «Услуги по счёту». Absent only on a connection saved
+   * before it was kept: its invoices then go without positions until the next PUT.
+   */
+  invoiceServiceId?: string;
   tokenKind: TokenKind;
 }
+
 
 export type Meta = { meta: { href: string; type: string; mediaType: 'application/json' } };
 type Body = Record<string, unknown>;
@@ -38,6 +45,13 @@ export function uuidV5(namespace: string, name: string): string {
 }
 
 export const syncIdOf = (connectionId: string, type: MoyskladEntityType, entityId: string): string => uuidV5(connectionId, `${type}:${entityId.toLowerCase()}`);
+
+/** The service Papka's invoices are priced through: found by this externalCode, created with a fixed syncId. */
+export const INVOICE_SERVICE = {
+  name: 'Услуги по счёту',
+  externalCode: 'papka-invoice',
+  syncId: uuidV5('00000000-0000-0000-0000-000000000000', 'service:papka-invoice'),
+} as const;
 
 /** A reference to an entity: `{ meta: { href, type, mediaType } }` under the API root. */
 export const metaOf = (baseUrl: string, type: string, id: string): Meta => ({
@@ -102,17 +116,20 @@ export const momentOfIso = (iso: string): string => {
 };
 
 /**
- * An invoice document as an `invoiceout` of the counterparty. Its `sum` is sent in kopecks; the
- * API documents the field as computed from positions, which need an assortment (a product or a
- * service) Papka's invoice does not map to, so the README lists it as a decision. No `name`: MoySklad numbers
- * documents itself and refuses a duplicate number; the Papka name goes into `description`.
+ * An invoice document as an `invoiceout` of the counterparty. MoySklad computes a document's
+ * `sum` from its positions (the field is read-only), so the invoice goes as one position of the
+ * connection's invoice service: quantity 1 at the invoice's sum in kopecks, VAT not added on top
+ * (the sum is what the buyer pays). No `name`: MoySklad numbers documents itself and refuses a
+ * duplicate number; the Papka name goes into `description`.
  */
 export function invoiceOutBody(d: DocumentData, agentRemoteId: string, s: MoyskladSettings, baseUrl: string, connectionId: string): Body {
   const body: Body = {
     organization: metaOf(baseUrl, 'organization', s.organizationId),
     agent: metaOf(baseUrl, 'counterparty', agentRemoteId),
     moment: momentOfIso(d.createdAt),
-    sum: d.sum,
+    ...(s.invoiceServiceId
+      ? { vatEnabled: false, positions: [{ quantity: 1, price: d.sum, discount: 0, vat: 0, assortment: metaOf(baseUrl, 'service', s.invoiceServiceId) }] }
+      : { sum: d.sum }),
     externalCode: d.id,
     syncId: syncIdOf(connectionId, 'invoiceout', d.id),
     description: `${cut(d.name, 4000)} ${marker(d.id)}`.trim(),
