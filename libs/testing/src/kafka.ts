@@ -21,16 +21,46 @@ const toRead = (topic: string, partition: number, m: KafkaMessage): ReadMessage 
 });
 
 /**
- * Reads a topic from the beginning with a throw-away consumer group until `done(messages)`
- * holds or the timeout passes; returns what it saw either way (the test asserts on it).
+ * When this module was loaded (once per spec file: jest gives each file its own modules), less a
+ * second of clock slack. Whatever a spec waits for was published after it, so readTopic starts
+ * there instead of at a topic's first record: on a development Kafka that benches have filled
+ * with millions of records, reading from the beginning outlasted the tests' timeouts.
+ */
+const LOADED_AT = Date.now() - 1_000;
+
+/**
+ * Reads a topic with a throw-away consumer group until `done(messages)` holds or the timeout
+ * passes; returns what it saw either way (the test asserts on it). It starts at the first record
+ * published since `since` (default: since this spec file was loaded).
  */
 export async function readTopic(
   topic: string,
   done: (messages: ReadMessage[]) => boolean,
   timeoutMs = 30_000,
+  since = LOADED_AT,
 ): Promise<ReadMessage[]> {
   const kafka = new Kafka({ clientId: 'papka-test-reader', brokers: infraEnv().KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}` });
+  const started = Date.now();
+  const groupId = `test-reader-${randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      try {
+        const starts = await admin.fetchTopicOffsetsByTimestamp(topic, since);
+        // The throw-away group starts there: its committed offsets, set before it has a member.
+        await admin.setOffsets({ groupId, topic, partitions: starts });
+        break;
+      } catch (err) {
+        // A broker that has just come back may not lead its partitions yet: wait for it, as the consumer would.
+        if (!(err as { retriable?: boolean }).retriable || Date.now() - started > timeoutMs) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId });
   const seen: ReadMessage[] = [];
   await consumer.connect();
   try {
