@@ -1,20 +1,49 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './infra';
 
-/** Pids of the services started by startService in this test run. */
+/** Services started by startService: `<pid> <owner pid>` per line. */
 const CHILDREN_FILE = path.join(REPO_ROOT, '.cache/test-logs/children.pids');
 
 /**
- * Ends every service a test started and did not stop (Jest global teardown). Only processes
- * that still run this repository's code are touched, in case a pid was reused.
+ * The process that owns what this one starts: the Jest run (its global setup sets the variable,
+ * and its workers inherit it), else this process itself (a bench).
+ */
+const owner = (): number => Number(process.env.PAPKA_TEST_RUN_OWNER) || process.pid;
+
+/** Global setup: what the run's tests start is the run's own. */
+export function claimTestRun(): void {
+  process.env.PAPKA_TEST_RUN_OWNER = String(process.pid);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Ends every service this run started and did not stop, and those of runs that are gone (an
+ * interrupted one): Jest global setup and teardown. Services of another live process (a bench, a
+ * second test run) are left to it. Only processes that still run this repository's code are
+ * touched, in case a pid was reused.
  */
 export function killLeftoverServices(): string[] {
   if (!existsSync(CHILDREN_FILE)) return [];
   const killed: string[] = [];
-  for (const pid of readFileSync(CHILDREN_FILE, 'utf8').split('\n').filter(Boolean).map(Number)) {
+  const kept: string[] = [];
+  const me = owner();
+  for (const line of readFileSync(CHILDREN_FILE, 'utf8').split('\n').filter(Boolean)) {
+    const [pid, by] = line.split(' ').map(Number) as [number, number | undefined];
+    if (by !== undefined && by !== me && alive(by)) {
+      if (alive(pid)) kept.push(line);
+      continue;
+    }
     let cmdline = '';
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -29,7 +58,8 @@ export function killLeftoverServices(): string[] {
       // exited meanwhile
     }
   }
-  rmSync(CHILDREN_FILE, { force: true });
+  if (kept.length > 0) writeFileSync(CHILDREN_FILE, `${kept.join('\n')}\n`);
+  else rmSync(CHILDREN_FILE, { force: true });
   return killed;
 }
 
@@ -74,7 +104,7 @@ export async function startService(
   );
   // Recorded so the suite's global teardown can end a child whose test never stopped it (a
   // failed beforeAll): a live child's pipes would keep Jest from exiting.
-  appendFileSync(CHILDREN_FILE, `${child.pid}\n`);
+  appendFileSync(CHILDREN_FILE, `${child.pid} ${owner()}\n`);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;
