@@ -350,6 +350,8 @@ interface Scenario {
 async function scenario(d: Deployment, token: string, label: string, body: (n: number) => Record<string, unknown>, docs: number): Promise<Scenario> {
   const pg = new Client({ connectionString: d.documentsDb });
   await pg.connect();
+  /** Stops the poller before its client closes, so a failed call is reported, not the poller's closed client. */
+  let halt: (() => Promise<void>) | undefined;
   try {
     const before = await phases(d.documents);
     const rssBefore = treeRssMb(d.documentsPid);
@@ -381,6 +383,14 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
         await sleep(20);
       }
     })();
+    // Handled here too: a poller that fails while calls are still going must not kill the process before they end.
+    poller.catch(() => undefined);
+    halt = async () => {
+      polling = false;
+      pending = [];
+      await poller.catch(() => undefined);
+      clearInterval(sampler);
+    };
     let next = 0;
     const t0 = performance.now();
     await Promise.all(
@@ -419,6 +429,7 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
         .join(' ms, ') + ' ms',
     };
   } finally {
+    await halt?.();
     await pg.end();
   }
 }

@@ -5,12 +5,13 @@ import { UploadsModule } from '../uploads/uploads.module';
 import { DocumentsController } from './documents.controller';
 import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
+import { RenderHandoff } from './render-handoff';
 
 /** The constructor, the documents list, status changes, deletes and downloads. The renderer writes documents through the repository. */
 @Module({
   imports: [ReplicasModule, TemplatesModule, UploadsModule],
   controllers: [DocumentsController],
-  providers: [DocumentsRepository, DocumentsService],
-  exports: [DocumentsRepository],
+  providers: [DocumentsRepository, DocumentsService, RenderHandoff],
+  exports: [DocumentsRepository, RenderHandoff],
 })
 export class DocumentsModule {}

@@ -11,6 +11,7 @@ import type { TemplatesService } from '../templates/templates.service';
 import type { UploadsService } from '../uploads/uploads.service';
 import type { DocumentEntity } from './document.entity';
 import type { DocumentChanges, DocumentsRepository, NewDocument } from './documents.repository';
+import { RenderHandoff } from './render-handoff';
 import { DocumentsService } from './documents.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
@@ -172,6 +173,73 @@ describe(DocumentsService.name, () => {
         ['render.requested', uuid, acc.accountId],
       ]);
       expect(fake.emitted[1]!.data).toEqual({ documentId: uuid, revision: 1 });
+    });
+  });
+
+  describe('construct on a replica that renders', () => {
+    /** This replica's queue: places reserved, requests handed over, places given back. */
+    const local = () => {
+      const q = { reserved: 0, cancelled: 0, handed: [] as { documentId: string; revision: number }[], full: false };
+      const handoff = new RenderHandoff();
+      handoff.attach({
+        reserve: () => {
+          if (q.full) return null;
+          q.reserved++;
+          return { fill: (job) => q.handed.push({ documentId: job.documentId, revision: job.revision }), cancel: () => q.cancelled++ };
+        },
+      });
+      return { q, handoff };
+    };
+    const withHandoff = (handoff: RenderHandoff, idem = idempotency) =>
+      new DocumentsService(
+        { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
+        storage as unknown as ObjectStorage,
+        docs as unknown as DocumentsRepository,
+        replicas as unknown as ReplicasRepository,
+        templates as unknown as TemplatesService,
+        uploads as unknown as UploadsService,
+        fake.commands,
+        idem,
+        handoff,
+      );
+
+    it('hands the render request to its own queue after the commit, without a render.requested event', async () => {
+      const { q, handoff } = local();
+      const { uuid } = await withHandoff(handoff).construct(acc, dto());
+      expect(docs.rows.get(uuid)).toMatchObject({ renderState: 'pending', revision: 1 });
+      expect(fake.emitted.map((e) => e.type)).toEqual(['document.created']);
+      expect(q.handed).toEqual([{ documentId: uuid, revision: 1 }]);
+    });
+
+    it('asks through the bus when its queue is full', async () => {
+      const { q, handoff } = local();
+      q.full = true;
+      const { uuid } = await withHandoff(handoff).construct(acc, dto());
+      expect(fake.emitted.map((e) => [e.type, e.aggregateId])).toEqual([
+        ['document.created', uuid],
+        ['render.requested', uuid],
+      ]);
+      expect(q.handed).toEqual([]);
+    });
+
+    it('gives the place back when the transaction fails, and on a replayed Idempotency-Key', async () => {
+      const { q, handoff } = local();
+      docs.create.mockRejectedValueOnce(new Error('connection lost'));
+      await expect(withHandoff(handoff).construct(acc, dto())).rejects.toThrow('connection lost');
+      const replay = { run: async () => ({ uuid: 'earlier', replayed: true }) } as unknown as Idempotency;
+      expect(await withHandoff(handoff, replay).construct(acc, dto())).toEqual({ uuid: 'earlier', replayed: true });
+      expect(q).toMatchObject({ reserved: 2, cancelled: 2, handed: [] });
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it('hands a render asked again of a failed document to its own queue, at the new revision', async () => {
+      const { q, handoff } = local();
+      const doc = docOf(acc.accountId, { renderState: 'failed', renderError: 'boom', revision: 2 });
+      docs.rows.set(doc.id, doc);
+      await withHandoff(handoff).rerender(acc, doc.id);
+      expect(docs.rows.get(doc.id)).toMatchObject({ renderState: 'pending', revision: 3 });
+      expect(fake.emitted).toEqual([]);
+      expect(q.handed).toEqual([{ documentId: doc.id, revision: 3 }]);
     });
   });
 

@@ -36,6 +36,7 @@ import { TemplatesService } from '../templates/templates.service';
 import { UploadsService } from '../uploads/uploads.service';
 import type { DocumentEntity } from './document.entity';
 import { DocumentsRepository, snapshotOf } from './documents.repository';
+import { RenderHandoff, type RenderSlot } from './render-handoff';
 
 /** Sum of an invoice/act from its lines, when the caller did not give one. */
 function linesTotal(masks: Record<string, unknown>): number | null {
@@ -64,6 +65,8 @@ export class DocumentNotFailedError extends ConflictError {
   }
 }
 
+type RenderSlotJob = Parameters<RenderSlot['fill']>[0];
+
 /** Documents: made by the constructor, rendered asynchronously, listed, downloaded. */
 @Injectable()
 export class DocumentsService {
@@ -76,7 +79,27 @@ export class DocumentsService {
     private readonly uploads: UploadsService,
     private readonly commands: Commands,
     private readonly idempotency: Idempotency,
+    private readonly handoff: RenderHandoff = new RenderHandoff(),
   ) {}
+
+  /**
+   * Runs `fn` (a command asking for a render), then hands the request `fn` made (if any) to this
+   * replica's render queue once the transaction has committed. `fn` is told whether a place is
+   * held here (`local`): when not, it emits RenderRequested for the bus instead.
+   */
+  private async withRender<T>(fn: (local: boolean) => Promise<{ result: T; job: RenderSlotJob | null }>): Promise<T> {
+    const slot: RenderSlot | null = this.handoff.reserve();
+    let made: { result: T; job: RenderSlotJob | null };
+    try {
+      made = await fn(slot !== null);
+    } catch (err) {
+      slot?.cancel();
+      throw err;
+    }
+    if (slot && made.job) slot.fill(made.job);
+    else slot?.cancel();
+    return made.result;
+  }
 
   list(acc: AccountContext, q: ListDocumentsQuery): Promise<DocumentView[]> {
     return this.repo.list(acc.accountId, { contractorId: q.contractor, status: q.status, type: q.type, from: q.from, to: q.to }, toWindow(q));
@@ -115,30 +138,37 @@ export class DocumentsService {
     }
     const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : (linesTotal(masks) ?? 0);
 
-    return this.commands.run(acc.accountId, (t) =>
-      this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
-        const id = randomUUID();
-        const doc = await this.repo.create(t.manager, acc.accountId, {
-          id,
-          name: dto.name,
-          type: dto.type,
-          status: DocumentStatus.Draft,
-          renderState: 'pending',
-          renderError: null,
-          revision: 1,
-          templateId,
-          sourceFilename,
-          contractorId: contractor.id,
-          contractorCopy: { name: contractor.name, inn: contractor.inn, address: contractor.address },
-          masks,
-          sum,
-        });
-        // The contractor as read above: one statement fewer than asking its replica again.
-        await t.emit(DocumentCreated, id, snapshotOf(doc, contractor));
-        await t.emit(RenderRequested, id, { documentId: id, revision: 1 });
-        return id;
-      }),
-    );
+    return this.withRender(async (local) => {
+      let job: RenderSlotJob | null = null;
+      const result = await this.commands.run(acc.accountId, (t) =>
+        this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
+          const id = randomUUID();
+          const doc = await this.repo.create(t.manager, acc.accountId, {
+            id,
+            name: dto.name,
+            type: dto.type,
+            status: DocumentStatus.Draft,
+            renderState: 'pending',
+            renderError: null,
+            revision: 1,
+            templateId,
+            sourceFilename,
+            contractorId: contractor.id,
+            contractorCopy: { name: contractor.name, inn: contractor.inn, address: contractor.address },
+            masks,
+            sum,
+          });
+          // The contractor as read above: one statement fewer than asking its replica again.
+          await t.emit(DocumentCreated, id, snapshotOf(doc, contractor));
+          // A render request for this replica's queue needs no event: the pending row is its record.
+          if (!local) await t.emit(RenderRequested, id, { documentId: id, revision: 1 });
+          job = { accountId: acc.accountId, documentId: id, revision: 1, requestedAt: Date.now() };
+          return id;
+        }),
+      );
+      // A replayed Idempotency-Key made nothing: its request was handed over the first time.
+      return { result, job: result.replayed ? null : job };
+    });
   }
 
   async setStatus(acc: AccountContext, id: string, status: DocumentStatus): Promise<void> {
@@ -157,13 +187,17 @@ export class DocumentsService {
    * outcome shows in renderState, as for a new document.
    */
   async rerender(acc: AccountContext, id: string): Promise<void> {
-    await this.commands.run(acc.accountId, async (t) => {
-      const doc = await this.repo.lock(t.manager, acc.accountId, id);
-      if (!doc) throw new NotFoundError('document');
-      if (doc.renderState !== 'failed') throw new DocumentNotFailedError(doc.renderState);
-      const revision = doc.revision + 1;
-      await this.repo.update(t.manager, acc.accountId, id, { renderState: 'pending', renderError: null, revision });
-      await t.emit(RenderRequested, id, { documentId: id, revision });
+    await this.withRender(async (local) => {
+      const job = await this.commands.run(acc.accountId, async (t) => {
+        const doc = await this.repo.lock(t.manager, acc.accountId, id);
+        if (!doc) throw new NotFoundError('document');
+        if (doc.renderState !== 'failed') throw new DocumentNotFailedError(doc.renderState);
+        const revision = doc.revision + 1;
+        await this.repo.update(t.manager, acc.accountId, id, { renderState: 'pending', renderError: null, revision });
+        if (!local) await t.emit(RenderRequested, id, { documentId: id, revision });
+        return { accountId: acc.accountId, documentId: id, revision, requestedAt: Date.now() };
+      });
+      return { result: undefined, job };
     });
   }
 

@@ -99,6 +99,38 @@ describe(RenderQueue.name, () => {
     expect(inFlight().map((c) => c.job.documentId)).toEqual(['doc-1', 'doc-2', 'doc-3', 'doc-4']);
   });
 
+  it('keeps places for requests about to be committed: counted against the backlog, filled or given back', async () => {
+    make();
+    for (let n = 0; n < 4; n++) await queue.accept(job(n));
+    const a = queue.reserve()!;
+    const b = queue.reserve()!;
+    expect(queue.reserve()).toBeNull(); // 4 held + 2 reserved = the backlog of 6
+    let accepted = false;
+    const consumer = queue.accept(job(9)).then(() => (accepted = true));
+    await settle();
+    expect(accepted).toBe(false);
+
+    b.cancel(); // its transaction rolled back: the consumer takes the place
+    await consumer;
+    a.fill(job(5));
+    a.fill(job(6)); // a place takes one request
+    await settle();
+    expect(queue.size).toBe(6);
+    for (const c of calls) c.done.resolve('rendered');
+    await settle();
+    expect(calls.map((c) => c.job.documentId).sort()).toEqual(['doc-0', 'doc-1', 'doc-2', 'doc-3', 'doc-5', 'doc-9']);
+  });
+
+  it('reserves nothing once shutting down, and a place filled meanwhile leaves its document to a sweep', async () => {
+    make();
+    const slot = queue.reserve()!;
+    const closing = queue.beforeApplicationShutdown();
+    expect(queue.reserve()).toBeNull();
+    slot.fill(job(1));
+    await closing;
+    expect(calls).toEqual([]);
+  });
+
   it('does not take the same request twice (a redelivery, or a sweep that found it first)', async () => {
     make();
     await queue.accept(job(1));

@@ -1,8 +1,9 @@
 import os from 'node:os';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { DocumentsRepository } from '../documents/documents.repository';
+import { RenderHandoff, type LocalRenderQueue, type RenderSlot } from '../documents/render-handoff';
 import { DocumentRendererService, RenderDependencyUnavailableError, type RenderJob } from './document-renderer.service';
 import { RenderMetrics } from './render-metrics';
 import { RenderPoolHost } from './render-pool.provider';
@@ -33,9 +34,12 @@ interface Held {
 const keyOf = (job: RenderJob) => `${job.documentId}:${job.revision}`;
 
 /**
- * The render requests of this replica, off the consumer's sequential path. The consumer hands
- * every request to {@link accept}, which returns as soon as the request is held here (waiting,
- * heartbeating, while `RENDER_BACKLOG` requests are), so the consumer moves on at once;
+ * The render requests of this replica, off the consumer's sequential path. This replica's own
+ * constructor (and a render asked again) hands its requests here directly once its transaction
+ * has committed, through {@link reserve} (see RenderHandoff): no event, no bus, no inbox
+ * transaction; when no place is free the command emits RenderRequested instead. The consumer
+ * hands every request from the bus to {@link accept}, which returns as soon as the request is
+ * held here (waiting, heartbeating, while `RENDER_BACKLOG` requests are), so it moves on at once;
  * `RENDER_CONCURRENCY` of them render at a time (default two per pool page: one in Chromium,
  * one reading its data or storing its file), each outside any transaction (see
  * DocumentRendererService.render).
@@ -53,13 +57,15 @@ const keyOf = (job: RenderJob) => `${job.documentId}:${job.revision}`;
  * {@link RENDER_MAX_ATTEMPTS} times with {@link renderBackoffMs}, after which the document is failed.
  */
 @Injectable()
-export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RenderQueue.name);
   /** Every request held: waiting, rendering or backing off. */
   private readonly held = new Map<string, Held>();
   private readonly ready: Held[] = [];
   private readonly roomWaiters = new Set<() => void>();
   private running = 0;
+  /** Places held by reserve() for requests whose transactions have not committed yet. */
+  private reserved = 0;
   private closing = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
@@ -72,12 +78,15 @@ export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly host: RenderPoolHost,
     private readonly documents: DocumentsRepository,
     private readonly metrics: RenderMetrics,
+    @Optional() private readonly handoff?: RenderHandoff,
   ) {
     this.concurrency = config.RENDER_CONCURRENCY ?? 2 * (config.RENDER_PAGES ?? Math.max(1, os.cpus().length));
     this.backlog = Math.max(this.concurrency, config.RENDER_BACKLOG);
   }
 
   onApplicationBootstrap(): void {
+    // The constructor of this replica hands its render requests here directly (see RenderHandoff).
+    if (this.host.pool) this.handoff?.attach(this);
     if (!this.host.pool || this.config.RENDER_SWEEP_MS === 0) return;
     const every = this.config.RENDER_SWEEP_MS;
     const tick = () => {
@@ -101,6 +110,7 @@ export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShu
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    this.handoff?.attach(null);
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     for (const wake of this.roomWaiters) wake();
     await this.sweeping;
@@ -116,6 +126,38 @@ export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShu
     return this.held.size;
   }
 
+  /** Requests held, and places reserved for requests about to be committed. */
+  private get taken(): number {
+    return this.held.size + this.reserved;
+  }
+
+  /**
+   * A place for a request about to be committed (the constructor's, see RenderHandoff), or
+   * null when the queue is full or closing: the request then goes through the bus. The place
+   * counts against `RENDER_BACKLOG` until it is filled or cancelled. A request filled in while
+   * shutting down stays pending in the database, for a sweep.
+   */
+  reserve(): RenderSlot | null {
+    if (!this.host.pool || this.closing || this.taken >= this.backlog) return null;
+    this.reserved++;
+    let open = true;
+    const close = () => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      fill: (job) => {
+        if (!close()) return;
+        if (this.closing || !this.hold(job)) this.wakeRoom();
+      },
+      cancel: () => {
+        if (close()) this.wakeRoom();
+      },
+    };
+  }
+
   /**
    * Takes a render request: resolves once it is held here, waiting while the queue is full
    * (calling `heartbeat` meanwhile, so a Kafka consumer group keeps this member). A request
@@ -123,7 +165,7 @@ export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShu
    */
   async accept(job: RenderJob, heartbeat?: () => Promise<void>): Promise<void> {
     if (!this.host.pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
-    while (this.held.size >= this.backlog && !this.closing) {
+    while (this.taken >= this.backlog && !this.closing) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, HEARTBEAT_MS);
         function done() {
@@ -200,12 +242,16 @@ export class RenderQueue implements OnApplicationBootstrap, BeforeApplicationShu
 
   private release(h: Held): void {
     this.held.delete(keyOf(h.job));
+    this.wakeRoom();
+  }
+
+  private wakeRoom(): void {
     for (const wake of this.roomWaiters) wake();
   }
 
   /** Takes the documents left pending for longer than RENDER_STALE_MS, as many as there is room for. */
   async sweep(): Promise<number> {
-    const room = this.backlog - this.held.size;
+    const room = this.backlog - this.taken;
     if (this.closing || room <= 0) return 0;
     try {
       const stale = await this.documents.claimStalePending(this.config.RENDER_STALE_MS, room);

@@ -76,6 +76,9 @@ function brokerErrorType(err: unknown, depth = 0): string | undefined {
   return e.type;
 }
 
+/** A produce request of at least this many bytes (before compression) goes gzipped; a smaller one as it is. */
+const COMPRESS_FROM_BYTES = 16 * 1024;
+
 const recordBytes = (r: OutgoingRecord) =>
   Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0) + 64;
 
@@ -158,7 +161,8 @@ export class KafkaEventBus implements EventBus {
             await producer.send({
               topic,
               acks: -1,
-              compression: CompressionTypes.GZIP,
+              // A few small events gain little from gzip and cost its CPU on every send.
+              compression: chunk.reduce((n, { r }) => n + recordBytes(r), 0) >= COMPRESS_FROM_BYTES ? CompressionTypes.GZIP : CompressionTypes.None,
               messages: chunk.map(({ r }) => ({ key: r.key, value: r.value, headers: r.headers, partition })),
             });
             for (const { i } of chunk) outcomes[i] = { ok: true };

@@ -8,6 +8,12 @@ export interface OutboxRelayOptions {
   batchBytes?: number;
   /** How often an idle relay looks for rows it was not told about. */
   pollIntervalMs?: number;
+  /**
+   * A pass woken by a commit starts at least this long after the previous pass began (default
+   * 10), so commits close together go out in one pass (one transaction, one produce request)
+   * instead of one pass each.
+   */
+  lingerMs?: number;
   maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
   retentionHours?: number;
@@ -95,10 +101,14 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const poll = this.options.pollIntervalMs ?? 500;
+    const linger = this.options.lingerMs ?? 10;
     while (this.running) {
-      let published = 0;
+      // A kick from here on may be for rows this pass does not see; one before is for rows it does.
+      this.kicked = false;
+      const started = Date.now();
+      let more = false;
       try {
-        published = await this.publishBatch();
+        ({ more } = await this.publishBatch());
         if (this.consecutiveFailures > 0) this.options.log?.('info', 'outbox relay recovered');
         this.consecutiveFailures = 0;
         await this.cleanup();
@@ -112,19 +122,21 @@ export class OutboxRelay {
         await sleep(backoff);
         continue;
       }
-      if (published > 0 || !this.running) continue;
-      if (this.kicked) {
-        this.kicked = false;
-        continue;
+      // A pass that took every row it found waits for a kick (a commit since it began) or the
+      // poll, instead of a pass that would find nothing.
+      if (more || !this.running) continue;
+      if (!this.kicked) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, poll);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, poll);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      const wait = linger - (Date.now() - started);
+      if (wait > 0 && this.running) await sleep(wait);
     }
   }
 
@@ -134,20 +146,25 @@ export class OutboxRelay {
    * never take are set aside as rejected (visible in health, never blocking the rows behind
    * them), and the rest stay for the next pass after a back-off.
    */
-  private async publishBatch(): Promise<number> {
+  private async publishBatch(): Promise<{ published: number; more: boolean }> {
+    const batchSize = this.options.batchSize ?? 200;
     const result = await this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK_KEY]);
-      if (!locked) return { published: 0 };
-      // Cut by bytes in SQL, so a run of large rows is never read (or sent) all at once.
-      const rows: Row[] = await m.query(
-        `SELECT id, topic, key, payload, headers FROM (
+      if (!locked) return { published: 0, more: false };
+      // Cut by bytes in SQL, so a run of large rows is never read (or sent) all at once; `taken`
+      // counts the rows of the batch before the cut, so the relay knows whether more are waiting.
+      const rows: (Row & { taken: number })[] = await m.query(
+        `SELECT id, topic, key, payload, headers, taken FROM (
            SELECT id, topic, key, payload::text AS payload, headers, seq,
-                  sum(octet_length(payload::text)) OVER (ORDER BY seq) AS running
+                  sum(octet_length(payload::text)) OVER (ORDER BY seq) AS running,
+                  count(*) OVER ()::int AS taken
              FROM (SELECT * FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL ORDER BY seq LIMIT $1) o
          ) w WHERE running - octet_length(payload) < $2 ORDER BY seq`,
-        [this.options.batchSize ?? 200, this.options.batchBytes ?? 4 * 1024 * 1024],
+        [batchSize, this.options.batchBytes ?? 4 * 1024 * 1024],
       );
-      if (rows.length === 0) return { published: 0 };
+      if (rows.length === 0) return { published: 0, more: false };
+      // Rows left behind the cut by bytes, or a full batch: look again at once.
+      const more = rows.length < rows[0]!.taken || rows.length >= batchSize;
       const outcomes = await this.bus.publishEach(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.payload, headers: r.headers })));
       const ok: string[] = [];
       const rejected: { id: string; error: string }[] = [];
@@ -166,10 +183,10 @@ export class OutboxRelay {
       if (failed.length > 0) {
         await m.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)', [failed.map((f) => f.id), failed[0]!.error]);
       }
-      return { published: ok.length + rejected.length, error: failed.length > 0 ? new Error(failed[0]!.error) : undefined };
+      return { published: ok.length + rejected.length, more, error: failed.length > 0 ? new Error(failed[0]!.error) : undefined };
     });
-    if (result.error) throw result.error;
-    return result.published;
+    if ('error' in result && result.error) throw result.error;
+    return { published: result.published, more: result.more };
   }
 
   private async cleanup(): Promise<void> {
