@@ -108,6 +108,34 @@ describe(SyncWorker.name, () => {
     expect(f.outcomes.get(pid(2))).toMatchObject({ state: 'synced', remoteId: null, lastError: 'not applicable: only invoice payments' });
   });
 
+  it('keeps up to inFlight batches out at once, and when the target goes down hands back what it did not send, after every lane has ended', async () => {
+    const recs = Array.from({ length: 10 }, (_, n) => rec(n + 1));
+    const f = fakeSync([...recs], { [`contractor:${C}`]: 'cp-1' });
+    let out = 0;
+    let most = 0;
+    let calls = 0;
+    const createPayments = async (items: PaymentData[]): Promise<ItemResult[]> => {
+      calls += 1;
+      const n = calls;
+      out += 1;
+      most = Math.max(most, out);
+      // The second call finds the target down at once, while the first and third are still out.
+      await new Promise((r) => setTimeout(r, n === 2 ? 1 : 20));
+      out -= 1;
+      if (n === 2) throw new ConnectorError('unavailable', 'target down', 'POST /x');
+      return items.map((p) => `remote-${p.id}`);
+    };
+    await worker({ paymentBatch: { method: 'POST /x', size: 2, inFlight: 3 }, createPayments }, f.repo, recs.map((r, n) => payment(n + 1))).tick();
+
+    expect(most).toBe(3);
+    // Three went out together; the failure stopped the round before the others came back, so no lane took a fourth.
+    expect(calls).toBe(3);
+    const states = recs.map((r) => f.outcomes.get(r.entityId)?.state);
+    expect(states.filter((x) => x === 'synced')).toHaveLength(4);
+    // The failed batch and the four never sent are back in the queue, none lost.
+    expect(states.filter((x) => x === 'pending')).toHaveLength(6);
+  });
+
   describe('a payment whose interaction lists a document the read model does not have yet (topics are not ordered)', () => {
     const base = 'http://moysklad.test/api/remap/1.2';
     const settings = { organizationId: 'org-1', expenseItemId: 'ei-1', tokenKind: 'user' } as unknown as MoyskladSettings;
