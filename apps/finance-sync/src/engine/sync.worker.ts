@@ -290,11 +290,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return invoice ? [[iid, invoice] as const] : [];
     }));
     const contractorIds = [...new Set([...interactions.values()].map((i) => i.contractorId))];
-    const [contractors, deals, invoiceMaps] = [
-      await this.sync.mappings(c.accountId, c.id, KIND.contractor, contractorIds),
-      await this.sync.mappings(c.accountId, c.id, KIND.interaction, [...interactions.keys()]),
-      await this.sync.mappings(c.accountId, c.id, KIND.document, [...invoices.values()].map((d) => d.id)),
-    ];
+    const [contractors, deals, invoiceMaps] = await Promise.all([
+      this.sync.mappings(c.accountId, c.id, KIND.contractor, contractorIds),
+      this.sync.mappings(c.accountId, c.id, KIND.interaction, [...interactions.keys()]),
+      this.sync.mappings(c.accountId, c.id, KIND.document, [...invoices.values()].map((d) => d.id)),
+    ]);
     const out = new Map<string, PaymentLinks | null>();
     for (const id of ids) {
       const i = interactions.get(id);
