@@ -76,6 +76,16 @@ describe('gateway', () => {
     expect(received.at(-1)!.headers['x-request-id']).toBe('client-id-123');
   });
 
+  it("continues the caller's trace to the upstream under the gateway's own span id, without an exporter", async () => {
+    const api = apiClient(base, await testToken('gw-trace'));
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const callerSpan = 'b7ad6b7169203331';
+    await api('GET', '/v2/contractors', undefined, { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } });
+    const sent = String(received.at(-1)!.headers.traceparent);
+    expect(sent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(sent).not.toContain(callerSpan);
+  });
+
   it('401s without a valid token and never reaches the upstream', async () => {
     const before = received.length;
     expect((await apiClient(base)('GET', '/v2/contractors')).status).toBe(401);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -14,7 +15,7 @@ import { redactUrl } from './redact-url';
 import { validationPipe } from './validation';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
-export { startHttpClientSpan, traceHttpRequests } from './http-tracing';
+export { startHttpClientSpan, startHttpServerSpan, traceHttpRequests } from './http-tracing';
 
 /**
  * The level of a request's one log line: a dependency that is down (503) is an expected outage,
@@ -126,6 +127,20 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   };
   if (o.openApi) serveOpenApi(app, o.openApi);
   return app;
+}
+
+/**
+ * Hands the requests `accepts` takes (by their target) to `handle` on Node's `request` event,
+ * before Express and Nest see them; the rest go to Express as before. For a hot path that needs
+ * none of their layers (the gateway's proxy), which then does itself what the app's
+ * middlewares do (metrics, trace context). The graceful-shutdown listener still runs first.
+ */
+export function serveAhead(app: NestExpressApplication, accepts: (url: string | undefined) => boolean, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
+  const server = app.getHttpServer() as Server;
+  const express = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void;
+  if (!server.listeners('request').includes(express)) throw new Error('serveAhead: Express is not the server\'s request listener');
+  server.removeListener('request', express);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => (accepts(req.url) ? handle(req, res) : express(req, res)));
 }
 
 function serveOpenApi(app: INestApplication, o: { title: string; description?: string }): void {

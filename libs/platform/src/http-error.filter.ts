@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@papka/persistence';
@@ -71,22 +72,38 @@ export function toErrorResponse(
   };
 }
 
-export function sendError(req: Request, res: Response, err: unknown, logger: Logger): void {
+/**
+ * Answers `err` in the error shape. `req`/`res` are Express's, or Node's own for a handler that
+ * runs before Express (the gateway's proxy): then the same status, headers and JSON body, with
+ * the Content-Type Express gives JSON (no ETag).
+ */
+export function sendError(req: Request | IncomingMessage, res: Response | ServerResponse, err: unknown, logger: Logger): void {
   const { status, body, headers } = toErrorResponse(err, req);
+  const url = (req as Partial<Request>).originalUrl ?? req.url ?? '';
   // A real failure gets its stack. A 503 is an outage the request's own log line (at warn, see
   // requestLogLevel) already reports: nothing more here, whatever raised it.
   if (status >= 500 && status !== 503) {
-    if (err instanceof AppError) logger.warn(`${req.method} ${redactUrl(req.originalUrl)}: ${status} ${body.code}: ${body.message}`);
-    else logger.error({ err, path: redactUrl(req.originalUrl), method: req.method }, (err as Error)?.message ?? 'error');
+    if (err instanceof AppError) logger.warn(`${req.method} ${redactUrl(url)}: ${status} ${body.code}: ${body.message}`);
+    else logger.error({ err, path: redactUrl(url), method: req.method }, (err as Error)?.message ?? 'error');
   }
-  if (res.locals) res.locals.errorCode = body.code; // named in the request's log line
+  const locals = (res as Partial<Response>).locals;
+  if (locals) locals.errorCode = body.code; // named in the request's log line
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const requestId = req.headers['x-request-id'];
   for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v);
-  res.status(status).json({ ...body, ...(typeof requestId === 'string' && requestId ? { requestId } : {}) });
+  const payload = { ...body, ...(typeof requestId === 'string' && requestId ? { requestId } : {}) };
+  if (typeof (res as Partial<Response>).json === 'function') {
+    (res as Response).status(status).json(payload);
+    return;
+  }
+  const text = JSON.stringify(payload);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(req.method === 'HEAD' ? undefined : text);
 }
 
 @Catch()

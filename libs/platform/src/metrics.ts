@@ -84,17 +84,25 @@ export class HttpMetrics {
    */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (req.path === METRICS_PATH) return next();
-    (res as Timed)[STARTED] = performance.now();
-    res.once('close', this.observe);
+    this.time(res);
     next();
   };
 
+  /**
+   * Times one response from now, for a handler that runs before Express (the gateway's
+   * proxy), which leaves its route template in `res.locals.route` as the middleware's do.
+   */
+  readonly time = (res: ServerResponse): void => {
+    (res as Timed)[STARTED] = performance.now();
+    res.once('close', this.observe);
+  };
+
   /** The `close` listener of every timed response (called with the response as `this`). */
-  private readonly observe: (this: Response & Timed) => void = (() => {
+  private readonly observe: (this: ServerResponse & Partial<Pick<Response, 'locals'>> & Timed) => void = (() => {
     const metrics = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the listener's own `this` is the response
-    return function (this: Response & Timed): void {
+    return function (this: ServerResponse & Partial<Pick<Response, 'locals'>> & Timed): void {
       metrics.duration.observe(
-        { method: this.req.method, route: routeTemplate(this.req, this), status_code: this.writableFinished ? statusLabel(this.statusCode) : 'aborted' },
+        { method: this.req.method ?? '', route: routeTemplate(this.req as Request, this), status_code: this.writableFinished ? statusLabel(this.statusCode) : 'aborted' },
         (performance.now() - (this[STARTED] ?? 0)) / 1000,
       );
     };

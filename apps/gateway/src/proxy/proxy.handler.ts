@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { Context } from '@opentelemetry/api';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { Agent, Dispatcher, errors as undiciErrors, stream } from 'undici';
-import { bearerToken, InvalidTokenError, type TokenVerifier } from '@papka/auth';
+import { Dispatcher, errors as undiciErrors, Pool } from 'undici';
+import { bearerToken, InvalidTokenError, type AccountContext, type TokenVerifier } from '@papka/auth';
 import {
   AppError,
+  type HttpMetrics,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -15,6 +19,7 @@ import {
   sendError,
   ServiceNotAvailableError,
   startHttpClientSpan,
+  startHttpServerSpan,
   UnauthorizedError,
   UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
@@ -38,6 +43,12 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/** Request headers the gateway sets itself (the upstream gets these values, not the client's). */
+const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'traceparent', 'tracestate']);
+
+/** A declared body up to this size is read whole and sent in one write; larger or chunked ones stream. */
+const BUFFERED_BODY_BYTES = 64 * 1024;
+
 const bodyTooLarge = (limit: number) => new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
 
 /** Counts bytes while streaming and fails once the cap is passed (chunked bodies). */
@@ -55,33 +66,6 @@ class ByteLimit extends Transform {
   }
 }
 
-/**
- * Sees undici start writing one request to a socket (`onConnect`, called right before the
- * first byte goes out): the line between "surely not delivered" (refused, DNS, connect
- * timeout, no socket) and "maybe delivered". The idea of libs/http-client's SentTracker, but
- * the line is drawn earlier: a proxied body streams, and an upstream that dies while reading
- * it may already have acted on what it got. One per call, over the shared agent: it sets an
- * own `onConnect` on undici's (legacy-style) request handler that notes the moment and calls
- * the handler's own, and hands everything else to the agent untouched.
- */
-function writeTracker(agent: Agent): { writing: boolean; dispatcher: Dispatcher } {
-  const tracker = {
-    writing: false,
-    dispatcher: {
-      dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-        const inner = handler as { onConnect?: (abort: (err?: Error) => void, context?: unknown) => void };
-        const own = inner.onConnect;
-        inner.onConnect = function (this: unknown, abort: (err?: Error) => void, context?: unknown) {
-          tracker.writing = true;
-          own?.call(this, abort, context);
-        };
-        return agent.dispatch(opts, handler);
-      },
-    } as unknown as Dispatcher,
-  };
-  return tracker;
-}
-
 export function upstreamUrls(config: GatewayConfig): Record<Upstream, string | undefined> {
   return {
     contractors: config.CONTRACTORS_URL,
@@ -91,127 +75,326 @@ export function upstreamUrls(config: GatewayConfig): Record<Upstream, string | u
   };
 }
 
+/** One upstream: its connection pool and the path prefix of its base URL ('' for most). */
+interface UpstreamPool {
+  pool: Pool;
+  origin: string;
+  prefix: string;
+}
+
+/**
+ * Whether Express's `app.use('/v2', ...)` would take this request target: its path is `/v2`
+ * or under `/v2/`, case-insensitively (Express routes ignore case). Only origin-form targets
+ * (`/...`); anything else is left to Express.
+ */
+export function isProxiedTarget(url: string | undefined): boolean {
+  if (!url || url.charCodeAt(0) !== 0x2f /* / */ || url.length < 3) return false;
+  if ((url.charCodeAt(1) | 0x20) !== 0x76 /* v */ || url.charCodeAt(2) !== 0x32 /* 2 */) return false;
+  const next = url.charCodeAt(3);
+  return url.length === 3 || next === 0x2f /* / */ || next === 0x3f /* ? */;
+}
+
+export interface ProxyOptions {
+  /** The service name of the server spans (`papka-<service>`); the gateway's. */
+  service?: string;
+  /** Times what `handle` answers (requests before Express are not seen by the metrics middleware). */
+  metrics?: HttpMetrics;
+}
+
+/**
+ * The gateway's request path as an Express middleware (mounted at `/v2`: Express has timed and
+ * traced the request), plus `handle`, the same for Node's `request` event before Express: the
+ * proxied routes skip Express and Nest altogether, and `handle` does what their middlewares
+ * did (the duration metric, the server span or the propagated trace context).
+ */
+export interface ProxyHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: unknown): void;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
 /**
  * The gateway's one request path: authenticate, rate-limit per token, match the route table,
- * stream the request to its service and the answer back, without buffering either body.
+ * send the request to its service and the answer back, without parsing either body (a small
+ * declared body is read whole and sent in one write; others stream).
  */
-export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifier) {
+export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifier, o: ProxyOptions = {}): ProxyHandler {
+  const service = o.service ?? 'gateway';
   const logger = new Logger('Proxy');
+  const logsRequests = ['info', 'debug', 'trace'].includes(config.LOG_LEVEL);
   const table = new RouteTable(ROUTES);
-  const upstreams = upstreamUrls(config);
   const tokens = new VerifiedTokens(verifier);
   const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS, duration: config.RATE_LIMIT_WINDOW_SECONDS });
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 });
+  const pools = new Map<Upstream, UpstreamPool>();
+  for (const [name, base] of Object.entries(upstreamUrls(config)) as [Upstream, string | undefined][]) {
+    if (!base) continue;
+    const u = new URL(base);
+    pools.set(name, {
+      pool: new Pool(u.origin, { keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 }),
+      origin: u.origin,
+      prefix: u.pathname.replace(/\/+$/, ''),
+    });
+  }
 
-  const consume = async (key: string): Promise<void> => {
-    try {
-      await limiter.consume(key);
-    } catch (rej) {
-      if (!(rej instanceof RateLimiterRes)) throw rej;
-      const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
-      throw new RateLimitedError(retryAfter);
-    }
+  const limited = (rej: unknown): never => {
+    if (!(rej instanceof RateLimiterRes)) throw rej;
+    const retryAfter = Math.max(1, Math.ceil(rej.msBeforeNext / 1000));
+    throw new RateLimitedError(retryAfter);
   };
 
-  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+  const refused = (err: unknown): never => {
+    if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
+    throw err;
+  };
+
+  /** One request; `url` is its target as the client sent it, `trace` the context of its server span. */
+  async function proxy(req: IncomingMessage, res: ServerResponse & { locals?: Record<string, unknown> }, url: string, traceCtx?: Context) {
+    const method = req.method ?? 'GET';
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
     // The route template labels this request's metrics (never the raw path with its ids), also when it is refused before routing (401, 429).
-    const labelled = table.match(req.method, req.originalUrl.split('?')[0]);
-    if (labelled.kind === 'found') res.locals.route = labelled.route.path;
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.log({ requestId, method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 10) / 10 });
-    });
+    const match = table.match(method, path);
+    res.locals ??= {};
+    if (match.kind === 'found') res.locals.route = match.route.path;
+    // One line per request, at info (at LOG_LEVEL warn and above: no listener, no line object).
+    if (logsRequests) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        logger.log({ requestId, method, url: redactUrl(url), status: res.statusCode, ms: Math.round(ms * 10) / 10, ...traceFields(traceCtx) });
+      });
+    }
     try {
-      const path = req.originalUrl.split('?')[0];
-      const match = labelled;
       if (match.kind === 'found' && match.route.public) {
         // No account to key the limit on: the path (its hook token) is the caller's identity.
-        await consume(`public:${path}`);
+        await limiter.consume(`public:${path}`).catch(limited);
       } else {
         const token = bearerToken(req.headers.authorization);
         if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
-        const account = await tokens.verify(token).catch((err: unknown) => {
-          if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
-          throw err;
-        });
-        await consume(`${account.accountId}:${account.userId}`);
+        const account: AccountContext = tokens.known(token) ?? (await tokens.verify(token).catch(refused));
+        await limiter.consume(`${account.accountId}:${account.userId}`).catch(limited);
       }
 
-      if (match.kind === 'not-found') throw new NotFoundError(`route ${req.method} ${path}`);
-      if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(req.method, path, match.allow);
-      const base = upstreams[match.route.upstream];
-      if (!base) throw new ServiceNotAvailableError(match.route.upstream);
+      if (match.kind === 'not-found') throw new NotFoundError(`route ${method} ${path}`);
+      if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(method, path, match.allow);
+      const upstream = pools.get(match.route.upstream);
+      if (!upstream) throw new ServiceNotAvailableError(match.route.upstream);
 
       const limit = match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > limit) throw bodyTooLarge(limit);
-      const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
-
-      await forward(req, res, `${base.replace(/\/+$/, '')}${req.originalUrl}`, hasBody ? req.pipe(new ByteLimit(limit)) : null);
+      const chunked = req.headers['transfer-encoding'] !== undefined;
+      let body: Buffer | NodeJS.ReadableStream | null = null;
+      if (!chunked && declared > 0 && declared <= BUFFERED_BODY_BYTES) {
+        body = await readSmallBody(req);
+        if (body === null) return; // the client went away mid-body: nobody to answer
+      } else if (chunked || declared > 0) {
+        body = req.pipe(new ByteLimit(limit));
+      }
+      await forward(req, res, upstream, `${upstream.prefix}${url}`, body, traceCtx);
     } catch (err) {
-      if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
       // Drain what the client is still sending, so it reads our answer instead of a reset.
       req.resume();
-      sendError(req, res, err, logger);
+      inTrace(traceCtx, () => {
+        if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
+        sendError(req, res, err, logger);
+      });
     }
-  };
+  }
 
-  async function forward(req: Request, res: Response, url: string, body: NodeJS.ReadableStream | null) {
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstream: UpstreamPool,
+    path: string,
+    body: Buffer | NodeJS.ReadableStream | null,
+    traceCtx: Context | undefined,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    const headers: string[] = [];
+    const h = req.headers;
+    for (const k in h) {
+      const v = h[k];
+      if (v === undefined || HOP_BY_HOP.has(k) || SET_HERE.has(k)) continue;
+      if (k === 'content-length' && body === null) continue;
+      if (typeof v === 'string') headers.push(k, v);
+      else for (const one of v) headers.push(k, one);
     }
-    headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    const forwardedFor = h['x-forwarded-for'];
+    const remote = req.socket.remoteAddress;
+    headers.push('x-request-id', h['x-request-id'] as string);
+    headers.push('x-forwarded-for', forwardedFor && remote ? `${String(forwardedFor)}, ${remote}` : String(forwardedFor || remote || ''));
     // Host is not forwarded (hop-by-hop above), so the origin the client used travels here: a
     // service that builds public URLs (finance-sync's webhookUrl) points them at the gateway.
     // An ingress in front of the gateway has set them already, and its values win.
-    if (!req.headers['x-forwarded-host'] && req.headers.host) headers['x-forwarded-host'] = req.headers.host;
-    if (!req.headers['x-forwarded-proto']) headers['x-forwarded-proto'] = req.protocol;
-    if (body === null) delete headers['content-length'];
+    const forwardedHost = h['x-forwarded-host'] || h.host;
+    if (forwardedHost !== undefined) headers.push('x-forwarded-host', String(forwardedHost));
+    headers.push('x-forwarded-proto', String(h['x-forwarded-proto'] || ((req.socket as TLSSocket).encrypted ? 'https' : 'http')));
     // A client span under this request's server span; its traceparent replaces any the client sent.
-    const span = startHttpClientSpan(req.method, url);
-    Object.assign(headers, span.headers);
+    const span = startHttpClientSpan(method, `${upstream.origin}${path}`, traceCtx ? { parent: traceCtx, service } : {});
+    for (const k in span.headers) headers.push(k, span.headers[k]!);
 
-    // undici writes the answer's body straight into `res` (its `stream` API: no intermediate
-    // Readable, no stream.pipeline with its AbortController per request) and ends it.
-    let status: number | undefined;
-    const tracker = writeTracker(agent);
-    try {
-      await stream(url, { method: req.method as 'GET', headers, body: body as never, dispatcher: tracker.dispatcher }, (answer) => {
-        status = answer.statusCode;
-        res.status(answer.statusCode);
-        for (const [k, v] of Object.entries(answer.headers)) {
-          if (v !== undefined && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
+    return new Promise<void>((resolve, reject) => {
+      const handler = new Answer(res, (err, status) => {
+        if (!err) {
+          span.end(status);
+          return resolve();
         }
-        return res;
+        if (status !== undefined) {
+          // The answer had begun: the client went away or the upstream broke mid-stream. Nothing
+          // sensible to send.
+          span.end(status);
+          res.destroy();
+          return resolve();
+        }
+        span.end(undefined, err);
+        reject(inTrace(traceCtx, () => upstreamError(err, handler.writing, method, path)));
       });
-    } catch (err) {
-      if (status !== undefined) {
-        // The answer had begun: the client went away or the upstream broke mid-stream. Nothing
-        // sensible to send.
-        span.end(status);
-        res.destroy();
-        return;
-      }
-      span.end(undefined, err);
-      const cause = (err as { cause?: unknown }).cause ?? err;
-      if (cause instanceof PayloadTooLargeError || err instanceof PayloadTooLargeError) throw cause;
-      // No answer within PROXY_TIMEOUT_MS: 504, and no Retry-After, since it may have been applied.
-      if (err instanceof undiciErrors.HeadersTimeoutError) throw new UpstreamTimeoutError();
-      // sendError logs the answer at warn; the low-level cause only at debug, so one line per request.
-      const code = (err as { code?: string }).code;
-      logger.debug(`upstream failed ${tracker.writing ? 'after' : 'before'} writing ${req.method} ${redactUrl(url)}: ${(err as Error).message}${code ? ` (${code})` : ''}`);
-      // Never written to a socket (refused, DNS, connect timeout): surely not delivered, so 503 + Retry-After.
-      if (!tracker.writing) throw new UpstreamUnavailableError();
-      // Written, then no answer (reset, closed, died mid-request): it may have been applied.
-      // 502 for every method, without Retry-After; the client knows whether repeating is safe.
-      throw new UpstreamOutcomeUnknownError();
+      upstream.pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body: body as never }, handler);
+    });
+  }
+
+  function upstreamError(err: Error, writing: boolean, method: string, path: string): Error {
+    const cause = (err as { cause?: unknown }).cause ?? err;
+    if (cause instanceof PayloadTooLargeError) return cause;
+    if (err instanceof PayloadTooLargeError) return err;
+    // No answer within PROXY_TIMEOUT_MS: 504, and no Retry-After, since it may have been applied.
+    if (err instanceof undiciErrors.HeadersTimeoutError) return new UpstreamTimeoutError();
+    // sendError logs the answer at warn; the low-level cause only at debug, so one line per request.
+    const code = (err as { code?: string }).code;
+    logger.debug(`upstream failed ${writing ? 'after' : 'before'} writing ${method} ${redactUrl(path)}: ${err.message}${code ? ` (${code})` : ''}`);
+    // Never written to a socket (refused, DNS, connect timeout): surely not delivered, so 503 + Retry-After.
+    if (!writing) return new UpstreamUnavailableError();
+    // Written, then no answer (reset, closed, died mid-request): it may have been applied.
+    // 502 for every method, without Retry-After; the client knows whether repeating is safe.
+    return new UpstreamOutcomeUnknownError();
+  }
+
+  const middleware = ((req: IncomingMessage, res: ServerResponse) => {
+    void proxy(req, res, (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/');
+  }) as ProxyHandler;
+  middleware.handle = (req, res) => {
+    const url = req.url ?? '/';
+    o.metrics?.time(res);
+    void proxy(req, res, url, startHttpServerSpan(service, req, res, url));
+  };
+  return middleware;
+}
+
+/** `fn` with `ctx` active (the lines it logs carry its trace), or as it is in Express's context. */
+const inTrace = <T>(ctx: Context | undefined, fn: () => T): T => (ctx ? context.with(ctx, fn) : fn());
+
+/** `trace_id`/`span_id` of a request handled before Express (no active context for pino's mixin to read). */
+function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: string } {
+  const sc = ctx ? trace.getSpanContext(ctx) : undefined;
+  return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+}
+
+/** A declared body of at most BUFFERED_BODY_BYTES, whole; null if the client went away first. */
+function readSmallBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const onData = (c: Buffer) => chunks.push(c);
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onGone = () => {
+      cleanup();
+      resolve(null);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('close', onGone);
+  });
+}
+
+/**
+ * undici's handler for one proxied call, writing the upstream's answer straight into the
+ * client's response. `onConnect` (called right before the first byte goes out) draws the line
+ * between "surely not delivered" (refused, DNS, connect timeout, no socket: 503) and "maybe
+ * delivered" (502): a proxied body streams, and an upstream that dies while reading it may
+ * already have acted on what it got.
+ */
+class Answer implements Dispatcher.DispatchHandler {
+  writing = false;
+  private status: number | undefined;
+  private abort: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly done: (err: Error | undefined, status: number | undefined) => void,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.writing = true;
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // An informational answer (103 Early Hints) is not passed on; the final one follows.
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.resume = resume;
+    const res = this.res;
+    if (res.destroyed) {
+      this.abort?.(new Error('client went away'));
+      return false;
     }
-    span.end(status);
+    const headers: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1');
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      // The request id is the gateway's (set on the response already); an upstream echoes the same one.
+      if (lower === 'x-request-id') continue;
+      headers.push(name, rawHeaders[i + 1]!.toString('latin1'));
+    }
+    try {
+      res.statusCode = statusCode;
+      for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i]!, headers[i + 1]!);
+    } catch (err) {
+      this.abort?.(err as Error);
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const res = this.res;
+    if (res.destroyed) {
+      this.abort?.(new Error('client went away'));
+      return false;
+    }
+    if (res.write(chunk)) return true;
+    res.once('drain', this.onDrain);
+    return false;
+  }
+
+  private readonly onDrain = () => this.resume?.();
+
+  onComplete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.res.end();
+    this.done(undefined, this.status);
+  }
+
+  onError(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(err, this.status);
   }
 }
