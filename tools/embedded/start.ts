@@ -146,6 +146,9 @@ async function catchUpReadModels(dataDir: string, contractors: INestApplication,
 }
 
 async function main(): Promise<void> {
+  // Each of the five apps in this process adds its own SIGTERM/SIGINT listeners (Nest's shutdown
+  // hooks, the HTTP drain), and so does this script: more than Node's default of 10, by design.
+  process.setMaxListeners(32);
   const dataDir = path.resolve(env.PAPKA_DATA_DIR ?? '.papka-data');
   const pgPort = Number(env.PAPKA_PG_PORT ?? 54330);
   const gatewayPort = Number(env.PORT ?? 3000);
