@@ -107,6 +107,20 @@ describe(DocumentsService.name, () => {
   let fake: ReturnType<typeof fakeCommands>;
   let sut: DocumentsService;
 
+  /** The service over this test's fakes (`handoff`: a render queue of this replica's own, else none). */
+  const service = (handoff?: RenderHandoff, idem = idempotency) =>
+    new DocumentsService(
+      { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
+      storage as unknown as ObjectStorage,
+      docs as unknown as DocumentsRepository,
+      replicas as unknown as ReplicasRepository,
+      templates as unknown as TemplatesService,
+      uploads as unknown as UploadsService,
+      fake.commands,
+      idem,
+      handoff,
+    );
+
   beforeEach(() => {
     docs = fakeDocuments();
     replicas = fakeReplicas();
@@ -118,16 +132,7 @@ describe(DocumentsService.name, () => {
       remove: jest.fn(async () => undefined),
     };
     fake = fakeCommands();
-    sut = new DocumentsService(
-      { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
-      storage as unknown as ObjectStorage,
-      docs as unknown as DocumentsRepository,
-      replicas as unknown as ReplicasRepository,
-      templates as unknown as TemplatesService,
-      uploads as unknown as UploadsService,
-      fake.commands,
-      idempotency,
-    );
+    sut = service();
   });
 
   describe('construct', () => {
@@ -190,18 +195,7 @@ describe(DocumentsService.name, () => {
       });
       return { q, handoff };
     };
-    const withHandoff = (handoff: RenderHandoff, idem = idempotency) =>
-      new DocumentsService(
-        { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
-        storage as unknown as ObjectStorage,
-        docs as unknown as DocumentsRepository,
-        replicas as unknown as ReplicasRepository,
-        templates as unknown as TemplatesService,
-        uploads as unknown as UploadsService,
-        fake.commands,
-        idem,
-        handoff,
-      );
+    const withHandoff = (handoff: RenderHandoff, idem = idempotency) => service(handoff, idem);
 
     it('hands the render request to its own queue after the commit, without a render.requested event', async () => {
       const { q, handoff } = local();
