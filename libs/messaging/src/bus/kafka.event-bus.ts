@@ -7,6 +7,7 @@ import {
   type Admin,
   type Consumer,
   type IHeaders,
+  type KafkaMessage,
   type LogEntry,
   type Producer,
 } from 'kafkajs';
@@ -78,6 +79,17 @@ function brokerErrorType(err: unknown, depth = 0): string | undefined {
 
 /** A produce request of at least this many bytes (before compression) goes gzipped; a smaller one as it is. */
 const COMPRESS_FROM_BYTES = 16 * 1024;
+
+/** A fetched Kafka message as the bus hands it to a handler. */
+const incomingOf = (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): IncomingRecord => ({
+  topic,
+  partition,
+  offset: message.offset,
+  key: message.key ? message.key.toString('utf8') : null,
+  value: message.value,
+  headers: decodeHeaders(message.headers),
+  heartbeat,
+});
 
 const recordBytes = (r: OutgoingRecord) =>
   Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0) + 64;
@@ -306,15 +318,7 @@ export class KafkaEventBus implements EventBus {
           for (let start = 0; start < messages.length; ) {
             // A rebalance or a seek makes the rest of the batch stale: its next owner reads it.
             if (closing || !isRunning() || isStale()) return;
-            const records = messages.slice(start, start + runSize).map((message): IncomingRecord => ({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key ? message.key.toString('utf8') : null,
-              value: message.value,
-              headers: decodeHeaders(message.headers),
-              heartbeat,
-            }));
+            const records = messages.slice(start, start + runSize).map((message) => incomingOf(topic, partition, message, heartbeat));
             let last: IncomingRecord | null = null;
             try {
               await handleRun(records, (record) => {
@@ -410,15 +414,7 @@ export class KafkaEventBus implements EventBus {
           if (stopped || end === undefined || offset >= end || !remaining.has(partition)) return;
           watchdog();
           try {
-            await handler({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key ? message.key.toString('utf8') : null,
-              value: message.value,
-              headers: decodeHeaders(message.headers),
-              heartbeat,
-            });
+            await handler(incomingOf(topic, partition, message, heartbeat));
             if (groupId) await consumer.commitOffsets([{ topic, partition, offset: (offset + 1n).toString() }]);
           } catch (err) {
             stop(err as Error);

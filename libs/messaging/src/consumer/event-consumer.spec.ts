@@ -26,8 +26,8 @@ const until = async (check: () => boolean, ms = 2_000) => {
   }
 };
 
-/** The retry record written after the first attempt failed with back-off `delayMs`. */
-async function firstRetry(delayMs: number): Promise<OutgoingRecord> {
+/** An in-process bus that also keeps every record published through it. */
+function recordingBus(): { bus: InProcessEventBus; published: OutgoingRecord[] } {
   const bus = new InProcessEventBus(5);
   const published: OutgoingRecord[] = [];
   const publish = bus.publish.bind(bus);
@@ -35,6 +35,12 @@ async function firstRetry(delayMs: number): Promise<OutgoingRecord> {
     published.push(...records);
     return publish(records);
   };
+  return { bus, published };
+}
+
+/** The retry record written after the first attempt failed with back-off `delayMs`. */
+async function firstRetry(delayMs: number): Promise<OutgoingRecord> {
+  const { bus, published } = recordingBus();
   const consumer = new EventConsumer({
     bus,
     dataSource,
@@ -107,13 +113,7 @@ describe(`${EventConsumer.name} transactions shared by a run of records`, () => 
   const named = (name: string): EventEnvelope => ({ ...envelope, id: name, aggregateId: `agg-${name}`, data: { name } });
 
   it('applies the records before a failing one again without it, and sends only that one to its retry tier, its handler run once', async () => {
-    const bus = new InProcessEventBus(5);
-    const published: OutgoingRecord[] = [];
-    const publish = bus.publish.bind(bus);
-    bus.publish = async (records) => {
-      published.push(...records);
-      return publish(records);
-    };
+    const { bus, published } = recordingBus();
     const { ds, committed, rolledBack } = recordingDataSource();
     const calls: string[] = [];
     const consumer = new EventConsumer({
@@ -146,13 +146,7 @@ describe(`${EventConsumer.name} transactions shared by a run of records`, () => 
   });
 
   it('replays a transaction that cannot commit one record at a time, so only the record that cannot commit is retried', async () => {
-    const bus = new InProcessEventBus(5);
-    const published: OutgoingRecord[] = [];
-    const publish = bus.publish.bind(bus);
-    bus.publish = async (records) => {
-      published.push(...records);
-      return publish(records);
-    };
+    const { bus, published } = recordingBus();
     const { ds, committed } = recordingDataSource((ids) => ids.includes('x'));
     const consumer = new EventConsumer({ bus, dataSource: ds, groupId: 'g', topics: ['papka.t.v1'], handles: () => true, dispatch: async () => undefined });
     await consumer.start();
