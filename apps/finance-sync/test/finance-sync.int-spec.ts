@@ -14,6 +14,7 @@ import {
   s3Env,
   serviceEnv,
   testToken,
+  topicEnds,
   startFakeAdesk,
   startFakeDadata,
   startService,
@@ -94,12 +95,7 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     adesk = await startFakeAdesk({ webhookClock: 1000 });
     db = await createTestDatabase('finance_sync');
     await producers.connect();
-    const admin = producers.admin();
-    await admin.connect();
-    startOffsets = await Promise.all(
-      [Topics.contractors, Topics.interactions].map(async (topic) => ({ topic, partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })) })),
-    );
-    await admin.disconnect();
+    startOffsets = await topicEnds([Topics.contractors, Topics.interactions]);
     fs = await startFinance();
   }, 120_000);
 

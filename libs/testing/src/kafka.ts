@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { companionTopics } from '@papka/contracts';
+import { KafkaEventBus } from '@papka/messaging';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { infraEnv } from './infra';
 
@@ -79,5 +81,27 @@ export async function readTopic(
     return seen;
   } finally {
     await consumer.disconnect();
+  }
+}
+
+/**
+ * Per partition of each topic, its end offset now. The topics (with their retry and dead-letter
+ * companions) are created first the way the services create them: a spec that runs first on a
+ * new broker would otherwise auto-create them by asking, and get "This server does not host this
+ * topic-partition" while their leaders are elected (CI saw it).
+ */
+export async function topicEnds(topics: string[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]> {
+  const bus = new KafkaEventBus({ brokers: infraEnv().KAFKA_BROKERS.split(','), clientId: 'papka-test-topics' });
+  try {
+    await bus.ensureTopics(topics.flatMap(companionTopics));
+  } finally {
+    await bus.close();
+  }
+  const admin = new Kafka({ clientId: 'papka-test-topics', brokers: infraEnv().KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await Promise.all(topics.map(async (topic) => ({ topic, partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })) })));
+  } finally {
+    await admin.disconnect();
   }
 }

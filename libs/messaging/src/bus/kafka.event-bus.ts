@@ -52,13 +52,22 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
 }
 
 const ENSURE_TOPICS_ATTEMPTS = 8;
-const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'TOPIC_ALREADY_EXISTS', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT']);
+const TRANSIENT_TOPIC_ERRORS = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'TOPIC_ALREADY_EXISTS',
+  'NOT_CONTROLLER',
+  'REQUEST_TIMED_OUT',
+]);
 
 /** A topic another client is creating right now, or a broker still electing its leaders. */
-function isRetriableTopicError(err: unknown): boolean {
-  const e = err as { type?: string; retriable?: boolean; errors?: unknown[] };
+function isRetriableTopicError(err: unknown, depth = 0): boolean {
+  const e = err as { type?: string; retriable?: boolean; errors?: unknown[]; cause?: unknown };
   if (e?.type && TRANSIENT_TOPIC_ERRORS.has(e.type)) return true;
-  if (Array.isArray(e?.errors) && e.errors.length > 0) return e.errors.every(isRetriableTopicError);
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return e.errors.every((inner) => isRetriableTopicError(inner, depth + 1));
+  // kafkajs wraps the broker's answer once its own retries are spent ("KafkaJSNonRetriableError, caused by ...").
+  if (e?.cause && depth < 4) return isRetriableTopicError(e.cause, depth + 1);
   return e?.retriable === true;
 }
 
@@ -436,16 +445,21 @@ export class KafkaEventBus implements EventBus {
   }
 
   /**
-   * Creates the missing topics and waits until all have leaders. Services starting side by
-   * side create the same topics at once: the broker then answers "unknown topic" or "leader not
-   * available" for a moment, so those (retriable) errors are retried with back-off.
+   * Creates the missing topics and waits until all have leaders that serve them. Services
+   * starting side by side create the same topics at once: the broker then answers "unknown
+   * topic" or "leader not available" for a moment, so those (retriable) errors are retried with
+   * back-off. A new topic's leader is in the metadata before its broker serves the partition
+   * ("not the leader for that topic-partition" from ListOffsets, seen on a fresh KRaft broker),
+   * so a created topic counts as there once its offsets can be read.
    */
   async ensureTopics(topics: string[]): Promise<void> {
     const admin = await this.getAdmin();
+    let created: string[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t));
+        created = [...new Set([...created, ...missing])];
         if (missing.length > 0) {
           await admin.createTopics({
             waitForLeaders: true,
@@ -457,6 +471,7 @@ export class KafkaEventBus implements EventBus {
           });
         }
         if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
+        for (const topic of created) await admin.fetchTopicOffsets(topic);
         return;
       } catch (err) {
         if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableTopicError(err)) throw err;
