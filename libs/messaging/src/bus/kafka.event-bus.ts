@@ -71,6 +71,28 @@ function isRetriableTopicError(err: unknown, depth = 0): boolean {
   return e?.retriable === true;
 }
 
+/** How long a topic just created may take until its leaders serve it. */
+const TOPIC_SERVED_MS = 30_000;
+
+/**
+ * Waits until every partition of a topic just created answers ListOffsets. Until then the
+ * broker says "not the leader for that topic-partition", or sends an answer without the
+ * partition, on which kafkajs throws a TypeError (both seen on a fresh KRaft broker): any error
+ * is taken as "not yet", up to {@link TOPIC_SERVED_MS}.
+ */
+async function servedByItsLeaders(admin: Admin, topic: string): Promise<void> {
+  const until = Date.now() + TOPIC_SERVED_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.fetchTopicOffsets(topic);
+      return;
+    } catch (err) {
+      if (Date.now() >= until) throw err;
+      await sleep(Math.min(50 * 2 ** attempt, 1_000));
+    }
+  }
+}
+
 /** Errors that say "this record (or batch) is too big or malformed for the broker", never transient. */
 const RECORD_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 
@@ -450,16 +472,14 @@ export class KafkaEventBus implements EventBus {
    * topic" or "leader not available" for a moment, so those (retriable) errors are retried with
    * back-off. A new topic's leader is in the metadata before its broker serves the partition
    * ("not the leader for that topic-partition" from ListOffsets, seen on a fresh KRaft broker),
-   * so a created topic counts as there once its offsets can be read.
+   * so a topic counts as there once its offsets can be read.
    */
   async ensureTopics(topics: string[]): Promise<void> {
     const admin = await this.getAdmin();
-    let created: string[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t));
-        created = [...new Set([...created, ...missing])];
         if (missing.length > 0) {
           await admin.createTopics({
             waitForLeaders: true,
@@ -471,13 +491,14 @@ export class KafkaEventBus implements EventBus {
           });
         }
         if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
-        for (const topic of created) await admin.fetchTopicOffsets(topic);
-        return;
+        break;
       } catch (err) {
         if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableTopicError(err)) throw err;
         await sleep(Math.min(200 * 2 ** attempt, 3_000));
       }
     }
+    // Whoever created them (this process or another one starting beside it), they must be served.
+    await Promise.all(topics.map((topic) => servedByItsLeaders(admin, topic)));
   }
 
   async ping(): Promise<boolean> {
