@@ -7,6 +7,8 @@ import { AggregateSequence1763700000700, KafkaEventBus, MessagingTables176370000
 
 const topic = `papka.test-relay-${randomUUID().slice(0, 8)}.v1`;
 const Changed = defineEvent<{ blob: string }, 'blob.changed'>('blob.changed', 1, topic);
+const raceTopic = `papka.test-relay-race-${randomUUID().slice(0, 8)}.v1`;
+const Stepped = defineEvent<{ step: number }, 'thing.stepped'>('thing.stepped', 1, raceTopic);
 
 /** Base64 of random bytes: compresses poorly, so sizes stay near what they say. */
 const blob = (bytes: number) => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
@@ -23,7 +25,7 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     await ds.initialize();
     await runMigrations(ds);
     bus = new KafkaEventBus({ brokers: infraEnv().KAFKA_BROKERS.split(','), clientId: 'test-relay' });
-    await bus.ensureTopics([topic]);
+    await bus.ensureTopics([topic, raceTopic]);
   });
 
   afterAll(async () => {
@@ -69,5 +71,53 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const heavyOrder = seen.filter((msg) => msg.key === heavy).map((msg) => (JSON.parse(msg.value) as { id: string }).id);
     expect(heavyOrder).toEqual(ids.slice(4, 13));
+  });
+
+  it('three replicas relaying one database while commands commit: every row published once, each aggregate in order', async () => {
+    // Each relay has its own pool, as replicas do, and looks again at once (no linger, quick
+    // polls), so they contend for the lock on nearly every pass.
+    const replicas = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const own = createDataSource({ url: dbUrl, entities: messagingEntities, migrationsTableName: 'm' });
+        await own.initialize();
+        const r = new OutboxRelay(own, bus, { pollIntervalMs: 5, lingerMs: 0, maxBackoffMs: 200 });
+        r.start();
+        return { own, r };
+      }),
+    );
+    const aggregates = Array.from({ length: 20 }, () => randomUUID());
+    const ids: string[] = [];
+    try {
+      // 8 writers, one event per transaction (1,200 in all), each commit kicking every relay.
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 150; i++) {
+            const aggregateId = aggregates[(w * 150 + i) % aggregates.length]!;
+            const e = await ds.transaction((m) => writeToOutbox(m, Stepped, { accountId: 'a', aggregateId, data: { step: i } }));
+            ids.push(e.id);
+            for (const { r } of replicas) r.kick();
+          }
+        }),
+      );
+      await eventually(async () => (await replicas[0]!.r.pending()) === 0, 60_000);
+    } finally {
+      for (const { r, own } of replicas) {
+        await r.stop();
+        await own.destroy();
+      }
+    }
+    const seen = await readTopic(raceTopic, (msgs) => msgs.length >= ids.length, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = new Map<string, number>();
+    const sequences = new Map<string, number[]>();
+    for (const msg of seen) {
+      const e = JSON.parse(msg.value) as { id: string; sequence: number; aggregateId: string };
+      counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
+      sequences.set(e.aggregateId, [...(sequences.get(e.aggregateId) ?? []), e.sequence]);
+    }
+    expect(counts.size).toBe(ids.length);
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    // Per aggregate, the partition holds its events numbered 1, 2, 3, ... in that order.
+    for (const a of aggregates) expect(sequences.get(a)).toEqual(Array.from({ length: sequences.get(a)!.length }, (_, i) => i + 1));
   });
 });
