@@ -78,7 +78,7 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     // polls), so they contend for the lock on nearly every pass.
     const replicas = await Promise.all(
       [0, 1, 2].map(async () => {
-        const own = createDataSource({ url: dbUrl, entities: messagingEntities, migrationsTableName: 'm' });
+        const own = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [], migrationsTableName: 'm' });
         await own.initialize();
         const r = new OutboxRelay(own, bus, { pollIntervalMs: 5, lingerMs: 0, maxBackoffMs: 200 });
         r.start();
