@@ -13,6 +13,10 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
+/** The tools/infra broker, as the tests reach it. */
+const brokers = () => infraEnv().KAFKA_BROKERS.split(',');
+const testKafka = (clientId: string) => new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING });
+
 const toRead = (topic: string, partition: number, m: KafkaMessage): ReadMessage => ({
   topic,
   partition,
@@ -41,7 +45,7 @@ export async function readTopic(
   timeoutMs = 30_000,
   since = LOADED_AT,
 ): Promise<ReadMessage[]> {
-  const kafka = new Kafka({ clientId: 'papka-test-reader', brokers: infraEnv().KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka('papka-test-reader');
   const started = Date.now();
   const groupId = `test-reader-${randomUUID()}`;
   const admin = kafka.admin();
@@ -91,13 +95,13 @@ export async function readTopic(
  * topic-partition" while their leaders are elected (CI saw it).
  */
 export async function topicEnds(topics: string[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]> {
-  const bus = new KafkaEventBus({ brokers: infraEnv().KAFKA_BROKERS.split(','), clientId: 'papka-test-topics' });
+  const bus = new KafkaEventBus({ brokers: brokers(), clientId: 'papka-test-topics' });
   try {
     await bus.ensureTopics(topics.flatMap(companionTopics));
   } finally {
     await bus.close();
   }
-  const admin = new Kafka({ clientId: 'papka-test-topics', brokers: infraEnv().KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka('papka-test-topics').admin();
   await admin.connect();
   try {
     return await Promise.all(topics.map(async (topic) => ({ topic, partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })) })));
