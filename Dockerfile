@@ -37,7 +37,9 @@ ENV NODE_ENV=production \
 # `npm ci` refuses a lockfile that lacks other platforms' optional packages (one written
 # against a registry that serves only some platforms); `npm install` then installs the
 # locked versions and fills those in, without touching package*.json.
+# patches/: fixes to dependencies that patch-package applies on install (npm's postinstall).
 COPY package.json package-lock.json ./
+COPY patches/ patches/
 RUN (npm ci --omit=dev \
      || { echo 'npm ci refused the lockfile; falling back to npm install' >&2; \
           npm install --omit=dev --no-save; }) \
