@@ -16,9 +16,25 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (opts: o
 
 const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function queue() {
-  return new RequestQueue({ maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: true, clientId: 'spec', broker: 'spec:9092', logger });
+type Queue = InstanceType<typeof RequestQueue>;
+const made: Queue[] = [];
+
+function queue(): Queue {
+  const q = new RequestQueue({ maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: true, clientId: 'spec', broker: 'spec:9092', logger });
+  made.push(q);
+  return q;
 }
+
+// A failed assertion must not leave a queue's timer loop running (unpatched, it would keep jest
+// from exiting instead of letting it report the failure).
+afterEach(() => {
+  for (const q of made.splice(0)) {
+    q.pending.length = 0;
+    if (q.throttleCheckTimeoutId) clearTimeout(q.throttleCheckTimeoutId);
+    q.throttleCheckTimeoutId = null;
+    q.destroy();
+  }
+});
 
 describe('kafkajs request queue (patched)', () => {
   it('schedules no check when nothing is pending, so an idle connection runs no timer', () => {
@@ -27,7 +43,6 @@ describe('kafkajs request queue (patched)', () => {
     expect(q.throttleCheckTimeoutId).toBeNull();
     q.scheduleCheckPendingRequests();
     expect(q.throttleCheckTimeoutId).toBeNull();
-    q.destroy();
   });
 
   it('still schedules a check for a request waiting out a throttle', () => {
@@ -46,7 +61,6 @@ describe('kafkajs request queue (patched)', () => {
       jest.advanceTimersByTime(1);
       expect(checked).toHaveBeenCalledTimes(1);
       expect(q.throttleCheckTimeoutId).toBeNull();
-      q.destroy();
     } finally {
       jest.useRealTimers();
     }
