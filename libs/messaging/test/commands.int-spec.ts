@@ -121,6 +121,51 @@ describe(Commands.name, () => {
     expect(await outbox(d)).toEqual([]);
   });
 
+  describe('runOne: one conditional write and its event as one statement', () => {
+    const rename = (id: string, from: string, to: string) => ({ sql: `UPDATE thing SET name = $2 WHERE id = $1 AND name = $3 RETURNING id, name`, params: [id, to, from] });
+
+    it('writes the change and its event, numbered after the aggregate\'s earlier ones, and wakes the relay', async () => {
+      const id = randomUUID();
+      await sut.run(account, async (t) => {
+        await t.manager.query(`INSERT INTO thing (id, name) VALUES ($1, 'a')`, [id]);
+        await t.emit(ThingChanged, id, { name: 'a' });
+      });
+      kicks = 0;
+      const written = await sut.runOne<{ id: string; name: string }, { name: string }, 'thing.changed'>(account, rename(id, 'a', 'b'), ThingChanged, id, { name: 'b' });
+      expect(written.rows).toEqual([{ id, name: 'b' }]);
+      expect(written.envelope).toMatchObject({ aggregateId: id, accountId: account, sequence: 2, data: { name: 'b' } });
+      expect(kicks).toBe(1);
+      expect(await things(id)).toEqual([{ name: 'b' }]);
+      const rows = await outbox(id);
+      expect(rows.map((r) => [(r.payload as { sequence?: number }).sequence, (r.payload.data as { name: string }).name])).toEqual([[1, 'a'], [2, 'b']]);
+      const [h] = (await ds.query(`SELECT headers FROM outbox WHERE id = $1`, [written.envelope!.id])) as { headers: Record<string, string> }[];
+      expect(h!.headers).toMatchObject({ 'event-id': written.envelope!.id, 'event-type': 'thing.changed', 'event-sequence': '2', 'account-id': account });
+    });
+
+    it('writes no event, takes no sequence number and wakes nothing when the change matched no row', async () => {
+      const id = randomUUID();
+      await ds.query(`INSERT INTO thing (id, name) VALUES ($1, 'a')`, [id]);
+      const written = await sut.runOne(account, rename(id, 'not a', 'b'), ThingChanged, id, { name: 'b' });
+      expect(written).toEqual({ rows: [], envelope: null });
+      expect(kicks).toBe(0);
+      expect(await things(id)).toEqual([{ name: 'a' }]);
+      expect(await outbox(id)).toEqual([]);
+      expect(await ds.query(`SELECT seq FROM aggregate_sequence WHERE aggregate_id = $1`, [id])).toEqual([]);
+    });
+
+    it('is all or nothing: an event that cannot be written leaves the change unwritten', async () => {
+      const id = randomUUID();
+      await ds.query(`INSERT INTO thing (id, name) VALUES ($1, 'a')`, [id]);
+      await sut.runOne(account, rename(id, 'a', 'b'), ThingChanged, id, { name: 'b' });
+      // A second event named 'b' for this aggregate breaks this index: the outbox's insert fails.
+      await ds.query(`CREATE UNIQUE INDEX IF NOT EXISTS ux_thing_test ON outbox ((payload->'data'->>'name')) WHERE key = '${id}'`);
+      await expect(sut.runOne(account, { sql: `UPDATE thing SET name = 'c' WHERE id = $1 RETURNING id`, params: [id] }, ThingChanged, id, { name: 'b' })).rejects.toThrow();
+      expect(await things(id)).toEqual([{ name: 'b' }]);
+      expect((await outbox(id)).length).toBe(1);
+      await ds.query(`DROP INDEX ux_thing_test`);
+    });
+  });
+
   it('emits for another account when told to', async () => {
     const id = randomUUID();
     const other = randomUUID();

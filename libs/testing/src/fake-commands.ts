@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventDefinition, EventEnvelope } from '@papka/contracts';
-import type { CommandTx, Commands } from '@papka/messaging';
+import type { CommandTx, Commands, Statement } from '@papka/messaging';
 
 export interface EmittedEvent {
   type: string;
@@ -35,6 +35,13 @@ export function fakeCommands(manager: EntityManager = {} as EntityManager) {
       const result = await fn(tx);
       emitted.push(...pending);
       return result;
+    },
+    /** Runs the change through `manager.query` (the test's stand-in for the statement); emits when it returns a row. */
+    async runOne<D, T2 extends string>(accountId: string, change: Statement, event: EventDefinition<D, T2>, aggregateId: string, data: D) {
+      const rows = (await manager.query(change.sql, change.params)) as unknown[];
+      if (rows.length === 0) return { rows, envelope: null };
+      emitted.push({ type: event.type, accountId, aggregateId, data });
+      return { rows, envelope: { id: `event-${emitted.length}`, type: event.type, version: event.version, accountId, aggregateId, data } as EventEnvelope<D, T2> };
     },
   };
   return { commands: commands as unknown as Commands, emitted, manager };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import type { Statement } from '@papka/messaging';
 import type { DocumentSnapshot, DocumentView, Window } from '@papka/contracts';
 import { kopecksToRubles } from '@papka/ru';
 import { ContractorReplica } from '../replicas/contractor-replica.entity';
@@ -25,6 +26,14 @@ export interface RenderOutcome {
   filename: string | null;
   contentType: string | null;
   storageKey: string | null;
+}
+
+/** Where a document's row and its contractor's replica stood when read (see finishRenderIfUnchanged). */
+export interface RowVersions {
+  /** The document row's xmin. */
+  row: string;
+  /** The contractor replica's version; null when there is none. */
+  contractor: string | null;
 }
 
 /** A document row as PostgreSQL answers it. */
@@ -205,6 +214,24 @@ export class DocumentsRepository {
     const r = rows[0];
     if (!r) return null;
     return snapshotOf(documentFromRow(r), r.c_name !== null ? { name: r.c_name, inn: r.c_inn, address: r.c_address } : null);
+  }
+
+  /**
+   * {@link finishRender} as a statement for Commands.runOne, whose event is built from the rows
+   * the renderer read: it writes only while the document still waits for `revision` and neither
+   * the document's row (`seen.row`, its xmin) nor its contractor's replica (`seen.contractor`, its
+   * version; null: none) has changed since that read, so the event is exactly what finishRender
+   * would build. `at` is the outcome's updated_at, the one the event carries. Returns the id.
+   */
+  finishRenderIfUnchanged(accountId: string, id: string, revision: number, seen: RowVersions, o: RenderOutcome, at: Date): Statement {
+    return {
+      sql: `UPDATE document d
+               SET render_state = $4, render_error = $5, filename = $6, content_type = $7, storage_key = $8, updated_at = $9
+             WHERE d.id = $1 AND d.account_id = $2 AND d.revision = $3 AND d.render_state = 'pending' AND d.xmin = $10::xid
+               AND (SELECT r.version FROM contractor_replica r WHERE r.account_id = d.account_id AND r.id = d.contractor_id) IS NOT DISTINCT FROM $11::bigint
+            RETURNING d.id`,
+      params: [id, accountId, revision, o.renderState, o.renderError, o.filename, o.contentType, o.storageKey, at, seen.row, seen.contractor],
+    };
   }
 
   /**

@@ -48,7 +48,9 @@ describe(DocumentRendererService.name, () => {
   let doc: DocumentEntity | null;
   /** The account's template row of the document (null: none or deleted). */
   let template: RenderInput['template'];
-  let documents: { finishRender: jest.Mock };
+  /** The document row's version (xmin): bumped by a change made while a render works. */
+  let rowVersion: number;
+  let documents: { finishRender: jest.Mock; finishRenderIfUnchanged: jest.Mock };
   let inputs: { find: jest.Mock };
   let uploads: { read: jest.Mock };
   let pool: { render: jest.Mock };
@@ -60,13 +62,22 @@ describe(DocumentRendererService.name, () => {
 
   beforeEach(() => {
     doc = pendingDoc();
+    rowVersion = 1;
     template = null;
     // The one statement a render reads: the document (of that account) and its template's rows.
     inputs = {
       find: jest.fn(async (accountId: string, id: string): Promise<RenderInput | null> => {
         if (!doc || doc.accountId !== accountId || doc.id !== id) return null;
         const filename = template?.filename ?? doc.sourceFilename;
-        return { doc: { ...doc }, contractor: null, organization: null, template, upload: filename ? upload(filename) : null };
+        return {
+          doc: { ...doc },
+          contractor: null,
+          replica: null,
+          versions: { row: String(rowVersion), contractor: null },
+          organization: null,
+          template,
+          upload: filename ? upload(filename) : null,
+        };
       }),
     };
     // Writes the outcome only while the document still waits for that revision, as the statement does.
@@ -76,11 +87,25 @@ describe(DocumentRendererService.name, () => {
         Object.assign(doc, o);
         return { uuid: doc.id, renderState: doc.renderState, renderError: doc.renderError };
       }),
+      // The guarded one-statement outcome: run by the fake commands through `manager.query` below.
+      finishRenderIfUnchanged: jest.fn((accountId: string, id: string, revision: number, seen: { row: string }, o: RenderOutcome) => ({
+        sql: 'finishRenderIfUnchanged',
+        params: [accountId, id, revision, seen, o],
+      })),
+    };
+    // It writes only while the document waits for that revision and its row is as read.
+    const manager = {
+      query: jest.fn(async (_sql: string, [accountId, id, revision, seen, o]: [string, string, number, { row: string }, RenderOutcome]) => {
+        if (!doc || doc.accountId !== accountId || doc.id !== id || doc.revision !== revision || doc.renderState !== 'pending') return [];
+        if (String(rowVersion) !== seen.row) return [];
+        Object.assign(doc, o);
+        return [{ id }];
+      }),
     };
     uploads = { read: jest.fn(async () => Buffer.from('<p>Письмо № {{number}}</p>')) };
     pool = { render: jest.fn(async () => Buffer.from('%PDF-1.7')) };
     storage = { ensureBucket: jest.fn(async () => undefined), put: jest.fn(async () => ({ size: 8 })), remove: jest.fn(async () => undefined) };
-    fake = fakeCommands();
+    fake = fakeCommands(manager as never);
     sut = new DocumentRendererService(
       storage as unknown as ObjectStorage,
       { pool } as unknown as RenderPoolHost,
@@ -100,6 +125,26 @@ describe(DocumentRendererService.name, () => {
     expect(key).toMatch(new RegExp(`^${ACCOUNT}/[0-9a-f]{10}\\.pdf$`));
     expect(doc).toMatchObject({ renderState: 'rendered', renderError: null, storageKey: key, contentType: 'application/pdf' });
     expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.rendered', aggregateId: DOC, accountId: ACCOUNT })]);
+  });
+
+  it('writes the usual outcome as one guarded statement, its event built from the rows the render read', async () => {
+    await handle();
+    expect(documents.finishRenderIfUnchanged).toHaveBeenCalledWith(ACCOUNT, DOC, 2, { row: '1', contractor: null }, expect.objectContaining({ renderState: 'rendered' }), expect.any(Date));
+    expect(documents.finishRender).not.toHaveBeenCalled();
+    const at = documents.finishRenderIfUnchanged.mock.calls[0]![5] as Date;
+    expect(fake.emitted[0]!.data).toMatchObject({ uuid: DOC, renderState: 'rendered', storageKey: doc!.storageKey, contractor: null, updatedAt: at.toISOString() });
+  });
+
+  it('writes the outcome through a transaction that reads the document again when it changed while rendering', async () => {
+    pool.render.mockImplementation(async () => {
+      doc!.status = DocumentStatus.Sent; // PATCH of its status meanwhile: the row moved on
+      rowVersion++;
+      return Buffer.from('%PDF-1.7');
+    });
+    expect(await handle()).toBe('rendered');
+    expect(documents.finishRender).toHaveBeenCalledTimes(1);
+    expect(doc!.renderState).toBe('rendered');
+    expect(fake.emitted.map((e) => e.type)).toEqual(['document.rendered']);
   });
 
   it('drops a request for an older revision, a document already done, or one of another account', async () => {

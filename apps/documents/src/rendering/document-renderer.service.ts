@@ -7,7 +7,7 @@ import { OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@pa
 import { Buckets, FileStorageUnavailableError } from '@papka/platform';
 import { kopecksToRubles } from '@papka/ru';
 import type { DocumentEntity } from '../documents/document.entity';
-import { DocumentsRepository, type RenderOutcome } from '../documents/documents.repository';
+import { DocumentsRepository, snapshotOf, type RenderOutcome } from '../documents/documents.repository';
 import { DocxTemplateError, fillDocx } from '../docx/docx-filler';
 import { convertDocxToPdf, findSoffice } from '../docx/libreoffice';
 import { buildTemplateData, builtinTemplate, TemplateDataError } from '../templates/builtin/builtin';
@@ -121,11 +121,11 @@ export class DocumentRendererService {
       if (isDatabaseUnavailable(err)) throw err;
       if (!isPermanent(err) && !lastAttempt) throw err;
       this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
-      const failed = await this.finish(doc, { renderState: 'failed', renderError: (err as Error).message.slice(0, 1000), filename: null, contentType: null, storageKey: null });
+      const failed = await this.finish(input, { renderState: 'failed', renderError: (err as Error).message.slice(0, 1000), filename: null, contentType: null, storageKey: null });
       return failed ? 'failed' : 'skipped';
     }
     const { produced, filename, key } = stored;
-    const rendered = await this.finish(doc, { renderState: 'rendered', renderError: null, filename, contentType: produced.contentType, storageKey: key });
+    const rendered = await this.finish(input, { renderState: 'rendered', renderError: null, filename, contentType: produced.contentType, storageKey: key });
     if (!rendered) {
       // Deleted, superseded or done by another replica meanwhile: this file belongs to nothing.
       await this.storage.remove(Buckets.documents, key).catch(() => undefined);
@@ -134,16 +134,26 @@ export class DocumentRendererService {
     return 'rendered';
   }
 
-  /** The outcome and its event in one short transaction; false when the document no longer waits for this revision. */
-  private finish(doc: DocumentEntity, outcome: RenderOutcome): Promise<boolean> {
-    return this.timed('db', () =>
-      this.commands.run(doc.accountId, async (t) => {
+  /**
+   * The outcome and its event; false when the document no longer waits for this revision. The
+   * usual case is one statement, its event built from the rows the render read: written only if
+   * neither the document nor its contractor's replica has changed since. Otherwise (changed,
+   * deleted, superseded, done) the outcome goes through a short transaction that reads them again.
+   */
+  private finish({ doc, replica, versions }: RenderInput, outcome: RenderOutcome): Promise<boolean> {
+    const event = outcome.renderState === 'rendered' ? DocumentRendered : DocumentFailed;
+    return this.timed('db', async () => {
+      const at = new Date();
+      const unchanged = this.documents.finishRenderIfUnchanged(doc.accountId, doc.id, doc.revision, versions, outcome, at);
+      const fast = await this.commands.runOne(doc.accountId, unchanged, event, doc.id, snapshotOf({ ...doc, ...outcome, updatedAt: at }, replica));
+      if (fast.envelope) return true;
+      return this.commands.run(doc.accountId, async (t) => {
         const snapshot = await this.documents.finishRender(t.manager, doc.accountId, doc.id, doc.revision, outcome);
         if (!snapshot) return false;
-        await t.emit(outcome.renderState === 'rendered' ? DocumentRendered : DocumentFailed, doc.id, snapshot);
+        await t.emit(event, doc.id, snapshot);
         return true;
-      }),
-    );
+      });
+    });
   }
 
   private async store(doc: DocumentEntity, produced: Produced): Promise<{ produced: Produced; filename: string; key: string }> {

@@ -3,13 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ContractorSnapshot, OrganizationSnapshot } from '@papka/contracts';
 import type { DocumentEntity } from '../documents/document.entity';
-import { documentFromRow, type DocumentRow } from '../documents/documents.repository';
+import { documentFromRow, type DocumentRow, type RowVersions } from '../documents/documents.repository';
+import type { ContractorReplica } from '../replicas/contractor-replica.entity';
 import type { Upload } from '../uploads/upload.entity';
 
 /** Everything a render reads, as of one moment. */
 export interface RenderInput {
   doc: DocumentEntity;
   contractor: ContractorSnapshot | null;
+  /** The replica's name, INN and address, as the document's events carry them (null: no replica). */
+  replica: Pick<ContractorReplica, 'name' | 'inn' | 'address'> | null;
+  /** The document row's and the replica's versions as read, for the outcome's guarded write. */
+  versions: RowVersions;
   organization: OrganizationSnapshot | null;
   /** The account's template the document was made from (null: none, a built-in, or deleted since). */
   template: { filename: string; font: string } | null;
@@ -18,7 +23,12 @@ export interface RenderInput {
 }
 
 interface Row extends DocumentRow {
+  row_version: string;
   contractor_snapshot: ContractorSnapshot | null;
+  c_version: string | null;
+  c_name: string | null;
+  c_inn: string | null;
+  c_address: string | null;
   organization_snapshot: OrganizationSnapshot | null;
   t_filename: string | null;
   t_font: string | null;
@@ -39,7 +49,8 @@ export class RenderInputRepository {
 
   async find(accountId: string, documentId: string): Promise<RenderInput | null> {
     const rows: Row[] = await this.ds.query(
-      `SELECT d.*, cr.snapshot AS contractor_snapshot, o.snapshot AS organization_snapshot,
+      `SELECT d.*, d.xmin::text AS row_version, cr.snapshot AS contractor_snapshot,
+              cr.version AS c_version, cr.name AS c_name, cr.inn AS c_inn, cr.address AS c_address, o.snapshot AS organization_snapshot,
               t.filename AS t_filename, t.font AS t_font,
               u.id AS u_id, u.filename AS u_filename, u.original_name AS u_original_name, u.kind AS u_kind,
               u.content_type AS u_content_type, u.size AS u_size, u.storage_key AS u_storage_key, u.created_at AS u_created_at
@@ -56,6 +67,8 @@ export class RenderInputRepository {
     return {
       doc: documentFromRow(r),
       contractor: r.contractor_snapshot,
+      replica: r.c_version !== null ? { name: r.c_name!, inn: r.c_inn, address: r.c_address } : null,
+      versions: { row: r.row_version, contractor: r.c_version },
       organization: r.organization_snapshot,
       template: r.t_filename !== null ? { filename: r.t_filename, font: r.t_font ?? 'Arial' } : null,
       upload:

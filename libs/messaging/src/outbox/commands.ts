@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventDefinition, EventEnvelope } from '@papka/contracts';
 import type { OutboxRelay } from './outbox.relay';
-import { writeManyToOutbox, writeToOutbox } from './outbox.writer';
+import { writeManyToOutbox, writeToOutbox, writeWithEvent, type Statement } from './outbox.writer';
 
 /** What a command (or an event handler) writes through: its transaction and its events. */
 export interface CommandTx {
@@ -64,5 +64,25 @@ export class Commands {
     const result = await this.dataSource.transaction((m) => fn(commandTx(m, accountId, () => (emitted = true))));
     if (emitted) this.relay.kick();
     return result;
+  }
+
+  /**
+   * A command that is one conditional write, with its event built before it: `change` (a
+   * data-modifying statement with RETURNING, from a repository) and the event, written only if
+   * the change returned a row, in one statement with no transaction around it (four round trips
+   * to one). For hot paths only: the event cannot depend on what the write returns, so the
+   * change must guard against the row having moved since it was read (and the caller fall back
+   * to {@link run} when it changed nothing). Answers the change's rows ([]: nothing written).
+   */
+  async runOne<TRow, TData, TType extends string>(
+    accountId: string,
+    change: Statement,
+    event: EventDefinition<TData, TType>,
+    aggregateId: string,
+    data: TData,
+  ): Promise<{ rows: TRow[]; envelope: EventEnvelope<TData, TType> | null }> {
+    const written = await writeWithEvent<TRow, TData, TType>(this.dataSource, change, event, { accountId, aggregateId, data });
+    if (written.envelope) this.relay.kick();
+    return written;
   }
 }

@@ -58,6 +58,53 @@ export async function writeToOutbox<TData, TType extends string>(
   return envelope;
 }
 
+/** One SQL statement and its parameters ($1..$n), as a repository builds it for {@link writeWithEvent}. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** What runs a statement: a DataSource (autocommit) or an EntityManager. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * `change`, a data-modifying statement with RETURNING, and the event, written only if the change
+ * returned a row, as one statement: PostgreSQL runs it atomically, so outside a transaction it
+ * needs no BEGIN and COMMIT round trips (see Commands.runOne). The aggregate's sequence is taken
+ * as in {@link writeToOutbox}. Answers the change's rows and the envelope (null: nothing changed,
+ * nothing written).
+ */
+export async function writeWithEvent<TRow, TData, TType extends string>(
+  runner: Queryable,
+  change: Statement,
+  event: EventDefinition<TData, TType>,
+  e: NewEvent<TData>,
+): Promise<{ rows: TRow[]; envelope: EventEnvelope<TData, TType> | null }> {
+  const envelope = envelopeOf(event, e);
+  const traceHeaders = outboxTraceHeaders(event.type, event.topic, envelope.id);
+  const n = change.params.length;
+  const p = (k: number) => `$${n + k}`;
+  const rows = (await runner.query(
+    `WITH c AS (${change.sql}),
+          s AS (
+            INSERT INTO aggregate_sequence (aggregate_id, seq) SELECT ${p(3)}::text, 1 WHERE EXISTS (SELECT 1 FROM c)
+            ON CONFLICT (aggregate_id) DO UPDATE SET seq = aggregate_sequence.seq + 1 RETURNING seq
+          ),
+          o AS (
+            INSERT INTO outbox (id, topic, key, event_type, payload, headers)
+            SELECT ${p(1)}::uuid, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, jsonb_set(${p(5)}::jsonb, '{sequence}', to_jsonb(s.seq)), jsonb_set(${p(6)}::jsonb, '{event-sequence}', to_jsonb(s.seq::text)) FROM s
+            RETURNING (payload->>'sequence')::int AS sequence
+          )
+     SELECT c.*, (SELECT sequence FROM o) AS outbox_sequence FROM c`,
+    [...change.params, envelope.id, event.topic, e.aggregateId, event.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope, traceHeaders))],
+  )) as (TRow & { outbox_sequence: number | null })[];
+  if (rows.length === 0) return { rows: [], envelope: null };
+  envelope.sequence = rows[0]!.outbox_sequence!;
+  return { rows: rows.map(({ outbox_sequence: _, ...row }) => row as unknown as TRow), envelope };
+}
+
 /**
  * {@link writeToOutbox} for many events of one type in one statement per round (each round's
  * aggregates distinct: ON CONFLICT cannot touch one sequence row twice in a statement), in the
