@@ -152,14 +152,18 @@ export class DocumentsRepository {
     return m.findOne(DocumentEntity, { where: { id, accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
-  /** Inserts a document and answers it as stored (defaults and timestamps included), in one statement. */
-  async create(m: EntityManager, accountId: string, row: NewDocument): Promise<DocumentEntity> {
-    const rows: DocumentRow[] = await m.query(
-      `INSERT INTO document (id, account_id, name, type, status, render_state, render_error, revision, template_id,
-                             source_filename, contractor_id, contractor_copy, masks, sum)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-       RETURNING *`,
-      [
+  /**
+   * The insert of a new document as a statement for CommandTx.write (with its DocumentCreated in
+   * the same statement): the row is {@link newDocument}'s, `at` its created_at and updated_at, so
+   * the event built from that entity is the row as stored. Returns the id.
+   */
+  insert(accountId: string, row: NewDocument, at: Date): Statement {
+    return {
+      sql: `INSERT INTO document (id, account_id, name, type, status, render_state, render_error, revision, template_id,
+                                  source_filename, contractor_id, contractor_copy, masks, sum, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+            RETURNING id`,
+      params: [
         row.id,
         accountId,
         row.name,
@@ -174,9 +178,9 @@ export class DocumentsRepository {
         row.contractorCopy === null ? null : JSON.stringify(row.contractorCopy),
         JSON.stringify(row.masks ?? {}),
         row.sum,
+        at,
       ],
-    );
-    return documentFromRow(rows[0]!);
+    };
   }
 
   /** Writes `changes` and answers the row as stored (with its new updatedAt). */
@@ -260,6 +264,18 @@ export class DocumentsRepository {
     return snapshotOf(doc, c);
   }
 }
+
+/** A new document as {@link DocumentsRepository.insert} stores it: no file yet, made at `at`. */
+export const newDocument = (accountId: string, row: NewDocument, at: Date): DocumentEntity => ({
+  ...row,
+  masks: row.masks ?? {},
+  accountId,
+  filename: null,
+  contentType: null,
+  storageKey: null,
+  createdAt: at,
+  updatedAt: at,
+});
 
 /** What the document's events carry, with the contractor as `replica` knows it (null: the copy made at creation). */
 export function snapshotOf(doc: DocumentEntity, replica: Pick<ContractorReplica, 'name' | 'inn' | 'address'> | null): DocumentSnapshot {

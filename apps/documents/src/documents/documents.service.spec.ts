@@ -32,12 +32,14 @@ function fakeDocuments() {
   };
   return {
     rows,
-    create: jest.fn(async (_m: unknown, accountId: string, row: NewDocument) => {
-      const now = new Date('2026-03-01T10:00:00Z');
-      const doc = { ...row, accountId, filename: null, contentType: null, storageKey: null, createdAt: now, updatedAt: now };
-      rows.set(row.id, doc);
-      return { ...doc };
-    }),
+    // The insert's statement, run by `manager.query` below (the fake commands run statements through it).
+    insert: jest.fn((accountId: string, row: NewDocument, at: Date) => ({ sql: 'insert document', params: [accountId, row, at] })),
+    manager: {
+      query: jest.fn(async (_sql: string, [accountId, row, at]: [string, NewDocument, Date]) => {
+        rows.set(row.id, { ...row, accountId, filename: null, contentType: null, storageKey: null, createdAt: at, updatedAt: at });
+        return [{ id: row.id }];
+      }),
+    },
     find: jest.fn(async (accountId: string, id: string) => (own(accountId, id) ? { ...own(accountId, id)! } : null)),
     lock: jest.fn(async (_m: unknown, accountId: string, id: string) => own(accountId, id)),
     update: jest.fn(async (_m: unknown, accountId: string, id: string, changes: DocumentChanges) => Object.assign(own(accountId, id)!, changes)),
@@ -131,7 +133,7 @@ describe(DocumentsService.name, () => {
       get: jest.fn(async () => ({ stream: Readable.from([Buffer.from('%PDF')]), size: 4, contentType: 'application/pdf' })),
       remove: jest.fn(async () => undefined),
     };
-    fake = fakeCommands();
+    fake = fakeCommands(docs.manager as never);
     sut = service();
   });
 
@@ -140,7 +142,7 @@ describe(DocumentsService.name, () => {
       const err = await sut.construct(acc, dto({ masks: { amount: 'много' } })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationFailedError);
       expect(Object.keys((err as ValidationFailedError).errors ?? {}).sort()).toEqual(['masks.amount', 'masks.number']);
-      expect(docs.create).not.toHaveBeenCalled();
+      expect(docs.insert).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
     });
 
@@ -151,14 +153,14 @@ describe(DocumentsService.name, () => {
         expect((err as ValidationFailedError).errors).toHaveProperty('template');
       }
       expect(replicas.contractor).not.toHaveBeenCalled();
-      expect(docs.create).not.toHaveBeenCalled();
+      expect(docs.insert).not.toHaveBeenCalled();
     });
 
     it("404s another account's contractor, and a deleted one", async () => {
       await expect(sut.construct(other, dto())).rejects.toBeInstanceOf(NotFoundError);
       replicas.contractors.get(CONTRACTOR)!.deleted = true;
       await expect(sut.construct(acc, dto())).rejects.toBeInstanceOf(NotFoundError);
-      expect(docs.create).not.toHaveBeenCalled();
+      expect(docs.insert).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
     });
 
@@ -218,10 +220,10 @@ describe(DocumentsService.name, () => {
 
     it('gives the place back when the transaction fails, and on a replayed Idempotency-Key', async () => {
       const { q, handoff } = local();
-      docs.create.mockRejectedValueOnce(new Error('connection lost'));
+      docs.manager.query.mockRejectedValueOnce(new Error('connection lost'));
       await expect(withHandoff(handoff).construct(acc, dto())).rejects.toThrow('connection lost');
       const replay = { run: async () => ({ uuid: 'earlier', replayed: true }) } as unknown as Idempotency;
-      expect(await withHandoff(handoff, replay).construct(acc, dto())).toEqual({ uuid: 'earlier', replayed: true });
+      expect(await withHandoff(handoff, replay).construct(acc, dto(), 'key-1')).toEqual({ uuid: 'earlier', replayed: true });
       expect(q).toMatchObject({ reserved: 2, cancelled: 2, handed: [] });
       expect(fake.emitted).toEqual([]);
     });

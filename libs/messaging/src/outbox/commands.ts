@@ -18,6 +18,16 @@ export interface CommandTx {
     data: TData,
     accountId?: string,
   ): Promise<EventEnvelope<TData, TType>>;
+  /**
+   * `change` (a data-modifying statement with RETURNING, from a repository) and, if it returned a
+   * row, the event, in one statement (see writeWithEvent). Answers the change's rows.
+   */
+  write<TRow, TData, TType extends string>(
+    change: Statement,
+    event: EventDefinition<TData, TType>,
+    aggregateId: string,
+    data: TData,
+  ): Promise<{ rows: TRow[]; envelope: EventEnvelope<TData, TType> | null }>;
   /** {@link emit} of many events of one type (say, one per record of a batch), in one statement. */
   emitMany<TData, TType extends string>(
     event: EventDefinition<TData, TType>,
@@ -37,6 +47,11 @@ export function commandTx(manager: EntityManager, accountId: string, onEmit: () 
       const envelope = await writeToOutbox(manager, event, { accountId: account, aggregateId, data });
       onEmit();
       return envelope;
+    },
+    async write<TRow, TData, TType extends string>(change: Statement, event: EventDefinition<TData, TType>, aggregateId: string, data: TData) {
+      const written = await writeWithEvent<TRow, TData, TType>(manager, change, event, { accountId, aggregateId, data });
+      if (written.envelope) onEmit();
+      return written;
     },
     async emitMany(event, events) {
       if (events.length === 0) return [];
@@ -67,12 +82,11 @@ export class Commands {
   }
 
   /**
-   * A command that is one conditional write, with its event built before it: `change` (a
-   * data-modifying statement with RETURNING, from a repository) and the event, written only if
-   * the change returned a row, in one statement with no transaction around it (four round trips
-   * to one). For hot paths only: the event cannot depend on what the write returns, so the
-   * change must guard against the row having moved since it was read (and the caller fall back
-   * to {@link run} when it changed nothing). Answers the change's rows ([]: nothing written).
+   * A command that is one write with its event built before it: {@link CommandTx.write} with no
+   * transaction around it (four round trips to one). For hot paths: the event cannot depend on
+   * what the write returns, so a change to a row read earlier must guard against the row having
+   * moved since (and the caller fall back to {@link run} when it changed nothing). Answers the
+   * change's rows ([]: nothing written).
    */
   async runOne<TRow, TData, TType extends string>(
     accountId: string,

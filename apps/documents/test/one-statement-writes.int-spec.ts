@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DocumentRendered, DocumentStatus } from '@papka/contracts';
+import { DocumentCreated, DocumentRendered, DocumentStatus } from '@papka/contracts';
 import { Commands, type OutboxRelay } from '@papka/messaging';
 import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase } from '@papka/testing';
 import { entities } from '../src/app.module';
-import { DocumentsRepository, snapshotOf, type RenderOutcome } from '../src/documents/documents.repository';
+import { DocumentsRepository, newDocument, snapshotOf, type RenderOutcome } from '../src/documents/documents.repository';
 import { migrations } from '../src/migrations';
 import { RenderInputRepository } from '../src/rendering/render-input.repository';
 
 /**
- * The renderer's one-statement outcome (finishRenderIfUnchanged through Commands.runOne) on the
- * service's real schema: it writes the outcome and its event only while nothing the event is
- * built from has moved since the render read it.
+ * The two writes of every document, each with its event in one statement through
+ * Commands.runOne, on the service's real schema: the constructor's insert (its event the row as
+ * stored), and the renderer's outcome (finishRenderIfUnchanged), written only while nothing its
+ * event is built from has moved since the render read it.
  */
-describe('render outcome in one guarded statement (PostgreSQL)', () => {
+describe("the constructor's insert and the render outcome, each with its event in one statement (PostgreSQL)", () => {
   const account = `acc-${randomUUID().slice(0, 8)}`;
   let dbUrl: string;
   let ds: DataSource;
@@ -24,7 +25,7 @@ describe('render outcome in one guarded statement (PostgreSQL)', () => {
   const outcome: RenderOutcome = { renderState: 'rendered', renderError: null, filename: 'f.pdf', contentType: 'application/pdf', storageKey: `${account}/f.pdf` };
 
   const events = async (id: string) =>
-    ((await ds.query(`SELECT event_type, payload FROM outbox WHERE key = $1 ORDER BY seq`, [id])) as { event_type: string; payload: { sequence: number; data: Record<string, unknown> } }[]).map(
+    ((await ds.query(`SELECT event_type, payload FROM outbox WHERE key = $1 AND event_type <> 'document.created' ORDER BY seq`, [id])) as { event_type: string; payload: { sequence: number; data: Record<string, unknown> } }[]).map(
       (r) => ({ type: r.event_type, sequence: r.payload.sequence, data: r.payload.data }),
     );
   const state = async (id: string) => ((await ds.query(`SELECT render_state, status FROM document WHERE id = $1`, [id])) as { render_state: string; status: number }[])[0];
@@ -33,23 +34,25 @@ describe('render outcome in one guarded statement (PostgreSQL)', () => {
     const id = randomUUID();
     const contractorId = randomUUID();
     await ds.query(`INSERT INTO contractor_replica (id, account_id, name, inn, address, snapshot, deleted, version) VALUES ($1, $2, 'ООО Ромашка', '7707083893', 'Москва', '{}', false, 3)`, [contractorId, account]);
-    await ds.transaction((m) =>
-      documents.create(m, account, {
-        id,
-        name: 'Счёт 1',
-        type: 'Счёт',
-        status: DocumentStatus.Draft,
-        renderState: 'pending',
-        renderError: null,
-        revision: 1,
-        templateId: null,
-        sourceFilename: 'a.html',
-        contractorId,
-        contractorCopy: { name: 'ООО Ромашка', inn: '7707083893', address: 'Москва' },
-        masks: {},
-        sum: 100,
-      }),
-    );
+    const row = {
+      id,
+      name: 'Счёт 1',
+      type: 'Счёт',
+      status: DocumentStatus.Draft,
+      renderState: 'pending' as const,
+      renderError: null,
+      revision: 1,
+      templateId: null,
+      sourceFilename: 'a.html',
+      contractorId,
+      contractorCopy: { name: 'ООО Ромашка', inn: '7707083893', address: 'Москва' },
+      masks: {},
+      sum: 100,
+    };
+    const at = new Date();
+    const created = await commands.runOne(account, documents.insert(account, row, at), DocumentCreated, id, snapshotOf(newDocument(account, row, at), null));
+    // The constructor's event is the row as stored.
+    expect(created.envelope!.data).toEqual(JSON.parse(JSON.stringify(snapshotOf((await documents.find(account, id))!, null))));
     return { id, contractorId };
   }
 
@@ -87,7 +90,7 @@ describe('render outcome in one guarded statement (PostgreSQL)', () => {
     // The event is what the transactional way builds from the row as stored (finishRender's snapshot).
     const replica = { name: 'ООО Ромашка', inn: '7707083893', address: 'Москва' };
     const fromRow = snapshotOf((await documents.find(account, id))!, replica);
-    expect(await events(id)).toEqual([{ type: 'document.rendered', sequence: 1, data: JSON.parse(JSON.stringify(fromRow)) }]);
+    expect(await events(id)).toEqual([{ type: 'document.rendered', sequence: 2, data: JSON.parse(JSON.stringify(fromRow)) }]);
     expect(fromRow).toMatchObject({ renderState: 'rendered', storageKey: outcome.storageKey, contractorId, contractor: replica });
   });
 
