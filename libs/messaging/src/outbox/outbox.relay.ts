@@ -150,20 +150,22 @@ export class OutboxRelay {
     const batchSize = this.options.batchSize ?? 200;
     const result = await this.dataSource.transaction(async (m) => {
       // One statement takes the relay's lock and reads the batch. Only the relay holding the
-      // (transaction-scoped) advisory lock gets rows: for any other, the lock's condition is
-      // false on the first row and nothing is read. The statement's snapshot predates the lock,
-      // so it could still show rows that the previous holder published and committed just
-      // before: FOR UPDATE re-reads each row's latest version and drops those (published_at is
-      // set), so no row goes out twice. Cut by bytes in SQL, so a run of large rows is never read
-      // (or sent) all at once; `taken` counts the rows of the batch before the cut, so the relay
-      // knows whether more are waiting.
+      // (transaction-scoped) advisory lock gets rows. The lock is tried once, before the scan (a
+      // sub-select: PostgreSQL's one-time filter). Tried per row, it could come free half way
+      // through a scan, which then skipped the rows before that point and took those after it:
+      // a later event of an aggregate published before an earlier one. The statement's snapshot
+      // predates the lock, so it could still show rows that the previous holder published and
+      // committed just before: FOR UPDATE re-reads each row's latest version and drops those
+      // (published_at is set), so no row goes out twice. Cut by bytes in SQL, so a run of large
+      // rows is never read (or sent) all at once; `taken` counts the rows of the batch before the
+      // cut, so the relay knows whether more are waiting.
       const rows: (Row & { taken: number })[] = await m.query(
         `SELECT id, topic, key, payload, headers, taken FROM (
            SELECT id, topic, key, payload::text AS payload, headers, seq,
                   sum(octet_length(payload::text)) OVER (ORDER BY seq) AS running,
                   count(*) OVER ()::int AS taken
              FROM (SELECT * FROM outbox
-                    WHERE published_at IS NULL AND rejected_at IS NULL AND pg_try_advisory_xact_lock($3)
+                    WHERE published_at IS NULL AND rejected_at IS NULL AND (SELECT pg_try_advisory_xact_lock($3))
                     ORDER BY seq LIMIT $1 FOR UPDATE) o
          ) w WHERE running - octet_length(payload) < $2 ORDER BY seq`,
         [batchSize, this.options.batchBytes ?? 4 * 1024 * 1024, RELAY_LOCK_KEY],
