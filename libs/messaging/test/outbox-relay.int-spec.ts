@@ -73,6 +73,49 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     expect(heavyOrder).toEqual(ids.slice(4, 13));
   });
 
+  it('a pass that fails half way gives its connection back outside its transaction, and its rows go out on a later pass', async () => {
+    const failTopic = `papka.test-relay-fail-${randomUUID().slice(0, 8)}.v1`;
+    const Failing = defineEvent<{ n: number }, 'thing.failing'>('thing.failing', 1, failTopic);
+    await bus.ensureTopics([failTopic]);
+    await relay?.stop(); // the first case's relay: only this case's relays may take these rows
+    const ids: string[] = [];
+    await ds.transaction(async (m) => {
+      for (let n = 0; n < 3; n++) ids.push((await writeToOutbox(m, Failing, { accountId: 'a', aggregateId: randomUUID(), data: { n } })).id);
+    });
+    // A bus that throws on its first call: the pass is inside its transaction, the rows locked.
+    let failedOnce!: () => void;
+    const failed = new Promise<void>((resolve) => (failedOnce = resolve));
+    let calls = 0;
+    const flaky = Object.create(bus) as KafkaEventBus;
+    flaky.publishEach = async (records) => {
+      if (calls++ === 0) {
+        failedOnce();
+        throw new Error('bus broke mid-pass');
+      }
+      return bus.publishEach(records);
+    };
+    const own = createDataSource({ url: dbUrl, entities: messagingEntities, migrations: [], migrationsTableName: 'm' });
+    await own.initialize();
+    try {
+      const first = new OutboxRelay(own, flaky, { pollIntervalMs: 50, maxBackoffMs: 100 });
+      first.start();
+      await failed;
+      await first.stop();
+      const open = (await ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)) as { n: number }[];
+      expect(open[0]!.n).toBe(0);
+      expect((await ds.query(`SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1) AND published_at IS NULL`, [ids])) as { n: number }[]).toEqual([{ n: 3 }]);
+
+      const second = new OutboxRelay(own, flaky, { pollIntervalMs: 50, maxBackoffMs: 100 });
+      second.start();
+      await eventually(async () => (await second.pending()) === 0, 30_000);
+      await second.stop();
+    } finally {
+      await own.destroy();
+    }
+    const seen = await readTopic(failTopic, (msgs) => msgs.length >= ids.length, 30_000);
+    expect(seen.map((msg) => (JSON.parse(msg.value) as { id: string }).id).sort()).toEqual([...ids].sort());
+  });
+
   it('three replicas relaying one database while commands commit: every row published once, each aggregate in order', async () => {
     // Each relay has its own pool, as replicas do, and looks again at once (no linger, quick
     // polls), so they contend for the lock on nearly every pass.

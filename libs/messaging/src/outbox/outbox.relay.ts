@@ -42,6 +42,21 @@ const relays = new WeakMap<DataSource, OutboxRelay>();
 
 export const relayOf = (dataSource: DataSource): OutboxRelay | undefined => relays.get(dataSource);
 
+/** The pg client under a TypeORM query runner: a query without parameters goes as one simple-protocol message. */
+interface PgClient {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** What a pass inlines in its SQL: checked, so nothing else can get in. */
+const int = (n: number): number => {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`outbox relay: ${n} is not a positive integer`);
+  return n;
+};
+const uuid = (id: string): string => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Error(`outbox relay: ${id} is not a uuid`);
+  return id;
+};
+
 /** Arbitrary constant: only one relay per database publishes at a time, keeping order. */
 const RELAY_LOCK_KEY = 7_245_119;
 
@@ -145,32 +160,45 @@ export class OutboxRelay {
    * outcome per row. Published rows are marked at once (never sent again), rows the broker can
    * never take are set aside as rejected (visible in health, never blocking the rows behind
    * them), and the rest stay for the next pass after a back-off.
+   *
+   * A pass is one transaction in two round trips: BEGIN with the batch's read, then the marking
+   * of what went out with the COMMIT, each sent as one simple-protocol query (several statements,
+   * no parameters: what they inline is integers of the options and uuids the read returned).
    */
   private async publishBatch(): Promise<{ published: number; more: boolean }> {
-    const batchSize = this.options.batchSize ?? 200;
-    const result = await this.dataSource.transaction(async (m) => {
-      // One statement takes the relay's lock and reads the batch. Only the relay holding the
-      // (transaction-scoped) advisory lock gets rows. The lock is tried once, before the scan (a
-      // sub-select: PostgreSQL's one-time filter). Tried per row, it could come free half way
-      // through a scan, which then skipped the rows before that point and took those after it:
-      // a later event of an aggregate published before an earlier one. The statement's snapshot
-      // predates the lock, so it could still show rows that the previous holder published and
-      // committed just before: FOR UPDATE re-reads each row's latest version and drops those
-      // (published_at is set), so no row goes out twice. Cut by bytes in SQL, so a run of large
-      // rows is never read (or sent) all at once; `taken` counts the rows of the batch before the
-      // cut, so the relay knows whether more are waiting.
-      const rows: (Row & { taken: number })[] = await m.query(
-        `SELECT id, topic, key, payload, headers, taken FROM (
+    const batchSize = int(this.options.batchSize ?? 200);
+    const batchBytes = int(this.options.batchBytes ?? 4 * 1024 * 1024);
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PgClient;
+    let open = true;
+    try {
+      // The read takes the relay's lock: only the relay holding the (transaction-scoped) advisory
+      // lock gets rows. The lock is tried once, before the scan (a sub-select: PostgreSQL's
+      // one-time filter). Tried per row, it could come free half way through a scan, which would
+      // then skip the rows before that point and take those after it: a later event of an
+      // aggregate published before an earlier one. The statement's snapshot predates the lock,
+      // so it could still show rows that the previous holder published and committed just
+      // before: FOR UPDATE re-reads each row's latest version and drops those (published_at is
+      // set), so no row goes out twice. Cut by bytes in SQL, so a run of large rows is never read
+      // (or sent) all at once; `taken` counts the rows of the batch before the cut, so the relay
+      // knows whether more are waiting.
+      const [, read] = (await client.query(
+        `BEGIN;
+         SELECT id, topic, key, payload, headers, taken FROM (
            SELECT id, topic, key, payload::text AS payload, headers, seq,
                   sum(octet_length(payload::text)) OVER (ORDER BY seq) AS running,
                   count(*) OVER ()::int AS taken
              FROM (SELECT * FROM outbox
-                    WHERE published_at IS NULL AND rejected_at IS NULL AND (SELECT pg_try_advisory_xact_lock($3))
-                    ORDER BY seq LIMIT $1 FOR UPDATE) o
-         ) w WHERE running - octet_length(payload) < $2 ORDER BY seq`,
-        [batchSize, this.options.batchBytes ?? 4 * 1024 * 1024, RELAY_LOCK_KEY],
-      );
-      if (rows.length === 0) return { published: 0, more: false };
+                    WHERE published_at IS NULL AND rejected_at IS NULL AND (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}))
+                    ORDER BY seq LIMIT ${batchSize} FOR UPDATE) o
+         ) w WHERE running - octet_length(payload) < ${batchBytes} ORDER BY seq`,
+      )) as [unknown, { rows: (Row & { taken: number })[] }];
+      const rows = read.rows;
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        open = false;
+        return { published: 0, more: false };
+      }
       // Rows left behind the cut by bytes, or a full batch: look again at once.
       const more = rows.length < rows[0]!.taken || rows.length >= batchSize;
       const outcomes = await this.bus.publishEach(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.payload, headers: r.headers })));
@@ -182,19 +210,24 @@ export class OutboxRelay {
         if (o.ok) ok.push(id);
         else (o.permanent ? rejected : failed).push({ id, error: String(o.error.message).slice(0, 1000) });
       });
-      if (ok.length > 0) await m.query('UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1)', [ok]);
       for (const r of rejected) {
-        await m.query('UPDATE outbox SET rejected_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [r.id, r.error]);
+        await client.query('UPDATE outbox SET rejected_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [r.id, r.error]);
         this.options.log?.('error', 'outbox row rejected by the broker for good; set aside', { id: r.id, err: r.error });
       }
       // Recorded (and committed) so operators can see why rows are stuck.
       if (failed.length > 0) {
-        await m.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)', [failed.map((f) => f.id), failed[0]!.error]);
+        await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)', [failed.map((f) => f.id), failed[0]!.error]);
       }
-      return { published: ok.length + rejected.length, more, error: failed.length > 0 ? new Error(failed[0]!.error) : undefined };
-    });
-    if ('error' in result && result.error) throw result.error;
-    return { published: result.published, more: result.more };
+      const mark = ok.length > 0 ? `UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY('{${ok.map(uuid).join(',')}}'::uuid[]); ` : '';
+      await client.query(`${mark}COMMIT`);
+      open = false;
+      if (failed.length > 0) throw new Error(failed[0]!.error);
+      return { published: ok.length + rejected.length, more };
+    } finally {
+      // A pass that failed half way (the database, the bus) must not hand back a connection inside its transaction.
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
+    }
   }
 
   private async cleanup(): Promise<void> {
