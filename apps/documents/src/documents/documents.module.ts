@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ReplicasModule } from '../replicas/replicas.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { UploadsModule } from '../uploads/uploads.module';
+import { ConstructorInputRepository } from './constructor-input.repository';
 import { DocumentsController } from './documents.controller';
 import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
@@ -11,7 +12,7 @@ import { RenderHandoff } from './render-handoff';
 @Module({
   imports: [ReplicasModule, TemplatesModule, UploadsModule],
   controllers: [DocumentsController],
-  providers: [DocumentsRepository, DocumentsService, RenderHandoff],
+  providers: [ConstructorInputRepository, DocumentsRepository, DocumentsService, RenderHandoff],
   exports: [DocumentsRepository, RenderHandoff],
 })
 export class DocumentsModule {}

@@ -7,8 +7,8 @@ import { fakeCommands } from '@papka/testing';
 import type { DocumentsConfig } from '../config';
 import type { ContractorReplica } from '../replicas/contractor-replica.entity';
 import type { ReplicasRepository } from '../replicas/replicas.repository';
-import type { TemplatesService } from '../templates/templates.service';
-import type { UploadsService } from '../uploads/uploads.service';
+import type { Template } from '../templates/template.entity';
+import type { ConstructorInputRepository } from './constructor-input.repository';
 import type { DocumentEntity } from './document.entity';
 import type { DocumentChanges, DocumentsRepository, NewDocument } from './documents.repository';
 import { RenderHandoff } from './render-handoff';
@@ -103,8 +103,9 @@ const dto = (over: Partial<ConstructorDto> = {}): ConstructorDto => ({
 describe(DocumentsService.name, () => {
   let docs: ReturnType<typeof fakeDocuments>;
   let replicas: ReturnType<typeof fakeReplicas>;
-  let templates: { resolve: jest.Mock };
-  let uploads: { find: jest.Mock };
+  /** The account's template rows the constructor's read finds. */
+  let templates: Map<string, Template>;
+  let inputs: { find: jest.Mock };
   let storage: { get: jest.Mock; remove: jest.Mock };
   let fake: ReturnType<typeof fakeCommands>;
   let sut: DocumentsService;
@@ -116,8 +117,7 @@ describe(DocumentsService.name, () => {
       storage as unknown as ObjectStorage,
       docs as unknown as DocumentsRepository,
       replicas as unknown as ReplicasRepository,
-      templates as unknown as TemplatesService,
-      uploads as unknown as UploadsService,
+      inputs as unknown as ConstructorInputRepository,
       fake.commands,
       idem,
       handoff,
@@ -127,8 +127,15 @@ describe(DocumentsService.name, () => {
     docs = fakeDocuments();
     replicas = fakeReplicas();
     replicas.contractors.set(CONTRACTOR, { id: CONTRACTOR, accountId: acc.accountId, name: 'ООО Ромашка', inn: '7707083893', address: 'Москва', deleted: false } as ContractorReplica);
-    templates = { resolve: jest.fn(async () => ({ kind: 'html', masks: MASKS, font: 'Arial' })) };
-    uploads = { find: jest.fn() };
+    templates = new Map([[TEMPLATE, { id: TEMPLATE, accountId: acc.accountId, kind: 'html', masks: MASKS, font: 'Arial', filename: 'f0e1d2c3b4.html' } as Template]]);
+    // The constructor's one read: the replica and the template, each only of the account asked for.
+    inputs = {
+      find: jest.fn(async (accountId: string, contractorId: string, templateId: string | null) => {
+        const c = replicas.contractors.get(contractorId);
+        const t = templateId ? templates.get(templateId) : undefined;
+        return { contractor: c?.accountId === accountId ? c : null, template: t?.accountId === accountId ? t : null, upload: null };
+      }),
+    };
     storage = {
       get: jest.fn(async () => ({ stream: Readable.from([Buffer.from('%PDF')]), size: 4, contentType: 'application/pdf' })),
       remove: jest.fn(async () => undefined),
@@ -152,7 +159,15 @@ describe(DocumentsService.name, () => {
         expect(err).toBeInstanceOf(ValidationFailedError);
         expect((err as ValidationFailedError).errors).toHaveProperty('template');
       }
-      expect(replicas.contractor).not.toHaveBeenCalled();
+      expect(inputs.find).not.toHaveBeenCalled();
+      expect(docs.insert).not.toHaveBeenCalled();
+    });
+
+    it("404s another account's template and an upload the account does not have, storing nothing", async () => {
+      templates.get(TEMPLATE)!.accountId = other.accountId;
+      await expect(sut.construct(acc, dto())).rejects.toThrow(/template/);
+      await expect(sut.construct(acc, dto({ template: undefined, filename: 'a1b2c3d4e5.html' }))).rejects.toThrow(/upload a1b2c3d4e5.html/);
+      expect(inputs.find).toHaveBeenLastCalledWith(acc.accountId, CONTRACTOR, null, 'a1b2c3d4e5.html');
       expect(docs.insert).not.toHaveBeenCalled();
     });
 

@@ -32,9 +32,10 @@ import { CONFIG, type DocumentsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
 import { validateBuiltinMasks } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
-import { TemplatesService } from '../templates/templates.service';
-import { UploadsService } from '../uploads/uploads.service';
+import { builtinTemplate } from '../templates/builtin/builtin';
+import { resolveTemplate } from '../templates/templates.service';
 import type { DocumentEntity } from './document.entity';
+import { ConstructorInputRepository } from './constructor-input.repository';
 import { DocumentsRepository, newDocument, snapshotOf } from './documents.repository';
 import { RenderHandoff, type RenderSlot } from './render-handoff';
 
@@ -75,8 +76,7 @@ export class DocumentsService {
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     private readonly repo: DocumentsRepository,
     private readonly replicas: ReplicasRepository,
-    private readonly templates: TemplatesService,
-    private readonly uploads: UploadsService,
+    private readonly inputs: ConstructorInputRepository,
     private readonly commands: Commands,
     private readonly idempotency: Idempotency,
     private readonly handoff: RenderHandoff = new RenderHandoff(),
@@ -118,21 +118,25 @@ export class DocumentsService {
         'give either template or filename',
       );
     }
-    const contractor = await this.replicas.contractor(acc.accountId, dto.contractor);
+    // The contractor's replica and the template or upload asked for, in one read.
+    const account = dto.template && !builtinTemplate(dto.template) ? dto.template : null;
+    const input = await this.inputs.find(acc.accountId, dto.contractor, account, dto.template ? null : dto.filename!);
+    const contractor = input.contractor;
     if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
 
     let masks: Record<string, unknown> = dto.masks ?? {};
     let templateId: string | null = null;
     let sourceFilename: string | null = null;
     if (dto.template) {
-      const t = await this.templates.resolve(acc, dto.template);
+      const t = resolveTemplate(dto.template, input.template);
       // Built-ins also check what MaskDef cannot express (allowed VAT rates and modes).
       const checked = t.kind === 'builtin' ? validateBuiltinMasks(t.builtin.kind, masks) : validateMasks(t.masks, masks);
       if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
       masks = checked.values;
       templateId = dto.template;
     } else {
-      const upload = await this.uploads.find(acc, dto.filename!);
+      const upload = input.upload;
+      if (!upload) throw new NotFoundError(`upload ${dto.filename}`);
       if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
       sourceFilename = upload.filename;
     }

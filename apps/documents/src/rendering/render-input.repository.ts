@@ -6,6 +6,7 @@ import type { DocumentEntity } from '../documents/document.entity';
 import { documentFromRow, type DocumentRow, type RowVersions } from '../documents/documents.repository';
 import type { ContractorReplica } from '../replicas/contractor-replica.entity';
 import type { Upload } from '../uploads/upload.entity';
+import { UPLOAD_JOIN_COLUMNS, uploadFromJoin, type UploadJoinRow } from '../uploads/uploads.repository';
 
 /** Everything a render reads, as of one moment. */
 export interface RenderInput {
@@ -22,7 +23,7 @@ export interface RenderInput {
   upload: Upload | null;
 }
 
-interface Row extends DocumentRow {
+interface Row extends DocumentRow, UploadJoinRow {
   row_version: string;
   contractor_snapshot: ContractorSnapshot | null;
   c_version: string | null;
@@ -32,14 +33,6 @@ interface Row extends DocumentRow {
   organization_snapshot: OrganizationSnapshot | null;
   t_filename: string | null;
   t_font: string | null;
-  u_id: string | null;
-  u_filename: string | null;
-  u_original_name: string | null;
-  u_kind: Upload['kind'] | null;
-  u_content_type: string | null;
-  u_size: string | null;
-  u_storage_key: string | null;
-  u_created_at: Date | null;
 }
 
 /** The rows a render reads (the document and the other features' rows it needs), in one statement. */
@@ -52,8 +45,7 @@ export class RenderInputRepository {
       `SELECT d.*, d.xmin::text AS row_version, cr.snapshot AS contractor_snapshot,
               cr.version AS c_version, cr.name AS c_name, cr.inn AS c_inn, cr.address AS c_address, o.snapshot AS organization_snapshot,
               t.filename AS t_filename, t.font AS t_font,
-              u.id AS u_id, u.filename AS u_filename, u.original_name AS u_original_name, u.kind AS u_kind,
-              u.content_type AS u_content_type, u.size AS u_size, u.storage_key AS u_storage_key, u.created_at AS u_created_at
+              ${UPLOAD_JOIN_COLUMNS}
          FROM document d
          LEFT JOIN contractor_replica cr ON cr.account_id = d.account_id AND cr.id = d.contractor_id
          LEFT JOIN organization_replica o ON o.account_id = d.account_id
@@ -71,20 +63,7 @@ export class RenderInputRepository {
       versions: { row: r.row_version, contractor: r.c_version },
       organization: r.organization_snapshot,
       template: r.t_filename !== null ? { filename: r.t_filename, font: r.t_font ?? 'Arial' } : null,
-      upload:
-        r.u_id !== null
-          ? {
-              id: r.u_id,
-              accountId,
-              filename: r.u_filename!,
-              originalName: r.u_original_name!,
-              kind: r.u_kind!,
-              contentType: r.u_content_type!,
-              size: Number(r.u_size),
-              storageKey: r.u_storage_key!,
-              createdAt: r.u_created_at!,
-            }
-          : null,
+      upload: uploadFromJoin(accountId, r),
     };
   }
 }

@@ -13,10 +13,6 @@ export class TemplatesRepository {
     return this.ds.manager.find(Template, { where: { accountId }, order: { createdAt: 'DESC' }, take: 500 });
   }
 
-  find(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<Template | null> {
-    return m.findOneBy(Template, { id, accountId });
-  }
-
   async insert(m: EntityManager, accountId: string, row: Omit<Template, 'accountId' | 'createdAt'>): Promise<void> {
     await m.insert(Template, { ...row, accountId });
   }

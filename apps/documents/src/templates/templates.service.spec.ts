@@ -7,7 +7,7 @@ import type { UploadsService } from '../uploads/uploads.service';
 import { BUILTIN_TEMPLATES } from './builtin/builtin';
 import type { Template } from './template.entity';
 import type { TemplatesRepository } from './templates.repository';
-import { TemplatesService } from './templates.service';
+import { resolveTemplate, TemplatesService } from './templates.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
 const other = { accountId: 'acc-2', userId: 'v' } as AccountContext;
@@ -23,7 +23,6 @@ function fakeRepo() {
   return {
     rows,
     list: jest.fn(async (accountId: string) => [...rows.values()].filter((t) => t.accountId === accountId)),
-    find: jest.fn(async (accountId: string, id: string) => own(accountId, id)),
     insert: jest.fn(async (_m: unknown, accountId: string, row: Omit<Template, 'accountId' | 'createdAt'>) => {
       rows.set(row.id, { ...row, accountId, createdAt: new Date('2026-03-01T10:00:00Z') });
     }),
@@ -114,13 +113,14 @@ describe(TemplatesService.name, () => {
     });
   });
 
-  describe('resolve', () => {
-    it('finds a built-in for every account, and an own template only for its account', async () => {
+  describe(resolveTemplate.name, () => {
+    it('gives a built-in whatever the row, and an own template from its row, or 404s without one', async () => {
       const builtin = BUILTIN_TEMPLATES[0]!;
-      await expect(sut.resolve(other, builtin.uuid)).resolves.toMatchObject({ kind: 'builtin', font: builtin.font });
+      expect(resolveTemplate(builtin.uuid, null)).toMatchObject({ kind: 'builtin', font: builtin.font });
       const id = await sut.create(acc, dto());
-      await expect(sut.resolve(acc, id)).resolves.toMatchObject({ kind: 'html', row: { id } });
-      await expect(sut.resolve(other, id)).rejects.toBeInstanceOf(NotFoundError);
+      const row = repo.rows.get(id)!;
+      expect(resolveTemplate(id, row)).toMatchObject({ kind: 'html', row: { id }, masks: row.masks });
+      expect(() => resolveTemplate(id, null)).toThrow(NotFoundError);
     });
   });
 });

@@ -17,6 +17,14 @@ export type ResolvedTemplate =
   | { kind: 'builtin'; builtin: BuiltinTemplate; masks: MaskDef[]; font: string }
   | { kind: 'html' | 'docx'; row: Template; masks: MaskDef[]; font: string };
 
+/** Template `id`: a built-in, or else the account's `row` as read (null: 404). */
+export function resolveTemplate(id: string, row: Template | null): ResolvedTemplate {
+  const builtin = builtinTemplate(id);
+  if (builtin) return { kind: 'builtin', builtin, masks: [...builtin.masks], font: builtin.font };
+  if (!row) throw new NotFoundError('template');
+  return { kind: row.kind, row, masks: row.masks, font: row.font };
+}
+
 /** Templates: the built-in ones every account sees, and those an account made from uploads. */
 @Injectable()
 export class TemplatesService {
@@ -87,11 +95,4 @@ export class TemplatesService {
   }
 
   /** A built-in template, or one of this account's. */
-  async resolve(acc: AccountContext, id: string): Promise<ResolvedTemplate> {
-    const builtin = builtinTemplate(id);
-    if (builtin) return { kind: 'builtin', builtin, masks: [...builtin.masks], font: builtin.font };
-    const row = await this.repo.find(acc.accountId, id);
-    if (!row) throw new NotFoundError('template');
-    return { kind: row.kind, row, masks: row.masks, font: row.font };
-  }
 }
