@@ -119,8 +119,8 @@ export class DocumentsService {
       );
     }
     // The contractor's replica and the template or upload asked for, in one read.
-    const account = dto.template && !builtinTemplate(dto.template) ? dto.template : null;
-    const input = await this.inputs.find(acc.accountId, dto.contractor, account, dto.template ? null : dto.filename!);
+    const accountTemplate = dto.template && !builtinTemplate(dto.template) ? dto.template : null;
+    const input = await this.inputs.find(acc.accountId, dto.contractor, accountTemplate, dto.template ? null : dto.filename!);
     const contractor = input.contractor;
     if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
 

@@ -39,24 +39,11 @@ export async function writeToOutbox<TData, TType extends string>(
   e: NewEvent<TData>,
 ): Promise<EventEnvelope<TData, TType>> {
   assertInTransaction(manager, event.type);
-  const envelope = envelopeOf(event, e);
-  const traceHeaders = outboxTraceHeaders(event.type, event.topic, envelope.id);
-  // The aggregate's next sequence number, taken in this transaction (one statement with the
-  // outbox row): its aggregate_sequence row stays locked until the commit, so two transactions
-  // on one aggregate get their numbers in commit order.
-  const [{ sequence }] = (await manager.query(
-    `WITH s AS (
-       INSERT INTO aggregate_sequence (aggregate_id, seq) VALUES ($3, 1)
-       ON CONFLICT (aggregate_id) DO UPDATE SET seq = aggregate_sequence.seq + 1 RETURNING seq
-     )
-     INSERT INTO outbox (id, topic, key, event_type, payload, headers)
-     SELECT $1, $2, $3, $4, jsonb_set($5::jsonb, '{sequence}', to_jsonb(s.seq)), jsonb_set($6::jsonb, '{event-sequence}', to_jsonb(s.seq::text)) FROM s
-     RETURNING (payload->>'sequence')::int AS sequence`,
-    [envelope.id, event.topic, e.aggregateId, event.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope, traceHeaders))],
-  )) as { sequence: number }[];
-  envelope.sequence = sequence;
-  return envelope;
+  return (await writeWithEvent(manager, ALWAYS, event, e)).envelope!;
 }
+
+/** A change that always returns a row and changes nothing: {@link writeWithEvent} of the event alone. */
+const ALWAYS: Statement = { sql: 'SELECT 1 AS one', params: [] };
 
 /** One SQL statement and its parameters ($1..$n), as a repository builds it for {@link writeWithEvent}. */
 export interface Statement {
@@ -84,6 +71,9 @@ export async function writeWithEvent<TRow, TData, TType extends string>(
 ): Promise<{ rows: TRow[]; envelope: EventEnvelope<TData, TType> | null }> {
   const envelope = envelopeOf(event, e);
   const traceHeaders = outboxTraceHeaders(event.type, event.topic, envelope.id);
+  // The aggregate's next sequence number, taken in the same statement as the outbox row: its
+  // aggregate_sequence row stays locked until the commit, so two transactions on one aggregate
+  // get their numbers in commit order.
   const n = change.params.length;
   const p = (k: number) => `$${n + k}`;
   const rows = (await runner.query(
