@@ -59,9 +59,9 @@ export interface Queryable {
 /**
  * `change`, a data-modifying statement with RETURNING, and the event, written only if the change
  * returned a row, as one statement: PostgreSQL runs it atomically, so outside a transaction it
- * needs no BEGIN and COMMIT round trips (see Commands.runOne). The aggregate's sequence is taken
- * as in {@link writeToOutbox}. Answers the change's rows and the envelope (null: nothing changed,
- * nothing written).
+ * needs no BEGIN and COMMIT round trips (see Commands.runOne); {@link writeToOutbox} is this with
+ * a change that always returns a row. Answers the change's rows and the envelope (null: nothing
+ * changed, nothing written).
  */
 export async function writeWithEvent<TRow, TData, TType extends string>(
   runner: Queryable,
