@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../bus/event-bus';
+import type { Queryable } from './outbox.writer';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -41,11 +42,6 @@ export interface OutboxBacklog {
 const relays = new WeakMap<DataSource, OutboxRelay>();
 
 export const relayOf = (dataSource: DataSource): OutboxRelay | undefined => relays.get(dataSource);
-
-/** The pg client under a TypeORM query runner: a query without parameters goes as one simple-protocol message. */
-interface PgClient {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
 
 /** What a pass inlines in its SQL: checked, so nothing else can get in. */
 const int = (n: number): number => {
@@ -169,7 +165,8 @@ export class OutboxRelay {
     const batchSize = int(this.options.batchSize ?? 200);
     const batchBytes = int(this.options.batchBytes ?? 4 * 1024 * 1024);
     const runner = this.dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PgClient;
+    // The pg client under the runner: a query without parameters goes as one simple-protocol message.
+    const client = (await runner.connect()) as Queryable;
     let open = true;
     try {
       // The read takes the relay's lock: only the relay holding the (transaction-scoped) advisory
