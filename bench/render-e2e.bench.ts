@@ -184,6 +184,33 @@ function treeCpuMs(roots: number[]): Record<'node' | 'chromium' | 'postgres', nu
   return out;
 }
 
+/** Busy and total CPU time of the whole machine (ms, all cores), from /proc/stat: user, nice, system, irq, softirq, steal. */
+function machineCpuMs(): { busy: number; total: number; irq: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy * 10, total: (busy + idle + iowait) * 10, irq: (irq + softirq) * 10 };
+}
+
+/** CPU time (ms) of every process on the machine, grouped by what it is (its command name), from /proc. */
+function cpuByProgram(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const group = /^postgres|^pg_ctl/.test(comm) ? 'postgres' : /^java/.test(comm) ? 'kafka' : /^minio/.test(comm) ? 'minio' : /^node|^MainThread/.test(comm) ? 'node' : /chrom|headless/i.test(comm) ? 'chromium' : 'other';
+      // With the children it reaped (a Chromium renderer that ended counts in its browser), so what ended inside the window counts.
+      out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 // ---- the floor ----------------------------------------------------------------------------------
 
 const PDF_OPTIONS = { format: 'A4', printBackground: true, tagged: false, preferCSSPageSize: true } as const;
@@ -345,6 +372,8 @@ interface Scenario {
   rssSamples: number[];
   /** CPU per document (ms) of the deployment's processes by kind. */
   cpu: string;
+  /** The whole machine: how busy its cores were, and CPU per document by program (everything running, other work included). */
+  machine: string;
 }
 
 async function scenario(d: Deployment, token: string, label: string, body: (n: number) => Record<string, unknown>, docs: number): Promise<Scenario> {
@@ -357,6 +386,8 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
     const rssBefore = treeRssMb(d.documentsPid);
     const cpuOf = () => Object.entries(d.pids).map(([name, pid]) => [name, treeCpuMs([pid])] as const);
     const cpuBefore = cpuOf();
+    const machineBefore = machineCpuMs();
+    const programsBefore = cpuByProgram();
     const calledAt = new Map<string, number>();
     const doneAt = new Map<string, number>();
     let failed = 0;
@@ -410,6 +441,9 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
     const latencies = [...calledAt].map(([id, t]) => doneAt.get(id)! - t).sort((a, b) => a - b);
     const after = await phases(d.documents);
     const cpuAfter = cpuOf();
+    const machineAfter = machineCpuMs();
+    const programsAfter = cpuByProgram();
+    const busy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
     return {
       template: label,
       docsPerSecond: (docs * 1000) / (tEnd - t0),
@@ -427,6 +461,15 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
             .map((k) => `${name} ${k === 'node' ? '' : `${k} `}${((after[k] - cpuBefore[i]![1][k]) / docs).toFixed(1)}`),
         )
         .join(' ms, ') + ' ms',
+      machine:
+        `cores ${(busy * 100).toFixed(0)} % busy, ${((machineAfter.busy - machineBefore.busy) / docs).toFixed(1)} ms per document: ` +
+        [...programsAfter]
+          .map(([k, v]) => [k, v - (programsBefore.get(k) ?? 0)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${(v / docs).toFixed(1)}`)
+          .join(', ') +
+        `; of the machine's, interrupts ${((machineAfter.irq - machineBefore.irq) / docs).toFixed(1)}, outside this container's processes (other tenants of the host) ${((machineAfter.busy - machineBefore.busy - [...programsAfter].reduce((a, [k, v]) => a + v - (programsBefore.get(k) ?? 0), 0)) / docs).toFixed(1)}`,
     };
   } finally {
     await halt?.();
@@ -530,6 +573,7 @@ async function main(): Promise<void> {
           );
           console.log(`            per document: ${s.phases}`);
           console.log(`            CPU per document: ${s.cpu} (the floor: Chromium ${floorCpuMs.slice(-2).reduce((a, b) => a + b, 0) / 2 > 0 ? (floorCpuMs.slice(-2).reduce((a, b) => a + b, 0) / 2).toFixed(1) : '-'} ms per PDF)`);
+          console.log(`            machine: ${s.machine} ms`);
           console.log(
             `            documents process tree RSS ${s.rssBefore.toFixed(0)} -> ${s.rssAfter.toFixed(0)} MB` +
               (s.rssSamples.length ? ` (${s.rssSamples.length} samples every 5 s: ${Math.min(...s.rssSamples).toFixed(0)}..${Math.max(...s.rssSamples).toFixed(0)} MB)` : ''),
