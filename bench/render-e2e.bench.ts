@@ -116,32 +116,15 @@ async function call<T>(base: string, token: string, method: string, route: strin
 
 // ---- memory of a process tree from /proc ---------------------------------------------------------
 
-function procStat(pid: number): { ppid: number; comm: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** RSS (MB) of `root` and its descendants except PostgreSQL's (embedded mode runs it as a child). */
 function treeRssMb(root: number): number {
-  const children = new Map<number, number[]>();
-  const comm = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const s = procStat(pid);
-    if (!s) continue;
-    comm.set(pid, s.comm);
-    children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  }
+  const stats = procStats();
+  const children = childrenOf(stats);
   let kb = 0;
   const todo = [root];
   while (todo.length) {
     const pid = todo.pop()!;
-    if (/^postgres|^pg_ctl/.test(comm.get(pid) ?? '')) continue;
+    if (/^postgres|^pg_ctl/.test(stats.get(pid)?.comm ?? '')) continue;
     try {
       kb += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
@@ -152,10 +135,9 @@ function treeRssMb(root: number): number {
   return kb / 1024;
 }
 
-/** CPU time (ms) of the processes under `roots` by kind (node, chromium, postgres), from /proc (clock ticks of 10 ms). */
-function treeCpuMs(roots: number[]): Record<'node' | 'chromium' | 'postgres', number> {
-  const children = new Map<number, number[]>();
-  const stat = new Map<number, { comm: string; ticks: number }>();
+/** Every process in /proc: its command name, parent, own CPU ticks (utime, stime) and reaped children's (cutime, cstime). */
+function procStats(): Map<number, { comm: string; ppid: number; ticks: number; reaped: number }> {
+  const out = new Map<number, { comm: string; ppid: number; ticks: number; reaped: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -163,22 +145,35 @@ function treeCpuMs(roots: number[]): Record<'node' | 'chromium' | 'postgres', nu
       const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
       const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      // Children that ended count in their parent's cutime/cstime: a Chromium renderer's in its
-      // browser's. Not for node, where they would be a restarted browser's whole life.
-      const reaped = /^node|^MainThread/.test(comm) ? 0 : Number(f[13]) + Number(f[14]);
-      stat.set(pid, { comm, ticks: Number(f[11]) + Number(f[12]) + reaped });
-      const ppid = Number(f[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+      out.set(pid, { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) });
     } catch {
       // gone
     }
   }
+  return out;
+}
+
+function childrenOf(stats: ReturnType<typeof procStats>): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  return children;
+}
+
+/** CPU time (ms) of the processes under `roots` by kind (node, chromium, postgres), from /proc (clock ticks of 10 ms). */
+function treeCpuMs(roots: number[]): Record<'node' | 'chromium' | 'postgres', number> {
+  const stats = procStats();
+  const children = childrenOf(stats);
   const out = { node: 0, chromium: 0, postgres: 0 };
   const todo = [...roots];
   while (todo.length) {
     const pid = todo.pop()!;
-    const s = stat.get(pid);
-    if (s) out[/^postgres|^pg_ctl/.test(s.comm) ? 'postgres' : /^node|^MainThread/.test(s.comm) ? 'node' : 'chromium'] += s.ticks * 10;
+    const s = stats.get(pid);
+    if (s) {
+      const kind = /^postgres|^pg_ctl/.test(s.comm) ? 'postgres' : /^node|^MainThread/.test(s.comm) ? 'node' : 'chromium';
+      // Children that ended count in their parent's cutime/cstime: a Chromium renderer's in its
+      // browser's. Not for node, where they would be a restarted browser's whole life.
+      out[kind] += (s.ticks + (kind === 'node' ? 0 : s.reaped)) * 10;
+    }
     todo.push(...(children.get(pid) ?? []));
   }
   return out;
@@ -195,18 +190,10 @@ function machineCpuMs(): { busy: number; total: number; irq: number } {
 /** CPU time (ms) of every process on the machine, grouped by what it is (its command name), from /proc. */
 function cpuByProgram(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const group = /^postgres|^pg_ctl/.test(comm) ? 'postgres' : /^java/.test(comm) ? 'kafka' : /^minio/.test(comm) ? 'minio' : /^node|^MainThread/.test(comm) ? 'node' : /chrom|headless/i.test(comm) ? 'chromium' : 'other';
-      // With the children it reaped (a Chromium renderer that ended counts in its browser), so what ended inside the window counts.
-      out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10);
-    } catch {
-      // gone
-    }
+  for (const { comm, ticks, reaped } of procStats().values()) {
+    const group = /^postgres|^pg_ctl/.test(comm) ? 'postgres' : /^java/.test(comm) ? 'kafka' : /^minio/.test(comm) ? 'minio' : /^node|^MainThread/.test(comm) ? 'node' : /chrom|headless/i.test(comm) ? 'chromium' : 'other';
+    // With the children it reaped (a Chromium renderer that ended counts in its browser), so what ended inside the window counts.
+    out.set(group, (out.get(group) ?? 0) + (ticks + reaped) * 10);
   }
   return out;
 }
@@ -443,7 +430,8 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
     const cpuAfter = cpuOf();
     const machineAfter = machineCpuMs();
     const programsAfter = cpuByProgram();
-    const busy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+    const busyMs = machineAfter.busy - machineBefore.busy;
+    const byProgram = [...programsAfter].map(([k, v]) => [k, v - (programsBefore.get(k) ?? 0)] as const);
     return {
       template: label,
       docsPerSecond: (docs * 1000) / (tEnd - t0),
@@ -462,14 +450,13 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
         )
         .join(' ms, ') + ' ms',
       machine:
-        `cores ${(busy * 100).toFixed(0)} % busy, ${((machineAfter.busy - machineBefore.busy) / docs).toFixed(1)} ms per document: ` +
-        [...programsAfter]
-          .map(([k, v]) => [k, v - (programsBefore.get(k) ?? 0)] as const)
+        `cores ${((busyMs * 100) / (machineAfter.total - machineBefore.total)).toFixed(0)} % busy, ${(busyMs / docs).toFixed(1)} ms per document: ` +
+        byProgram
           .filter(([, v]) => v > 0)
           .sort((a, b) => b[1] - a[1])
           .map(([k, v]) => `${k} ${(v / docs).toFixed(1)}`)
           .join(', ') +
-        `; of the machine's, interrupts ${((machineAfter.irq - machineBefore.irq) / docs).toFixed(1)}, outside this container's processes (other tenants of the host) ${((machineAfter.busy - machineBefore.busy - [...programsAfter].reduce((a, [k, v]) => a + v - (programsBefore.get(k) ?? 0), 0)) / docs).toFixed(1)}`,
+        `; of the machine's, interrupts ${((machineAfter.irq - machineBefore.irq) / docs).toFixed(1)}, outside this container's processes (other tenants of the host) ${((busyMs - byProgram.reduce((a, [, v]) => a + v, 0)) / docs).toFixed(1)}`,
     };
   } finally {
     await halt?.();
