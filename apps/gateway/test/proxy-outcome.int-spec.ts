@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
 import { baseUrl, TEST_JWT_SECRET, testToken } from '@papka/testing';
@@ -39,6 +39,11 @@ describe('gateway: upstream outcome', () => {
         return;
       }
       if (drill === 'silent') return void req.resume(); // never answers
+      if (drill === 'refuse-unread') {
+        // Refuses on the headers alone, as documents does an upload declared over its cap.
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        return void res.end(JSON.stringify({ status: 'ERROR', code: 'PAYLOAD_TOO_LARGE' }));
+      }
       req.resume();
       req.on('end', () => {
         if (drill === 'drop-after-read') return void req.socket.destroy(); // read it all, never answered
@@ -130,6 +135,68 @@ describe('gateway: upstream outcome', () => {
     expect(res.status).toBe(504);
     expect(res.headers['retry-after']).toBeUndefined();
     expect(res.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it("keeps a connection usable after the upstream answered before reading the client's whole body", async () => {
+    // A raw client, so the order is fixed: the headers and a first part of the body, then the
+    // answer, then the rest of the body and a second request on the same connection. The
+    // gateway must read what is left of the first body (and throw it away), or the second
+    // request sits behind it unread until the connection is reset.
+    const bodyBytes = 400 * 1024;
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    socket.setEncoding('latin1');
+    let received = '';
+    /** The statuses of the answers so far, if each is complete. */
+    const statuses = (): string[] | undefined => {
+      const out: string[] = [];
+      for (let rest = received; rest.length > 0; ) {
+        const end = rest.indexOf('\r\n\r\n');
+        if (end === -1) return undefined;
+        const head = rest.slice(0, end);
+        let next: number;
+        if (/\r\ntransfer-encoding: chunked/i.test(head)) {
+          const last = rest.indexOf('\r\n0\r\n\r\n', end);
+          if (last === -1) return undefined;
+          next = last + 7;
+        } else {
+          next = end + 4 + Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          if (rest.length < next) return undefined;
+        }
+        out.push(head.slice(9, 12));
+        rest = rest.slice(next);
+      }
+      return out;
+    };
+    const answers = (n: number) =>
+      new Promise<string[]>((resolve, reject) => {
+        const check = () => {
+          const got = statuses();
+          if (got && got.length >= n) {
+            socket.off('data', onData);
+            resolve(got);
+          }
+        };
+        const onData = (chunk: string) => {
+          received += chunk;
+          check();
+        };
+        socket.on('data', onData);
+        socket.once('error', reject);
+        socket.once('close', () => reject(new Error(`connection closed after: ${received.slice(0, 300)}`)));
+      });
+    await new Promise<void>((r) => socket.once('connect', r));
+    const first = answers(1);
+    socket.write(
+      `POST /v2/docs/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nX-Drill: refuse-unread\r\n` +
+        `Content-Type: application/octet-stream\r\nContent-Length: ${bodyBytes}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(16 * 1024, 0x61));
+    expect(await first).toEqual(['413']);
+    const second = answers(2);
+    socket.write(Buffer.alloc(bodyBytes - 16 * 1024, 0x61));
+    socket.write(`GET /v2/docs/templates HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    expect(await second).toEqual(['413', '200']);
+    socket.destroy();
   });
 
   it('still proxies a healthy answer', async () => {

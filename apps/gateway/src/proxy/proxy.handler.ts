@@ -195,9 +195,13 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         body = req.pipe(new ByteLimit(limit));
       }
       await forward(req, res, upstream, `${upstream.prefix}${url}`, body, traceCtx);
+      // An upstream may answer before it has read the whole body (a refusal on the headers
+      // alone). What the client still sends is read and dropped, or its next request on this
+      // connection would wait behind the unread rest until the connection is reset.
+      discardRest(req);
     } catch (err) {
       // Drain what the client is still sending, so it reads our answer instead of a reset.
-      req.resume();
+      discardRest(req);
       inTrace(traceCtx, () => {
         if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
         sendError(req, res, err, logger);
@@ -291,6 +295,13 @@ const inTrace = <T>(ctx: Context | undefined, fn: () => T): T => (ctx ? context.
 function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: string } {
   const sc = ctx ? trace.getSpanContext(ctx) : undefined;
   return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+}
+
+/** Reads and drops what is left of a request's body (none left: nothing to do). */
+function discardRest(req: IncomingMessage): void {
+  if (req.readableEnded || req.destroyed) return;
+  req.unpipe();
+  req.resume();
 }
 
 /** A declared body of at most BUFFERED_BODY_BYTES, whole; null if the client went away first. */
