@@ -71,6 +71,8 @@ const TEMPLATES = (process.env.BENCH_TEMPLATES ?? 'uploaded,builtin').split(',')
 const PROFILE = process.env.BENCH_PROFILE === 'true';
 const PROFILE_DIR = path.resolve('.cache/bench-prof');
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 15 * 60_000);
+/** How often the bench checks which documents are done (its own load on the documents database). */
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 20);
 const ACCOUNT = `bench-render-${Date.now().toString(36)}`;
 const executablePath = resolveBrowserPath({ chromiumPath: process.env.CHROMIUM_PATH }).path;
 const deadline = Date.now() + TIMEOUT_MS;
@@ -361,6 +363,16 @@ interface Scenario {
   cpu: string;
   /** The whole machine: how busy its cores were, and CPU per document by program (everything running, other work included). */
   machine: string;
+  /** PostgreSQL transactions per document, by database (every database of the cluster that had any). */
+  transactions: string;
+}
+
+/** Committed and rolled-back transactions so far, by database (`pg_stat_database`). */
+async function transactionsByDb(pg: Client): Promise<Map<string, number>> {
+  const { rows } = await pg.query<{ datname: string; n: string }>(
+    `SELECT datname, (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname IS NOT NULL`,
+  );
+  return new Map(rows.map((r) => [r.datname, Number(r.n)]));
 }
 
 async function scenario(d: Deployment, token: string, label: string, body: (n: number) => Record<string, unknown>, docs: number): Promise<Scenario> {
@@ -375,6 +387,7 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
     const cpuBefore = cpuOf();
     const machineBefore = machineCpuMs();
     const programsBefore = cpuByProgram();
+    const txBefore = await transactionsByDb(pg);
     const calledAt = new Map<string, number>();
     const doneAt = new Map<string, number>();
     let failed = 0;
@@ -398,7 +411,7 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
           if (rows.length) pending = pending.filter((id) => !doneAt.has(id));
         }
         checkDeadline(`waiting for ${label} documents (${pending.length} pending)`);
-        await sleep(20);
+        await sleep(POLL_MS);
       }
     })();
     // Handled here too: a poller that fails while calls are still going must not kill the process before they end.
@@ -432,6 +445,15 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
     const programsAfter = cpuByProgram();
     const busyMs = machineAfter.busy - machineBefore.busy;
     const byProgram = [...programsAfter].map(([k, v]) => [k, v - (programsBefore.get(k) ?? 0)] as const);
+    // A backend reports its counts at most once a second (PostgreSQL 15+), so they are read a little later.
+    await sleep(1_500);
+    const txAfter = await transactionsByDb(pg);
+    const transactions = [...txAfter]
+      .map(([db, n]) => [db, (n - (txBefore.get(db) ?? 0)) / docs] as const)
+      .filter(([, perDoc]) => perDoc >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([db, perDoc]) => `${db} ${perDoc.toFixed(2)}`)
+      .join(', ');
     return {
       template: label,
       docsPerSecond: (docs * 1000) / (tEnd - t0),
@@ -457,6 +479,7 @@ async function scenario(d: Deployment, token: string, label: string, body: (n: n
           .map(([k, v]) => `${k} ${(v / docs).toFixed(1)}`)
           .join(', ') +
         `; of the machine's, interrupts ${((machineAfter.irq - machineBefore.irq) / docs).toFixed(1)}, outside this container's processes (other tenants of the host) ${((busyMs - byProgram.reduce((a, [, v]) => a + v, 0)) / docs).toFixed(1)}`,
+      transactions,
     };
   } finally {
     await halt?.();
@@ -561,6 +584,7 @@ async function main(): Promise<void> {
           console.log(`            per document: ${s.phases}`);
           console.log(`            CPU per document: ${s.cpu} (the floor: Chromium ${floorCpuMs.slice(-2).reduce((a, b) => a + b, 0) / 2 > 0 ? (floorCpuMs.slice(-2).reduce((a, b) => a + b, 0) / 2).toFixed(1) : '-'} ms per PDF)`);
           console.log(`            machine: ${s.machine} ms`);
+          console.log(`            PostgreSQL transactions per document (the bench's own polls included): ${s.transactions}`);
           console.log(
             `            documents process tree RSS ${s.rssBefore.toFixed(0)} -> ${s.rssAfter.toFixed(0)} MB` +
               (s.rssSamples.length ? ` (${s.rssSamples.length} samples every 5 s: ${Math.min(...s.rssSamples).toFixed(0)}..${Math.max(...s.rssSamples).toFixed(0)} MB)` : ''),
