@@ -297,9 +297,9 @@ function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: s
   return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
 }
 
-/** Reads and drops what is left of a request's body (none left: nothing to do). */
+/** Reads and drops what is left of a request's body (none left, as for a GET: nothing to do). */
 function discardRest(req: IncomingMessage): void {
-  if (req.readableEnded || req.destroyed) return;
+  if (req.readableEnded || req.destroyed || (req.complete && req.readableLength === 0)) return;
   req.unpipe();
   req.resume();
 }
