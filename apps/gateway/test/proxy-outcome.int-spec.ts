@@ -184,19 +184,23 @@ describe('gateway: upstream outcome', () => {
         socket.once('error', reject);
         socket.once('close', () => reject(new Error(`connection closed after: ${received.slice(0, 300)}`)));
       });
-    await new Promise<void>((r) => socket.once('connect', r));
-    const first = answers(1);
-    socket.write(
-      `POST /v2/docs/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nX-Drill: refuse-unread\r\n` +
-        `Content-Type: application/octet-stream\r\nContent-Length: ${bodyBytes}\r\n\r\n`,
-    );
-    socket.write(Buffer.alloc(16 * 1024, 0x61));
-    expect(await first).toEqual(['413']);
-    const second = answers(2);
-    socket.write(Buffer.alloc(bodyBytes - 16 * 1024, 0x61));
-    socket.write(`GET /v2/docs/templates HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n\r\n`);
-    expect(await second).toEqual(['413', '200']);
-    socket.destroy();
+    try {
+      await new Promise<void>((r) => socket.once('connect', r));
+      const first = answers(1);
+      socket.write(
+        `POST /v2/docs/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nX-Drill: refuse-unread\r\n` +
+          `Content-Type: application/octet-stream\r\nContent-Length: ${bodyBytes}\r\n\r\n`,
+      );
+      socket.write(Buffer.alloc(16 * 1024, 0x61));
+      expect(await first).toEqual(['413']);
+      const second = answers(2);
+      socket.write(Buffer.alloc(bodyBytes - 16 * 1024, 0x61));
+      socket.write(`GET /v2/docs/templates HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      expect(await second).toEqual(['413', '200']);
+    } finally {
+      // Also when an expectation fails: an open socket would keep the gateway from closing.
+      socket.destroy();
+    }
   });
 
   it('still proxies a healthy answer', async () => {
