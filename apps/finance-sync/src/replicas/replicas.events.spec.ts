@@ -72,7 +72,7 @@ describe(ReplicasEvents.name, () => {
       ({ accountId: 'acc-1', inn: '7701234567', kpp: '770101001', ogrn: null, name: 'ООО Папка', address: null, director: 'Иванов', directorPost: null, bankAccounts: [], fullInfo: null, updatedAt: '2026-01-01T00:00:00.000Z', ...over }) as OrganizationSnapshot;
     const asData = (o: OrganizationSnapshot): OrganizationData => ({ accountId: 'acc-1', name: o.name, inn: o.inn, kpp: o.kpp });
     let stored: OrganizationData | null;
-    let r: { organization: jest.Mock; upsertOrganization: jest.Mock; liveDocumentIds: jest.Mock; document: jest.Mock };
+    let r: { organization: jest.Mock; upsertOrganization: jest.Mock; liveDocumentIds: jest.Mock; lockDocumentLinks: jest.Mock; document: jest.Mock };
     const onOrganization = (o: OrganizationSnapshot) => ctx((c) => sut.onOrganization(envelope<EnvelopeOf<typeof OrganizationUpdated>>('organization.updated', o), c));
 
     beforeEach(() => {
@@ -81,6 +81,7 @@ describe(ReplicasEvents.name, () => {
         organization: jest.fn(async () => stored),
         upsertOrganization: jest.fn(async (_m: unknown, _a: string, o: OrganizationSnapshot) => ((stored = asData(o)), true)),
         liveDocumentIds: jest.fn(async () => [D]),
+        lockDocumentLinks: jest.fn(async () => undefined),
         document: jest.fn(async () => ({ id: D, deleted: false, contentHash: `hash of ${stored?.name}` })),
       };
       sut = new ReplicasEvents(r as unknown as ReplicasRepository, sync as unknown as SyncRepository);
@@ -118,6 +119,7 @@ describe(ReplicasEvents.name, () => {
         upsertInteraction: jest.fn(async () => true),
         upsertDocument: jest.fn(async () => true),
         setInteractionDocuments: jest.fn(async () => [D]),
+        lockDocumentLinks: jest.fn(async () => undefined),
         document: jest.fn(async () => null),
       };
       s = { enqueue: jest.fn(async () => undefined), releaseParkedOfAccount: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined) };

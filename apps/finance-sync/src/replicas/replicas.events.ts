@@ -139,7 +139,8 @@ export class ReplicasEvents {
     // Which documents it holds (their links are part of what a document sends: its deal, its contract).
     if (written && Array.isArray(i.documents)) {
       const relinked = await this.replicas.setInteractionDocuments(ctx.manager, accountId, i.uuid, deleted ? [] : i.documents.map((d) => d.id));
-      for (const id of relinked) await this.document(ctx, accountId, id);
+      // In one order, so two interactions relinking the same documents cannot deadlock on their locks.
+      for (const id of [...relinked].sort()) await this.document(ctx, accountId, id);
       if (relinked.length) {
         await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, i.uuid);
         // A detached document that never reached the read model no longer holds the payments parked for it.
@@ -149,8 +150,14 @@ export class ReplicasEvents {
     return written;
   }
 
-  /** Queues the document with the hash of what it now is, links included; one not in the read model yet waits for its own event. */
+  /**
+   * Queues the document with the hash of what it now is, links included; one not in the read model
+   * yet waits for its own event. The document's event and an interaction's attach of it come on
+   * different topics and may be handled at once, each transaction blind to the other's write: the
+   * lock makes the second one read after the first has committed, so one of them sees both.
+   */
   private async document(ctx: EventContext, accountId: string, id: string): Promise<void> {
+    await this.replicas.lockDocumentLinks(ctx.manager, accountId, id);
     const d = await this.replicas.document(accountId, id, ctx.manager);
     if (d && !d.deleted) await this.sync.enqueue(ctx.manager, accountId, 'document', id, d.contentHash, 'upsert');
   }

@@ -203,6 +203,14 @@ export class ReplicasRepository {
     return gone.length || added.length ? [...new Set([...before, ...want])] : [];
   }
 
+  /**
+   * Held until the transaction ends by whoever reads a document with its links to queue it (its
+   * own event, an interaction that attached or detached it): they run one after the other.
+   */
+  async lockDocumentLinks(m: EntityManager, accountId: string, id: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('finance-sync:document:' || $1::text || ':' || $2::text, 0))`, [accountId, id]);
+  }
+
   /** A document with its links (first interaction, that interaction's contract) and content hash; null when unknown. */
   async document(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<DocumentRow | null> {
     const [r] = (await m.query(
