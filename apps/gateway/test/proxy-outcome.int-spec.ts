@@ -137,18 +137,22 @@ describe('gateway: upstream outcome', () => {
     expect(res.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 
-  it("keeps a connection usable after the upstream answered before reading the client's whole body", async () => {
-    // A raw client, so the order is fixed: the headers and a first part of the body, then the
-    // answer, then the rest of the body and a second request on the same connection. The
-    // gateway must read what is left of the first body (and throw it away), or the second
-    // request sits behind it unread until the connection is reset.
-    const bodyBytes = 400 * 1024;
+  /**
+   * A raw client on one connection, so the order of what is sent and answered is fixed.
+   * `answers(n)` resolves with the statuses (and heads) once n complete answers have come.
+   */
+  async function rawClient() {
     const socket = connect(Number(new URL(base).port), '127.0.0.1');
     socket.setEncoding('latin1');
     let received = '';
-    /** The statuses of the answers so far, if each is complete. */
-    const statuses = (): string[] | undefined => {
-      const out: string[] = [];
+    let closed = false;
+    const ended = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined); // a write after the gateway ended the connection
+    socket.on('data', (chunk: string) => (received += chunk));
+    /** The answers so far, each complete one with its status and head. */
+    const parsed = (): { status: string; head: string }[] | undefined => {
+      const out: { status: string; head: string }[] = [];
       for (let rest = received; rest.length > 0; ) {
         const end = rest.indexOf('\r\n\r\n');
         if (end === -1) return undefined;
@@ -162,44 +166,105 @@ describe('gateway: upstream outcome', () => {
           next = end + 4 + Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
           if (rest.length < next) return undefined;
         }
-        out.push(head.slice(9, 12));
+        out.push({ status: head.slice(9, 12), head });
         rest = rest.slice(next);
       }
       return out;
     };
     const answers = (n: number) =>
-      new Promise<string[]>((resolve, reject) => {
+      new Promise<{ status: string; head: string }[]>((resolve, reject) => {
         const check = () => {
-          const got = statuses();
+          const got = parsed();
           if (got && got.length >= n) {
-            socket.off('data', onData);
+            socket.off('data', check);
+            socket.off('close', onClose);
             resolve(got);
           }
         };
-        const onData = (chunk: string) => {
-          received += chunk;
+        const onClose = () => {
           check();
+          reject(new Error(`connection closed after: ${received.slice(0, 300)}`));
         };
-        socket.on('data', onData);
-        socket.once('error', reject);
-        socket.once('close', () => reject(new Error(`connection closed after: ${received.slice(0, 300)}`)));
+        socket.on('data', check);
+        socket.once('close', onClose);
+        check();
       });
+    /** Writes, waiting while the socket's buffer is full; false once the connection has ended. */
+    const send = async (data: string | Buffer): Promise<boolean> => {
+      if (closed) return false;
+      if (!socket.write(data)) await Promise.race([new Promise((r) => socket.once('drain', r)), ended]);
+      return !closed;
+    };
+    await new Promise<void>((r) => socket.once('connect', r));
+    return { socket, answers, send, ended, isClosed: () => closed };
+  }
+
+  it("keeps a connection usable after the upstream answered before reading the client's whole body", async () => {
+    // The headers and a first part of the body, then the answer, then the rest of the body and
+    // a second request on the same connection. The gateway must read what is left of the first
+    // body (and throw it away), or the second request sits behind it unread until the
+    // connection is reset.
+    const bodyBytes = 400 * 1024;
+    const c = await rawClient();
     try {
-      await new Promise<void>((r) => socket.once('connect', r));
-      const first = answers(1);
-      socket.write(
+      const first = c.answers(1);
+      await c.send(
         `POST /v2/docs/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nX-Drill: refuse-unread\r\n` +
           `Content-Type: application/octet-stream\r\nContent-Length: ${bodyBytes}\r\n\r\n`,
       );
-      socket.write(Buffer.alloc(16 * 1024, 0x61));
-      expect(await first).toEqual(['413']);
-      const second = answers(2);
-      socket.write(Buffer.alloc(bodyBytes - 16 * 1024, 0x61));
-      socket.write(`GET /v2/docs/templates HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n\r\n`);
-      expect(await second).toEqual(['413', '200']);
+      await c.send(Buffer.alloc(16 * 1024, 0x61));
+      expect((await first).map((a) => a.status)).toEqual(['413']);
+      const second = c.answers(2);
+      await c.send(Buffer.alloc(bodyBytes - 16 * 1024, 0x61));
+      await c.send(`GET /v2/docs/templates HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      expect((await second).map((a) => a.status)).toEqual(['413', '200']);
     } finally {
       // Also when an expectation fails: an open socket would keep the gateway from closing.
-      socket.destroy();
+      c.socket.destroy();
+    }
+  });
+
+  it('ends the connection after refusing a body declared over the cap, without reading it', async () => {
+    const forwarded = seen['ok'] ?? 0;
+    const c = await rawClient();
+    try {
+      const first = c.answers(1);
+      await c.send(
+        `POST /v2/docs/constructor HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${5 * 1024 * 1024 * 1024}\r\n\r\n`,
+      );
+      await c.send(Buffer.alloc(16 * 1024, 0x61));
+      const [answer] = await first;
+      expect(answer!.status).toBe('413');
+      expect(answer!.head).toMatch(/\r\nconnection: close/i);
+      // The gateway ends it: nothing more is sent from here.
+      await c.ended;
+      expect(seen['ok'] ?? 0).toBe(forwarded);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
+  it('ends the connection once a body the upstream refused unread goes past the route cap', async () => {
+    // Chunked, so its size is unknown until it ends, and this one never does: past the body cap
+    // (BODY_LIMIT_BYTES, 1 MiB) of what the gateway still reads and drops, it ends the connection.
+    const c = await rawClient();
+    try {
+      const first = c.answers(1);
+      await c.send(
+        `POST /v2/docs/constructor HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nX-Drill: refuse-unread\r\n` +
+          `Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const chunk = Buffer.concat([Buffer.from(`${(64 * 1024).toString(16)}\r\n`), Buffer.alloc(64 * 1024, 0x61), Buffer.from('\r\n')]);
+      await c.send(chunk);
+      expect((await first).map((a) => a.status)).toEqual(['413']);
+      let sent = 0;
+      const most = 64 * 1024 * 1024;
+      while (sent < most && (await c.send(chunk))) sent += 64 * 1024;
+      expect(c.isClosed()).toBe(true);
+      expect(sent).toBeLessThan(most);
+    } finally {
+      c.socket.destroy();
     }
   });
 

@@ -49,6 +49,12 @@ const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host',
 /** A declared body up to this size is read whole and sent in one write; larger or chunked ones stream. */
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
+/**
+ * A body the answer did not need (a refusal, an upstream that answered early) is read and dropped
+ * so its connection can carry the next request: at most the route's body cap, for at most this long.
+ */
+const DRAIN_MAX_MS = 5_000;
+
 const bodyTooLarge = (limit: number) => new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
 
 /** Counts bytes while streaming and fails once the cap is passed (chunked bodies). */
@@ -167,6 +173,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         logger.log({ requestId, method, url: redactUrl(url), status: res.statusCode, ms: Math.round(ms * 10) / 10, ...traceFields(traceCtx) });
       });
     }
+    const limit = match.kind === 'found' && match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
     try {
       if (match.kind === 'found' && match.route.public) {
         // No account to key the limit on: the path (its hook token) is the caller's identity.
@@ -183,7 +190,6 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       const upstream = pools.get(match.route.upstream);
       if (!upstream) throw new ServiceNotAvailableError(match.route.upstream);
 
-      const limit = match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > limit) throw bodyTooLarge(limit);
       const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -198,10 +204,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       // An upstream may answer before it has read the whole body (a refusal on the headers
       // alone). What the client still sends is read and dropped, or its next request on this
       // connection would wait behind the unread rest until the connection is reset.
-      discardRest(req);
+      discardRest(req, res, limit);
     } catch (err) {
       // Drain what the client is still sending, so it reads our answer instead of a reset.
-      discardRest(req);
+      discardRest(req, res, limit);
       inTrace(traceCtx, () => {
         if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
         sendError(req, res, err, logger);
@@ -297,11 +303,46 @@ function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: s
   return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
 }
 
-/** Reads and drops what is left of a request's body (none left, as for a GET: nothing to do). */
-function discardRest(req: IncomingMessage): void {
+/**
+ * Reads and drops what is left of a request's body (none left, as for a GET: nothing to do), up to
+ * `maxBytes` and DRAIN_MAX_MS; past either, or declared beyond `maxBytes`, the connection ends
+ * after the answer instead.
+ */
+function discardRest(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
   if (req.readableEnded || req.destroyed || (req.complete && req.readableLength === 0)) return;
   req.unpipe();
-  req.resume();
+  // Declared over the cap: not read at all, the connection ends after the answer.
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return closeAfterAnswer(req, res);
+  let bytes = 0;
+  const stop = (drained: boolean) => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onEnd);
+    req.off('error', onEnd);
+    if (!drained) closeAfterAnswer(req, res);
+  };
+  const onData = (c: Buffer) => {
+    bytes += c.length;
+    if (bytes > maxBytes) stop(false);
+  };
+  const onEnd = () => stop(true);
+  const timer = setTimeout(() => stop(false), DRAIN_MAX_MS);
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('close', onEnd);
+  req.once('error', onEnd);
+  req.resume(); // flowing: past a cap, whatever still comes until the connection ends is dropped too
+}
+
+/**
+ * The connection of a body not worth reading to its end: `Connection: close` on an answer not
+ * sent yet (Node ends the connection after it), or ended once the answer sent has gone out.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('connection', 'close');
+  else if (res.writableFinished) req.socket.destroy();
+  else res.once('finish', () => req.socket.destroy());
 }
 
 /** A declared body of at most BUFFERED_BODY_BYTES, whole; null if the client went away first. */
