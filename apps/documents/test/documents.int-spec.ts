@@ -36,6 +36,7 @@ import {
 } from '@papka/testing';
 import { bootstrap } from '../src/bootstrap';
 import { BUILTIN_TEMPLATES } from '../src/templates/builtin/builtin';
+import { download, seedInvoiceParties } from './parties';
 
 const run = promisify(execFile);
 type Api = ReturnType<typeof apiClient>;
@@ -77,12 +78,6 @@ async function pdfQr(pdf: Buffer): Promise<string | null> {
   }
 }
 
-async function download(base: string, token: string, id: string) {
-  const res = await request(`${base}/v2/docs/documents/${id}/download`, { headers: { authorization: `Bearer ${token}` } });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  return { status: res.statusCode, headers: res.headers, body };
-}
-
 describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)', () => {
   let dadata: FakeDadata;
   let contractorsDb: string;
@@ -119,21 +114,7 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     token = await testToken('doc-acc');
     api = apiClient(gateway.url, token);
 
-    const created = await api<{ uuid: string }>('POST', '/v2/docs/contractors', {
-      type: 1,
-      inn: INN,
-      name: 'ИП Артиков Тимур Дилшодович',
-      address: 'Московская обл, г Щёлково',
-    });
-    contractorId = created.body.uuid;
-    await api('POST', `/v2/docs/contractors/${contractorId}/bank`, { bik: BIK, number: ACCOUNT });
-    await api('PUT', '/v2/docs/organization', { inn: '7707083893', bankAccounts: [{ bik: BIK, number: ACCOUNT }] });
-    // The documents service learns about the contractor from events, not by asking.
-    await eventually(async () => (await api('GET', `/v2/docs/contractors/${contractorId}/documents`)).status === 200, 30_000);
-    await eventually(async () => {
-      const rows = await documents.get(DataSource).query('SELECT 1 FROM organization_replica WHERE account_id = $1', ['doc-acc']);
-      return rows.length === 1;
-    }, 30_000);
+    contractorId = await seedInvoiceParties(api, documents, 'doc-acc', { name: 'ИП Артиков Тимур Дилшодович', address: 'Московская обл, г Щёлково' });
   });
 
   afterAll(async () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { request } from 'undici';
 import { dlqTopic, Topics, type DocumentView } from '@papka/contracts';
 import {
   apiClient,
@@ -11,9 +10,6 @@ import {
   dadataEnv,
   dropDatabase,
   eventually,
-  FIXTURE_ACCOUNT_NUMBER as ACCOUNT,
-  FIXTURE_BIK as BIK,
-  FIXTURE_INN as INN,
   infraEnv,
   readTopic,
   s3Env,
@@ -28,6 +24,7 @@ import {
 import { bootstrap } from '../src/bootstrap';
 import { BUILTIN_TEMPLATES } from '../src/templates/builtin/builtin';
 import { renderRetryPolicy } from '../src/rendering/rendering.events';
+import { download as downloadAs, seedInvoiceParties } from './parties';
 
 /**
  * A TCP proxy in front of the shared MinIO that this documents instance alone talks to, so an
@@ -97,10 +94,7 @@ describe('documents through an object-storage outage longer than the render retr
   let contractorId: string;
 
   const docOf = async (id: string) => (await api<DocumentView[]>('GET', '/v2/docs/documents?size=200')).body.find((d) => d.uuid === id);
-  const download = async (id: string) => {
-    const res = await request(`${gateway.url}/v2/docs/documents/${id}/download`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
-  };
+  const download = (id: string) => downloadAs(gateway.url, token, id);
 
   beforeAll(async () => {
     dadata = await startFakeDadata();
@@ -127,15 +121,7 @@ describe('documents through an object-storage outage longer than the render retr
     });
     token = await testToken('outage-acc');
     api = apiClient(gateway.url, token);
-    const created = await api<{ uuid: string }>('POST', '/v2/docs/contractors', { type: 1, inn: INN, name: 'ООО Хранилище', address: 'Москва' });
-    contractorId = created.body.uuid;
-    await api('POST', `/v2/docs/contractors/${contractorId}/bank`, { bik: BIK, number: ACCOUNT });
-    await api('PUT', '/v2/docs/organization', { inn: '7707083893', bankAccounts: [{ bik: BIK, number: ACCOUNT }] });
-    await eventually(async () => (await api('GET', `/v2/docs/contractors/${contractorId}/documents`)).status === 200, 30_000);
-    await eventually(async () => {
-      const rows = await documents.get(DataSource).query('SELECT 1 FROM organization_replica WHERE account_id = $1', ['outage-acc']);
-      return rows.length === 1;
-    }, 30_000);
+    contractorId = await seedInvoiceParties(api, documents, 'outage-acc', { name: 'ООО Хранилище', address: 'Москва' });
   });
 
   afterAll(async () => {
