@@ -246,15 +246,21 @@ export class SyncRepository {
   /**
    * An interaction's documents changed (an invoice attached, say): its payments that were not
    * applicable anywhere are asked again (a payment's own content never changes, so nothing else
-   * would queue them).
+   * would queue them). A payment still pending gets a new revision too: a worker may have claimed
+   * it and read the interaction's documents before this change committed, and the new revision
+   * makes that worker's outcome ("not applicable", say) leave the record pending instead of final.
    */
   async requeueNotApplicablePayments(m: EntityManager, accountId: string, interactionId: string, connectionId?: string): Promise<void> {
     if (!connectionId) await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
-      `UPDATE sync_record r SET state = 'pending', attempts = 0, last_error = NULL, due_at = now(), updated_at = now(), revision = r.revision + 1
+      `UPDATE sync_record r SET state = 'pending', revision = r.revision + 1, updated_at = now(),
+              attempts = CASE WHEN r.state = 'synced' THEN 0 ELSE r.attempts END,
+              last_error = CASE WHEN r.state = 'synced' THEN NULL ELSE r.last_error END,
+              due_at = CASE WHEN r.state = 'synced' THEN now() ELSE r.due_at END
          FROM payment_replica p
         WHERE p.id = r.entity_id AND p.account_id = $1 AND p.interaction_id = $2 AND NOT p.removed
-          AND r.account_id = $1 AND r.entity_type = 'payment' AND r.op = 'upsert' AND r.state = 'synced' AND r.remote_id IS NULL AND r.last_error LIKE 'not applicable:%'
+          AND r.account_id = $1 AND r.entity_type = 'payment' AND r.op = 'upsert'
+          AND (r.state = 'pending' OR (r.state = 'synced' AND r.remote_id IS NULL AND r.last_error LIKE 'not applicable:%'))
           AND ($3::uuid IS NULL OR r.connection_id = $3)`,
       [accountId, interactionId, connectionId ?? null],
     );
