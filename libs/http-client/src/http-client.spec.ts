@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { OutcomeUnknown, RateLimited, Rejected, Unavailable } from './errors';
 import { HttpClient } from './http-client';
 
@@ -159,6 +160,33 @@ describe(HttpClient.name, () => {
     expect(get).toBeInstanceOf(Rejected);
     expect(get).toMatchObject({ status: 200, body: '<html>proxy login</html>' });
     expect(post).toBeInstanceOf(OutcomeUnknown);
+  });
+
+  it('inflates a gzip answer, but no further than maxResponseBytes: a small body that inflates past it is too large, as a plain one would be', async () => {
+    const gzipped = (body: unknown) => (res: ServerResponse, status = 200) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify(body)));
+    };
+    const small = { rows: ['a'] };
+    // ~4 MiB of JSON in ~4 KiB of gzip.
+    const bomb = { filler: 'x'.repeat(4 * 1024 * 1024) };
+    const server = await httpServer((req, res) => {
+      if (req.url?.endsWith('/small')) return gzipped(small)(res);
+      if (req.url?.endsWith('/bomb-error')) return gzipped(bomb)(res, 500);
+      return gzipped(bomb)(res);
+    });
+    const [ok, get, post, error] = await withClient(
+      server,
+      async (sut) => [await sut.json('GET', 'small'), await failure(sut.json('GET', 'bomb')), await failure(sut.json('POST', 'bomb')), await failure(sut.json('GET', 'bomb-error'))],
+      { maxResponseBytes: 1024 * 1024 },
+    );
+    expect(ok).toEqual(small);
+    expect(get).toBeInstanceOf(Rejected);
+    expect(get.message).toContain('more than 1048576 bytes');
+    expect(post).toBeInstanceOf(OutcomeUnknown);
+    // An error answer keeps its status and kind; its body, past the bound, is left out.
+    expect(error).toBeInstanceOf(Rejected);
+    expect(error).toMatchObject({ status: 500, body: undefined });
   });
 
   it('reports a refused connection as Unavailable, never sent', async () => {

@@ -158,7 +158,8 @@ export class HttpClient {
       const res = await request(this.url(path, options.query), { method: upper as Dispatcher.HttpMethod, headers, body, signal, dispatcher: tracker });
       const raw = await readBody(res.body, res.statusCode, this.maxResponseBytes);
       // A target that compresses (MoySklad answers gzip, having required `Accept-Encoding: gzip`).
-      return { status: res.statusCode, headers: res.headers, body: res.headers['content-encoding'] === 'gzip' && raw.length > 0 ? gunzipSync(raw) : raw };
+      const gzipped = res.headers['content-encoding'] === 'gzip' && raw.length > 0;
+      return { status: res.statusCode, headers: res.headers, body: gzipped ? gunzipAtMost(raw, res.statusCode, this.maxResponseBytes) : raw };
     };
     const work = call();
     work.catch(() => undefined); // settled through the race below; this only keeps a late rejection quiet
@@ -269,6 +270,21 @@ async function readBody(stream: AsyncIterable<Buffer> & { destroy(err?: Error): 
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * A gzip answer inflated to at most `max` bytes, the bound readBody puts on a plain one: a few
+ * kilobytes of gzip can inflate a thousandfold. Past it, a success is too large to read, and an
+ * error answer (its body only informs) is kept without its body.
+ */
+function gunzipAtMost(raw: Buffer, status: number, max: number): Buffer {
+  try {
+    return gunzipSync(raw, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
+    if (status >= 400) return Buffer.alloc(0);
+    throw new TooLarge(status, max);
+  }
 }
 
 function decodeBody(body: Buffer): unknown {
