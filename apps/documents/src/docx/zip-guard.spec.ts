@@ -30,6 +30,16 @@ describe('assertZipWithinLimits', () => {
     expect(() => assertZipWithinLimits(buf, DEFAULT_ZIP_LIMITS)).toThrow(/declared size/);
   });
 
+  it('refuses an archive that declares fewer entries than its central directory holds', () => {
+    // The entry left out of the count is one the limits would refuse, and PizZip still reads it.
+    const buf = zipOf({ 'a.xml': '<a/>', 'big.xml': Buffer.alloc(5000) });
+    const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    buf.writeUInt16LE(1, eocd + 8);
+    buf.writeUInt16LE(1, eocd + 10);
+    expect(new PizZip(buf).file('big.xml')?.asNodeBuffer().length).toBe(5000);
+    expect(() => assertZipWithinLimits(buf, small)).toThrow(/more entries than the 1 it declares/);
+  });
+
   it('refuses what is not a zip or is truncated', () => {
     expect(() => assertZipWithinLimits(Buffer.from('hello'))).toThrow(/not a zip/);
     expect(() => assertZipWithinLimits(Buffer.alloc(100))).toThrow(/not a zip/);

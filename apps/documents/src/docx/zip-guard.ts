@@ -38,8 +38,14 @@ export function assertZipWithinLimits(buf: Buffer, limits: ZipLimits = DEFAULT_Z
 
   let total = 0;
   let p = eocd.offset;
-  for (let n = 0; n < count; n++) {
+  // As PizZip reads it: every header in a row from the offset, whatever the count says. An
+  // archive with more headers than it declares would have its extra entries read unchecked.
+  for (let n = 0; ; n++) {
     const entry = readCentralHeader(buf, p);
+    if (n === count) {
+      if (entry) throw new ZipLimitError(`zip central directory holds more entries than the ${count} it declares`);
+      break;
+    }
     if (!entry) throw new ZipLimitError('corrupted zip central directory');
     const { method, compressedSize: compressed, size: declared } = entry;
     p = entry.next;
