@@ -1,5 +1,5 @@
 import PizZip from 'pizzip';
-import { DocxTemplateError, fillDocx, fillDocxDetailed, listDocxPlaceholders, stripExternalRelationships } from './docx-filler';
+import { DOCX_FILL_LIMIT_MS, DocxTemplateError, fillDocx, fillDocxDetailed, listDocxPlaceholders, stripExternalRelationships } from './docx-filler';
 import { buildDocx, paragraph, REL_HYPERLINK, REL_IMAGE } from './ooxml';
 
 // The split tag is what Word produces when a user types a mask and spell-check or an edit
@@ -112,6 +112,29 @@ describe('fillDocx', () => {
     expect(e.issues.map((i) => i.id)).toEqual(['unclosed_tag', 'unclosed_loop', 'scopeparser_compilation_failed']);
     expect(e.issues.every((i) => i.part === 'word/document.xml')).toBe(true);
     expect(e.message).toMatch(/DOCX template error/);
+  });
+
+  it('stops loops nested over large lists at the time limit, with a template error (filling blocks the process)', () => {
+    const saved = DOCX_FILL_LIMIT_MS.ms;
+    DOCX_FILL_LIMIT_MS.ms = 100;
+    try {
+      // 2,000³ iterations: hours, were it not stopped.
+      const body = '<w:p><w:r><w:t>{{#a}}{{#a}}{{#a}}{{n}}{{/a}}{{/a}}{{/a}}</w:t></w:r></w:p>';
+      const a = Array.from({ length: 2000 }, (_, n) => ({ n }));
+      let caught: unknown;
+      try {
+        fillDocx(template(body), { a });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(DocxTemplateError);
+      expect((caught as DocxTemplateError).issues).toEqual([expect.objectContaining({ id: 'fill_time_limit' })]);
+      expect((caught as Error).message).toMatch(/took longer than 100 ms/);
+      // The next fill has its own time.
+      expect(text(fillDocx(template('<w:p><w:r><w:t>{{#a}}{{n}},{{/a}}</w:t></w:r></w:p>'), { a: a.slice(0, 3) }))).toContain('0,1,2,');
+    } finally {
+      DOCX_FILL_LIMIT_MS.ms = saved;
+    }
   });
 
   it('refuses raw XML tags', () => {

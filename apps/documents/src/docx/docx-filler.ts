@@ -49,14 +49,34 @@ export function fillDocx(template: Buffer, values: Record<string, unknown>): Buf
   return fillDocxDetailed(template, values).docx;
 }
 
+/**
+ * How long filling one DOCX may take: it runs on the event loop, and loops nested in a template
+ * multiply. Checked at every tag docxtemplater resolves (each loop resolves its list once per
+ * iteration of the loop around it).
+ */
+export const DOCX_FILL_LIMIT_MS = { ms: 2_000 };
+
+/**
+ * The fill in progress (filling is synchronous: one at a time per process). Past its deadline
+ * every tag resolves to nothing, so the loops still open end at once, and the fill is refused.
+ */
+let filling: { deadline: number; timedOut: boolean } | undefined;
+
 export function fillDocxDetailed(template: Buffer, values: Record<string, unknown>): FillResult {
   const zip = loadZip(template);
   const externalRelationshipsRemoved = stripExternalRelationships(zip);
   const doc = compile(zip);
+  const fill = (filling = { deadline: performance.now() + DOCX_FILL_LIMIT_MS.ms, timedOut: false });
   try {
     doc.render(values);
   } catch (err) {
-    throw toTemplateError(err);
+    if (!fill.timedOut) throw toTemplateError(err);
+  } finally {
+    filling = undefined;
+  }
+  if (fill.timedOut) {
+    const explanation = `filling the template took longer than ${DOCX_FILL_LIMIT_MS.ms} ms (loops nested over large lists?)`;
+    throw new DocxTemplateError(`DOCX template error: ${explanation}`, [{ tag: null, id: 'fill_time_limit', explanation, part: null }]);
   }
   const docx = doc.toBuffer({ compression: 'DEFLATE' });
   return { docx, externalRelationshipsRemoved };
@@ -94,7 +114,12 @@ function compile(zip: PizZip, onTag?: (tag: string) => void): Docxtemplater<PizZ
         if (part?.module === 'rawxml') throw new Error('raw XML tags ({{@…}}) are not allowed');
         const path = tag.trim();
         if (onTag && path !== '.') onTag(path);
-        return { get: (scope: unknown) => lookup(scope, path) };
+        return {
+          get: (scope: unknown) => {
+            if (filling && (filling.timedOut || performance.now() > filling.deadline)) return void (filling.timedOut = true);
+            return lookup(scope, path);
+          },
+        };
       },
       stripInvalidXMLChars: true,
       // Errors are reported to the caller as DocxTemplateError, not printed by the library.

@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import { readdirSync } from 'node:fs';
 import { FONTS_DIR, resolveFontFamily } from './fonts';
-import { compileTemplate, renderHtml, TemplateRenderError, TemplateSyntaxError } from './handlebars-engine';
+import { compileTemplate, FILL_LIMITS, renderHtml, TemplateRenderError, TemplateSyntaxError } from './handlebars-engine';
 
 const NBSP = '\u00A0';
 const render = (source: string, data: Record<string, unknown> = {}) => compileTemplate(source).render(data);
@@ -111,6 +111,35 @@ describe('compileTemplate: safety', () => {
     } finally {
       Handlebars.unregisterHelper('leaky');
     }
+  });
+});
+
+describe('compileTemplate: bounded filling', () => {
+  const saved = { ...FILL_LIMITS };
+  afterEach(() => Object.assign(FILL_LIMITS, saved));
+
+  it('stops loops nested over large lists at the time limit, with a template error (filling blocks the process)', () => {
+    FILL_LIMITS.ms = 100;
+    // 2,000³ iterations: hours, were it not stopped.
+    const t = compileTemplate('{{#each a}}{{#each @root.a}}{{#each @root.a}}{{this}}{{/each}}{{/each}}{{/each}}');
+    const a = Array.from({ length: 2000 }, (_, i) => i);
+    expect(() => t.render({ a })).toThrow(TemplateRenderError);
+    expect(() => t.render({ a })).toThrow(/took longer than 100 ms/);
+  });
+
+  it('stops a template that writes more than the output limit', () => {
+    FILL_LIMITS.chars = 1024 * 1024;
+    const t = compileTemplate('{{#each rows}}<p>{{../text}}</p>{{/each}}');
+    expect(() => t.render({ rows: Array.from({ length: 200 }, () => 1), text: 'x'.repeat(10_000) })).toThrow(/writes more than 1048576 characters/);
+  });
+
+  it('fills the same loops as before within the limits, and the next fill starts afresh', () => {
+    FILL_LIMITS.chars = 1024 * 1024;
+    const t = compileTemplate('{{#each lines}}{{@index}}:{{name}}{{#if @last}}.{{else}},{{/if}}{{/each}}{{#each none}}x{{else}}-{{/each}}');
+    const lines = [{ name: 'a' }, { name: 'b' }];
+    expect(t.render({ lines, none: [] })).toBe('0:a,1:b.-');
+    expect(() => compileTemplate('{{#each rows}}{{../text}}{{/each}}').render({ rows: [1, 2], text: 'x'.repeat(600_000) })).toThrow(TemplateRenderError);
+    expect(t.render({ lines, none: [] })).toBe('0:a,1:b.-');
   });
 });
 

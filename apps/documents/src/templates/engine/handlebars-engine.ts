@@ -48,6 +48,32 @@ const env = Handlebars.create();
 env.unregisterHelper('log');
 for (const [name, fn] of Object.entries(TEMPLATE_HELPERS)) env.registerHelper(name, fn);
 
+/**
+ * How long filling one template may take, and how much it may write. Filling runs on the event
+ * loop, and loops nested in a template multiply (three `{{#each}}` over 1,000 items are 10⁹
+ * iterations, minutes of a blocked process), so `each` checks both at every iteration. An
+ * invoice fills in well under a millisecond and writes some kilobytes.
+ */
+export const FILL_LIMITS = { ms: 2_000, chars: 32 * 1024 * 1024 };
+
+/** The fill in progress (filling is synchronous: one at a time per process). */
+let filling: { deadline: number; chars: number } | undefined;
+
+const builtinEach = env.helpers['each'] as Handlebars.HelperDelegate;
+env.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+  const fn = options.fn;
+  const counted = ((item: unknown, o?: Handlebars.RuntimeOptions) => {
+    const out = fn(item, o);
+    if (filling) {
+      filling.chars += out.length;
+      if (filling.chars > FILL_LIMITS.chars) throw new TemplateRenderError(`the template writes more than ${FILL_LIMITS.chars} characters`);
+      if (performance.now() > filling.deadline) throw new TemplateRenderError(`filling the template took longer than ${FILL_LIMITS.ms} ms (loops nested over large lists?)`);
+    }
+    return out;
+  }) as Handlebars.TemplateDelegate;
+  return builtinEach.call(this, context, { ...options, fn: counted });
+});
+
 const KNOWN_HELPERS: Record<string, boolean> = {
   if: true,
   unless: true,
@@ -90,10 +116,14 @@ export function compileTemplate(source: string): CompiledTemplate {
   return {
     source,
     render(data) {
+      filling = { deadline: performance.now() + FILL_LIMITS.ms, chars: 0 };
       try {
         return delegate(data, RUNTIME_OPTIONS);
       } catch (error) {
+        if (error instanceof TemplateRenderError) throw error;
         throw new TemplateRenderError(error instanceof Error ? error.message : String(error), { cause: error });
+      } finally {
+        filling = undefined;
       }
     },
   };
