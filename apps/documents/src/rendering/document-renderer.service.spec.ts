@@ -179,6 +179,23 @@ describe(DocumentRendererService.name, () => {
     expect(uploads.read).toHaveBeenCalledTimes(1);
   });
 
+  it('keeps compiled uploads within a budget of template source: large ones push the oldest out', async () => {
+    // 5 MiB each: three fit in the 16 MiB budget, a fourth pushes the first out.
+    uploads.read.mockImplementation(async (u: { filename: string }) => Buffer.from(`<p>{{number}} ${u.filename}</p>${' '.repeat(5 * 1024 * 1024)}`));
+    const names = ['b0000000001.html', 'b0000000002.html', 'b0000000003.html', 'b0000000004.html'];
+    for (const name of names) {
+      doc = pendingDoc({ sourceFilename: name });
+      await handle();
+    }
+    expect(uploads.read).toHaveBeenCalledTimes(4);
+    doc = pendingDoc({ sourceFilename: names[3] });
+    await handle();
+    expect(uploads.read).toHaveBeenCalledTimes(4);
+    doc = pendingDoc({ sourceFilename: names[0] });
+    await handle();
+    expect(uploads.read).toHaveBeenCalledTimes(5);
+  });
+
   it('fails the document at once, with the reason, when its template does not compile', async () => {
     uploads.read.mockResolvedValue(Buffer.from('<p>{{#if number}}</p>'));
     await handle();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DocumentFailed, DocumentRendered } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
@@ -19,8 +20,13 @@ import { RenderMetrics, type RenderPhase } from './render-metrics';
 import { RenderPoolHost } from './render-pool.provider';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
-/** Compiled uploaded templates kept (an upload never changes, so its key is its version). */
+/**
+ * Compiled uploaded templates kept (an upload never changes, so its key is its version): at most
+ * this many, and at most this much source in all. A compiled template takes about five times its
+ * source in heap, so 16 MiB of source is some 80 MB; a larger template is compiled for each render.
+ */
 const COMPILED_UPLOADS = 256;
+const COMPILED_UPLOADS_SOURCE_BYTES = 16 * 1024 * 1024;
 
 /** A problem with the template or its data: retrying cannot help. */
 const isPermanent = (err: unknown) =>
@@ -72,7 +78,11 @@ export class DocumentRendererService {
   private readonly logger = new Logger(DocumentRendererService.name);
   private readonly compiledBuiltins = new Map<string, CompiledTemplate>();
   /** By the upload's storage key; least recently used first. */
-  private readonly compiledUploads = new Map<string, CompiledTemplate>();
+  private readonly compiledUploads = new LRUCache<string, CompiledTemplate>({
+    max: COMPILED_UPLOADS,
+    maxSize: COMPILED_UPLOADS_SOURCE_BYTES,
+    sizeCalculation: (t) => Math.max(1, t.source.length),
+  });
 
   constructor(
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
@@ -215,13 +225,10 @@ export class DocumentRendererService {
   private async compiledUpload(upload: Upload): Promise<CompiledTemplate> {
     const key = upload.storageKey;
     let compiled = this.compiledUploads.get(key);
-    if (compiled) {
-      this.compiledUploads.delete(key);
-    } else {
+    if (!compiled) {
       compiled = compileTemplate((await this.uploads.read(upload)).toString('utf8'));
-      if (this.compiledUploads.size >= COMPILED_UPLOADS) this.compiledUploads.delete(this.compiledUploads.keys().next().value!);
+      this.compiledUploads.set(key, compiled);
     }
-    this.compiledUploads.set(key, compiled);
     return compiled;
   }
 
