@@ -170,6 +170,24 @@ describe(InteractionsService.name, () => {
     });
   });
 
+  describe('description', () => {
+    it('stores the sanitized description and emits interaction.updated', async () => {
+      await sut.setDescription(acc, ID, '<p>Оплата <a href="https://bank.ru">по счёту</a><script>x()</script></p>');
+      expect(repo.setDescription).toHaveBeenCalledWith(fake.manager, acc.accountId, ID, '<p>Оплата <a href="https://bank.ru" target="_blank" rel="noopener noreferrer nofollow">по счёту</a></p>');
+    });
+
+    it('400s naming description when what would be stored passes the cap, though what was sent did not', async () => {
+      // 99,999 characters sent; every link gains target and rel when sanitized.
+      const sent = '<a>'.repeat(33_333);
+      expect(sent.length).toBeLessThanOrEqual(100_000);
+      const err = await sut.setDescription(acc, ID, sent).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationFailedError);
+      expect((err as ValidationFailedError).errors).toHaveProperty('description');
+      expect(repo.setDescription).not.toHaveBeenCalled();
+      expect(fake.emitted).toEqual([]);
+    });
+  });
+
   it('emits interaction.deleted with the last snapshot', async () => {
     await sut.remove(acc, ID);
     expect(repo.rows.has(ID)).toBe(false);

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AccountContext } from '@papka/auth';
 import {
   canMoveInteraction,
+  DESCRIPTION_MAX_CHARS,
   INTERACTION_STATUS_NAMES,
   INTERACTION_TRANSITIONS,
   InteractionCreated,
@@ -76,6 +77,10 @@ export class InteractionsService {
 
   async setDescription(acc: AccountContext, id: string, html: string): Promise<void> {
     const description = sanitizeDescription(html);
+    // The cap holds for what is stored, not only for what was sent: sanitizing adds target and rel to every link.
+    if (description.length > DESCRIPTION_MAX_CHARS) {
+      throw fieldError('description', `description must be at most ${DESCRIPTION_MAX_CHARS} characters as stored (sanitized, links get target and rel); this one is ${description.length}`);
+    }
     await this.change(acc, id, async (t) => {
       if (await this.repo.setDescription(t.manager, acc.accountId, id, description)) await this.emitUpdated(t, id);
     });

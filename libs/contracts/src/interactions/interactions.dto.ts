@@ -43,9 +43,12 @@ export class UpdateInteractionDto {
   sum?: number;
 }
 
+/** How long a description may be, as sent and as stored (sanitized). */
+export const DESCRIPTION_MAX_CHARS = 100_000;
+
 export class SetDescriptionDto {
   @ApiProperty({ example: '<p>Описание <b>тут</b></p>', description: 'HTML; stored sanitized (formatting, lists, tables, http/https/mailto links)' })
-  @IsString() @MaxLength(100_000)
+  @IsString() @MaxLength(DESCRIPTION_MAX_CHARS)
   description!: string;
 }
 
