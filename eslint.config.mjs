@@ -51,7 +51,10 @@ export default tseslint.config(
     plugins: { '@nx': nx, 'import-x': importX },
     rules: {
       '@nx/enforce-module-boundaries': moduleBoundaries([]),
-      'import-x/no-cycle': 'error',
+      // A package's own files are not walked: the legacy node resolver mis-resolves inside some
+      // ESM packages (lru-cache 11's) and fails the run. NB: without a TypeScript resolver this
+      // rule resolves no relative `.ts` import either, so it finds no cycle of ours yet.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
   {
