@@ -196,6 +196,15 @@ describe('DmsConnector', () => {
     expect(await failureOf(runDocument(connector(), doc()))).toBe('outcome_unknown');
   });
 
+  it("tells a document's file that is gone (rejected) from object storage being down for now (unavailable), sending nothing", async () => {
+    const down: FileSource = { open: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' })) };
+    const gone: FileSource = { open: (key) => Promise.reject(new FileNotFound(key)) };
+    const [whileDown, whenGone] = await Promise.all([runDocument(connector({}, { files: down }), doc()).catch((e: unknown) => e), runDocument(connector({}, { files: gone }), doc()).catch((e: unknown) => e)]);
+    expect(whileDown).toMatchObject({ failure: 'unavailable', message: expect.stringMatching(/cannot be read: connect ECONNREFUSED/) });
+    expect(whenGone).toMatchObject({ failure: 'rejected', message: expect.stringMatching(/not found/) });
+    expect(fake.hits().requests).toBe(0);
+  });
+
   it('refuses a file over FINANCE_DMS_MAX_FILE_BYTES without sending anything', async () => {
     const c = connector({}, { maxFileBytes: 1024 });
     const err = await runDocument(c, doc()).catch((e: unknown) => e);

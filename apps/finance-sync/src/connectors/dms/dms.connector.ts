@@ -2,6 +2,7 @@ import { assertSafeBaseUrl, UnsafeUrlError } from '@papka/http-client';
 import type { FinanceTarget } from '@papka/contracts';
 import {
   ConnectorError,
+  FileNotFound,
   InvalidSettings,
   MAPPING_KIND,
   type Connector,
@@ -211,7 +212,9 @@ export class DmsConnector implements Connector {
   private async sendDocument(d: DocumentData): Promise<string> {
     const body = documentBody(d, this.context(d));
     const file = await this.o.files.open(d.storageKey!).catch((err: unknown) => {
-      throw new ConnectorError('rejected', `the rendered file of document ${d.id} cannot be read: ${(err as Error).message}`, `POST ${this.s.documentPath}`);
+      // Gone for good, or object storage down for now (nothing was sent: try again later).
+      const failure = err instanceof FileNotFound ? 'rejected' : 'unavailable';
+      throw new ConnectorError(failure, `the rendered file of document ${d.id} cannot be read: ${(err as Error).message}`, `POST ${this.s.documentPath}`);
     });
     let streamed;
     try {
