@@ -31,6 +31,8 @@ interface Round {
   blocked: boolean;
   /** A call went through in this round. */
   sent: boolean;
+  /** Limiter keys this round was let through on: a probe among them is released when the round ends. */
+  taken: Set<string>;
 }
 
 /**
@@ -101,7 +103,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (c.state === 'paused' && c.reason !== 'rate_limited' && !(await this.probe(c))) return;
     const claimed = await this.sync.claim(c.accountId, c.id, this.config.FINANCE_CLAIM_SIZE, this.config.FINANCE_LEASE_MS);
     if (claimed.length === 0) return;
-    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false };
+    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false, taken: new Set() };
     try {
       for (const rec of claimed.filter((r) => r.entityType !== 'payment')) {
         if (round.stopped) break;
@@ -117,6 +119,9 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Whatever this round did not get to goes back to the queue at once (lease cleared).
       for (const rec of round.open.values()) await this.sync.finish(undefined, c.accountId, rec, { state: 'pending', dueInMs: round.stopped ? this.config.FINANCE_UNAVAILABLE_RETRY_MS : 0 });
       await this.rateLimitState(round);
+      // A probe answered (ok, 429) is settled already; one that ended otherwise (its look-up failed
+      // under another method, a database error) would keep its method closed for good.
+      for (const key of round.taken) this.limiter.release(key);
     }
   }
 
@@ -507,7 +512,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Whether a call of `method` may go out now (the limiter); a refusal marks the round blocked. */
   private gate(round: Round, method: string): boolean {
-    if (this.limiter.take(this.key(round.c, method))) return true;
+    const key = this.key(round.c, method);
+    if (this.limiter.take(key)) {
+      round.taken.add(key);
+      return true;
+    }
     round.blocked = true;
     return false;
   }
@@ -609,6 +618,8 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async failure(round: Round, recs: ClaimedRecord[], err: unknown, method: string, sent?: { op: string; keys: string[] }): Promise<void> {
     const { c } = round;
     const limiterKey = this.key(c, err instanceof ConnectorError ? err.method : method);
+    // The call let through on `method` got no answer of its own (a look-up under another method failed, or no call was made).
+    if (limiterKey !== this.key(c, method)) this.limiter.release(this.key(c, method));
     if (!(err instanceof ConnectorError)) {
       this.logger.error(`connection ${c.id}: ${(err as Error).message}`, (err as Error).stack);
       return this.retry(round, recs, `internal error: ${(err as Error).message}`);
