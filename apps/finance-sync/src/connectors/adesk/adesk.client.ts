@@ -57,7 +57,13 @@ export class AdeskClient {
       if (err instanceof RateLimited) throw new ConnectorError('rate_limited', `${key}: too many requests`, key, err.retryAfterMs);
       if (err instanceof Rejected && isBody(err.body)) body = err.body;
       else if (err instanceof Rejected) throw new ConnectorError(err.status >= 500 ? 'outcome_unknown' : 'rejected', `${key}: answered HTTP ${err.status}`, key);
-      else if (err instanceof Unavailable) throw new ConnectorError('unavailable', `${key}: ${err.reason}`, key, err.retryAfterMs);
+      else if (err instanceof Unavailable) {
+        // Adesk's own 503 applied nothing, but a proxy in front of it answers 503 too after it passed
+        // the write on (finance-targets: "on a timeout or 5xx, do not resend blindly"): a write
+        // answered 503 is looked up before it is sent again. A GET, or a call never sent, is only down.
+        if (method === 'POST' && err.status === 503) throw new ConnectorError('outcome_unknown', `${key}: ${err.reason}`, key);
+        throw new ConnectorError('unavailable', `${key}: ${err.reason}`, key, err.retryAfterMs);
+      }
       else if (err instanceof OutcomeUnknown) {
         // A body-coded refusal under a 5xx status was still a refusal: it applied nothing.
         if (isBody(err.body) && err.body.success === false && err.body.code !== undefined) body = err.body;

@@ -1,0 +1,36 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConnectorError } from '../connector';
+import { AdeskClient } from './adesk.client';
+
+/** A server that reads each request whole (as a proxy that passed it on would) and answers 503. */
+async function answering503(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+  let received = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '2' });
+      res.end('upstream connect error or disconnect/reset before headers');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe(AdeskClient.name, () => {
+  it('takes a 503 to a write as an unknown outcome (looked up before any resend), and to a read as the target being down', async () => {
+    const server = await answering503();
+    const client = new AdeskClient(server.url, 'token', 2_000);
+    try {
+      const write = (await client.v2Post('/v2/transactions/create', { transactions: [] }).catch((e: unknown) => e)) as ConnectorError;
+      const read = (await client.v1Get('/v1/contractors', {}).catch((e: unknown) => e)) as ConnectorError;
+      expect(server.received()).toBe(2);
+      expect(write).toMatchObject({ failure: 'outcome_unknown', method: 'POST /v2/transactions/create' });
+      expect(read).toMatchObject({ failure: 'unavailable', retryAfterMs: 2_000 });
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
