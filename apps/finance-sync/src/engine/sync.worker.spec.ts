@@ -208,53 +208,73 @@ describe(SyncWorker.name, () => {
   });
 });
 
-describe('SyncWorker: the 429 probe', () => {
-  const cid = (n: number) => `33333333-3333-4333-8333-${String(n).padStart(12, '0')}`;
-  const contractorRec = (n: number): ClaimedRecord => ({ id: `c${n}`, entityType: 'contractor', entityId: cid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'h' });
+/** A worker over contractor records only: each round claims the next list; `sending` names ledger rows (`op:key`) left by an unknown outcome. */
+function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: string }) => unknown[]; sending?: Set<string>; config?: Record<string, unknown> }) {
+  const outcomes = new Map<string, Outcome>();
+  const sending = o.sending ?? new Set<string>();
+  const repo = {
+    claim: async () => o.rounds.shift() ?? [],
+    finish: async (_m: unknown, _a: string, r: ClaimedRecord, out: Outcome) => void outcomes.set(r.entityId, out),
+    finishSynced: async (_m: unknown, _a: string, done: { rec: ClaimedRecord }[]) => done.forEach((d) => outcomes.set(d.rec.entityId, { state: 'synced' })),
+    mappings: async () => new Map(),
+    map: async () => true,
+    ledger: async (_a: string, _c: string, op: string, keys: string[]) => new Map(keys.filter((k) => sending.has(`${op}:${k}`)).map((k) => [k, 'sending' as LedgerState])),
+    ledgerSending: async () => undefined,
+    ledgerFinish: async () => undefined,
+    releaseParked: async () => 0,
+    isNotApplicable: async () => false,
+  } as unknown as SyncRepository;
+  const c = { id: CONN, accountId: ACC, target: 'adesk', state: 'active', reason: null } as unknown as ConnectionRow;
+  const replicas = { contractor: async (_a: string, id: string) => ({ id, name: 'ООО Ромашка', inn: null, kpp: null, banks: [] }) } as unknown as ReplicasRepository;
+  const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
+  const pool = { for: () => ({ target: 'adesk', close: async () => undefined, contractorSteps: o.steps }) } as unknown as ConnectorPool;
+  const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}), manager: {} } as unknown as DataSource;
+  const config = {
+    FINANCE_WORKER: false,
+    FINANCE_RETRY_SCHEDULE: [0, 50, 100],
+    FINANCE_RATE_BACKOFF_MS: [1],
+    FINANCE_CLAIM_SIZE: 100,
+    FINANCE_LEASE_MS: 60_000,
+    FINANCE_UNAVAILABLE_RETRY_MS: 100,
+    ...o.config,
+  } as unknown as FinanceSyncConfig;
+  return { sut: new SyncWorker(config, ds, connections, pool, repo, replicas, fakeCommands().commands), outcomes };
+}
 
+const cid = (n: number) => `33333333-3333-4333-8333-${String(n).padStart(12, '0')}`;
+const contractorRec = (n: number): ClaimedRecord => ({ id: `c${n}`, entityType: 'contractor', entityId: cid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'h' });
+const createStep = (data: { id: string }, run: () => Promise<string>, find: () => Promise<string | null> = async () => null) => ({
+  op: 'contractor.create',
+  key: data.id,
+  kind: 'contractor',
+  method: 'POST /v1/contractor',
+  find,
+  run,
+});
+
+describe('SyncWorker: the 429 probe', () => {
   it('is given back when it ends without an answer of its own (its look-up failed under another method): the method opens again', async () => {
     // Round 1: the create is answered 429 (blocked for 1 ms). Round 2: the next record is the
     // probe; its ledger says "sending", so its look-up (a GET) runs first, and fails. Round 3:
     // the back-off is long over, and its record must be sent.
-    const rounds = [[contractorRec(1)], [contractorRec(2)], [contractorRec(3)]];
-    const outcomes = new Map<string, Outcome>();
-    const sending = new Set([`contractor.create:${cid(2)}`]);
-    const repo = {
-      claim: async () => rounds.shift() ?? [],
-      finish: async (_m: unknown, _a: string, r: ClaimedRecord, o: Outcome) => void outcomes.set(r.entityId, o),
-      finishSynced: async (_m: unknown, _a: string, done: { rec: ClaimedRecord }[]) => done.forEach((d) => outcomes.set(d.rec.entityId, { state: 'synced' })),
-      mappings: async () => new Map(),
-      map: async () => true,
-      ledger: async (_a: string, _c: string, op: string, keys: string[]) => new Map(keys.filter((k) => sending.has(`${op}:${k}`)).map((k) => [k, 'sending' as LedgerState])),
-      ledgerSending: async () => undefined,
-      ledgerFinish: async () => undefined,
-      releaseParked: async () => 0,
-      isNotApplicable: async () => false,
-    } as unknown as SyncRepository;
     const sent: string[] = [];
-    const contractorSteps = (data: { id: string }) => [
-      {
-        op: 'contractor.create',
-        key: data.id,
-        kind: 'contractor',
-        method: 'POST /v1/contractor',
-        find: async () => {
-          throw new ConnectorError('outcome_unknown', 'GET /v1/contractors answered 500', 'GET /v1/contractors');
-        },
-        run: async () => {
-          if (data.id === cid(1)) throw new ConnectorError('rate_limited', 'POST /v1/contractor answered 429', 'POST /v1/contractor');
-          sent.push(data.id);
-          return `remote-${data.id}`;
-        },
-      },
-    ];
-    const c = { id: CONN, accountId: ACC, target: 'adesk', state: 'active', reason: null } as unknown as ConnectionRow;
-    const replicas = { contractor: async (_a: string, id: string) => ({ id, name: 'ООО Ромашка', inn: null, kpp: null, banks: [] }) } as unknown as ReplicasRepository;
-    const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
-    const pool = { for: () => ({ target: 'adesk', close: async () => undefined, contractorSteps }) } as unknown as ConnectorPool;
-    const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}), manager: {} } as unknown as DataSource;
-    const config = { FINANCE_WORKER: false, FINANCE_RETRY_SCHEDULE: [0, 50, 100], FINANCE_RATE_BACKOFF_MS: [1], FINANCE_CLAIM_SIZE: 100, FINANCE_LEASE_MS: 1000, FINANCE_UNAVAILABLE_RETRY_MS: 100 } as unknown as FinanceSyncConfig;
-    const sut = new SyncWorker(config, ds, connections, pool, repo, replicas, fakeCommands().commands);
+    const { sut, outcomes } = contractorWorker({
+      rounds: [[contractorRec(1)], [contractorRec(2)], [contractorRec(3)]],
+      sending: new Set([`contractor.create:${cid(2)}`]),
+      steps: (data) => [
+        createStep(
+          data,
+          async () => {
+            if (data.id === cid(1)) throw new ConnectorError('rate_limited', 'POST /v1/contractor answered 429', 'POST /v1/contractor');
+            sent.push(data.id);
+            return `remote-${data.id}`;
+          },
+          async () => {
+            throw new ConnectorError('outcome_unknown', 'GET /v1/contractors answered 500', 'GET /v1/contractors');
+          },
+        ),
+      ],
+    });
     const pastBackoff = () => new Promise((r) => setTimeout(r, 20));
 
     await sut.tick();
@@ -266,5 +286,31 @@ describe('SyncWorker: the 429 probe', () => {
     await sut.tick();
     expect(sent).toEqual([cid(3)]);
     expect(outcomes.get(cid(3))).toMatchObject({ state: 'synced' });
+  });
+});
+
+describe('SyncWorker: the lease', () => {
+  it('starts nothing new past half its lease: the rest goes back to the queue, due at once, before another replica may claim it', async () => {
+    // A 200 ms lease and calls of at least 60 ms: five records cannot all be sent within half of it.
+    const sent: string[] = [];
+    const recs = [1, 2, 3, 4, 5].map(contractorRec);
+    const { sut, outcomes } = contractorWorker({
+      rounds: [recs],
+      config: { FINANCE_LEASE_MS: 200 },
+      steps: (data) => [
+        createStep(data, async () => {
+          await new Promise((r) => setTimeout(r, 60));
+          sent.push(data.id);
+          return `remote-${data.id}`;
+        }),
+      ],
+    });
+    await sut.tick();
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.length).toBeLessThan(5);
+    for (const r of recs) {
+      if (sent.includes(r.entityId)) expect(outcomes.get(r.entityId)).toMatchObject({ state: 'synced' });
+      else expect(outcomes.get(r.entityId)).toEqual({ state: 'pending', dueInMs: 0 });
+    }
   });
 });

@@ -33,6 +33,8 @@ interface Round {
   sent: boolean;
   /** Limiter keys this round was let through on: a probe among them is released when the round ends. */
   taken: Set<string>;
+  /** Half its lease: past it the round starts nothing new (see `yields`). */
+  deadline: number;
 }
 
 /**
@@ -101,18 +103,19 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.stopped) return;
     // `rate_limited` is the limiter's to lift, method by method: no pause probe for it.
     if (c.state === 'paused' && c.reason !== 'rate_limited' && !(await this.probe(c))) return;
+    const deadline = Date.now() + this.config.FINANCE_LEASE_MS / 2;
     const claimed = await this.sync.claim(c.accountId, c.id, this.config.FINANCE_CLAIM_SIZE, this.config.FINANCE_LEASE_MS);
     if (claimed.length === 0) return;
-    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false, taken: new Set() };
+    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false, taken: new Set(), deadline };
     try {
       for (const rec of claimed.filter((r) => r.entityType !== 'payment')) {
-        if (round.stopped) break;
+        if (this.yields(round)) break;
         await this.entity(round, rec);
       }
       const payments = claimed.filter((r) => r.entityType === 'payment');
-      if (!round.stopped) await this.payments(round, payments.filter((r) => r.op === 'upsert'));
+      if (!this.yields(round)) await this.payments(round, payments.filter((r) => r.op === 'upsert'));
       for (const rec of payments.filter((r) => r.op === 'remove')) {
-        if (round.stopped) break;
+        if (this.yields(round)) break;
         await this.removal(round, rec);
       }
     } finally {
@@ -406,7 +409,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     let next = 0;
     const lanes = await Promise.allSettled(
       Array.from({ length: Math.min(Math.max(1, inFlight), batches.length) }, async () => {
-        while (next < batches.length && !round.stopped) await this.batch(round, batches[next++]!);
+        while (next < batches.length && !this.yields(round)) await this.batch(round, batches[next++]!);
       }),
     );
     // Every lane has ended before the round hands back what it did not get to.
@@ -416,7 +419,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async batch(round: Round, items: { rec: ClaimedRecord; data: PaymentData }[]): Promise<void> {
     const { c, connector } = round;
-    if (round.stopped || items.length === 0) return;
+    if (this.yields(round) || items.length === 0) return;
     const batchMethod = connector.paymentBatch!.method;
     const method = this.key(c, batchMethod);
     if (!this.gate(round, batchMethod)) return this.later(round, items.map((i) => i.rec), this.limiter.waitMs(method));
@@ -508,6 +511,16 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private key(c: ConnectionRow, method: string): string {
     return `${c.id} ${method}`;
+  }
+
+  /**
+   * Whether the round must start nothing new: it stopped (the target is down, the connection
+   * paused), or half its lease is gone. Nothing renews a lease, and once it runs out another
+   * replica may claim the same records and send them while this one still does. What is left goes
+   * back to the queue, due at once.
+   */
+  private yields(round: Round): boolean {
+    return round.stopped || Date.now() >= round.deadline;
   }
 
   /** Whether a call of `method` may go out now (the limiter); a refusal marks the round blocked. */
