@@ -151,9 +151,15 @@ export class ContractorsRepository {
     return Boolean((await m.delete(Contact, { id, contractorId, accountId })).affected);
   }
 
-  /** Every contractor of every account, in id order after `afterId` (for re-announcing). */
+  /**
+   * Every contractor of every account, in id order after `afterId` (for re-announcing). The rows
+   * are read `FOR SHARE` and held to the end of the announce's transaction: a change to one of
+   * them (each takes its contractor's row lock first) waits, and its event comes after the
+   * snapshot. Unlocked, a change committed between this read and the snapshot's outbox write got
+   * the lower sequence, and every replica kept the older state.
+   */
   async pageAllAccounts(m: EntityManager, afterId: string | null, limit: number): Promise<ContractorAggregate[]> {
-    const qb = m.getRepository(Contractor).createQueryBuilder('c').orderBy('c.id').limit(limit);
+    const qb = m.getRepository(Contractor).createQueryBuilder('c').orderBy('c.id').limit(limit).setLock('pessimistic_read');
     if (afterId) qb.where('c.id > :afterId', { afterId });
     return this.withChildren(m, await qb.getMany());
   }

@@ -21,9 +21,13 @@ export class OrganizationRepository {
     return m.save(Organization, m.create(Organization, { ...fields, accountId }));
   }
 
-  /** For the re-announce only: up to `limit` organisations of any account after `afterAccountId`, in account order. */
+  /**
+   * For the re-announce only: up to `limit` organisations of any account after `afterAccountId`,
+   * in account order, read `FOR SHARE` to the end of the announce's transaction, so a PUT of one
+   * of them waits and its event comes after the snapshot (see ContractorsRepository.pageAllAccounts).
+   */
   pageAllAccounts(m: EntityManager, afterAccountId: string | null, limit: number): Promise<Organization[]> {
-    const qb = m.getRepository(Organization).createQueryBuilder('o').orderBy('o.accountId').limit(limit);
+    const qb = m.getRepository(Organization).createQueryBuilder('o').orderBy('o.accountId').limit(limit).setLock('pessimistic_read');
     if (afterAccountId) qb.where('o.accountId > :afterAccountId', { afterAccountId });
     return qb.getMany();
   }
