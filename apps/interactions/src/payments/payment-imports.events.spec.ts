@@ -68,6 +68,16 @@ describe(PaymentImportsEvents.name, () => {
     expect(fake.emitted).toEqual([]);
   });
 
+  it('records nothing for an import handled after the removal of its remote object (a retried or replayed import)', async () => {
+    const claimed = new Set<string>();
+    imports.claim.mockImplementation(async (_m: unknown, _a: string, source: string, externalId: string) => !claimed.has(`${source}:${externalId}`) && Boolean(claimed.add(`${source}:${externalId}`)));
+    payments.delete.mockResolvedValue(null);
+    await handle(removeEvent);
+    await handle(importEvent);
+    expect(payments.insert).not.toHaveBeenCalled();
+    expect(fake.emitted).toEqual([]);
+  });
+
   it('removes the payment once: a repeat finds nothing and announces nothing', async () => {
     await handle(removeEvent);
     payments.delete.mockResolvedValue(null);

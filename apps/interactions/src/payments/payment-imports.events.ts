@@ -12,7 +12,8 @@ const NAME_MAX = 500;
  * Commands from finance-sync (papka.finance.v1): a transaction made in the finance target on a
  * mapped deal becomes a payment of the interaction, once per (source, external id), with the
  * id finance-sync chose (it has mapped that id to the remote object already, so the payment is
- * not pushed back); a deleted one removes it. An interaction that is gone ignores both.
+ * not pushed back); a deleted one removes it, in whichever order the two are handled. An
+ * interaction that is gone ignores both.
  */
 @Controller()
 export class PaymentImportsEvents {
@@ -45,6 +46,10 @@ export class PaymentImportsEvents {
       await ctx.emit(InteractionPaymentRecorded, p.interactionId, { ...(await this.payments.snapshot(ctx.manager, e.accountId, p.interactionId)), payment });
       return;
     }
+    // The remote id is claimed here too: an import of it handled after this removal (retried
+    // after a failure, replayed from the DLQ) finds it taken and records nothing, so the removed
+    // payment does not come back. Claimed by its import already: only the payment goes.
+    await this.imports.claim(ctx.manager, e.accountId, d.source, d.externalId, d.paymentId, d.interactionId);
     const payment = await this.payments.delete(ctx.manager, e.accountId, d.interactionId, d.paymentId);
     if (!payment) return;
     await ctx.emit(InteractionPaymentRemoved, d.interactionId, { ...(await this.payments.snapshot(ctx.manager, e.accountId, d.interactionId)), payment });

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-/** Which payments came from a finance target, by the target's own id. */
+/**
+ * Which payments came from a finance target, by the target's own id, and which remote ids were
+ * removed there (claimed by the removal, so a late import of one records nothing).
+ */
 @Injectable()
 export class PaymentImportsRepository {
   /** Claims the (source, external id) for the payment; false when it was imported before. */
