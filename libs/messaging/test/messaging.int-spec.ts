@@ -120,6 +120,17 @@ describe('messaging: outbox -> Kafka -> inbox consumer', () => {
     }
   });
 
+  it('publishes a retry or DLQ copy as the relay did its original: compressed, so what fitted the broker once fits again', async () => {
+    // 1.5 MB of JSON: over the broker's 1 MiB message limit raw, a few KB gzipped.
+    const big = JSON.stringify({ description: '<p>'.repeat(500_000) });
+    // A topic of its own: the suite's consumer would dead-letter a record that is not an envelope.
+    const copies = `papka.test-copies-${randomUUID().slice(0, 8)}.v1`;
+    await bus.ensureTopics([copies]);
+    await bus.publish([{ topic: copies, key: 'big', value: big, headers: {} }]);
+    const onTopic = await readTopic(copies, (ms) => ms.some((m) => m.value.length === big.length), 20_000);
+    expect(onTopic.some((m) => m.value === big)).toBe(true);
+  });
+
   it('publishes committed events once and nothing for a rolled-back transaction', async () => {
     const kept = { id: randomUUID(), name: 'kept' };
     await ds

@@ -165,6 +165,9 @@ export class KafkaEventBus implements EventBus {
     try {
       await producer.sendBatch({
         acks: -1,
+        // As the relay's sends: a retry or DLQ copy of an event the relay published gzipped must
+        // fit the broker's size limit just as the original did.
+        compression: records.reduce((n, r) => n + recordBytes(r), 0) >= COMPRESS_FROM_BYTES ? CompressionTypes.GZIP : CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, rs]) => ({
           topic,
           messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
@@ -371,6 +374,8 @@ export class KafkaEventBus implements EventBus {
         inFlight.add(work);
         try {
           await work;
+        } catch (err) {
+          throw restartable(err);
         } finally {
           inFlight.delete(work);
         }
@@ -547,4 +552,23 @@ export class KafkaEventBus implements EventBus {
     this.producer = null;
     this.admin = null;
   }
+}
+
+/**
+ * What escapes a batch (a retry copy the broker refused, say): kafkajs retries the batch and, when
+ * its retries run out, restarts the consumer, unless the error or its cause says `retriable:
+ * false`. Then the consumer stops for good and nothing notices, so its partitions stay unread.
+ * Such an error goes up as a plain one, without that cause; the batch is tried again later.
+ */
+export function restartable(err: unknown): unknown {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
+    if ((e as { retriable?: unknown }).retriable === false) {
+      const copy = new Error(`${(err as Error).name ?? 'Error'}: ${(err as Error).message}`);
+      copy.stack = (err as Error).stack;
+      return copy;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err;
 }
