@@ -12,6 +12,7 @@ import type { ConstructorInputRepository } from './constructor-input.repository'
 import type { DocumentEntity } from './document.entity';
 import type { DocumentChanges, DocumentsRepository, NewDocument } from './documents.repository';
 import { RenderHandoff } from './render-handoff';
+import { buildTemplateData } from '../templates/builtin/template-data';
 import { DocumentsService } from './documents.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
@@ -177,6 +178,19 @@ describe(DocumentsService.name, () => {
       await expect(sut.construct(acc, dto())).rejects.toBeInstanceOf(NotFoundError);
       expect(docs.insert).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
+    });
+
+    it("stores a built-in invoice's sum as its render prints it: without vatRate, the base rate of its date on top", async () => {
+      const INVOICE = '61d0fed1-e842-42ba-b2cc-b9423a2a02fa';
+      const lines = [{ title: 'Разработка', measure: 'шт', quantity: 1, price: 10_000 }];
+      const made = async (masks: Record<string, unknown>) => docs.rows.get((await sut.construct(acc, dto({ template: INVOICE, masks: { number: '1', lines, ...masks } }))).uuid)!;
+      // 2026: 22 % on top of 100.00 ₽, as the PDF's total and its payment QR say.
+      expect((await made({ date: '2026-03-01' })).sum).toBe(12_200);
+      expect((await made({ date: '2024-12-01' })).sum).toBe(12_000);
+      expect((await made({ date: '2026-03-01', vatRate: 'none' })).sum).toBe(10_000);
+      expect((await made({ date: '2026-03-01', vatRate: 22, vatMode: 'included' })).sum).toBe(10_000);
+      const printed = await buildTemplateData('invoice', { masks: { number: '1', lines, date: '2026-03-01' }, contractor: null, organization: null, sum: 0, now: new Date() });
+      expect((printed as { totals: { total: number } }).totals.total).toBe(12_200);
     });
 
     it('stores a pending draft with the checked masks and asks for its rendering', async () => {

@@ -30,7 +30,7 @@ import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
-import { validateBuiltinMasks } from '../templates/builtin/template-data';
+import { builtinTotalKopecks, validateBuiltinMasks } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
 import { builtinTemplate } from '../templates/builtin/builtin';
 import { resolveTemplate } from '../templates/templates.service';
@@ -39,7 +39,11 @@ import { ConstructorInputRepository } from './constructor-input.repository';
 import { DocumentsRepository, newDocument, snapshotOf } from './documents.repository';
 import { RenderHandoff, type RenderSlot } from './render-handoff';
 
-/** Sum of an invoice/act from its lines, when the caller did not give one. */
+/**
+ * Sum from the lines of an account's template, when the caller did not give one: at the VAT rate
+ * its masks name, none otherwise (its own HTML decides what it prints). A built-in's sum is what
+ * its render prints (`builtinTotalKopecks`).
+ */
 function linesTotal(masks: Record<string, unknown>): number | null {
   const lines = masks.lines;
   if (!Array.isArray(lines) || lines.length === 0) return null;
@@ -127,6 +131,7 @@ export class DocumentsService {
     let masks: Record<string, unknown> = dto.masks ?? {};
     let templateId: string | null = null;
     let sourceFilename: string | null = null;
+    let builtinKind = false;
     if (dto.template) {
       const t = resolveTemplate(dto.template, input.template);
       // Built-ins also check what MaskDef cannot express (allowed VAT rates and modes).
@@ -134,17 +139,18 @@ export class DocumentsService {
       if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
       masks = checked.values;
       templateId = dto.template;
+      builtinKind = t.kind === 'builtin';
     } else {
       const upload = input.upload;
       if (!upload) throw new NotFoundError(`upload ${dto.filename}`);
       if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
       sourceFilename = upload.filename;
     }
-    const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : (linesTotal(masks) ?? 0);
+    const at = new Date();
+    const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : ((builtinKind ? builtinTotalKopecks(masks, at) : linesTotal(masks)) ?? 0);
 
     return this.withRender(async (local) => {
       const id = randomUUID();
-      const at = new Date();
       const row = {
         id,
         name: dto.name,
