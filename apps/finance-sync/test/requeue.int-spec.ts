@@ -73,4 +73,20 @@ describe('finance-sync: an attach asks the deal payments again, also the one a w
     // Due at once, so the next round judges it with the invoice attached.
     expect((await claimOne(id)).entityId).toBe(id);
   });
+
+  it('queues a change made while the connection was deleted, so the PUT that reconnects it sends it', async () => {
+    const id = await payment();
+    await sync.finishSynced(ds.manager, account, [{ rec: await claimOne(id), remoteId: 'remote-1' }]);
+    await ds.query(`UPDATE finance_connection SET connected = false WHERE id = $1`, [connection]);
+    try {
+      // The payment is removed in Papka meanwhile.
+      await ds.transaction((m) => sync.enqueue(m, account, 'payment', id, 'create', 'remove'));
+      expect(await ds.query(`SELECT state, op FROM sync_record WHERE entity_id = $1`, [id])).toEqual([{ state: 'pending', op: 'remove' }]);
+    } finally {
+      await ds.query(`UPDATE finance_connection SET connected = true WHERE id = $1`, [connection]);
+    }
+    // Reconnected: its backfill keeps the record, and the worker claims the removal.
+    await ds.transaction((m) => sync.backfill(m, account, connection, 'moysklad'));
+    expect((await claimOne(id)).op).toBe('remove');
+  });
 });

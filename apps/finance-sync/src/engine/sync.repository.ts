@@ -50,9 +50,11 @@ export class SyncRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Queues the entity for every live connection of the account whose target takes its type. An
+   * Queues the entity for every connection of the account whose target takes its type. An
    * unchanged entity (same content hash, same operation) is left as it is: a re-announce or a
-   * replay queues nothing.
+   * replay queues nothing. A disconnected connection is queued too: its worker does not run
+   * (nothing is sent), and a later PUT, which reuses the connection and its records, sends what
+   * changed meanwhile. Its backfill adds only entities with no record yet.
    */
   async enqueue(m: EntityManager, accountId: string, entityType: FinanceEntityType, entityId: string, hash: string, op: 'upsert' | 'remove'): Promise<void> {
     const targets = targetsTaking(entityType);
@@ -60,7 +62,7 @@ export class SyncRepository {
     await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
       `INSERT INTO sync_record (connection_id, account_id, entity_type, entity_id, op, content_hash)
-       SELECT c.id, c.account_id, $2, $3::uuid, $5, $4 FROM finance_connection c WHERE c.account_id = $1 AND c.connected AND c.target = ANY($6::text[])
+       SELECT c.id, c.account_id, $2, $3::uuid, $5, $4 FROM finance_connection c WHERE c.account_id = $1 AND c.target = ANY($6::text[])
        ON CONFLICT (connection_id, entity_type, entity_id) DO UPDATE
          SET op = excluded.op, content_hash = excluded.content_hash, state = 'pending', attempts = 0, last_error = NULL, due_at = now(), updated_at = now(),
              waiting_for = NULL, revision = sync_record.revision + 1
