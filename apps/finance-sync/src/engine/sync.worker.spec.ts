@@ -69,7 +69,7 @@ function worker(connector: Partial<Connector>, sync: SyncRepository, rows: Payme
     firstUnknownDocumentOfMany: async (a: string, ids: string[]) =>
       new Map((await Promise.all(ids.map(async (id) => [id, (await replicas.unknownDocumentsOf(a, id))[0]] as const))).filter((x): x is readonly [string, string] => x[1] !== undefined)),
   });
-  const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
+  const connections = { listConnected: async () => [c], get: async () => c, markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
   const pool = { for: () => ({ target, close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
   const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}) } as unknown as DataSource;
   const config = { FINANCE_WORKER: false, FINANCE_RETRY_SCHEDULE: [0, 50, 100], FINANCE_RATE_BACKOFF_MS: [1000], FINANCE_CLAIM_SIZE: 100, FINANCE_LEASE_MS: 1000, FINANCE_UNAVAILABLE_RETRY_MS: 100 } as unknown as FinanceSyncConfig;
@@ -209,7 +209,7 @@ describe(SyncWorker.name, () => {
 });
 
 /** A worker over contractor records only: each round claims the next list; `sending` names ledger rows (`op:key`) left by an unknown outcome. */
-function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: string }) => unknown[]; sending?: Set<string>; config?: Record<string, unknown> }) {
+function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: string }) => unknown[]; sending?: Set<string>; config?: Record<string, unknown>; current?: (c: ConnectionRow) => ConnectionRow | null }) {
   const outcomes = new Map<string, Outcome>();
   const sending = o.sending ?? new Set<string>();
   const repo = {
@@ -224,9 +224,14 @@ function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: st
     releaseParked: async () => 0,
     isNotApplicable: async () => false,
   } as unknown as SyncRepository;
-  const c = { id: CONN, accountId: ACC, target: 'adesk', state: 'active', reason: null } as unknown as ConnectionRow;
+  const c = { id: CONN, accountId: ACC, target: 'adesk', state: 'active', reason: null, connected: true, updatedAt: new Date('2026-12-01T00:00:00Z') } as unknown as ConnectionRow;
   const replicas = { contractor: async (_a: string, id: string) => ({ id, name: 'ООО Ромашка', inn: null, kpp: null, banks: [] }) } as unknown as ReplicasRepository;
-  const connections = { listConnected: async () => [c], markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
+  const connections = {
+    listConnected: async () => [c],
+    get: async () => (o.current ? o.current(c) : c),
+    markRateLimited: async () => undefined,
+    resume: async () => undefined,
+  } as unknown as ConnectionsRepository;
   const pool = { for: () => ({ target: 'adesk', close: async () => undefined, contractorSteps: o.steps }) } as unknown as ConnectorPool;
   const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}), manager: {} } as unknown as DataSource;
   const config = {
@@ -312,5 +317,40 @@ describe('SyncWorker: the lease', () => {
       if (sent.includes(r.entityId)) expect(outcomes.get(r.entityId)).toMatchObject({ state: 'synced' });
       else expect(outcomes.get(r.entityId)).toEqual({ state: 'pending', dueInMs: 0 });
     }
+  });
+
+  it('starts nothing new once the connection was deleted during the round: the rest goes back to the queue', async () => {
+    // A DELETE clears the leases: another replica could claim these after a PUT. Checked every twentieth of the lease.
+    const sent: string[] = [];
+    const recs = [1, 2, 3, 4].map(contractorRec);
+    const { sut, outcomes } = contractorWorker({
+      rounds: [recs],
+      config: { FINANCE_LEASE_MS: 60_000 },
+      // Deleted as soon as the first record has gone out.
+      current: (c) => (sent.length > 0 ? { ...c, connected: false } : c),
+      steps: (data) => [
+        createStep(data, async () => {
+          sent.push(data.id);
+          return `remote-${data.id}`;
+        }),
+      ],
+    });
+    const realNow = Date.now;
+    let offset = 0;
+    // The clock moves 4 s per record handled (a twentieth of the lease is 3 s), so the connection is checked before each next one.
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    try {
+      const step = sut as unknown as { entity: (round: unknown, rec: ClaimedRecord) => Promise<void> };
+      const entity = step.entity.bind(sut);
+      step.entity = async (round, rec) => {
+        await entity(round, rec);
+        offset += 4_000;
+      };
+      await sut.tick();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sent).toEqual([cid(1)]);
+    for (const r of recs.slice(1)) expect(outcomes.get(r.entityId)).toEqual({ state: 'pending', dueInMs: 0 });
   });
 });

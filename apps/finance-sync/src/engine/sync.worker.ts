@@ -35,6 +35,8 @@ interface Round {
   taken: Set<string>;
   /** Half its lease: past it the round starts nothing new (see `yields`). */
   deadline: number;
+  /** When the connection was last seen unchanged (see `yields`). */
+  checkedAt: number;
 }
 
 /**
@@ -106,16 +108,16 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const deadline = Date.now() + this.config.FINANCE_LEASE_MS / 2;
     const claimed = await this.sync.claim(c.accountId, c.id, this.config.FINANCE_CLAIM_SIZE, this.config.FINANCE_LEASE_MS);
     if (claimed.length === 0) return;
-    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false, taken: new Set(), deadline };
+    const round: Round = { c, connector: this.pool.for(c), open: new Map(claimed.map((r) => [r.id, r])), stopped: false, blocked: false, sent: false, taken: new Set(), deadline, checkedAt: Date.now() };
     try {
       for (const rec of claimed.filter((r) => r.entityType !== 'payment')) {
-        if (this.yields(round)) break;
+        if (await this.yields(round)) break;
         await this.entity(round, rec);
       }
       const payments = claimed.filter((r) => r.entityType === 'payment');
-      if (!this.yields(round)) await this.payments(round, payments.filter((r) => r.op === 'upsert'));
+      if (!(await this.yields(round))) await this.payments(round, payments.filter((r) => r.op === 'upsert'));
       for (const rec of payments.filter((r) => r.op === 'remove')) {
-        if (this.yields(round)) break;
+        if (await this.yields(round)) break;
         await this.removal(round, rec);
       }
     } finally {
@@ -409,7 +411,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     let next = 0;
     const lanes = await Promise.allSettled(
       Array.from({ length: Math.min(Math.max(1, inFlight), batches.length) }, async () => {
-        while (next < batches.length && !this.yields(round)) await this.batch(round, batches[next++]!);
+        while (next < batches.length && !(await this.yields(round))) await this.batch(round, batches[next++]!);
       }),
     );
     // Every lane has ended before the round hands back what it did not get to.
@@ -419,7 +421,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async batch(round: Round, items: { rec: ClaimedRecord; data: PaymentData }[]): Promise<void> {
     const { c, connector } = round;
-    if (this.yields(round) || items.length === 0) return;
+    if (items.length === 0 || (await this.yields(round))) return;
     const batchMethod = connector.paymentBatch!.method;
     const method = this.key(c, batchMethod);
     if (!this.gate(round, batchMethod)) return this.later(round, items.map((i) => i.rec), this.limiter.waitMs(method));
@@ -515,12 +517,20 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Whether the round must start nothing new: it stopped (the target is down, the connection
-   * paused), or half its lease is gone. Nothing renews a lease, and once it runs out another
-   * replica may claim the same records and send them while this one still does. What is left goes
-   * back to the queue, due at once.
+   * paused), or half its lease is gone (nothing renews a lease, and once it runs out another
+   * replica may claim the same records and send them while this one still does), or the
+   * connection was deleted or replaced since the round began (a DELETE clears the leases, and
+   * the connector this round holds has the old token and settings). Checked against the
+   * database every twentieth of the lease. What is left goes back to the queue, due at once.
    */
-  private yields(round: Round): boolean {
-    return round.stopped || Date.now() >= round.deadline;
+  private async yields(round: Round): Promise<boolean> {
+    if (round.stopped || Date.now() >= round.deadline) return true;
+    if (Date.now() - round.checkedAt < this.config.FINANCE_LEASE_MS / 20) return false;
+    round.checkedAt = Date.now();
+    const now = await this.connections.get(round.c.accountId, round.c.target);
+    if (now && now.id === round.c.id && now.connected && now.updatedAt.getTime() === round.c.updatedAt.getTime()) return false;
+    round.deadline = 0;
+    return true;
   }
 
   /** Whether a call of `method` may go out now (the limiter); a refusal marks the round blocked. */
