@@ -108,6 +108,18 @@ describe(SyncWorker.name, () => {
     expect(f.outcomes.get(pid(2))).toMatchObject({ state: 'synced', remoteId: null, lastError: 'not applicable: only invoice payments' });
   });
 
+  it('releases a record parked for a dependency that another replica found not applicable meanwhile', async () => {
+    const f = fakeSync([rec(1)], { [`contractor:${C}`]: 'cp-1' });
+    // Not applicable from the second question on: after the check before parking, before the one after it.
+    let asked = 0;
+    const isNotApplicable = jest.fn(async () => ++asked > 1);
+    Object.assign(f.repo, { isNotApplicable });
+    const dependencies = (e: EntityData): Dependency[] => (e.type === 'payment' && e.data.invoice ? [{ kind: 'document', key: e.data.invoice.id }] : []);
+    await worker({ paymentBatch: { method: 'POST /x', size: 100 }, createPayments: async () => [], dependencies }, f.repo, [payment(1)]).tick();
+    expect(f.outcomes.get(pid(1))).toMatchObject({ state: 'parked', waitingFor: `document:${INVOICE}` });
+    expect(f.released).toEqual([[`document:${INVOICE}`]]);
+  });
+
   it('keeps up to inFlight batches out at once, and when the target goes down hands back what it did not send, after every lane has ended', async () => {
     const recs = Array.from({ length: 10 }, (_, n) => rec(n + 1));
     const f = fakeSync([...recs], { [`contractor:${C}`]: 'cp-1' });

@@ -595,14 +595,21 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Waits for `dep` (null: for anything that syncs). Parked first, then checked again: a
-   * dependency mapped meanwhile (by another replica) releases it at once, so none waits forever.
+   * dependency mapped, or found not applicable, meanwhile (by another replica) releases it at
+   * once, so none waits forever.
    */
   private async park(round: Round, rec: ClaimedRecord, dep: Dependency | null): Promise<void> {
     const { c } = round;
     const waitingFor = dep ? `${dep.kind}:${dep.key}` : null;
     await this.sync.finish(undefined, c.accountId, rec, { state: 'parked', waitingFor, lastError: dep ? `waiting for ${dep.kind} ${dep.key}` : undefined });
     round.open.delete(rec.id);
-    if (dep && (await this.remoteOf(c, dep.kind, dep.key))) await this.sync.releaseParked(c.accountId, c.id, [waitingFor!]);
+    if (!dep) return;
+    // Mapped meanwhile, or found not applicable meanwhile (then it goes without it, see `missing`):
+    // that replica's release may have run before this record was parked.
+    const type = ENTITY_OF_KIND.get(dep.kind);
+    if ((await this.remoteOf(c, dep.kind, dep.key)) || (type && (await this.sync.isNotApplicable(c.accountId, c.id, type, dep.key)))) {
+      await this.sync.releaseParked(c.accountId, c.id, [waitingFor!]);
+    }
   }
 
   /**
