@@ -12,3 +12,4 @@ export * from './controller-helpers';
 export * from './health';
 export * from './metrics';
 export * from './prometheus-text';
+export * from './discard-body';

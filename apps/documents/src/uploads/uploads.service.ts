@@ -5,7 +5,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
-import { BadMultipartError, Buckets, fieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, withStorage } from '@papka/platform';
+import { BadMultipartError, Buckets, discardBody, fieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { MAX_SNIFF_BYTES, sniffUpload } from './sniff';
@@ -49,42 +49,12 @@ const MULTIPART_SLACK_BYTES = 64 * 1024;
 const DRAIN_MAX_MS = 5_000;
 
 /**
- * Before a refused upload is answered: reads and discards what is left of its body, at most
- * `maxBytes` and DRAIN_MAX_MS, so the connection can carry the next request (an unread body
- * would sit in front of it for good) and the client, still sending, reads the answer instead of
- * a reset. Past either cap the answer says `Connection: close` and the connection ends after it.
+ * Before a refused upload is answered: reads and discards what is left of its body (at most
+ * `maxBytes` and DRAIN_MAX_MS, `discardBody`). Past either cap the answer says
+ * `Connection: close` and the connection ends after it.
  */
 async function settleBody(req: Request, maxBytes: number): Promise<void> {
-  if (req.readableEnded || req.destroyed) return;
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-    req.res?.setHeader('Connection', 'close');
-    return;
-  }
-  req.unpipe(); // the multipart parser has had its say
-  const drained = await new Promise<boolean>((resolve) => {
-    let bytes = 0;
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onFail);
-      req.off('close', onFail);
-      resolve(ok);
-    };
-    const onData = (c: Buffer) => {
-      bytes += c.length;
-      if (bytes > maxBytes) done(false);
-    };
-    const onEnd = () => done(true);
-    const onFail = () => done(false);
-    const timer = setTimeout(() => done(false), DRAIN_MAX_MS);
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', onFail);
-    req.once('close', onFail);
-    req.resume(); // flowing, so whatever still comes after a cap is discarded too
-  });
-  if (!drained) req.res?.setHeader('Connection', 'close');
+  if (!(await discardBody(req, maxBytes, DRAIN_MAX_MS))) req.res?.setHeader('Connection', 'close');
 }
 
 /**

@@ -10,6 +10,7 @@ import { Dispatcher, errors as undiciErrors, Pool } from 'undici';
 import { bearerToken, InvalidTokenError, type AccountContext, type TokenVerifier } from '@papka/auth';
 import {
   AppError,
+  discardBody,
   type HttpMetrics,
   MethodNotAllowedError,
   NotFoundError,
@@ -304,35 +305,14 @@ function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: s
 }
 
 /**
- * Reads and drops what is left of a request's body (none left, as for a GET: nothing to do), up to
- * `maxBytes` and DRAIN_MAX_MS; past either, or declared beyond `maxBytes`, the connection ends
- * after the answer instead.
+ * What is left of a request's body is read and dropped (none left, as for a GET: nothing to do),
+ * up to `maxBytes` and DRAIN_MAX_MS; past either, or declared beyond `maxBytes`, the connection
+ * ends after the answer instead.
  */
 function discardRest(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
-  if (req.readableEnded || req.destroyed || (req.complete && req.readableLength === 0)) return;
-  req.unpipe();
-  // Declared over the cap: not read at all, the connection ends after the answer.
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return closeAfterAnswer(req, res);
-  let bytes = 0;
-  const stop = (drained: boolean) => {
-    clearTimeout(timer);
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('close', onEnd);
-    req.off('error', onEnd);
-    if (!drained) closeAfterAnswer(req, res);
-  };
-  const onData = (c: Buffer) => {
-    bytes += c.length;
-    if (bytes > maxBytes) stop(false);
-  };
-  const onEnd = () => stop(true);
-  const timer = setTimeout(() => stop(false), DRAIN_MAX_MS);
-  req.on('data', onData);
-  req.once('end', onEnd);
-  req.once('close', onEnd);
-  req.once('error', onEnd);
-  req.resume(); // flowing: past a cap, whatever still comes until the connection ends is dropped too
+  // Declared over the cap, it is not read at all: an answer not sent yet says so now.
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes && !req.readableEnded && !res.headersSent) res.setHeader('connection', 'close');
+  void discardBody(req, maxBytes, DRAIN_MAX_MS).then((drained) => drained || closeAfterAnswer(req, res));
 }
 
 /**
