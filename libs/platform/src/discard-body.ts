@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
  * until the connection ends is dropped too.
  */
 export function discardBody(req: IncomingMessage, maxBytes: number, maxMs: number): Promise<boolean> {
-  if (req.readableEnded || req.destroyed || (req.complete && req.readableLength === 0)) return Promise.resolve(true);
+  if (!hasUnreadBody(req)) return Promise.resolve(true);
   req.unpipe();
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
@@ -36,3 +36,6 @@ export function discardBody(req: IncomingMessage, maxBytes: number, maxMs: numbe
     req.resume();
   });
 }
+
+/** Whether some of the request's body is still to be read (none for a GET, or once read whole). */
+export const hasUnreadBody = (req: IncomingMessage): boolean => !(req.readableEnded || req.destroyed || (req.complete && req.readableLength === 0));

@@ -11,6 +11,7 @@ import { bearerToken, InvalidTokenError, type AccountContext, type TokenVerifier
 import {
   AppError,
   discardBody,
+  hasUnreadBody,
   type HttpMetrics,
   MethodNotAllowedError,
   NotFoundError,
@@ -310,8 +311,10 @@ function traceFields(ctx: Context | undefined): { trace_id?: string; span_id?: s
  * ends after the answer instead.
  */
 function discardRest(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
+  // The usual request: nothing left, nothing to do (no promise on the hot path).
+  if (!hasUnreadBody(req)) return;
   // Declared over the cap, it is not read at all: an answer not sent yet says so now.
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes && !req.readableEnded && !res.headersSent) res.setHeader('connection', 'close');
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes && !res.headersSent) res.setHeader('connection', 'close');
   void discardBody(req, maxBytes, DRAIN_MAX_MS).then((drained) => drained || closeAfterAnswer(req, res));
 }
 
