@@ -4,9 +4,11 @@ import { createDataSource, runMigrations } from '@papka/persistence';
 import { createTestDatabase, dropDatabase } from '@papka/testing';
 import { entities } from '../src/app.module';
 import { announceContractors } from '../src/contractors/contractors.announce';
+import type { ContractorAggregate } from '../src/contractors/contractor.mapper';
 import { ContractorsRepository } from '../src/contractors/contractors.repository';
 import { migrations } from '../src/migrations';
 import { announceOrganizations } from '../src/organization/organization.announce';
+import type { Organization } from '../src/organization/organization.entity';
 import { OrganizationRepository } from '../src/organization/organization.repository';
 
 /**
@@ -53,37 +55,38 @@ describe('re-announce: the rows of a page are held until their snapshots are wri
     if (dbUrl) await dropDatabase(dbUrl);
   });
 
-  it("holds a contractor's row from the page read to the end of the announce's transaction", async () => {
-    const page = ContractorsRepository.prototype.pageAllAccounts;
+  /**
+   * Runs `announce` with the page read of `repo` (a repository's prototype) wrapped: after each
+   * page holding our row, a command tries to lock that row. What it found, one entry per such page.
+   */
+  async function lockDuringPages<R>(repo: object, ours: (row: R) => boolean, lock: () => Promise<'locked' | 'free'>, announce: () => Promise<number>): Promise<string[]> {
+    const target = repo as { pageAllAccounts: (...args: unknown[]) => Promise<R[]> };
+    const page = target.pageAllAccounts;
     const during: string[] = [];
-    const spy = jest.spyOn(ContractorsRepository.prototype, 'pageAllAccounts').mockImplementation(async function (this: ContractorsRepository, ...args) {
+    const spy = jest.spyOn(target, 'pageAllAccounts').mockImplementation(async function (this: unknown, ...args: unknown[]) {
       const rows = await page.apply(this, args);
-      if (rows.some((r) => r.contractor.id === contractorId)) during.push(await lockNowait('SELECT 1 FROM contractor WHERE id = $1', [contractorId]));
+      if (rows.some(ours)) during.push(await lock());
       return rows;
     });
     try {
-      expect(await announceContractors(ds)).toBeGreaterThanOrEqual(1);
+      expect(await announce()).toBeGreaterThanOrEqual(1);
     } finally {
       spy.mockRestore();
     }
+    return during;
+  }
+
+  it("holds a contractor's row from the page read to the end of the announce's transaction", async () => {
+    const lockContractor = () => lockNowait('SELECT 1 FROM contractor WHERE id = $1', [contractorId]);
+    const during = await lockDuringPages<ContractorAggregate>(ContractorsRepository.prototype, (r) => r.contractor.id === contractorId, lockContractor, () => announceContractors(ds));
     expect(during).toEqual(['locked']);
     // Released with the transaction.
-    expect(await lockNowait('SELECT 1 FROM contractor WHERE id = $1', [contractorId])).toBe('free');
+    expect(await lockContractor()).toBe('free');
   });
 
   it("holds an organisation's row the same way", async () => {
-    const page = OrganizationRepository.prototype.pageAllAccounts;
-    const during: string[] = [];
-    const spy = jest.spyOn(OrganizationRepository.prototype, 'pageAllAccounts').mockImplementation(async function (this: OrganizationRepository, ...args) {
-      const rows = await page.apply(this, args);
-      if (rows.some((o) => o.accountId === account)) during.push(await lockNowait('SELECT 1 FROM organization WHERE account_id = $1', [account]));
-      return rows;
-    });
-    try {
-      expect(await announceOrganizations(ds)).toBeGreaterThanOrEqual(1);
-    } finally {
-      spy.mockRestore();
-    }
+    const lockOrganization = () => lockNowait('SELECT 1 FROM organization WHERE account_id = $1', [account]);
+    const during = await lockDuringPages<Organization>(OrganizationRepository.prototype, (o) => o.accountId === account, lockOrganization, () => announceOrganizations(ds));
     expect(during).toEqual(['locked']);
   });
 });
