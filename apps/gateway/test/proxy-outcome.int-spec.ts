@@ -246,8 +246,8 @@ describe('gateway: upstream outcome', () => {
   });
 
   it('ends the connection once a body the upstream refused unread goes past the route cap', async () => {
-    // Chunked, so its size is unknown until it ends, and this one never does: past the body cap
-    // (BODY_LIMIT_BYTES, 1 MiB) of what the gateway still reads and drops, it ends the connection.
+    // Chunked, so its size is unknown until it ends, and this one never does: past what the
+    // gateway still reads and drops (16 MiB beyond BODY_LIMIT_BYTES, 1 MiB), it ends the connection.
     const c = await rawClient();
     try {
       const first = c.answers(1);

@@ -53,9 +53,12 @@ const BUFFERED_BODY_BYTES = 64 * 1024;
 
 /**
  * A body the answer did not need (a refusal, an upstream that answered early) is read and dropped
- * so its connection can carry the next request: at most the route's body cap, for at most this long.
+ * so its connection can carry the next request and the client, still sending, reads the answer
+ * instead of a reset: for at most this long, and up to this much beyond the route's body cap (a
+ * body a little over the cap is drained; one declared far beyond it is not read at all).
  */
 const DRAIN_MAX_MS = 5_000;
+const DRAIN_SLACK_BYTES = 16 * 1024 * 1024;
 
 const bodyTooLarge = (limit: number) => new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
 
@@ -206,10 +209,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       // An upstream may answer before it has read the whole body (a refusal on the headers
       // alone). What the client still sends is read and dropped, or its next request on this
       // connection would wait behind the unread rest until the connection is reset.
-      discardRest(req, res, limit);
+      discardRest(req, res, limit + DRAIN_SLACK_BYTES);
     } catch (err) {
       // Drain what the client is still sending, so it reads our answer instead of a reset.
-      discardRest(req, res, limit);
+      discardRest(req, res, limit + DRAIN_SLACK_BYTES);
       inTrace(traceCtx, () => {
         if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
         sendError(req, res, err, logger);
