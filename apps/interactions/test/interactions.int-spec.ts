@@ -497,8 +497,12 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       for (const e of entries) expect(e.size).toBe(partSize + 9);
       const peak = Math.max(...samples);
       console.log(`bundle of ${parts * partSize} bytes: interactions RSS ${(before / 2 ** 20).toFixed(0)} MB before, peak ${(peak / 2 ** 20).toFixed(0)} MB`);
-      // Buffering the archive would grow RSS by ~200 MB; streaming stays within a few buffers.
-      expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+      // Buffering the archive would grow RSS by at least its 200 MB. Streaming holds a few buffers
+      // live, but the chunks already sent are garbage until V8 collects them, and V8 starts that
+      // collection on external memory only once it has grown 64 MiB since the last one. So a
+      // streaming process can peak at 64 MiB plus its few buffers (70 MB seen in CI, when a limit
+      // of 64 MiB failed); 128 MiB still tells it from one that buffers the archive.
+      expect(peak - before).toBeLessThan(128 * 1024 * 1024);
     } finally {
       clearInterval(sampler);
       rmSync(dir, { recursive: true, force: true });
