@@ -83,6 +83,16 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** An open subscription's consumer, as health reports it. */
+export interface SubscriptionState {
+  groupId: string;
+  /** False while the broker has stopped it (see `lastError`) and it waits to be started again. */
+  running: boolean;
+  /** Times the client's consumer crashed (restarted by the client itself, or by the adapter). */
+  crashes: number;
+  lastError: string | null;
+}
+
 /** What became of one record of {@link EventBus.publishEach}. */
 export type PublishOutcome =
   | { ok: true }
@@ -113,6 +123,8 @@ export interface EventBus {
   ensureTopics(topics: string[]): Promise<void>;
   /** True when the broker answers now. */
   ping(): Promise<boolean>;
+  /** Each open subscription's consumer, running or stopped. */
+  subscriptionStates(): SubscriptionState[];
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import type {
   ReadUntilOptions,
   SubscribeOptions,
   Subscription,
+  SubscriptionState,
 } from './event-bus';
 
 interface TopicLog {
@@ -186,6 +187,11 @@ export class InProcessEventBus implements EventBus {
 
   async ping(): Promise<boolean> {
     return true;
+  }
+
+  /** Nothing here stops a group but its own close: every open one runs. */
+  subscriptionStates(): SubscriptionState[] {
+    return [...this.groups].map((g) => ({ groupId: g.groupId, running: true, crashes: 0, lastError: null }));
   }
 
   async close(): Promise<void> {

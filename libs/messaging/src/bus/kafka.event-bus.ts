@@ -24,6 +24,7 @@ import type {
   ReadUntilOptions,
   SubscribeOptions,
   Subscription,
+  SubscriptionState,
 } from './event-bus';
 
 export interface KafkaBusOptions {
@@ -122,6 +123,10 @@ const incomingOf = (topic: string, partition: number, message: KafkaMessage, hea
   heartbeat,
 });
 
+/** The first wait before a consumer that kafkajs stopped for good is started again; it doubles up to the next. */
+export const CONSUMER_RESTART_MS = 1_000;
+const CONSUMER_RESTART_MAX_MS = 30_000;
+
 const recordBytes = (r: OutgoingRecord) =>
   Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0) + 64;
 
@@ -132,9 +137,11 @@ export class KafkaEventBus implements EventBus {
   private producerConnecting: Promise<Producer> | null = null;
   private admin: Admin | null = null;
   private adminConnecting: Promise<Admin> | null = null;
+  /** Every kafkajs consumer open now (subscriptions' and bounded reads'), disconnected on close. */
   private readonly consumers = new Set<Consumer>();
-  /** Per subscribed consumer: stop starting records and wait for those in flight (see subscribe). */
-  private readonly drains = new Map<Consumer, () => Promise<void>>();
+  /** Each open subscription's close: it drains the runs in flight first (see subscribe). */
+  private readonly subscriptions = new Set<() => Promise<void>>();
+  private readonly states = new Set<SubscriptionState>();
   private readonly partitionsOf = new Map<string, PartitionMetadata[]>();
   /** The producer's own (Java-compatible murmur2) partitioner: keys land where any Kafka client puts them. */
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -311,26 +318,26 @@ export class KafkaEventBus implements EventBus {
    * (kafkajs never hands two batches of one partition out at once). With a `batchHandler` a run
    * is up to `maxBatch` records and its offsets are committed once, after the handler reported
    * them done; with a plain `handler` every record is its own run, committed after it.
+   *
+   * kafkajs restarts a consumer that crashed on a retriable error. On a non-retriable one (the
+   * broker refused the group: its protocols clash with a member's, the group is full, access was
+   * denied) it stops that consumer for good, and `run()` had already resolved. Such a consumer is
+   * started again here, as a new kafkajs consumer of the same group, after a back-off
+   * ({@link CONSUMER_RESTART_MS}, doubling), for as long as the subscription is open; until it
+   * has joined, {@link subscriptionStates} reports it stopped, with the broker's reason.
    */
   async subscribe({ groupId, topics, handler, batchHandler, maxBatch, concurrency }: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      allowAutoTopicCreation: true,
-      retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
-    });
-    this.consumers.add(consumer);
+    const state: SubscriptionState = { groupId, running: true, crashes: 0, lastError: null };
+    this.states.add(state);
     // Closing drains first: a run in flight finishes and commits while the consumer still
     // runs (kafkajs silently skips a commitOffsets made once disconnect() has begun, so a record
     // handled during a shutdown was delivered again), and a run not begun yet is left alone,
     // neither handled nor committed, for the partition's next owner. Then the consumer leaves.
     let closing = false;
     const inFlight = new Set<Promise<void>>();
-    this.drains.set(consumer, async () => {
-      closing = true;
-      await Promise.allSettled([...inFlight]);
-    });
+    let current: Consumer | null = null;
+    let restartTimer: NodeJS.Timeout | null = null;
+    let failedStarts = 0;
     const handleRun: BatchHandler =
       batchHandler ??
       (async (records, done) => {
@@ -340,55 +347,104 @@ export class KafkaEventBus implements EventBus {
         }
       });
     const runSize = batchHandler ? Math.max(1, maxBatch ?? 100) : 1;
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, concurrency ?? 1),
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition, messages } = batch;
-        const work = (async () => {
-          for (let start = 0; start < messages.length; ) {
-            // A rebalance or a seek makes the rest of the batch stale: its next owner reads it.
-            if (closing || !isRunning() || isStale()) return;
-            const records = messages.slice(start, start + runSize).map((message) => incomingOf(topic, partition, message, heartbeat));
-            let last: IncomingRecord | null = null;
-            try {
-              await handleRun(records, (record) => {
-                if (last === null || BigInt(record.offset) > BigInt(last.offset)) last = record;
-              });
-            } finally {
-              const handled = last as IncomingRecord | null;
-              if (handled) {
-                resolveOffset(handled.offset);
-                // Committed only once the handler reported the records done (their DB transactions committed).
-                await consumer.commitOffsets([{ topic, partition, offset: (BigInt(handled.offset) + 1n).toString() }]);
+
+    const start = async (): Promise<void> => {
+      const consumer = this.kafka.consumer({
+        groupId,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        allowAutoTopicCreation: true,
+        retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
+      });
+      current = consumer;
+      this.consumers.add(consumer);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        state.running = true;
+        failedStarts = 0;
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        state.crashes++;
+        state.lastError = `${payload.error.name}: ${payload.error.message}`;
+        if (payload.restart) return; // kafkajs starts it again itself
+        state.running = false;
+        this.consumers.delete(consumer);
+        if (closing) return;
+        const delay = Math.min(CONSUMER_RESTART_MS * 2 ** failedStarts++, CONSUMER_RESTART_MAX_MS);
+        this.options.log?.('error', `kafkajs stopped consumer ${groupId} for good (${state.lastError}); starting it again in ${delay} ms`, { groupId });
+        restartTimer = setTimeout(() => {
+          restartTimer = null;
+          if (!closing) void start().catch(() => undefined);
+        }, delay);
+        restartTimer.unref();
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: Math.max(1, concurrency ?? 1),
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition, messages } = batch;
+          const work = (async () => {
+            for (let start = 0; start < messages.length; ) {
+              // A rebalance or a seek makes the rest of the batch stale: its next owner reads it.
+              if (closing || !isRunning() || isStale()) return;
+              const records = messages.slice(start, start + runSize).map((message) => incomingOf(topic, partition, message, heartbeat));
+              let last: IncomingRecord | null = null;
+              try {
+                await handleRun(records, (record) => {
+                  if (last === null || BigInt(record.offset) > BigInt(last.offset)) last = record;
+                });
+              } finally {
+                const handled = last as IncomingRecord | null;
+                if (handled) {
+                  resolveOffset(handled.offset);
+                  // Committed only once the handler reported the records done (their DB transactions committed).
+                  await consumer.commitOffsets([{ topic, partition, offset: (BigInt(handled.offset) + 1n).toString() }]);
+                }
               }
+              if (last !== records[records.length - 1]) return; // the handler stopped early (closing)
+              start += records.length;
+              await heartbeat();
             }
-            if (last !== records[records.length - 1]) return; // the handler stopped early (closing)
-            start += records.length;
-            await heartbeat();
+          })();
+          inFlight.add(work);
+          try {
+            await work;
+          } catch (err) {
+            throw restartable(err);
+          } finally {
+            inFlight.delete(work);
           }
-        })();
-        inFlight.add(work);
-        try {
-          await work;
-        } catch (err) {
-          throw restartable(err);
-        } finally {
-          inFlight.delete(work);
-        }
-      },
-    });
-    return {
-      close: async () => {
-        await this.drains.get(consumer)?.();
-        this.drains.delete(consumer);
+        },
+      });
+    };
+
+    const close = async () => {
+      closing = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      await Promise.allSettled([...inFlight]);
+      this.subscriptions.delete(close);
+      this.states.delete(state);
+      const consumer = current;
+      if (consumer) {
         this.consumers.delete(consumer);
         await consumer.disconnect();
-      },
+      }
     };
+    this.subscriptions.add(close);
+    try {
+      await start();
+    } catch (err) {
+      await close().catch(() => undefined);
+      throw err;
+    }
+    return { close };
+  }
+
+  /** Each open subscription's consumer: joined (or joining), or stopped by the broker and waiting to start again. */
+  subscriptionStates(): SubscriptionState[] {
+    return [...this.states].map((s) => ({ ...s }));
   }
 
   async endOffsets(topic: string): Promise<PartitionOffset[]> {
@@ -539,14 +595,10 @@ export class KafkaEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(
-      [...this.consumers].map(async (c) => {
-        await this.drains.get(c)?.();
-        await c.disconnect();
-      }),
-    );
+    await Promise.allSettled([...this.subscriptions].map((close) => close()));
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
-    this.drains.clear();
+    this.subscriptions.clear();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.producer = null;

@@ -87,7 +87,12 @@ export class EventBusHealthIndicator {
     const indicator = this.health.check(key);
     const [up, backlog] = await Promise.all([this.bus.ping(), this.relay.backlog().catch(() => null)]);
     const stuckAfterSeconds = this.options?.outboxStuckSeconds ?? DEFAULT_OUTBOX_STUCK_SECONDS;
+    // A consumer the broker stopped reads nothing until the bus has started it again. Still up:
+    // the service answers requests, and leaving rotation would not bring the consumer back.
+    const stopped = this.bus.subscriptionStates().filter((s) => !s.running);
     return indicator.up({
+      consumers: stopped.length > 0 ? 'degraded' : 'ok',
+      ...(stopped.length > 0 ? { consumersStopped: stopped.map((s) => ({ groupId: s.groupId, error: s.lastError })) } : {}),
       // `degraded`: rows older than OUTBOX_STUCK_SECONDS wait for the broker. Still up: the
       // outbox keeps them, and taking the pod out of rotation would not publish them sooner.
       outbox: backlog === null ? 'unknown' : outboxStuck(backlog, stuckAfterSeconds) ? 'degraded' : 'ok',
