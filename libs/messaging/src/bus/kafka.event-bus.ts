@@ -348,6 +348,26 @@ export class KafkaEventBus implements EventBus {
       });
     const runSize = batchHandler ? Math.max(1, maxBatch ?? 100) : 1;
 
+    const restartLater = (why: string) => {
+      if (closing) return;
+      const delay = Math.min(CONSUMER_RESTART_MS * 2 ** failedStarts++, CONSUMER_RESTART_MAX_MS);
+      this.options.log?.('error', `consumer ${groupId}: ${why} (${state.lastError}); starting it again in ${delay} ms`, { groupId });
+      restartTimer = setTimeout(() => {
+        restartTimer = null;
+        if (closing) return;
+        // A start that fails (the broker unreachable now) is tried again in turn.
+        start().catch((err: Error) => {
+          state.lastError = `${err.name}: ${err.message}`;
+          const consumer = current;
+          if (consumer) {
+            this.consumers.delete(consumer);
+            void consumer.disconnect().catch(() => undefined);
+          }
+          restartLater('its start failed');
+        });
+      }, delay);
+      restartTimer.unref();
+    };
     const start = async (): Promise<void> => {
       const consumer = this.kafka.consumer({
         groupId,
@@ -368,14 +388,7 @@ export class KafkaEventBus implements EventBus {
         if (payload.restart) return; // kafkajs starts it again itself
         state.running = false;
         this.consumers.delete(consumer);
-        if (closing) return;
-        const delay = Math.min(CONSUMER_RESTART_MS * 2 ** failedStarts++, CONSUMER_RESTART_MAX_MS);
-        this.options.log?.('error', `kafkajs stopped consumer ${groupId} for good (${state.lastError}); starting it again in ${delay} ms`, { groupId });
-        restartTimer = setTimeout(() => {
-          restartTimer = null;
-          if (!closing) void start().catch(() => undefined);
-        }, delay);
-        restartTimer.unref();
+        restartLater('kafkajs stopped it for good');
       });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
