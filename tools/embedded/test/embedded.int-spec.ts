@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEV_JWT_SECRET, mintToken } from '@papka/auth';
+import { ContractorCreated } from '@papka/contracts';
 import { bundledBrowser } from '@papka/render-pool';
 import { apiClient, eventually, FIXTURE_ACCOUNT_NUMBER, FIXTURE_BIK, freePort, REPO_ROOT, startFakeAdesk, type FakeAdesk } from '@papka/testing';
 
@@ -30,6 +32,7 @@ describe('npm start (embedded mode)', () => {
   let output = '';
   let port = 0;
   let token = '';
+  let childEnv: NodeJS.ProcessEnv = {};
   const dataDir = mkdtempSync(path.join(tmpdir(), 'papka-embedded-'));
   /** An Adesk-compatible server at ADESK_API_URL, as a user would point the embedded mode at one. */
   let adesk: FakeAdesk;
@@ -44,25 +47,28 @@ describe('npm start (embedded mode)', () => {
       await freePort(),
     ];
     port = gatewayPort;
-    child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...defaultEnv(),
-        PORT: String(port),
-        CONTRACTORS_PORT: String(contractorsPort),
-        DOCUMENTS_PORT: String(documentsPort),
-        INTERACTIONS_PORT: String(interactionsPort),
-        FINANCE_SYNC_PORT: String(await freePort()),
-        PAPKA_PG_PORT: String(pgPort),
-        PAPKA_DATA_DIR: dataDir,
-        PAPKA_ACCOUNT: 'embedded-test',
-        ADESK_API_URL: adesk.url,
-        FINANCE_WORKER_POLL_MS: '100',
-        AUTH_JWT_SECRET: '',
-        DADATA_API_KEY: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    childEnv = {
+      ...defaultEnv(),
+      PORT: String(port),
+      CONTRACTORS_PORT: String(contractorsPort),
+      DOCUMENTS_PORT: String(documentsPort),
+      INTERACTIONS_PORT: String(interactionsPort),
+      FINANCE_SYNC_PORT: String(await freePort()),
+      PAPKA_PG_PORT: String(pgPort),
+      PAPKA_DATA_DIR: dataDir,
+      PAPKA_ACCOUNT: 'embedded-test',
+      ADESK_API_URL: adesk.url,
+      FINANCE_WORKER_POLL_MS: '100',
+      AUTH_JWT_SECRET: '',
+      DADATA_API_KEY: '',
+    };
+    await launch();
+  });
+
+  /** Runs `npm start` on the suite's data directory and ports until it prints its token. */
+  const launch = async () => {
+    output = '';
+    child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
 
@@ -73,7 +79,7 @@ describe('npm start (embedded mode)', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     token = /token:\s+(\S+)/.exec(output)![1];
-  });
+  };
 
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -298,6 +304,43 @@ describe('npm start (embedded mode)', () => {
     expect(adesk.transactions()).toEqual([expect.objectContaining({ type: 'income', amount: '1000.10', date: '2026-11-30' })]);
     const [tx] = adesk.transactions();
     expect(tx).toMatchObject({ projectId: adesk.projects()[0]!.id, contractorId: adesk.contractors()[0]!.id });
+  });
+
+  it('keeps events not consumed at a stop and delivers them at the next start', async () => {
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    const file = path.join(dataDir, 'bus-pending.jsonl');
+    // What the stop left unread (usually nothing after an idle moment), as one record per line.
+    const saved = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    for (const line of saved) expect(JSON.parse(line)).toMatchObject({ topic: expect.any(String), key: expect.any(String), value: expect.any(String) });
+
+    // A contractor event published and not consumed by anyone when the process stopped: it
+    // exists in no replica, so only its delivery after the restart lets a document name it.
+    const contractorId = randomUUID();
+    const now = new Date().toISOString();
+    const envelope = {
+      id: randomUUID(),
+      type: ContractorCreated.type,
+      version: ContractorCreated.version,
+      occurredAt: now,
+      accountId: 'embedded-test',
+      aggregateId: contractorId,
+      sequence: 1,
+      traceId: randomUUID(),
+      data: { uuid: contractorId, type: 2, mainInfo: { name: 'ООО Отложенное', inn: '7736207543', address: null }, bankInfo: [], contactInfo: [], fullInfo: null, createdAt: now, updatedAt: now },
+    };
+    appendFileSync(file, `${JSON.stringify({ topic: ContractorCreated.topic, key: contractorId, value: JSON.stringify(envelope), headers: {} })}\n`);
+
+    await launch();
+    expect(output).toContain(`${saved.length + 1} events not consumed at the last stop are delivered again`);
+    const api = apiClient(`http://127.0.0.1:${port}`, token);
+    const letter = (await api<{ uuid: string; name: string }[]>('GET', '/v2/docs/templates')).body.find((t) => t.name === 'Письмо')!;
+    const made = await eventually(async () => {
+      const r = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Письмо', template: letter.uuid, name: 'После перезапуска', contractor: contractorId, masks: { subject: 'Тема', body: 'Текст' } });
+      return r.status === 201 ? r : null;
+    }, 30_000);
+    expect(made.status).toBe(201);
   });
 });
 

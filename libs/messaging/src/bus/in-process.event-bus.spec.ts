@@ -106,4 +106,47 @@ describe(InProcessEventBus.name, () => {
     expect(seen).toEqual(['quick', 'waiting']);
     await sut.close();
   });
+
+  it("closes one service's handle without stopping another service's consumers", async () => {
+    const sut = new InProcessEventBus(5);
+    const [first, second] = [sut.client(), sut.client()];
+    const seen: string[] = [];
+    await first.subscribe({ groupId: 'first', topics: ['t'], handler: async (r) => void seen.push(`first:${r.value!.toString()}`) });
+    await second.subscribe({ groupId: 'second', topics: ['t'], handler: async (r) => void seen.push(`second:${r.value!.toString()}`) });
+    await first.close();
+    await second.publish([{ topic: 't', key: 'k', value: 'after' }]);
+    await until(() => seen.includes('second:after'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual(['second:after']);
+    await sut.close();
+  });
+
+  it('keeps what a closed group has not read (past the trim), and a restored bus delivers it in order', async () => {
+    const sut = new InProcessEventBus(5);
+    const seen = { early: [] as string[], late: [] as string[] };
+    const early = await sut.subscribe({ groupId: 'early', topics: ['t'], handler: async (r) => void seen.early.push(r.value!.toString()) });
+    await sut.subscribe({ groupId: 'late', topics: ['t'], handler: async (r) => void seen.late.push(r.value!.toString()) });
+    await sut.publish([{ topic: 't', key: 'k', value: 'read-by-both' }]);
+    await until(() => seen.early.length === 1 && seen.late.length === 1);
+    await early.close();
+    // More than the 1,000 consumed records past which the log is trimmed, read by `late` only.
+    const later = Array.from({ length: 1_500 }, (_, i) => `m${i}`);
+    await sut.publish(later.map((value) => ({ topic: 't', key: 'k', value })));
+    await sut.publish([{ topic: 'nobody-reads', key: 'k', value: 'x' }]);
+    await until(() => seen.late.length === 1 + later.length, 5_000);
+
+    const pending = sut.pending();
+    expect(pending.map((r) => r.value)).toEqual(later);
+    await sut.close();
+
+    const restarted = new InProcessEventBus(5);
+    restarted.restore(pending);
+    const again: string[] = [];
+    await restarted.subscribe({ groupId: 'early', topics: ['t'], handler: async (r) => void again.push(r.value!.toString()) });
+    await until(() => again.length === later.length, 5_000);
+    expect(again).toEqual(later);
+    // Read by every group now: nothing is left to keep.
+    expect(restarted.pending()).toEqual([]);
+    await restarted.close();
+  });
 });

@@ -38,15 +38,86 @@ export class InProcessEventBus implements EventBus {
   private static sharedInstance: InProcessEventBus | null = null;
   private readonly logs = new Map<string, TopicLog>();
   private readonly groups = new Set<Group>();
+  /**
+   * How far each group that ever subscribed to a topic has read it, closed groups included
+   * (by topic, then group id): a record below every entry is consumed by all of them. Records
+   * a closed group has not read stay, for {@link pending}.
+   */
+  private readonly readUpTo = new Map<string, Map<string, number>>();
   /** Offsets committed by {@link readUntil} with a group, by `group\0topic`. */
   private readonly readOffsets = new Map<string, number>();
 
   constructor(private readonly retryDelayMs = 500) {}
 
   /** The one bus of this process, so services started side by side in embedded mode share it. */
-  static shared(): InProcessEventBus {
+  static instance(): InProcessEventBus {
     InProcessEventBus.sharedInstance ??= new InProcessEventBus();
     return InProcessEventBus.sharedInstance;
+  }
+
+  /**
+   * One service's handle on {@link instance}: its `close()` ends that service's subscriptions
+   * only. Services close one after another; closing the whole bus with the first one stopped
+   * every other service's consumers while their relays still published.
+   */
+  static shared(): EventBus {
+    return InProcessEventBus.instance().client();
+  }
+
+  client(): EventBus {
+    const own = new Set<Subscription>();
+    return {
+      kind: this.kind,
+      publish: (records) => this.publish(records),
+      publishEach: (records) => this.publishEach(records),
+      subscribe: async (options) => {
+        const sub = await this.subscribe(options);
+        own.add(sub);
+        return sub;
+      },
+      endOffsets: (topic) => this.endOffsets(topic),
+      readUntil: (options) => this.readUntil(options),
+      ensureTopics: (topics) => this.ensureTopics(topics),
+      ping: () => this.ping(),
+      subscriptionStates: () => this.subscriptionStates(),
+      close: async () => {
+        await Promise.all([...own].map((sub) => sub.close()));
+        own.clear();
+      },
+    };
+  }
+
+  /**
+   * Records some group that subscribed to their topic has not read yet (published but not
+   * consumed, and retry copies waiting until due), in order per topic. Embedded mode saves them
+   * when it stops and {@link restore}s them when it starts, so a stop loses none of them.
+   */
+  pending(): OutgoingRecord[] {
+    const out: OutgoingRecord[] = [];
+    for (const [topic, readers] of this.readUpTo) {
+      const log = this.log(topic);
+      const from = Math.max(Math.min(...readers.values()), log.base);
+      out.push(...log.records.slice(from - log.base));
+    }
+    return out;
+  }
+
+  /**
+   * Puts records saved by {@link pending} back, before anything subscribes: every group that
+   * subscribes reads them. One that had read a record already gets it again, and its inbox
+   * drops it, as after a Kafka redelivery.
+   */
+  restore(records: OutgoingRecord[]): void {
+    for (const r of records) this.log(r.topic).records.push(r);
+  }
+
+  private readTo(group: Group, topic: string, offset: number): void {
+    group.offsets.set(topic, offset);
+    let readers = this.readUpTo.get(topic);
+    if (!readers) this.readUpTo.set(topic, (readers = new Map()));
+    // Two live subscriptions of one group id: the one further behind counts.
+    const others = [...this.groups].filter((g) => g !== group && g.groupId === group.groupId && g.offsets.has(topic));
+    readers.set(group.groupId, Math.min(offset, ...others.map((g) => g.offsets.get(topic)!)));
   }
 
   private log(topic: string): TopicLog {
@@ -84,8 +155,8 @@ export class InProcessEventBus implements EventBus {
       closed: false,
       wake: null,
     };
-    for (const t of topics) group.offsets.set(t, this.log(t).base);
     this.groups.add(group);
+    for (const t of topics) this.readTo(group, t, this.log(t).base);
     void this.pump(group);
     return {
       close: async () => {
@@ -128,7 +199,7 @@ export class InProcessEventBus implements EventBus {
         } catch {
           await sleep(this.retryDelayMs);
         } finally {
-          group.offsets.set(topic, next);
+          this.readTo(group, topic, next);
           this.trim(topic);
         }
       }
@@ -141,14 +212,11 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
-  /** Drops records every subscribed group has consumed, so memory stays bounded. */
+  /** Drops records every group that subscribed to the topic has consumed, so memory stays bounded. */
   private trim(topic: string): void {
     const log = this.log(topic);
-    let min = Infinity;
-    for (const g of this.groups) {
-      const o = g.offsets.get(topic);
-      if (o !== undefined) min = Math.min(min, o);
-    }
+    const readers = this.readUpTo.get(topic);
+    const min = readers ? Math.min(...readers.values()) : Infinity;
     const drop = Math.min(min, log.base + log.records.length) - log.base;
     if (drop > 1000) {
       log.records.splice(0, drop);
