@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -35,5 +35,16 @@ describe(FsStorage.name, () => {
     rmSync(path.join(root, 'documents'), { recursive: true, force: true });
     await storage.put('documents', 'acc/b.pdf', Buffer.from('two'));
     expect(await text((await storage.get('documents', 'acc/b.pdf')).stream)).toBe('two');
+  });
+
+  it("removes a document's file with its own directory, keeps the account's, and stores there again after", async () => {
+    await storage.put('documents', 'acc/doc-1/a.pdf', Buffer.from('one'));
+    await storage.put('documents', 'acc/doc-2/b.pdf', Buffer.from('two'));
+    await storage.remove('documents', 'acc/doc-1/a.pdf');
+    expect(existsSync(path.join(root, 'documents/acc/doc-1'))).toBe(false);
+    expect(existsSync(path.join(root, 'documents/acc/doc-2/b.pdf'))).toBe(true);
+    await storage.remove('documents', 'acc/doc-1/a.pdf'); // idempotent
+    await storage.put('documents', 'acc/doc-1/c.pdf', Buffer.from('three'));
+    expect(await text((await storage.get('documents', 'acc/doc-1/c.pdf')).stream)).toBe('three');
   });
 });

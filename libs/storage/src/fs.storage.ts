@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -95,6 +95,13 @@ export class FsStorage implements ObjectStorage {
   async remove(bucket: string, key: string): Promise<void> {
     const target = this.file(bucket, key);
     await Promise.all([rm(target, { force: true }), rm(`${target}.meta.json`, { force: true })]);
+    // A key of three or more segments (a document's file, under its id) leaves its directory
+    // empty: removed, so deleted documents leave no directory each behind. Not the account's.
+    if (key.split('/').length >= 3) {
+      const parent = path.dirname(target);
+      this.dirs.delete(parent);
+      await rmdir(parent).catch(() => undefined); // not empty, or gone: left as it is
+    }
   }
 
   async ping(): Promise<boolean> {

@@ -122,7 +122,7 @@ describe(DocumentRendererService.name, () => {
     expect(pool.render.mock.calls[0]![0]).toContain('Письмо № 15');
     const [bucket, key] = storage.put.mock.calls[0]!;
     expect(bucket).toBe('documents');
-    expect(key).toMatch(new RegExp(`^${ACCOUNT}/[0-9a-f]{10}\\.pdf$`));
+    expect(key).toMatch(new RegExp(`^${ACCOUNT}/${DOC}/[0-9a-f]{10}\\.pdf$`));
     expect(doc).toMatchObject({ renderState: 'rendered', renderError: null, storageKey: key, contentType: 'application/pdf' });
     expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.rendered', aggregateId: DOC, accountId: ACCOUNT })]);
   });

@@ -168,7 +168,9 @@ export class DocumentRendererService {
 
   private async store(doc: DocumentEntity, produced: Produced): Promise<{ produced: Produced; filename: string; key: string }> {
     const filename = `${randomBytes(5).toString('hex')}.${produced.ext}`;
-    const key = `${doc.accountId}/${filename}`;
+    // Under the document's id: the short random filename (the API's) can repeat within an
+    // account, and a key made of it alone would have one document's put overwrite another's file.
+    const key = `${doc.accountId}/${doc.id}/${filename}`;
     await this.timed('put', async () => {
       await this.storage.ensureBucket(Buckets.documents);
       await this.storage.put(Buckets.documents, key, produced.bytes, {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
 import type { AccountContext } from '@papka/auth';
@@ -65,5 +66,29 @@ describe(UploadsService.name, () => {
     expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 413, code: 'PAYLOAD_TOO_LARGE' }));
     expect(storage.put).not.toHaveBeenCalled();
     expect(res.setHeader).toHaveBeenCalledWith('Connection', 'close');
+  });
+
+  it("draws the name again when the account has an upload of that name, so its file is never overwritten", async () => {
+    const draws = [Buffer.from('a1b2c3d4e5', 'hex'), Buffer.from('0f0f0f0f0f', 'hex')];
+    const spy = jest.spyOn(crypto, 'randomBytes').mockImplementation((() => draws.shift()) as never);
+    try {
+      storage.put.mockImplementation(async (_bucket: string, _key: string, body: PassThrough) => {
+        for await (const _ of body) void _;
+        return { size: 8 };
+      });
+      repo.insert.mockImplementation(async (_m: unknown, _acc: string, row: Upload) => row);
+      const boundary = 'papka-boundary';
+      const body = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.html"\r\nContent-Type: text/html\r\n\r\n<p>новый</p>\r\n--${boundary}--\r\n`);
+      const req = Object.assign(new PassThrough(), {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
+      }) as unknown as Request;
+      (req as unknown as PassThrough).end(body);
+      await sut.upload(acc, req);
+      expect(storage.put).toHaveBeenCalledTimes(1);
+      expect(storage.put.mock.calls[0]![1]).toBe('acc-1/0f0f0f0f0f.html');
+      expect(repo.insert.mock.calls[0]![2]).toMatchObject({ filename: '0f0f0f0f0f.html', storageKey: 'acc-1/0f0f0f0f0f.html' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

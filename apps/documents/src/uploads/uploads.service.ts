@@ -130,7 +130,7 @@ export class UploadsService {
     if (!type) {
       throw new UnsupportedMediaTypeError('Only HTML, DOCX, XLSX, PDF, PNG and JPEG files are accepted (judged by content)');
     }
-    const filename = `${randomBytes(5).toString('hex')}.${type.ext}`;
+    const filename = await this.freshFilename(acc.accountId, type.ext);
     const key = `${acc.accountId}/${filename}`;
     const body = new PassThrough();
     body.write(head);
@@ -168,6 +168,20 @@ export class UploadsService {
       await this.storage.remove(Buckets.uploads, key).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * A name no upload of the account has yet. The object's key is made from it (interactions
+   * finds an attached upload by `<account>/<filename>`), so a name drawn twice would have the
+   * put overwrite the first upload's file, and the insert's refusal then removed it. 40 random
+   * bits: at 100,000 uploads in an account a draw repeats about once in 200 accounts.
+   */
+  private async freshFilename(accountId: string, ext: string): Promise<string> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const filename = `${randomBytes(5).toString('hex')}.${ext}`;
+      if (!(await this.repo.findByFilename(accountId, filename))) return filename;
+    }
+    throw new Error('no free upload name after 5 draws');
   }
 
   async find(acc: AccountContext, filename: string): Promise<Upload> {
