@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,5 +46,20 @@ describe(FsStorage.name, () => {
     await storage.remove('documents', 'acc/doc-1/a.pdf'); // idempotent
     await storage.put('documents', 'acc/doc-1/c.pdf', Buffer.from('three'));
     expect(await text((await storage.get('documents', 'acc/doc-1/c.pdf')).stream)).toBe('three');
+  });
+
+  it('lists objects with nested keys, not their sidecars or unfinished writes, and nothing for a bucket not made', async () => {
+    await storage.put('documents', 'acc/doc-1/a.pdf', Buffer.from('one'));
+    await storage.put('documents', 'acc/b.html', Buffer.from('two!'));
+    writeFileSync(path.join(root, 'documents/acc/c.pdf.123.tmp'), 'half');
+    const listed = [];
+    for await (const o of storage.list('documents')) listed.push(o);
+    expect(listed.map((o) => o.key).sort()).toEqual(['acc/b.html', 'acc/doc-1/a.pdf']);
+    const one = listed.find((o) => o.key === 'acc/b.html')!;
+    expect(one.size).toBe(4);
+    expect(Date.now() - one.lastModified.getTime()).toBeLessThan(3_600_000);
+    const none = [];
+    for await (const o of storage.list('uploads')) none.push(o);
+    expect(none).toEqual([]);
   });
 });

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, opendir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertValidKey,
   ObjectNotFoundError,
+  type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
   type PutOptions,
@@ -101,6 +102,31 @@ export class FsStorage implements ObjectStorage {
       const parent = path.dirname(target);
       this.dirs.delete(parent);
       await rmdir(parent).catch(() => undefined); // not empty, or gone: left as it is
+    }
+  }
+
+  /** Walks `<root>/<bucket>` a directory at a time; sidecars and unfinished writes are not objects. */
+  async *list(bucket: string): AsyncIterable<ListedObject> {
+    assertValidKey(bucket);
+    const base = path.join(this.root, bucket);
+    const pending = [base];
+    while (pending.length > 0) {
+      const dir = pending.pop()!;
+      let entries;
+      try {
+        entries = await opendir(dir);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ENOENT') continue; // no bucket yet, or removed meanwhile
+        throw err;
+      }
+      for await (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) pending.push(full);
+        else if (entry.isFile() && !entry.name.endsWith('.meta.json') && !entry.name.endsWith('.tmp')) {
+          const s = await stat(full).catch(() => null);
+          if (s) yield { key: path.relative(base, full).split(path.sep).join('/'), size: s.size, lastModified: s.mtime };
+        }
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import {
   assertValidKey,
   ObjectNotFoundError,
   StorageUnavailableError,
+  type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
   type PutOptions,
@@ -147,6 +148,18 @@ export class MinioStorage implements ObjectStorage {
     await this.call(() => this.client.removeObject(bucket, key), `remove ${bucket}/${key}`).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+  }
+
+  async *list(bucket: string): AsyncIterable<ListedObject> {
+    try {
+      for await (const item of this.client.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string; size: number; lastModified?: Date }>) {
+        if (item.name && item.lastModified) yield { key: item.name, size: item.size, lastModified: item.lastModified };
+      }
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isUnavailable(err)) throw new StorageUnavailableError(`object storage unavailable (list ${bucket})`, { cause: err });
+      throw err;
+    }
   }
 
   async ping(): Promise<boolean> {

@@ -14,6 +14,12 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
 export interface StoredObject extends ObjectInfo {
   stream: Readable;
 }
@@ -30,6 +36,8 @@ export interface ObjectStorage {
   stat(bucket: string, key: string): Promise<ObjectInfo | null>;
   /** Idempotent: removing an absent object is fine. */
   remove(bucket: string, key: string): Promise<void>;
+  /** Every object of the bucket (none when it does not exist), streamed, in no promised order. */
+  list(bucket: string): AsyncIterable<ListedObject>;
   ping(): Promise<boolean>;
 }
 

@@ -53,6 +53,21 @@ describe(MinioStorage.name, () => {
     expect(info).toMatchObject({ size: Buffer.byteLength('привет'), contentType: 'text/plain', metadata: { filename: 'Счёт №1.pdf' } });
   });
 
+  it('lists every object of a bucket, nested keys included, and nothing for a bucket that does not exist', async () => {
+    const own = `test-list-${randomUUID().slice(0, 8)}`;
+    await sut.ensureBucket(own);
+    for (const key of ['acc/a.pdf', 'acc/doc/b.pdf', 'other/c.html']) await sut.put(own, key, Buffer.from(key));
+    const listed = [];
+    for await (const o of sut.list(own)) listed.push(o);
+    expect(listed.map((o) => o.key).sort()).toEqual(['acc/a.pdf', 'acc/doc/b.pdf', 'other/c.html']);
+    const one = listed.find((o) => o.key === 'acc/doc/b.pdf')!;
+    expect(one.size).toBe('acc/doc/b.pdf'.length);
+    expect(Date.now() - one.lastModified.getTime()).toBeLessThan(3_600_000);
+    const none = [];
+    for await (const o of sut.list(`test-none-${randomUUID().slice(0, 8)}`)) none.push(o);
+    expect(none).toEqual([]);
+  });
+
   it('reports absent objects', async () => {
     await expect(sut.stat(bucket, 'acc/none')).resolves.toBeNull();
     await expect(sut.get(bucket, 'acc/none')).rejects.toBeInstanceOf(ObjectNotFoundError);
