@@ -3,6 +3,7 @@
 // pure libs stay free of NestJS, test helpers stay out of production code, and tools reach
 // into an app only through its bootstrap. tools/lint/eslint-config.spec.ts shows each boundary failing.
 import nx from '@nx/eslint-plugin';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -49,11 +50,16 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx, 'import-x': importX },
+    // Resolves relative `.ts` imports and the `@papka/*` paths of tsconfig.base.json, so no-cycle
+    // sees our own import graph (with the legacy node resolver it resolved none of it).
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.base.json' })],
+    },
     rules: {
       '@nx/enforce-module-boundaries': moduleBoundaries([]),
-      // A package's own files are not walked: the legacy node resolver mis-resolves inside some
-      // ESM packages (lru-cache 11's) and fails the run. NB: without a TypeScript resolver this
-      // rule resolves no relative `.ts` import either, so it finds no cycle of ours yet.
+      // A package's own files are not walked (lru-cache 11's ESM files crashed the rule).
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },

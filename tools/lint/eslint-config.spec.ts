@@ -21,7 +21,7 @@ const LINT_SCRIPT = `
   const eslint = new ESLint({
     cwd: process.cwd(),
     overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
-    ruleFilter: ({ ruleId }) => ['@nx/enforce-module-boundaries', 'no-restricted-imports'].includes(ruleId),
+    ruleFilter: ({ ruleId }) => ['@nx/enforce-module-boundaries', 'no-restricted-imports', 'import-x/no-cycle'].includes(ruleId),
   });
   (async () => {
     const out = [];
@@ -55,6 +55,9 @@ const CASES = {
   'typeorm in a finance connector': { filePath: 'apps/finance-sync/src/connectors/x/x.connector.ts', code: importing('DataSource', 'typeorm') },
   'testing in a finance connector': { filePath: 'apps/finance-sync/src/connectors/x/x.connector.ts', code: importing('freePort', '@papka/testing') },
   'nest in the finance engine': { filePath: 'apps/finance-sync/src/engine/x.ts', code: importing('Injectable', '@nestjs/common') },
+  // The entity file as if it imported the repository, which imports the entity file (on disk).
+  'an import cycle': { filePath: 'apps/contractors/src/contractors/contractor.entity.ts', code: importing('ContractorsRepository', './contractors.repository') },
+  'an acyclic import': { filePath: 'apps/contractors/src/contractors/x.ts', code: importing('ContractorsRepository', './contractors.repository') },
 };
 
 describe('eslint.config.mjs', () => {
@@ -115,5 +118,10 @@ describe('eslint.config.mjs', () => {
 
   it('keeps the bootstrap allowance to tools: an app importing another app bootstrap fails', () => {
     expect(findings['an app imports another bootstrap']).toContainEqual(boundaryError('Projects cannot be imported by a relative or absolute path'));
+  });
+
+  it('fails on an import cycle among our own files (relative .ts imports resolved), and passes an acyclic import', () => {
+    expect(findings['an import cycle']).toContainEqual(expect.objectContaining({ ruleId: 'import-x/no-cycle' }));
+    expect(findings['an acyclic import']).toEqual([]);
   });
 });

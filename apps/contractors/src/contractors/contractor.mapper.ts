@@ -1,7 +1,5 @@
 import type { ContractorSnapshot, Suggestion } from '@papka/contracts';
-import type { BankAccount } from './bank-account.entity';
-import type { Contact } from './contact.entity';
-import type { Contractor } from './contractor.entity';
+import type { BankAccount, Contact, Contractor } from './contractor.entity';
 
 export interface ContractorAggregate {
   contractor: Contractor;

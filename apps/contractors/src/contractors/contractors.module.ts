@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LookupModule } from '../lookup/lookup.module';
-import { BankAccount } from './bank-account.entity';
-import { Contact } from './contact.entity';
 import { ContractorEnrichmentWorker } from './contractor-enrichment.worker';
-import { Contractor } from './contractor.entity';
+import { BankAccount, Contact, Contractor } from './contractor.entity';
 import { ContractorsController } from './contractors.controller';
 import { ContractorsRepository } from './contractors.repository';
 import { ContractorsService } from './contractors.service';

@@ -2,9 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { ContractorView, Window } from '@papka/contracts';
-import { BankAccount } from './bank-account.entity';
-import { Contact } from './contact.entity';
-import { Contractor, type LookupStatus } from './contractor.entity';
+import { BankAccount, Contact, Contractor, type LookupStatus } from './contractor.entity';
 import type { ContractorAggregate } from './contractor.mapper';
 
 export interface ContractorFilter {

@@ -5,9 +5,7 @@ import { dadataFixtures, fakeCommands } from '@papka/testing';
 import { ProviderUnavailableError } from '../lookup/dadata.client';
 import type { LookupService } from '../lookup/lookup.service';
 import { toSnapshot, type ContractorAggregate } from './contractor.mapper';
-import type { BankAccount } from './bank-account.entity';
-import type { Contact } from './contact.entity';
-import type { Contractor } from './contractor.entity';
+import type { BankAccount, Contact, Contractor } from './contractor.entity';
 import type { ContractorsRepository } from './contractors.repository';
 import { ContractorsService } from './contractors.service';
 
