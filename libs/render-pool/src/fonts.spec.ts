@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromiumLaunchEnv, fontconfigXml } from './fonts';
+import { bundledCopyName, chromiumLaunchEnv, fontconfigXml } from './fonts';
 
 describe('fonts for the browser (fontconfig)', () => {
   let dir: string;
@@ -10,13 +10,15 @@ describe('fonts for the browser (fontconfig)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists the bundled directory first, keeps the host fonts, and refuses host files of the bundled names', () => {
+  it('lists the bundled directory first, then the host config and the system font directories, and refuses host files of the bundled names', () => {
     const xml = fontconfigXml(['/opt/papka/fonts'], ['LiberationSans-Regular.ttf'], '/tmp/cache');
     const dirAt = xml.indexOf('<dir>/opt/papka/fonts</dir>');
     expect(dirAt).toBeGreaterThan(0);
     expect(xml.indexOf('<include ignore_missing="yes">')).toBeGreaterThan(dirAt);
-    expect(xml).toContain('<acceptfont>\n      <glob>/opt/papka/fonts/*</glob>');
+    expect(xml.indexOf('<dir>/usr/share/fonts</dir>')).toBeGreaterThan(xml.indexOf('<include'));
     expect(xml).toContain('<rejectfont>\n      <glob>*/LiberationSans-Regular.ttf</glob>');
+    // An accept glob does not protect a file from a reject glob in Chromium's fontconfig.
+    expect(xml).not.toContain('<acceptfont>');
     expect(xml).toContain('<cachedir>/tmp/cache</cachedir>');
   });
 
@@ -35,7 +37,12 @@ describe('fonts for the browser (fontconfig)', () => {
     expect(path.dirname(path.dirname(file))).toBe(dir);
     expect(statSync(path.dirname(file)).mode & 0o077).toBe(0);
     const xml = readFileSync(file, 'utf8');
-    expect(xml).toContain(`<dir>${fonts}</dir>`);
+    // The bundled files are listed from a private copy under names no reject glob matches.
+    const copies = path.join(path.dirname(file), 'fonts');
+    expect(xml).toContain(`<dir>${copies}</dir>`);
+    expect(xml).not.toContain(`<dir>${fonts}</dir>`);
+    expect(readFileSync(path.join(copies, bundledCopyName('X-Regular.ttf')), 'utf8')).toBe('not really a font');
+    expect(bundledCopyName('X-Regular.ttf')).not.toBe('X-Regular.ttf');
     expect(xml).toContain('<glob>*/X-Regular.ttf</glob>');
     expect(xml).not.toContain('LICENSE');
     expect(chromiumLaunchEnv({ fontDirs: [fonts], tmpDir: dir })).toEqual(env);

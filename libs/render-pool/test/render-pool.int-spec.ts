@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { PNG } from 'pngjs';
 import {
   launchChromium,
@@ -71,6 +73,40 @@ describe('RenderPool (real Chromium)', () => {
   }
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.close()));
+  });
+
+  describe('with the bundled fonts (fontDirs)', () => {
+    const FONTS = path.resolve(__dirname, '../../../apps/documents/assets/fonts');
+    const faces = page(
+      `<p style="font-family:'Liberation Sans'">Обычный</p><p style="font-family:'Liberation Sans'"><b>Жирный</b></p>` +
+        `<p style="font-family:'Liberation Serif'">Антиква</p><p style="font-family:'Liberation Serif'"><b>Жирная</b></p>`,
+    );
+    /** The base font names `pdffonts` lists, without the subset prefix (`AAAAAA+`). */
+    const fontsOf = (pdf: Buffer) =>
+      poppler('pdffonts', ['-'], pdf)
+        .split('\n')
+        .slice(2)
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/)[0]!.replace(/^[A-Z]{6}\+/, ''))
+        .sort();
+    const expected = ['LiberationSans', 'LiberationSans-Bold', 'LiberationSerif', 'LiberationSerif-Bold'];
+
+    it('sets regular and bold text in the bundled regular and bold faces (not the host italic, not bold for all)', async () => {
+      const pool = await startPool({ pages: 1, fontDirs: [FONTS] });
+      expect(fontsOf(await pool.render(faces))).toEqual(expected);
+    });
+
+    it('does the same on a host without a fontconfig file of its own (a slim image)', async () => {
+      const before = process.env.FONTCONFIG_FILE;
+      process.env.FONTCONFIG_FILE = path.join(os.tmpdir(), `papka-no-such-fonts-${process.pid}.conf`);
+      try {
+        const pool = await startPool({ pages: 1, fontDirs: [FONTS] });
+        expect(fontsOf(await pool.render(faces))).toEqual(expected);
+      } finally {
+        if (before === undefined) delete process.env.FONTCONFIG_FILE;
+        else process.env.FONTCONFIG_FILE = before;
+      }
+    });
   });
 
   describe('with two warm pages', () => {
