@@ -123,6 +123,9 @@ const incomingOf = (topic: string, partition: number, message: KafkaMessage, hea
   heartbeat,
 });
 
+/** The longest {@link KafkaEventBus.ping} takes: below the readiness probes' 3 s timeout. */
+export const PING_TIMEOUT_MS = 1_000;
+
 /** The first wait before a consumer that kafkajs stopped for good is started again; it doubles up to the next. */
 export const CONSUMER_RESTART_MS = 1_000;
 const CONSUMER_RESTART_MAX_MS = 30_000;
@@ -137,6 +140,7 @@ export class KafkaEventBus implements EventBus {
   private producerConnecting: Promise<Producer> | null = null;
   private admin: Admin | null = null;
   private adminConnecting: Promise<Admin> | null = null;
+  private pinging: Promise<boolean> | null = null;
   /** Every kafkajs consumer open now (subscriptions' and bounded reads'), disconnected on close. */
   private readonly consumers = new Set<Consumer>();
   /** Each open subscription's close: it drains the runs in flight first (see subscribe). */
@@ -575,7 +579,25 @@ export class KafkaEventBus implements EventBus {
     await Promise.all(topics.map((topic) => servedByItsLeaders(admin, topic)));
   }
 
-  async ping(): Promise<boolean> {
+  /**
+   * Answers within {@link PING_TIMEOUT_MS}: readiness waits for it, and a kubelet probe that
+   * times out counts as failed, so a broker that accepts connections but never answers (kafkajs
+   * waits up to its 10 s request timeout) took every pod out of rotation. A slow look is not
+   * started again while it runs: probes share it.
+   */
+  ping(): Promise<boolean> {
+    this.pinging ??= this.lookAtBroker().finally(() => {
+      this.pinging = null;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+      timer.unref();
+    });
+    return Promise.race([this.pinging, late]).finally(() => clearTimeout(timer));
+  }
+
+  private async lookAtBroker(): Promise<boolean> {
     try {
       const admin = await this.getAdmin();
       await admin.describeCluster();
