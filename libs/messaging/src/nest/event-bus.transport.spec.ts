@@ -85,3 +85,44 @@ describe(`${EventBusTransport.name} metrics`, () => {
     await transport.close();
   });
 });
+
+describe(`${EventBusTransport.name} start`, () => {
+  it('reports the service up when the broker is unreachable at start, and subscribes once it answers', async () => {
+    const bus = new FakeBus();
+    let refusals = 2;
+    bus.ensureTopics = async () => {
+      if (refusals-- > 0) throw new Error('KafkaJSConnectionError: connect ECONNREFUSED');
+    };
+    const errors: string[] = [];
+    const transport = new EventBusTransport({ bus: bus as unknown as EventBus, dataSource: fakeDataSource, groupId: 'documents', topics: ['papka.contractors.v1'], metrics: null });
+    (transport as unknown as { logger: Record<string, (m: string) => void> }).logger = { log: () => undefined, warn: () => undefined, error: (m) => void errors.push(m) };
+    try {
+      // The first start failed, and the service is told it is up anyway (it serves HTTP).
+      await new Promise<void>((resolve, reject) => transport.listen((err?: unknown) => (err ? reject(err) : resolve())));
+      expect(bus.handlers.size).toBe(0);
+      expect(errors[0]).toMatch(/consumer documents could not start \(KafkaJSConnectionError.*\); trying again in 1000 ms/);
+      // Tried again (1 s, then 2 s) until the broker answers: then every group is subscribed.
+      const until = Date.now() + 10_000;
+      while (!bus.handlers.has('documents') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(bus.handlers.has('documents')).toBe(true);
+      expect(errors).toHaveLength(2);
+    } finally {
+      await transport.close();
+    }
+  }, 15_000);
+
+  it('stops trying once closed', async () => {
+    const bus = new FakeBus();
+    let attempts = 0;
+    bus.ensureTopics = async () => {
+      attempts++;
+      throw new Error('KafkaJSConnectionError');
+    };
+    const transport = new EventBusTransport({ bus: bus as unknown as EventBus, dataSource: fakeDataSource, groupId: 'documents', topics: ['t'], metrics: null });
+    (transport as unknown as { logger: Record<string, () => void> }).logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+    await new Promise<void>((resolve) => transport.listen(() => resolve()));
+    await transport.close();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(attempts).toBe(1);
+  });
+});

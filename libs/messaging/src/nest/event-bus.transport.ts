@@ -24,6 +24,10 @@ export interface EventBusTransportOptions {
   metrics?: MessagingMetrics | null;
 }
 
+/** The first wait before a consumer whose start failed is started again; it doubles up to the next. */
+const START_RETRY_MS = 1_000;
+const START_RETRY_MAX_MS = 30_000;
+
 /** What EventConsumer logs when it sends a record to a retry tier / to `.dlq` (event-consumer.ts). */
 export const RETRIED_MESSAGE = 'event handler failed, will retry';
 export const DEAD_LETTERED_MESSAGE = 'event dead-lettered';
@@ -52,13 +56,48 @@ export function countingLog(
  */
 export class EventBusTransport extends Server implements CustomTransportStrategy {
   private consumer: EventConsumer | null = null;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EventBusTransportOptions) {
     super();
   }
 
+  /**
+   * Starts the consumer. When its first start fails (the broker unreachable), the service still
+   * starts: `callback` is told it is up, and the consumer is started again after 1 s, doubling up
+   * to 30 s, until it is or the transport closes. Before, the error stopped the process, so a pod
+   * started during a Kafka outage (a scale-out, a drain) went into a crash loop instead of
+   * serving HTTP, whose requests keep their events in the outbox meanwhile.
+   */
   listen(callback: (err?: unknown) => void): void {
-    this.consumer = new EventConsumer({
+    const consumer = this.createConsumer();
+    this.consumer = consumer;
+    let answered = false;
+    const answer = () => {
+      if (!answered) callback();
+      answered = true;
+    };
+    const attempt = (delay: number) => {
+      consumer.start().then(
+        async () => {
+          // Closed while it was starting: what it opened is closed again.
+          if (this.consumer !== consumer) await consumer.stop();
+          answer();
+        },
+        (err: Error) => {
+          answer();
+          if (this.consumer !== consumer) return;
+          this.logger.error(`consumer ${this.options.groupId} could not start (${err.message}); trying again in ${delay} ms`);
+          this.restartTimer = setTimeout(() => attempt(Math.min(delay * 2, START_RETRY_MAX_MS)), delay);
+          this.restartTimer.unref();
+        },
+      );
+    };
+    attempt(START_RETRY_MS);
+  }
+
+  private createConsumer(): EventConsumer {
+    return new EventConsumer({
       ...this.options,
       handles: (type) => this.messageHandlers.has(type),
       onEmitted: () => this.options.relay?.kick(),
@@ -67,7 +106,6 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
         this.logger[level === 'info' ? 'log' : level]?.(`${message} ${JSON.stringify(extra ?? {})}`),
       ),
     });
-    this.consumer.start().then(() => callback(), callback);
   }
 
   private async invoke(envelope: EventEnvelope, ctx: EventContext): Promise<void> {
@@ -78,8 +116,10 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
   }
 
   async close(): Promise<void> {
-    await this.consumer?.stop();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const consumer = this.consumer;
     this.consumer = null;
+    await consumer?.stop();
   }
 
   on(): void {
