@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
+import { generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
-import { baseUrl, TEST_JWT_SECRET, testToken } from '@papka/testing';
+import { baseUrl, eventually, TEST_JWT_SECRET, testToken } from '@papka/testing';
 import { bootstrap } from '../src/bootstrap';
 
 /** A port nothing listens on: taken from the OS, then released. */
@@ -27,6 +28,8 @@ describe('gateway: upstream outcome', () => {
   let token: string;
   /** Requests the stand-in upstream received, by drill. */
   const seen: Record<string, number> = {};
+  /** Drills whose upstream request or response has closed. */
+  const streamClosed: Record<string, boolean> = {};
 
   beforeAll(async () => {
     // Each drill is chosen by the x-drill header, which the gateway forwards.
@@ -39,6 +42,30 @@ describe('gateway: upstream outcome', () => {
         return;
       }
       if (drill === 'silent') return void req.resume(); // never answers
+      if (drill === 'endless-download') {
+        // Streams for as long as it is read, as a big file download does; says when it ends.
+        res.once('close', () => (streamClosed[drill] = true));
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        return void pump();
+      }
+      if (drill === 'endless-upload') {
+        // Reads a body that never ends; says when the request goes away.
+        req.resume();
+        return void req.socket.once('close', () => (streamClosed[drill] = true));
+      }
+      if (drill === 'expect') {
+        // Whether the header reached the service (it must not: it is the gateway's hop).
+        req.resume();
+        return void req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ expect: req.headers.expect ?? null }));
+        });
+      }
       if (drill === 'refuse-unread') {
         // Refuses on the headers alone, as documents does an upload declared over its cap.
         res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -135,6 +162,48 @@ describe('gateway: upstream outcome', () => {
     expect(res.status).toBe(504);
     expect(res.headers['retry-after']).toBeUndefined();
     expect(res.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it('ends the upstream call when the client goes away mid-download, so its pooled connection is freed', async () => {
+    const res = await request(`${base}/v2/docs/templates`, { headers: { authorization: `Bearer ${token}`, 'x-drill': 'endless-download' } });
+    expect(res.statusCode).toBe(200);
+    // Read a little, stop reading (the gateway waits for the client to drain), then go away.
+    for await (const _ of res.body) break;
+    await eventually(async () => streamClosed['endless-download'] === true, 10_000);
+  });
+
+  it('ends the upstream call when the client goes away mid-upload', async () => {
+    const client = await rawClient();
+    await client.send(
+      `POST /v2/docs/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Drill: endless-upload\r\nContent-Type: application/pdf\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    await client.send(`10000\r\n${'a'.repeat(0x10000)}\r\n`);
+    await eventually(async () => (seen['endless-upload'] ?? 0) > 0, 10_000);
+    client.socket.destroy();
+    await eventually(async () => streamClosed['endless-upload'] === true, 10_000);
+  });
+
+  it('takes a body sent after Expect: 100-continue, and does not pass the header on', async () => {
+    const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    const answer = await new Promise<{ status: number; continued: boolean; body: string }>((resolve, reject) => {
+      let continued = false;
+      const req = httpRequest(`${base}/v2/docs/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-drill': 'expect', 'content-type': 'application/pdf', 'content-length': body.length, expect: '100-continue' },
+      });
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, continued, body: text }));
+      });
+      req.on('error', reject);
+    });
+    expect(answer).toEqual({ status: 200, continued: true, body: JSON.stringify({ expect: null }) });
   });
 
   /**
@@ -270,5 +339,35 @@ describe('gateway: upstream outcome', () => {
 
   it('still proxies a healthy answer', async () => {
     expect(await call('GET', '/v2/docs/templates')).toMatchObject({ status: 200, body: { ok: true } });
+  });
+});
+
+describe('gateway: signing keys that cannot be fetched (AUTH_JWKS_URL down)', () => {
+  let gateway: INestApplication;
+
+  beforeAll(async () => {
+    gateway = await bootstrap({
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH_JWT_SECRET: '',
+      AUTH_JWKS_URL: `http://127.0.0.1:${await closedPort()}/.well-known/jwks.json`,
+      CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('answers 503 AUTH_UNAVAILABLE with Retry-After, not 401: the token is not at fault', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const token = await new SignJWT({ acc: 'acme-1' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
+    const res = await request(`${baseUrl(gateway)}/v2/contractors`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(await res.body.json()).toMatchObject({ status: 'ERROR', code: 'AUTH_UNAVAILABLE' });
   });
 });

@@ -2,6 +2,7 @@ import {
   createParamDecorator,
   Inject,
   Injectable,
+  ServiceUnavailableException,
   SetMetadata,
   UnauthorizedException,
   type CanActivate,
@@ -9,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { bearerToken, InvalidTokenError, TokenVerifier, type AccountContext } from './tokens';
+import { bearerToken, InvalidTokenError, KeysUnavailableError, TokenVerifier, type AccountContext } from './tokens';
 
 export const PUBLIC_ROUTE = 'papka:public';
 /** Marks a route (health, docs) as open without a token. */
@@ -37,6 +38,7 @@ export class AuthGuard implements CanActivate {
       return true;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw new UnauthorizedException(err.message);
+      if (err instanceof KeysUnavailableError) throw new ServiceUnavailableException('Tokens cannot be checked right now (the signing keys are unreachable), try again shortly');
       throw err;
     }
   }

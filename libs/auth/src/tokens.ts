@@ -26,6 +26,28 @@ export class InvalidTokenError extends Error {
   }
 }
 
+/**
+ * The keys to check a token with could not be had (the JWKS endpoint down, timing out, or
+ * answering something that is not a key set): not the caller's fault, so a 503, never a 401.
+ */
+export class KeysUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KeysUnavailableError';
+  }
+}
+
+/** A failure to get the key set, as opposed to a token that does not match it. */
+const isKeySourceFailure = (err: unknown): boolean =>
+  err instanceof errors.JWKSTimeout ||
+  err instanceof errors.JWKSInvalid ||
+  // Network errors (fetch's TypeError, an abort) are not jose's own.
+  !(err instanceof errors.JOSEError) ||
+  (err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(err.message));
+
+/** Leeway for `exp` and `nbf`: an issuer whose clock runs a little ahead must not cause brief 401s. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
 /** Verifies bearer tokens and turns them into an AccountContext. */
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
@@ -46,13 +68,24 @@ export class TokenVerifier {
   async verify(token: string): Promise<AccountContext> {
     let payload: JWTPayload;
     try {
-      const opts = { algorithms: this.algorithms, issuer: this.config.issuer, audience: this.config.audience };
+      // A token must expire: one signed without `exp` would be valid for ever.
+      const opts = {
+        algorithms: this.algorithms,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        requiredClaims: ['exp'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      };
       payload =
         this.key instanceof Uint8Array
           ? (await jwtVerify(token, this.key, opts)).payload
           : (await jwtVerify(token, this.key, opts)).payload;
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new InvalidTokenError('token expired');
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') throw new InvalidTokenError('token has no expiry ("exp" claim)');
+      if (!(this.key instanceof Uint8Array) && isKeySourceFailure(err)) {
+        throw new KeysUnavailableError(`the signing keys could not be fetched from AUTH_JWKS_URL: ${(err as Error).message}`, { cause: err });
+      }
       throw new InvalidTokenError('token is not valid');
     }
     const accountId = payload[ACCOUNT_CLAIM];

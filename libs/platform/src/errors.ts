@@ -171,6 +171,13 @@ export class ServiceNotAvailableError extends ServiceUnavailableError {
   }
 }
 
+/** The JWKS endpoint that signs tokens cannot be reached: tokens cannot be checked, whoever sends them. */
+export class AuthUnavailableError extends ServiceUnavailableError {
+  constructor() {
+    super('AUTH_UNAVAILABLE', 'Tokens cannot be checked right now (the signing keys are unreachable), try again shortly', 5);
+  }
+}
+
 export class UpstreamUnavailableError extends ServiceUnavailableError {
   constructor() {
     super('UPSTREAM_UNAVAILABLE', 'The service is not reachable right now, try again shortly', 5);

@@ -7,9 +7,10 @@ import type { Context } from '@opentelemetry/api';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { Dispatcher, errors as undiciErrors, Pool } from 'undici';
-import { bearerToken, InvalidTokenError, type AccountContext, type TokenVerifier } from '@papka/auth';
+import { bearerToken, InvalidTokenError, KeysUnavailableError, type AccountContext, type TokenVerifier } from '@papka/auth';
 import {
   AppError,
+  AuthUnavailableError,
   discardBody,
   hasUnreadBody,
   type HttpMetrics,
@@ -43,6 +44,9 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // Node's server has answered `100 Continue` itself by the time the request is handled, and
+  // undici refuses a request carrying it (a false 503 for every `curl -T` of a large upload).
+  'expect',
 ]);
 
 /** Request headers the gateway sets itself (the upstream gets these values, not the client's). */
@@ -154,6 +158,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
 
   const refused = (err: unknown): never => {
     if (err instanceof InvalidTokenError) throw new UnauthorizedError(err.message);
+    if (err instanceof KeysUnavailableError) {
+      logger.warn(err.message);
+      throw new AuthUnavailableError();
+    }
     throw err;
   };
 
@@ -371,14 +379,30 @@ class Answer implements Dispatcher.DispatchHandler {
   private resume: (() => void) | undefined;
   private finished = false;
 
+  /** The client went away before the answer was complete. */
+  private gone = false;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly done: (err: Error | undefined, status: number | undefined) => void,
-  ) {}
+  ) {
+    // A client that goes away while its answer streams (or while its body is still coming) ends
+    // the upstream call too. Before, a download paused on a slow client waited for a 'drain' that
+    // never came: its pooled connection and the service's stream were held for good, and ~128
+    // cancelled downloads left the upstream's pool with no connection for anyone.
+    res.once('close', this.onClose);
+  }
+
+  private readonly onClose = () => {
+    if (this.finished || this.res.writableFinished) return;
+    this.gone = true;
+    this.abort?.(new Error('client went away'));
+  };
 
   onConnect(abort: (err?: Error) => void): void {
     this.writing = true;
     this.abort = abort;
+    if (this.gone) abort(new Error('client went away'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
