@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { DEV_JWT_SECRET } from '@papka/auth';
 import { baseEnvSchema, ConfigError, dataEnvSchema, envBoolean, loadConfig, storageEnvSchema } from './config';
@@ -95,6 +97,18 @@ describe(loadConfig.name, () => {
       ]);
       expect(problemsOf(gatewaySchema, { NODE_ENV: 'production' })).toEqual(['AUTH_JWT_SECRET: required in production (or set AUTH_JWKS_URL)']);
       expect(problemsOf(gatewaySchema, { NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json' })).toEqual([]);
+    });
+
+    it("refuses k8s/secret.example.yaml's CHANGE_ME placeholders for the JWT secret and the S3 keys", () => {
+      const example = readFileSync(path.join(__dirname, '../../../k8s/secret.example.yaml'), 'utf8');
+      const value = (name: string) => new RegExp(`^\\s+${name}: (.+)$`, 'm').exec(example)![1]!.trim();
+      expect(problemsOf(gatewaySchema, { NODE_ENV: 'production', AUTH_JWT_SECRET: value('AUTH_JWT_SECRET') })).toEqual([
+        "AUTH_JWT_SECRET: still the example's CHANGE_ME placeholder; set a value of your own in production",
+      ]);
+      expect(variables(problemsOf(serviceSchema, { ...DB, ...production, S3_ACCESS_KEY: value('S3_ACCESS_KEY'), S3_SECRET_KEY: value('S3_SECRET_KEY') }))).toEqual([
+        'S3_ACCESS_KEY',
+        'S3_SECRET_KEY',
+      ]);
     });
 
     it('requires both S3 keys, and neither may be the MinIO default', () => {

@@ -25,17 +25,27 @@ const environmentDefaults: Record<string, (production: boolean) => string> = {
  * Rules across variables, checked on the raw environment whether or not the rest parses, so
  * they are reported together with every other problem. Only for variables the schema declares.
  */
+/**
+ * The marker k8s/secret.example.yaml puts in every value to replace. A copy applied unedited
+ * passed the other checks (its JWT secret is 44 characters), and anyone who read the example
+ * could mint tokens.
+ */
+const isPlaceholder = (value: string | undefined) => value?.includes('CHANGE_ME') ?? false;
+const PLACEHOLDER_PROBLEM = (name: string) => `${name}: still the example's CHANGE_ME placeholder; set a value of your own in production`;
+
 function productionProblems(env: Env, declares: (name: string) => boolean): string[] {
   if (env.NODE_ENV !== 'production') return [];
   const problems: string[] = [];
   if (declares('AUTH_JWT_SECRET')) {
     if (env.AUTH_JWT_SECRET === DEV_JWT_SECRET) problems.push('AUTH_JWT_SECRET: must not be the development secret in production');
+    else if (isPlaceholder(env.AUTH_JWT_SECRET)) problems.push(PLACEHOLDER_PROBLEM('AUTH_JWT_SECRET'));
     else if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET: required in production (or set AUTH_JWKS_URL)');
   }
   if (declares('STORAGE_DRIVER') && (env.STORAGE_DRIVER ?? 's3') === 's3') {
     for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY']) {
       if (!env[name]) problems.push(`${name}: required in production when STORAGE_DRIVER is s3`);
       else if (env[name] === MINIO_DEFAULT_KEY) problems.push(`${name}: must not be the MinIO default in production`);
+      else if (isPlaceholder(env[name])) problems.push(PLACEHOLDER_PROBLEM(name));
     }
   }
   return problems;
