@@ -365,4 +365,28 @@ describe('SyncWorker: the lease', () => {
     expect(sent).toEqual([cid(1)]);
     for (const r of recs.slice(1)) expect(outcomes.get(r.entityId)).toEqual({ state: 'pending', dueInMs: 0 });
   });
+
+  it('starts nothing new once the service is shutting down: the rest goes back to the queue, due at once, and the shutdown waits only for the call in flight', async () => {
+    const sent: string[] = [];
+    const recs = [1, 2, 3, 4].map(contractorRec);
+    let shutdown: Promise<void> | undefined;
+    const { sut, outcomes } = contractorWorker({
+      rounds: [recs],
+      config: { FINANCE_LEASE_MS: 60_000 },
+      steps: (data) => [
+        createStep(data, async () => {
+          sent.push(data.id);
+          // SIGTERM arrives while the first call is out.
+          if (sent.length === 1) shutdown = sut.onModuleDestroy();
+          return `remote-${data.id}`;
+        }),
+      ],
+    });
+    const round = sut.tick();
+    await round;
+    await shutdown;
+    expect(sent).toEqual([cid(1)]);
+    expect(outcomes.get(cid(1))).toMatchObject({ state: 'synced' });
+    for (const r of recs.slice(1)) expect(outcomes.get(r.entityId)).toEqual({ state: 'pending', dueInMs: 0 });
+  });
 });

@@ -517,14 +517,16 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Whether the round must start nothing new: it stopped (the target is down, the connection
-   * paused), or half its lease is gone (nothing renews a lease, and once it runs out another
+   * paused), the worker is shutting down, or half its lease is gone (nothing renews a lease, and once it runs out another
    * replica may claim the same records and send them while this one still does), or the
    * connection was deleted or replaced since the round began (a DELETE clears the leases, and
    * the connector this round holds has the old token and settings). Checked against the
    * database every twentieth of the lease. What is left goes back to the queue, due at once.
    */
   private async yields(round: Round): Promise<boolean> {
-    if (round.stopped || Date.now() >= round.deadline) return true;
+    // A shutdown (SIGTERM) too: a round went on for up to half its lease (60 s), past the pod's
+    // grace period, and was killed mid-call, its records leased for another 120 s.
+    if (round.stopped || this.stopped || Date.now() >= round.deadline) return true;
     if (Date.now() - round.checkedAt < this.config.FINANCE_LEASE_MS / 20) return false;
     round.checkedAt = Date.now();
     const now = await this.connections.get(round.c.accountId, round.c.target);
