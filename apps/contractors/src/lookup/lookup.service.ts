@@ -65,8 +65,10 @@ export class LookupService implements OnModuleDestroy {
       if (ttl > 0) await this.cache.put(kind, query, payload);
       return payload;
     } catch (err) {
-      // A stale answer beats none while the provider is down.
-      if (hit && err instanceof ProviderUnavailableError) {
+      // A stale answer beats none while the provider is down, but only a found one. An old "not
+      // found" is no answer: served, it made a contractor created during the outage
+      // `not_found` for good (never looked up again), and findOrg a 404 instead of a 503.
+      if (hit?.payload && err instanceof ProviderUnavailableError) {
         this.logger.warn(`serving stale ${kind} ${query}: ${err.message}`);
         return hit.payload as Suggestion | null;
       }

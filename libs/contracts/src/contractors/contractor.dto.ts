@@ -89,7 +89,9 @@ export class ListContractorsQuery extends PageQuery {
 /** findOrg / findBank: the INN or BIK to look up (body, or `?query=` for GET). */
 export class LookupQueryDto {
   @ApiProperty({ example: '501817999160' })
-  @Transform(trim) @IsString() @Matches(/^\d{9,12}$/, { message: 'query must be an INN (10 or 12 digits) or a BIK (9 digits)' })
+  @Transform(trim) @IsString() @Matches(/^(\d{9}|\d{10}|\d{12}|\d{13}|\d{15})$/, {
+    message: 'query must be an INN (10 or 12 digits), an OGRN (13) or OGRNIP (15), or a BIK (9 digits)',
+  })
   query!: string;
 }
 
