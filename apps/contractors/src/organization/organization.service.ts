@@ -10,6 +10,7 @@ import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import { fieldError, NotFoundError } from '@papka/platform';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
+import type { Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
 import type { Organization } from './organization.entity';
 import { toSnapshot } from './organization.mapper';
@@ -41,34 +42,49 @@ export class OrganizationService {
   }
 
   async update(acc: AccountContext, dto: UpdateOrganizationDto): Promise<OrganizationView> {
-    // Look-ups first, outside the transaction; a provider that is down leaves fields as given.
-    const party = (await this.contractors.tryLookup(() => this.lookup.party(dto.inn))).payload;
+    // Look-ups first, outside the transaction. A provider that is down leaves what was looked up
+    // before for the same INN (or BIK) as it was: saving during an outage used to erase the KPP,
+    // OGRN, address and director of the stored organisation, and nothing filled them in again.
+    const partyLookup = await this.contractors.tryLookup(() => this.lookup.party(dto.inn));
+    const party = partyLookup.payload;
     const data = (party?.data ?? {}) as PartyData;
-    const name = dto.name ?? (typeof party?.value === 'string' ? party.value : undefined);
-    if (!name) throw fieldError('name', 'name is required when the INN cannot be looked up');
-    const bankAccounts: BankAccountSnapshot[] = [];
+    const banks: { dto: NonNullable<UpdateOrganizationDto['bankAccounts']>[number]; fullInfo: Suggestion | null; deferred: boolean }[] = [];
     for (const b of dto.bankAccounts ?? []) {
-      const bank = (await this.contractors.tryLookup(() => this.lookup.bank(b.bik))).payload;
-      bankAccounts.push({ id: randomUUID(), bik: b.bik, number: b.number, name: b.name || DEFAULT_BANK_ACCOUNT_NAME, fullInfo: bank });
+      const found = await this.contractors.tryLookup(() => this.lookup.bank(b.bik));
+      banks.push({ dto: b, fullInfo: found.payload, deferred: found.status === 'pending' });
     }
     const director =
       dto.director ??
       data.management?.name ??
       (data.type === 'INDIVIDUAL' && data.fio ? [data.fio.surname, data.fio.name, data.fio.patronymic].filter(Boolean).join(' ') : undefined);
+    const directorPost = dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : undefined);
 
     const saved = await this.commands.run(acc.accountId, async (t) => {
       const existing = await this.repo.lock(t.manager, acc.accountId);
+      // What the last successful look-up gave, while this one could not be made.
+      const kept = partyLookup.status === 'pending' && existing?.inn === dto.inn ? existing : null;
+      const name = dto.name ?? (typeof party?.value === 'string' ? party.value : undefined) ?? kept?.name;
+      if (!name) throw fieldError('name', 'name is required when the INN cannot be looked up');
+      const stored = (existing?.bankAccounts ?? []) as BankAccountSnapshot[];
+      const bankInfo = (bik: string) => stored.find((a) => a.bik === bik)?.fullInfo ?? null;
+      const bankAccounts: BankAccountSnapshot[] = banks.map(({ dto: b, fullInfo, deferred }) => ({
+        id: randomUUID(),
+        bik: b.bik,
+        number: b.number,
+        name: b.name || DEFAULT_BANK_ACCOUNT_NAME,
+        fullInfo: fullInfo ?? (deferred ? bankInfo(b.bik) : null),
+      }));
       const row = await this.repo.save(t.manager, acc.accountId, {
         ...(existing ?? {}),
         inn: dto.inn,
-        kpp: dto.kpp ?? data.kpp ?? null,
-        ogrn: data.ogrn ?? null,
+        kpp: dto.kpp ?? data.kpp ?? kept?.kpp ?? null,
+        ogrn: data.ogrn ?? kept?.ogrn ?? null,
         name,
-        address: dto.address ?? data.address?.value ?? null,
-        director: director ?? null,
-        directorPost: dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : null),
+        address: dto.address ?? data.address?.value ?? kept?.address ?? null,
+        director: director ?? kept?.director ?? null,
+        directorPost: directorPost ?? kept?.directorPost ?? null,
         bankAccounts: dto.bankAccounts ? bankAccounts : (existing?.bankAccounts ?? []),
-        fullInfo: party,
+        fullInfo: party ?? kept?.fullInfo ?? null,
         updatedAt: new Date(),
       });
       await t.emit(OrganizationUpdated, acc.accountId, toSnapshot(row));
