@@ -337,6 +337,19 @@ describe('gateway: upstream outcome', () => {
     }
   });
 
+  it("refuses a path with '#' or '\\' (a service would route it elsewhere) with 400, before it reaches the service", async () => {
+    const before = seen['ambiguous'] ?? 0;
+    for (const target of ['/v2/docs/interactions/0b7c5a5e-0000-4000-8000-000000000001#/payments/x', '/v2/docs/templates\\x']) {
+      const client = await rawClient();
+      await client.send(`DELETE ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Drill: ambiguous\r\nContent-Length: 0\r\n\r\n`);
+      const [answer] = await client.answers(1);
+      expect(answer!.status).toBe('400');
+      expect(answer!.head).toMatch(/content-type: application\/json/i);
+      client.socket.destroy();
+    }
+    expect(seen['ambiguous'] ?? 0).toBe(before);
+  });
+
   it('still proxies a healthy answer', async () => {
     expect(await call('GET', '/v2/docs/templates')).toMatchObject({ status: 200, body: { ok: true } });
   });

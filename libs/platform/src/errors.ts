@@ -198,6 +198,16 @@ export interface ErrorBody {
   requestId?: string;
 }
 
+/**
+ * 400 for a request target the gateway and a service would read differently: a `#` (a fragment,
+ * which a client never sends; Express drops it and then reads `\` as `/`) or a `\`.
+ */
+export class BadRequestTargetError extends AppError {
+  constructor() {
+    super(400, 'BAD_REQUEST_TARGET', 'The request path must not contain "#" or "\\"');
+  }
+}
+
 /** 400 for a body its Content-Encoding does not describe (`gzip` on bytes that are not gzip). */
 export class BadContentEncodingError extends AppError {
   constructor(encoding: string) {

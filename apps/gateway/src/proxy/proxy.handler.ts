@@ -11,6 +11,7 @@ import { bearerToken, InvalidTokenError, KeysUnavailableError, type AccountConte
 import {
   AppError,
   AuthUnavailableError,
+  BadRequestTargetError,
   discardBody,
   hasUnreadBody,
   type HttpMetrics,
@@ -174,6 +175,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     res.setHeader('x-request-id', requestId);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // The route table matches the target as sent, and a service's Express drops a `#` and what
+    // follows, then reads `\` as `/`: `DELETE …/interactions/<id>#/payments/<p>` matched "remove a
+    // payment" here and deleted the whole interaction there. Such a target is refused.
+    const ambiguous = url.includes('#') || path.includes('\\');
     // The route template labels this request's metrics (never the raw path with its ids), also when it is refused before routing (401, 429).
     const match = table.match(method, path);
     res.locals ??= {};
@@ -198,6 +203,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         await limiter.consume(`${account.accountId}:${account.userId}`).catch(limited);
       }
 
+      if (ambiguous) throw new BadRequestTargetError();
       if (match.kind === 'not-found') throw new NotFoundError(`route ${method} ${path}`);
       if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(method, path, match.allow);
       const upstream = pools.get(match.route.upstream);
