@@ -189,6 +189,24 @@ describe(HttpClient.name, () => {
     expect(error).toMatchObject({ status: 500, body: undefined });
   });
 
+  it('keeps the status of an answer that says gzip but is not: a 429 is still rate limited, a 200 unreadable', async () => {
+    const server = await httpServer((req, res) => {
+      const status = req.url?.endsWith('/limited') ? 429 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'content-encoding': 'gzip', ...(status === 429 ? { 'retry-after': '7' } : {}) });
+      res.end('plain text, not gzip');
+    });
+    const [limited, get, post] = await withClient(server, async (sut) => [
+      await failure(sut.json('GET', 'limited')),
+      await failure(sut.json('GET', 'ok')),
+      await failure(sut.json('POST', 'ok')),
+    ]);
+    expect(limited).toBeInstanceOf(RateLimited);
+    expect(limited).toMatchObject({ status: 429, retryAfterMs: 7_000 });
+    expect(get).toBeInstanceOf(Rejected);
+    expect(get).toMatchObject({ status: 200, message: expect.stringContaining('not the gzip') });
+    expect(post).toBeInstanceOf(OutcomeUnknown);
+  });
+
   it('reports a refused connection as Unavailable, never sent', async () => {
     const server = await httpServer(() => undefined);
     await server.close(); // the port is now closed

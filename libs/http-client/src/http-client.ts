@@ -59,9 +59,15 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'D
 const PROGRAMMING_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_INVALID_RETURN_VALUE']);
 
 class TimedOut extends Error {}
-class TooLarge extends Error {
-  constructor(readonly status: number, max: number) {
-    super(`answered HTTP ${status} with more than ${max} bytes`);
+/** A success whose body cannot be read (too large, or not the gzip it says it is): answered, unusable. */
+class Unreadable extends Error {
+  constructor(readonly status: number, why: string) {
+    super(`answered HTTP ${status} ${why}`);
+  }
+}
+class TooLarge extends Unreadable {
+  constructor(status: number, max: number) {
+    super(status, `with more than ${max} bytes`);
   }
 }
 
@@ -205,7 +211,7 @@ export class HttpClient {
     if (err instanceof UnsafeUrlError) return err;
     const code = (err as { code?: string }).code;
     if (code && PROGRAMMING_ERRORS.has(code)) return err;
-    if (err instanceof TooLarge) {
+    if (err instanceof Unreadable) {
       const init = { ...this.init(method, path, true, err.message), status: err.status };
       return idempotent ? new Rejected(init) : new OutcomeUnknown(init);
     }
@@ -274,16 +280,19 @@ async function readBody(stream: AsyncIterable<Buffer> & { destroy(err?: Error): 
 
 /**
  * A gzip answer inflated to at most `max` bytes, the bound readBody puts on a plain one: a few
- * kilobytes of gzip can inflate a thousandfold. Past it, a success is too large to read, and an
- * error answer (its body only informs) is kept without its body.
+ * kilobytes of gzip can inflate a thousandfold. An error answer whose body cannot be inflated
+ * (past the bound, cut at it by readBody, or not gzip at all) keeps its status and headers
+ * without the body, which only informs: a 429 still carries its Retry-After. A success past the
+ * bound is too large to read, and one that is not gzip is unreadable (before, either error was
+ * taken for a network failure: `Unavailable`, retried for ever).
  */
 function gunzipAtMost(raw: Buffer, status: number, max: number): Buffer {
   try {
     return gunzipSync(raw, { maxOutputLength: max });
   } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
     if (status >= 400) return Buffer.alloc(0);
-    throw new TooLarge(status, max);
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLarge(status, max);
+    throw new Unreadable(status, `with a body that is not the gzip its Content-Encoding says (${(err as Error).message})`);
   }
 }
 
