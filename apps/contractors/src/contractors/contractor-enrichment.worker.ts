@@ -35,17 +35,23 @@ export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApp
     await this.running;
   }
 
-  /** One pass over due look-ups. Public for tests. */
+  /**
+   * One pass over due look-ups. Public for tests. The first one the provider cannot answer (down,
+   * rate limited, quota used up) ends the pass: it is counted and backed off, and the rest wait
+   * for the next pass. Before, a 429 was followed by up to 99 more calls in the same pass.
+   */
   async tick(): Promise<void> {
     if (!this.lookup.client.configured) return;
     const due = await this.repo.dueLookupsAllAccounts(50);
     for (const c of due.contractors) {
       const outcome = await this.service.tryLookup(() => this.lookup.party(c.inn!));
       await this.service.completeContractorLookup(c.accountId, c.id, outcome, c.lookupAttempts + 1);
+      if (outcome.status === 'pending') return;
     }
     for (const b of due.banks) {
       const outcome = await this.service.tryLookup(() => this.lookup.bank(b.bik));
       await this.service.completeBankLookup(b.accountId, b.contractorId, b.id, outcome, b.lookupAttempts + 1);
+      if (outcome.status === 'pending') return;
     }
   }
 }
