@@ -15,6 +15,19 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** The gateway in this process, quiet, its contractors upstream a closed port; `env` on top. */
+async function startGateway(env: Record<string, string>): Promise<INestApplication> {
+  return bootstrap({
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
+    ...env,
+  });
+}
+
 /**
  * What the gateway answers when the upstream gives no answer: 503 with Retry-After only when
  * the request surely never reached the upstream; 502 without Retry-After when it may have
@@ -84,14 +97,8 @@ describe('gateway: upstream outcome', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    gateway = await bootstrap({
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      HOST: '127.0.0.1',
+    gateway = await startGateway({
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
       DOCUMENTS_URL: upstreamUrl,
       PROXY_TIMEOUT_MS: '700',
       RATE_LIMIT_POINTS: '1000',
@@ -359,16 +366,7 @@ describe('gateway: signing keys that cannot be fetched (AUTH_JWKS_URL down)', ()
   let gateway: INestApplication;
 
   beforeAll(async () => {
-    gateway = await bootstrap({
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      AUTH_JWT_SECRET: '',
-      AUTH_JWKS_URL: `http://127.0.0.1:${await closedPort()}/.well-known/jwks.json`,
-      CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
-    });
+    gateway = await startGateway({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${await closedPort()}/.well-known/jwks.json` });
   });
 
   afterAll(async () => {
