@@ -428,6 +428,25 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       expect(JSON.parse(updated!.value)).toMatchObject({ type: 'organization.updated', data: { inn: INN, accountId: 'acc-org' } });
     });
 
+    it('refuses (409) a PUT whose slow look-up ends after a later PUT was saved, and keeps the later one', async () => {
+      const client = apiClient(gateway.url, await testToken('acc-org-race'));
+      expect((await client('PUT', '/v2/docs/organization', { inn: INN, name: 'Первое имя' })).status).toBe(200);
+      // An INN nobody has looked up yet, so the first PUT waits on DaData (here until its 1 s time-out).
+      const uncached = '5001007329';
+      dadata.setMode('slow');
+      const sent = dadata.requests.length;
+      const slow = client<{ code: string }>('PUT', '/v2/docs/organization', { inn: uncached, name: 'Опечатка' });
+      await eventually(async () => dadata.requests.slice(sent).some((r) => (r.body as { query?: string }).query === uncached), 5_000, 10);
+      dadata.setMode('ok');
+      // The user corrects it meanwhile; this INN's look-up is cached, so this one is saved at once.
+      const later = await client<Record<string, unknown>>('PUT', '/v2/docs/organization', { inn: INN, name: 'Исправленное имя' });
+      expect(later.status).toBe(200);
+      const first = await slow;
+      expect(first.status).toBe(409);
+      expect(first.body.code).toBe('ORGANIZATION_CHANGED');
+      expect((await client<Record<string, unknown>>('GET', '/v2/docs/organization')).body).toMatchObject({ inn: INN, name: 'Исправленное имя' });
+    });
+
     it('400s a bad KPP or bank account, naming the field', async () => {
       const client = apiClient(gateway.url, await testToken('acc-org'));
       const badKpp = await client<{ errors: object }>('PUT', '/v2/docs/organization', { inn: INN, kpp: '12' });

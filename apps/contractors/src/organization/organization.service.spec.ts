@@ -32,7 +32,8 @@ const stored = (): Organization =>
 function duringAnOutage(existing: Organization | null) {
   let row = existing;
   const repo = {
-    lock: async () => row,
+    version: async () => (row ? 'v1' : null),
+    lock: async () => ({ row, version: row ? 'v1' : null }),
     save: async (_m: unknown, _acc: string, next: Organization) => (row = { ...next, accountId: acc.accountId } as Organization),
   } as unknown as OrganizationRepository;
   const contractors = { tryLookup: async () => ({ status: 'pending' as const, payload: null }) } as unknown as ContractorsService;

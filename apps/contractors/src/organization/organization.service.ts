@@ -8,7 +8,7 @@ import {
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
-import { fieldError, NotFoundError } from '@papka/platform';
+import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
 import type { Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
@@ -24,6 +24,13 @@ type PartyData = {
   fio?: { surname?: string; name?: string; patronymic?: string };
   type?: string;
 };
+
+/** Another PUT of the organisation was saved while this one was looking its INN and BIKs up. */
+export class OrganizationChangedError extends ConflictError {
+  constructor() {
+    super('ORGANIZATION_CHANGED', 'the organization was saved by another request while this one was being looked up; GET it and send the PUT again if it still applies');
+  }
+}
 
 /** The account's own organisation: seller requisites for invoices, filled in from the INN look-up. */
 @Injectable()
@@ -42,6 +49,10 @@ export class OrganizationService {
   }
 
   async update(acc: AccountContext, dto: UpdateOrganizationDto): Promise<OrganizationView> {
+    // What this PUT replaces. Its look-ups take time (seconds when DaData is slow), and a PUT sent
+    // after it may be saved meanwhile: saving this one then would put back what the user had
+    // just corrected, so it is refused instead (409, send it again).
+    const seen = await this.repo.version(acc.accountId);
     // Look-ups first, outside the transaction. A provider that is down leaves what was looked up
     // before for the same INN (or BIK) as it was: saving during an outage used to erase the KPP,
     // OGRN, address and director of the stored organisation, and nothing filled them in again.
@@ -60,7 +71,8 @@ export class OrganizationService {
     const directorPost = dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : undefined);
 
     const saved = await this.commands.run(acc.accountId, async (t) => {
-      const existing = await this.repo.lock(t.manager, acc.accountId);
+      const { row: existing, version } = await this.repo.lock(t.manager, acc.accountId);
+      if (version !== seen) throw new OrganizationChangedError();
       // What the last successful look-up gave, while this one could not be made.
       const kept = partyLookup.status === 'pending' && existing?.inn === dto.inn ? existing : null;
       const name = dto.name ?? (typeof party?.value === 'string' ? party.value : undefined) ?? kept?.name;
