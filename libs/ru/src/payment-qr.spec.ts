@@ -48,6 +48,21 @@ describe(paymentQrPayload.name, () => {
     expect(payload.split('|')).toHaveLength(7);
   });
 
+  it('turns tabs and other control characters into spaces', () => {
+    const payload = paymentQrPayload({ ...tochka, purpose: 'Счёт\t1\u0000за\u007fиюнь' });
+    expect(payload).toContain('|Purpose=Счёт 1 за июнь');
+  });
+
+  it('cuts text to the standard\'s maximum, by characters: Name 160, BankName 45, Purpose 210', () => {
+    const payload = paymentQrPayload({ ...tochka, name: 'Я'.repeat(161), bankName: 'Б'.repeat(60), purpose: `${'П'.repeat(209)}😀 хвост` });
+    const fields = Object.fromEntries(payload.split('|').slice(1).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+    expect(fields['Name']).toBe('Я'.repeat(160));
+    expect(fields['BankName']).toBe('Б'.repeat(45));
+    // 210 characters, the emoji (two UTF-16 units) whole, not half of it.
+    expect(fields['Purpose']).toBe(`${'П'.repeat(209)}😀`);
+    expect(paymentQrPayload({ ...tochka, purpose: 'П'.repeat(210) })).toContain(`|Purpose=${'П'.repeat(210)}`);
+  });
+
   it('accepts "0" as the correspondent account', () => {
     expect(paymentQrPayload({ ...tochka, correspAcc: '0' })).toContain('|CorrespAcc=0');
   });

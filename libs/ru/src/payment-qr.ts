@@ -92,17 +92,40 @@ const OPTIONAL: readonly (readonly [OptionalTextField, string])[] = [
 
 /**
  * "|" is the field separator and the standard has no escaping, so it is
- * replaced with "/"; line breaks become spaces because bank apps stop reading
- * at them. Values are trimmed.
+ * replaced with "/"; line breaks, tabs and other control characters become
+ * spaces because bank apps stop reading at them. Values are trimmed.
  */
 export function sanitizeQrValue(value: string): string {
-  return value.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ').trim();
+  return value.replace(/\|/g, '/').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+}
+
+/**
+ * The longest value of each text field, in characters (ГОСТ Р 56042-2014, tables 1 and 2; the
+ * standard sets none for the payer's details of table 3).
+ * A longer one is cut to it, so that a bank app takes the payment instead of refusing the code.
+ */
+export const PAYMENT_QR_MAX_LENGTH: Readonly<Partial<Record<keyof PaymentQrInput, number>>> = {
+  name: 160,
+  bankName: 45,
+  purpose: 210,
+  cbc: 20,
+  oktmo: 11,
+  docNo: 15,
+  docDate: 10,
+};
+
+/** `value` cut to its field's maximum, by characters (never in the middle of a surrogate pair), trimmed again. */
+function fitted(field: keyof PaymentQrInput, value: string): string {
+  const max = PAYMENT_QR_MAX_LENGTH[field];
+  if (max === undefined) return value;
+  const chars = Array.from(value);
+  return chars.length <= max ? value : chars.slice(0, max).join('').trimEnd();
 }
 
 function requiredValue(input: PaymentQrInput, field: RequiredField, pattern: RegExp | null): string {
   const raw: unknown = input[field];
   if (typeof raw !== 'string') throw new PaymentQrFieldError(field, 'is required');
-  const value = sanitizeQrValue(raw);
+  const value = fitted(field, sanitizeQrValue(raw));
   if (!value) throw new PaymentQrFieldError(field, 'is required');
   if (pattern && !pattern.test(value)) throw new PaymentQrFieldError(field, `has an invalid format: "${value}"`);
   return value;
@@ -112,7 +135,7 @@ function optionalValue(input: PaymentQrInput, field: OptionalTextField): string 
   const raw: unknown = input[field];
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'string') throw new PaymentQrFieldError(field, 'must be a string');
-  const value = sanitizeQrValue(raw);
+  const value = fitted(field, sanitizeQrValue(raw));
   if (!value) return null;
   if (field === 'payeeInn' || field === 'payerInn') {
     if (!isValidInn(value)) throw new PaymentQrFieldError(field, `is not a valid INN: "${value}"`);
@@ -124,7 +147,8 @@ function optionalValue(input: PaymentQrInput, field: OptionalTextField): string 
 /**
  * Builds the text of a payment QR code (ГОСТ Р 56042-2014, UTF-8):
  * `ST00012|Name=…|PersonalAcc=…|BankName=…|BIC=…|CorrespAcc=…|Sum=…|Purpose=…|PayeeINN=…|KPP=…`.
- * Absent optional fields are omitted. Formats are checked, but whether the
+ * Absent optional fields are omitted; text longer than the standard allows is
+ * cut to its maximum ({@link PAYMENT_QR_MAX_LENGTH}). Formats are checked, but whether the
  * account matches the БИК is not: use isValidAccountForBik where the
  * requisites are captured.
  */

@@ -27,6 +27,17 @@ export function vatLabel(rate: VatRate): string {
   return rate === 'none' ? 'Без НДС' : `НДС ${rate}%`;
 }
 
+/**
+ * What a payment's purpose must say of its VAT (Tax Code art. 168 п. 4, Bank of Russia
+ * 762-П field 24): the amount in the payment, or that there is none. Amounts as payment
+ * orders write them, without group separators: "В т.ч. НДС 22% - 2200,00 руб.".
+ */
+export function vatPurposeClause(rate: VatRate, vatKopecks: number): string {
+  if (rate === 'none') return 'НДС не облагается';
+  const rest = vatKopecks % 100;
+  return `В т.ч. НДС ${rate}% - ${(vatKopecks - rest) / 100},${String(rest).padStart(2, '0')} руб.`;
+}
+
 function percent(rate: VatRate): bigint {
   if (!isVatRate(rate)) throw new RangeError(`Unknown VAT rate: ${String(rate)}`);
   return rate === 'none' ? 0n : BigInt(rate);

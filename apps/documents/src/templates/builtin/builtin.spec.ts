@@ -140,7 +140,7 @@ describe('Счёт на оплату', () => {
     const { data, html } = await renderBuiltin('invoice', { number: '15', date: '2026-06-05', lines: oneLine(5_000_000), vatRate: 'none' });
     const expected =
       'ST00012|Name=ООО «Ромашка»|PersonalAcc=40702810938000012345|BankName=ПАО СБЕРБАНК|BIC=044525225' +
-      '|CorrespAcc=30101810400000000225|Sum=5000000|Purpose=Оплата по счёту № 15 от 05.06.2026|PayeeINN=7707083893|KPP=773601001';
+      '|CorrespAcc=30101810400000000225|Sum=5000000|Purpose=Оплата по счёту № 15 от 05.06.2026. НДС не облагается|PayeeINN=7707083893|KPP=773601001';
     const qr = data['qr'] as PaymentQr;
     expect(qr.payload).toBe(expected);
     expect(decodeQr(qr.dataUri)).toBe(expected);
@@ -149,21 +149,57 @@ describe('Счёт на оплату', () => {
     expect(html).toContain(`src="${qr.dataUri.replace(/=/g, '&#x3D;')}"`);
   });
 
-  it('uses the purpose mask and "0" for an unknown correspondent account in the QR', async () => {
-    const noCorr: OrganizationSnapshot = {
+  it('uses the purpose mask, cleaned for the QR', async () => {
+    const { data, html } = await renderBuiltin('invoice', { number: '3', lines: oneLine(123_456), vatRate: 'none', purpose: 'Оплата | аванс' });
+    expect(decodeQr((data['qr'] as PaymentQr).dataUri)).toContain('|Sum=123456|Purpose=Оплата / аванс. НДС не облагается|PayeeINN=7707083893');
+    expect(html).toContain('Назначение платежа: Оплата | аванс. НДС не облагается');
+  });
+
+  it('says the VAT in the purpose, printed and in the QR, unless the given purpose already does', async () => {
+    const onTop = await renderBuiltin('invoice', { number: '8', date: '2026-06-05', lines: oneLine(1_000_000), vatRate: '22' });
+    expect(onTop.data['purpose']).toBe('Оплата по счёту № 8 от 05.06.2026. В т.ч. НДС 22% - 2200,00 руб.');
+    expect((onTop.data['qr'] as PaymentQr).payload).toContain('|Sum=1220000|Purpose=Оплата по счёту № 8 от 05.06.2026. В т.ч. НДС 22% - 2200,00 руб.|');
+    const included = await renderBuiltin('invoice', { number: '9', lines: oneLine(122_001), vatRate: '10', vatMode: 'included', purpose: 'Аванс.' });
+    expect(included.data['purpose']).toBe('Аванс. В т.ч. НДС 10% - 110,91 руб.');
+    const own = await renderBuiltin('invoice', { number: '10', lines: oneLine(100_000), vatRate: '22', purpose: 'Аванс, в т.ч. НДС 22%' });
+    expect(own.data['purpose']).toBe('Аванс, в т.ч. НДС 22%');
+  });
+
+  it('keeps the QR purpose within 210 characters with its VAT clause whole', async () => {
+    const { data } = await renderBuiltin('invoice', { number: '11', lines: oneLine(100_000), vatRate: '22', purpose: 'Услуги '.repeat(40) });
+    const purpose = /\|Purpose=([^|]*)\|/.exec((data['qr'] as PaymentQr).payload)![1]!;
+    expect(Array.from(purpose)).toHaveLength(210);
+    expect(purpose.endsWith('. В т.ч. НДС 22% - 220,00 руб.')).toBe(true);
+    // The printed one is not cut.
+    expect(String(data['purpose'])).toHaveLength('Услуги '.repeat(40).trimEnd().length + '. В т.ч. НДС 22% - 220,00 руб.'.length);
+  });
+
+  it('has no QR, and no bank name, while the bank of the account was never looked up', async () => {
+    const notLookedUp: OrganizationSnapshot = {
       ...organization,
-      kpp: null,
-      bankAccounts: [{ id: 'b2', bik: '044525104', number: '40802810220000499329', name: 'Точка', fullInfo: null }],
+      bankAccounts: [{ id: 'b2', bik: '044525104', number: '40802810220000499329', name: 'Расчетный счёт', fullInfo: null }],
     };
-    const { data } = await renderBuiltin(
-      'invoice',
-      { number: '3', lines: oneLine(123_456), vatRate: 'none', purpose: 'Оплата | аванс' },
-      { organization: noCorr },
-    );
-    const expected =
-      'ST00012|Name=ООО «Ромашка»|PersonalAcc=40802810220000499329|BankName=Точка|BIC=044525104|CorrespAcc=0' +
-      '|Sum=123456|Purpose=Оплата / аванс|PayeeINN=7707083893';
-    expect(decodeQr((data['qr'] as PaymentQr).dataUri)).toBe(expected);
+    const { data, html } = await renderBuiltin('invoice', { number: '3', lines: oneLine(123_456) }, { organization: notLookedUp });
+    expect(data['qr']).toBeNull();
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('Расчетный счёт');
+    expect(html).toContain('<td class="value no-bottom">044525104</td>');
+  });
+
+  it('renders a very long number: its QR purpose is cut, the code still decodes', async () => {
+    const { data, html } = await renderBuiltin('invoice', { number: 'N'.repeat(3_000), lines: oneLine(100_000) });
+    const qr = data['qr'] as PaymentQr;
+    expect(decodeQr(qr.dataUri)).toBe(qr.payload);
+    expect(qr.payload).toMatch(/\|Purpose=Оплата по счёту № N+\. В т\.ч\. НДС 22% - 220,00 руб\.\|/);
+    expect(html).toContain(`Счёт на оплату № ${'N'.repeat(3_000)}`);
+  });
+
+  it('signs an entrepreneur\'s invoice once, as "Индивидуальный предприниматель"', async () => {
+    const ip: OrganizationSnapshot = { ...organization, inn: '501817999160', kpp: null, name: 'ИП Иванов Иван Иванович' };
+    const { html } = await renderBuiltin('invoice', { number: '12', lines: oneLine(100_000) }, { organization: ip });
+    expect(html).toContain('<td class="role">Индивидуальный предприниматель</td>');
+    expect(html).not.toContain('Бухгалтер');
+    expect(html.match(/<td class="name">Иванов И\. И\.<\/td>/g)).toHaveLength(1);
   });
 
   it('renders without organisation requisites: a notice instead of the seller, no QR', async () => {

@@ -27,6 +27,8 @@ export interface PartyBlock {
   phone: string | null;
   email: string | null;
   director: string | null;
+  /** An individual entrepreneur (12-digit ИНН): signs alone, as "Индивидуальный предприниматель". */
+  entrepreneur: boolean;
   /** "Иванов И. И." for signature lines. */
   directorShort: string | null;
   directorPost: string | null;
@@ -73,7 +75,7 @@ export function contractorParty(contractor: ContractorSnapshot | null): PartyBlo
   });
 }
 
-type PartyFields = Omit<PartyBlock, 'filled' | 'ogrnLabel' | 'directorShort' | 'requisites'>;
+type PartyFields = Omit<PartyBlock, 'filled' | 'ogrnLabel' | 'entrepreneur' | 'directorShort' | 'requisites'>;
 
 function partyBlock(fields: PartyFields): PartyBlock {
   const name = clean(fields.name) ?? '';
@@ -96,6 +98,7 @@ function partyBlock(fields: PartyFields): PartyBlock {
     kpp,
     ogrn: clean(fields.ogrn),
     ogrnLabel: inn?.length === 12 ? 'ОГРНИП' : 'ОГРН',
+    entrepreneur: inn?.length === 12,
     address,
     phone,
     email: clean(fields.email),
@@ -115,6 +118,7 @@ function emptyParty(message: string): PartyBlock {
     kpp: null,
     ogrn: null,
     ogrnLabel: 'ОГРН',
+    entrepreneur: false,
     address: null,
     phone: null,
     email: null,
@@ -133,8 +137,9 @@ function bankBlock(account: BankAccountSnapshot | undefined): BankBlock | null {
   const number = clean(account.number);
   if (!bik || !number) return null;
   return {
-    // The account's own `name` is a user label ("Расчетный счёт"), the last resort.
-    name: str(data, 'name', 'payment') ?? clean(str(account.fullInfo, 'value')) ?? clean(account.name) ?? '',
+    // From the bank's look-up only: the account's own `name` is the user's label ("Расчетный
+    // счёт"), not a bank, and a blank prints better than a wrong bank on a payment document.
+    name: str(data, 'name', 'payment') ?? clean(str(account.fullInfo, 'value')) ?? '',
     bik,
     account: number,
     corrAccount: str(data, 'correspondent_account'),

@@ -12,13 +12,15 @@ export interface PaymentQr {
 
 /**
  * The payment QR of an invoice, or null when the seller's requisites are too
- * incomplete for one (no organisation, no bank account, malformed ИНН/КПП):
- * an invoice without a QR is still a valid invoice, a QR with wrong
- * requisites sends money astray.
+ * incomplete for one (no organisation, no bank account, a bank whose look-up
+ * gave no name or correspondent account, malformed ИНН/КПП): an invoice
+ * without a QR is still a valid invoice, a QR with wrong requisites sends
+ * money astray. Accounts here are at banks (БИК 04…), which all have a
+ * correspondent account, so the standard's "0" (none) is never right for them.
  */
 export function invoicePaymentQr(seller: PartyBlock, sumKopecks: number, purpose: string): PaymentQr | null {
   const bank = seller.bank;
-  if (!seller.filled || !bank || sumKopecks <= 0) return null;
+  if (!seller.filled || !bank || !bank.name || !bank.corrAccount || sumKopecks <= 0) return null;
   let payload: string;
   try {
     payload = paymentQrPayload({
@@ -26,8 +28,7 @@ export function invoicePaymentQr(seller: PartyBlock, sumKopecks: number, purpose
       personalAcc: bank.account,
       bankName: bank.name,
       bic: bank.bik,
-      // The standard's value for "no correspondent account"; a bank look-up that failed leaves it unknown.
-      correspAcc: bank.corrAccount ?? '0',
+      correspAcc: bank.corrAccount,
       sumKopecks,
       purpose,
       payeeInn: seller.inn ?? undefined,
@@ -37,6 +38,7 @@ export function invoicePaymentQr(seller: PartyBlock, sumKopecks: number, purpose
     if (error instanceof PaymentQrFieldError) return null;
     throw error;
   }
+  // Every text field is cut to the standard's length, so the payload (under 1 KB) always fits.
   return { payload, dataUri: `data:image/png;base64,${qrPng(payload).toString('base64')}` };
 }
 

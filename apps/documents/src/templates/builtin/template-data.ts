@@ -8,6 +8,7 @@ import {
   isVatRate,
   moscowCalendarDate,
   vatLabel,
+  vatPurposeClause,
   type InvoiceTotals,
   type VatMode,
   type VatRate,
@@ -95,11 +96,30 @@ interface Common {
   contractor: PartyBlock;
 }
 
+/** ГОСТ Р 56042's longest Purpose: the QR's purpose is cut to it, its VAT clause kept whole. */
+const QR_PURPOSE_MAX = 210;
+
 function invoiceData(common: Common, masks: Record<string, unknown>): Record<string, unknown> {
   const money = linesAndTotals(masks, common.date);
-  const purpose = text(masks['purpose']) ?? `Оплата по счёту № ${common.number ?? ''} от ${formatRuDateShort(common.date)}`;
-  const qr = invoicePaymentQr(common.organization, money.totals.total, purpose);
+  const given = text(masks['purpose']) ?? `Оплата по счёту № ${common.number ?? ''} от ${formatRuDateShort(common.date)}`;
+  // The purpose says what the payment's VAT is, unless the caller's own text already does.
+  const clause = /ндс|налог/iu.test(given) ? null : vatPurposeClause(money.vatRate, money.totals.vat);
+  const purpose = withClause(given, clause);
+  const qrPurpose = clause ? withClause(cutTo(given, QR_PURPOSE_MAX - clause.length - 2), clause) : given;
+  const qr = invoicePaymentQr(common.organization, money.totals.total, qrPurpose);
   return { ...common, ...money, purpose, dueDate: text(masks['dueDate']), qr };
+}
+
+function withClause(purpose: string, clause: string | null): string {
+  if (!clause) return purpose;
+  const text = purpose.replace(/[\s.]+$/u, '');
+  return text ? `${text}. ${clause}` : clause;
+}
+
+/** At most `max` characters (whole code points). */
+function cutTo(value: string, max: number): string {
+  const chars = Array.from(value);
+  return chars.length <= max ? value : chars.slice(0, Math.max(0, max)).join('');
 }
 
 function linesAndTotals(masks: Record<string, unknown>, date: string) {
