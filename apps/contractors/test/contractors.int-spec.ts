@@ -428,6 +428,24 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       expect(JSON.parse(updated!.value)).toMatchObject({ type: 'organization.updated', data: { inn: INN, accountId: 'acc-org' } });
     });
 
+    it('keeps a default VAT for its documents: set, kept when omitted, cleared by null, 400 for anything else', async () => {
+      const client = apiClient(gateway.url, await testToken('acc-org-vat'));
+      const set = await client<Record<string, unknown>>('PUT', '/v2/docs/organization', { inn: INN, vatRate: 'none' });
+      expect(set.status).toBe(200);
+      expect(set.body.vatRate).toBe('none');
+      const events = await readTopic(Topics.contractors, (ms) => ms.some((m) => m.key === 'acc-org-vat'), 15_000);
+      expect(JSON.parse(events.find((m) => m.key === 'acc-org-vat')!.value)).toMatchObject({ type: 'organization.updated', data: { vatRate: 'none' } });
+      expect((await client<Record<string, unknown>>('PUT', '/v2/docs/organization', { inn: INN, address: 'г. Щёлково' })).body.vatRate).toBe('none');
+      expect((await client<Record<string, unknown>>('GET', '/v2/docs/organization')).body).toMatchObject({ vatRate: 'none', address: 'г. Щёлково' });
+      expect((await client<Record<string, unknown>>('PUT', '/v2/docs/organization', { inn: INN, vatRate: null })).body.vatRate).toBeNull();
+      for (const bad of ['18', 22, 'NONE', '']) {
+        const refused = await client<{ errors: object }>('PUT', '/v2/docs/organization', { inn: INN, vatRate: bad });
+        expect(refused.status).toBe(400);
+        expect(Object.keys(refused.body.errors)).toEqual(['vatRate']);
+      }
+      expect((await client<Record<string, unknown>>('GET', '/v2/docs/organization')).body.vatRate).toBeNull();
+    });
+
     it('refuses (409) a PUT whose slow look-up ends after a later PUT was saved, and keeps the later one', async () => {
       const client = apiClient(gateway.url, await testToken('acc-org-race'));
       expect((await client('PUT', '/v2/docs/organization', { inn: INN, name: 'Первое имя' })).status).toBe(200);

@@ -241,6 +241,36 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     expect(listed.map((d) => d.sum)).toEqual([61000]);
   });
 
+  it("takes the organisation's default VAT for an invoice that names none, in its sum, PDF and QR", async () => {
+    const replicaVat = async () =>
+      ((await documents.get(DataSource).query(`SELECT snapshot->>'vatRate' AS v FROM organization_replica WHERE account_id = 'doc-acc'`)) as { v: string | null }[])[0]?.v ?? null;
+    expect((await api('PUT', '/v2/docs/organization', { inn: '7707083893', vatRate: 'none' })).status).toBe(200);
+    await eventually(async () => (await replicaVat()) === 'none', 30_000);
+    try {
+      const invoice = BUILTIN_TEMPLATES.find((t) => t.kind === 'invoice')!;
+      const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+        type: 'Счёт',
+        template: invoice.uuid,
+        name: 'Счёт УСН',
+        contractor: contractorId,
+        masks: { number: '16', date: '2026-06-05', lines: [{ title: 'Консультация', measure: 'час', quantity: 2, price: 300_000 }] },
+      });
+      expect(made.status).toBe(201);
+      const file = await download(gateway.url, token, made.body.uuid);
+      expect(file.status).toBe(200);
+      const text = (await pdfText(file.body)).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ');
+      expect(text).toContain('Без НДС');
+      expect(text).not.toContain('НДС 22%');
+      expect(text).toContain('Назначение платежа: Оплата по счёту № 16 от 05.06.2026. НДС не облагается');
+      expect(await pdfQr(file.body)).toContain('|Sum=600000|Purpose=Оплата по счёту № 16 от 05.06.2026. НДС не облагается|');
+      const listed = (await api<DocumentView[]>('GET', `/v2/docs/documents?contractor=${contractorId}&size=200`)).body;
+      expect(listed.find((d) => d.uuid === made.body.uuid)).toMatchObject({ sum: 6000, masks: { vatRate: 'none' } });
+    } finally {
+      expect((await api('PUT', '/v2/docs/organization', { inn: '7707083893', vatRate: null })).status).toBe(200);
+      await eventually(async () => (await replicaVat()) === null, 30_000);
+    }
+  });
+
   it('makes no outside request, reads no local file and runs no script while rendering', async () => {
     let hits = 0;
     const listener: Server = createServer((_req, res) => {

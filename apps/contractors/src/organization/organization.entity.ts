@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { VatRateValue } from '@papka/contracts';
 
 /** The account's own organisation (one per account): the seller on its invoices. */
 @Entity({ name: 'organization' })
@@ -26,6 +27,10 @@ export class Organization {
 
   @Column('text', { nullable: true })
   directorPost!: string | null;
+
+  /** Its documents' VAT when they name none (null: the base rate of the document's date). */
+  @Column('varchar', { length: 4, nullable: true })
+  vatRate!: VatRateValue | null;
 
   /** [{ id, bik, number, name, fullInfo }], in the order given; the first goes on invoices. */
   @Column('jsonb', { default: () => "'[]'::jsonb" })

@@ -12,6 +12,7 @@ export function toSnapshot(o: Organization): OrganizationSnapshot {
     address: o.address,
     director: o.director,
     directorPost: o.directorPost,
+    vatRate: o.vatRate ?? null,
     bankAccounts: o.bankAccounts as BankAccountSnapshot[],
     fullInfo: o.fullInfo as Suggestion | null,
     updatedAt: o.updatedAt.toISOString(),

@@ -95,6 +95,8 @@ export class OrganizationService {
         address: dto.address ?? data.address?.value ?? kept?.address ?? null,
         director: director ?? kept?.director ?? null,
         directorPost: directorPost ?? kept?.directorPost ?? null,
+        // Omitted: as it was (as the bank accounts); null: back to the base rate of each date.
+        vatRate: dto.vatRate !== undefined ? dto.vatRate : (existing?.vatRate ?? null),
         bankAccounts: dto.bankAccounts ? bankAccounts : (existing?.bankAccounts ?? []),
         fullInfo: party ?? kept?.fullInfo ?? null,
         updatedAt: new Date(),
@@ -108,5 +110,5 @@ export class OrganizationService {
 
 function toView(o: Organization): OrganizationView {
   const { accountId: _accountId, ...view } = toSnapshot(o);
-  return view;
+  return { ...view, vatRate: view.vatRate ?? null };
 }

@@ -15,6 +15,8 @@ export interface ConstructorInput {
   template: Template | null;
   /** The upload asked for as the template (null: none asked, or not the account's). */
   upload: Upload | null;
+  /** The organisation's default VAT for documents that name none (null: none set, or no organisation yet). */
+  organizationVatRate: string | null;
 }
 
 interface Row extends UploadJoinRow {
@@ -32,9 +34,10 @@ interface Row extends UploadJoinRow {
   t_masks: MaskDef[] | null;
   t_font: string | null;
   t_created_at: Date | null;
+  o_vat_rate: string | null;
 }
 
-/** The rows of other features the constructor needs (replica, template, upload), in one statement. */
+/** The rows of other features the constructor needs (replica, template, upload, the organisation's VAT), in one statement. */
 @Injectable()
 export class ConstructorInputRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -45,12 +48,13 @@ export class ConstructorInputRepository {
       `SELECT cr.id AS c_id, cr.name AS c_name, cr.inn AS c_inn, cr.address AS c_address, cr.snapshot AS c_snapshot,
               cr.deleted AS c_deleted, cr.version AS c_version,
               t.id AS t_id, t.name AS t_name, t.filename AS t_filename, t.kind AS t_kind, t.masks AS t_masks, t.font AS t_font,
-              t.created_at AS t_created_at,
+              t.created_at AS t_created_at, o.snapshot->>'vatRate' AS o_vat_rate,
               ${UPLOAD_JOIN_COLUMNS}
          FROM (SELECT 1) one
          LEFT JOIN contractor_replica cr ON cr.account_id = $1 AND cr.id = $2
          LEFT JOIN template t ON t.account_id = $1 AND t.id = $3::uuid
-         LEFT JOIN upload u ON u.account_id = $1 AND u.filename = $4::text`,
+         LEFT JOIN upload u ON u.account_id = $1 AND u.filename = $4::text
+         LEFT JOIN organization_replica o ON o.account_id = $1`,
       [accountId, contractorId, templateId, filename],
     );
     return {
@@ -63,6 +67,7 @@ export class ConstructorInputRepository {
           ? { id: r!.t_id, accountId, name: r!.t_name!, filename: r!.t_filename!, kind: r!.t_kind!, masks: r!.t_masks!, font: r!.t_font!, createdAt: r!.t_created_at! }
           : null,
       upload: uploadFromJoin(accountId, r!),
+      organizationVatRate: r!.o_vat_rate,
     };
   }
 }

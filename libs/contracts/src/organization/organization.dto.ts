@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { IsAccountForBik, IsBik, IsInn } from '../common/validators';
 import { BankAccountView } from '../contractors/contractor.dto';
 
@@ -19,6 +19,13 @@ export class OrganizationBankAccountDto {
   @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
   name?: string;
 }
+
+/**
+ * The VAT rates a document may name (the built-ins' `vatRate` mask, the organisation's default):
+ * percent as a string, or "none" (Без НДС: not a VAT payer, e.g. on УСН without VAT).
+ */
+export const VAT_RATE_VALUES = ['22', '20', '10', '7', '5', '0', 'none'] as const;
+export type VatRateValue = (typeof VAT_RATE_VALUES)[number];
 
 /** PUT /v2/docs/organization: the account's own requisites; the INN look-up fills the rest. */
 export class UpdateOrganizationDto {
@@ -46,6 +53,16 @@ export class UpdateOrganizationDto {
   @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
   directorPost?: string;
 
+  @ApiPropertyOptional({
+    enum: VAT_RATE_VALUES,
+    nullable: true,
+    description:
+      'The VAT of its documents when a document names none: "none" (Без НДС, e.g. УСН) or a rate. null: the base rate of the document\'s date (22 % from 2026). Kept as it was when omitted',
+  })
+  @ValidateIf((o: UpdateOrganizationDto) => o.vatRate !== null && o.vatRate !== undefined)
+  @IsIn(VAT_RATE_VALUES, { message: `vatRate must be one of ${VAT_RATE_VALUES.join(', ')}, or null` })
+  vatRate?: VatRateValue | null;
+
   @ApiPropertyOptional({ type: [OrganizationBankAccountDto], description: 'Replaces the bank accounts; the first one goes on invoices' })
   @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => OrganizationBankAccountDto)
   bankAccounts?: OrganizationBankAccountDto[];
@@ -59,6 +76,7 @@ export class OrganizationView {
   @ApiProperty({ nullable: true, type: String }) address!: string | null;
   @ApiProperty({ nullable: true, type: String }) director!: string | null;
   @ApiProperty({ nullable: true, type: String }) directorPost!: string | null;
+  @ApiProperty({ nullable: true, enum: VAT_RATE_VALUES }) vatRate!: VatRateValue | null;
   @ApiProperty({ type: [BankAccountView] }) bankAccounts!: BankAccountView[];
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) fullInfo!: Record<string, unknown> | null;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;

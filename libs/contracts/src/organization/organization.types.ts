@@ -1,4 +1,5 @@
 import type { BankAccountSnapshot, Suggestion } from '../events/contractors/contractor-snapshot';
+import type { VatRateValue } from './organization.dto';
 
 /** The account's own organisation: the seller on invoices. */
 export interface OrganizationSnapshot {
@@ -10,6 +11,8 @@ export interface OrganizationSnapshot {
   address: string | null;
   director: string | null;
   directorPost: string | null;
+  /** Its documents' VAT when they name none; null or absent (events of older versions): the base rate of the date. */
+  vatRate?: VatRateValue | null;
   bankAccounts: BankAccountSnapshot[];
   fullInfo: Suggestion | null;
   updatedAt: string;

@@ -31,6 +31,8 @@ export const BUILTIN_MASKS: Record<BuiltinKind, MaskDef[]> = {
     { id: 'city', name: 'Город', type: 'string' },
     { id: 'subject', name: 'Предмет договора (какие услуги)', type: 'text', required: true },
     { id: 'sum', name: 'Стоимость услуг', type: 'money' },
+    // As the invoice's; the price includes it ("в том числе НДС").
+    VAT_MASKS[0]!,
     { id: 'term', name: 'Срок оказания услуг', type: 'string' },
     { id: 'paymentTerms', name: 'Порядок оплаты', type: 'text' },
   ],

@@ -4,7 +4,7 @@ import { ContractorType, type ContractorSnapshot, type OrganizationSnapshot } fr
 import { compileTemplate, renderHtml } from '../engine/handlebars-engine';
 import { BUILTIN_TEMPLATES, builtinTemplate, builtinTemplateByKind, type BuiltinKind } from './builtin';
 import type { PaymentQr } from './payment-qr';
-import { buildTemplateData, TemplateDataError, validateBuiltinMasks, type TemplateDataInput } from './template-data';
+import { buildTemplateData, TemplateDataError, validateBuiltinMasks, withOrganizationVat, type TemplateDataInput } from './template-data';
 
 const NBSP = '\u00A0';
 const rub = (text: string) => text.replace(/ /g, NBSP);
@@ -273,7 +273,8 @@ describe('Договор оказания услуг', () => {
     expect(html).toContain('ДОГОВОР ОКАЗАНИЯ УСЛУГ № 5');
     expect(html).toContain('<td>г. Москва</td><td class="right">«1» июня 2026 г.</td>');
     expect(html).toContain('<p>Разработка сайта.</p><p>Поддержка сайта в течение года.</p>');
-    expect(html).toContain(`Стоимость Услуг по Договору составляет ${rub('150 000,00')} руб. (Сто пятьдесят тысяч рублей 00 копеек).`);
+    // The base rate of the date, inside the price: 150 000 × 22 / 122.
+    expect(html).toContain(`Стоимость Услуг по Договору составляет ${rub('150 000,00')} руб. (Сто пятьдесят тысяч рублей 00 копеек), в том числе НДС 22% — ${rub('27 049,18')} руб.</p>`);
     expect(html).toContain('Срок оказания Услуг: до 31 декабря 2026 г.</p>');
     for (const section of ['1. Предмет договора', '2. Стоимость и порядок расчётов', '3. Права и обязанности сторон', '4. Ответственность сторон', '5. Срок действия договора', '6. Реквизиты и подписи сторон']) {
       expect(html).toContain(`<h2>${section}</h2>`);
@@ -289,6 +290,26 @@ describe('Договор оказания услуг', () => {
     expect(html).toContain('<td>г. Казань</td>');
     expect(html).toContain(`${rub('12 345,00')} руб. (Двенадцать тысяч триста сорок пять рублей 00 копеек)`);
     expect(html).toContain('<p>100% предоплата.</p>');
+  });
+
+  it('says "НДС не облагается" at the rate none, and the rate alone without a price', async () => {
+    const none = await renderBuiltin('contract', { number: '7', subject: 'Уборка', sum: '1000', vatRate: 'none' });
+    expect(none.html).toContain(`составляет ${rub('1 000,00')} руб. (Одна тысяча рублей 00 копеек), НДС не облагается.</p>`);
+    const noPrice = await renderBuiltin('contract', { number: '8', date: '2026-02-01', subject: 'Уборка', vatRate: '10' });
+    expect(noPrice.html).toContain('согласованных Сторонами заявок, включая НДС по ставке 10%.</p>');
+    expect(validateBuiltinMasks('contract', { number: '9', subject: 'x', vatRate: '18' })).toMatchObject({ ok: false, errors: { 'masks.vatRate': [expect.any(String)] } });
+  });
+});
+
+describe(withOrganizationVat.name, () => {
+  it("gives an invoice, act or contract that names no VAT rate the organisation's default", () => {
+    for (const kind of ['invoice', 'act', 'contract'] as const) {
+      expect(withOrganizationVat(kind, { number: '1' }, 'none')).toEqual({ number: '1', vatRate: 'none' });
+      expect(withOrganizationVat(kind, { number: '1', vatRate: '10' }, 'none')).toEqual({ number: '1', vatRate: '10' });
+      expect(withOrganizationVat(kind, { number: '1' }, null)).toEqual({ number: '1' });
+    }
+    expect(withOrganizationVat('letter', { body: 'x' }, 'none')).toEqual({ body: 'x' });
+    expect(withOrganizationVat('invoice', { number: '1' }, 'garbage')).toEqual({ number: '1' });
   });
 });
 

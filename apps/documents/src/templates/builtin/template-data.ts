@@ -7,6 +7,8 @@ import {
   isKopecks,
   isVatRate,
   moscowCalendarDate,
+  formatRubles,
+  vatIncluded,
   vatLabel,
   vatPurposeClause,
   type InvoiceTotals,
@@ -44,13 +46,24 @@ export class TemplateDataError extends Error {
  */
 export function validateBuiltinMasks(kind: BuiltinKind, values: Record<string, unknown> | null | undefined): MaskValidation {
   const checked = validateMasks(BUILTIN_MASKS[kind], values);
-  if (!checked.ok || (kind !== 'invoice' && kind !== 'act')) return checked;
+  if (!checked.ok || kind === 'letter') return checked;
   const errors: Record<string, string[]> = {};
   const rate = checked.values['vatRate'];
   if (rate !== undefined && parseVatRate(rate) === null) errors['masks.vatRate'] = ['vatRate must be one of 22, 20, 10, 7, 5, 0, none'];
   const mode = checked.values['vatMode'];
   if (mode !== undefined && mode !== 'on-top' && mode !== 'included') errors['masks.vatMode'] = ['vatMode must be on-top or included'];
   return Object.keys(errors).length > 0 ? { ok: false, errors } : checked;
+}
+
+/**
+ * The masks a built-in is stored with: an invoice, act or contract that names no VAT rate takes
+ * the organisation's default, so the document's `sum` and every later render of it print the same
+ * VAT whatever the organisation's setting becomes. Without a default the rate stays unnamed: the
+ * base rate of the document's date.
+ */
+export function withOrganizationVat(kind: BuiltinKind, masks: Record<string, unknown>, organizationVatRate: string | null): Record<string, unknown> {
+  if (kind === 'letter' || masks['vatRate'] !== undefined || organizationVatRate === null) return masks;
+  return parseVatRate(organizationVatRate) === null ? masks : { ...masks, vatRate: organizationVatRate };
 }
 
 /**
@@ -165,8 +178,18 @@ function linesAndTotals(masks: Record<string, unknown>, date: string) {
 function contractData(common: Common, masks: Record<string, unknown>, documentSum: number | undefined): Record<string, unknown> {
   const sum = typeof masks['sum'] === 'number' ? masks['sum'] : isKopecks(documentSum) && documentSum >= 0 ? documentSum : null;
   const paymentTerms = text(masks['paymentTerms']);
+  // A price that says nothing of VAT is read as including it (Пленум ВАС № 33, п. 17): say it.
+  const rate = vatRateOf(masks['vatRate'], common.date);
+  const vatClause =
+    rate === 'none'
+      ? 'НДС не облагается.'
+      : sum === null
+        ? `включая НДС по ставке ${rate}%.`
+        : `в том числе ${vatLabel(rate)} — ${formatRubles(vatIncluded(sum, rate))} руб.`;
   return {
     ...common,
+    vatRate: rate,
+    vatClause,
     city: text(masks['city']) ?? 'г. Москва',
     subject: paragraphs(masks['subject']),
     sum,
