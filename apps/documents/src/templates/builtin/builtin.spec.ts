@@ -85,7 +85,7 @@ describe('BUILTIN_TEMPLATES', () => {
 describe('Счёт на оплату', () => {
   it('renders a 50 000 ₽ invoice without VAT with the total in words', async () => {
     const { data, html } = await renderBuiltin('invoice', { number: '15', date: '2026-06-05', lines: oneLine(5_000_000), vatRate: 'none' });
-    expect(html).toContain('Счёт на оплату № 15 от «5» июня 2026 г.');
+    expect(html).toContain('Счёт на оплату № 15 от 5 июня 2026 г.');
     expect(html).toContain('Пятьдесят тысяч рублей 00 копеек');
     expect(html).toContain('<tr><td>Без НДС:</td><td>—</td></tr>');
     expect(html).toContain(`<tr><td>Всего к оплате:</td><td>${rub('50 000,00')}</td></tr>`);
@@ -238,7 +238,7 @@ describe('Акт выполненных работ', () => {
       vatRate: 'none',
       basis: 'Договор № 5 от 01.06.2026',
     });
-    expect(html).toContain('Акт № А-7 от «30» июня 2026 г.');
+    expect(html).toContain('Акт № А-7 от 30 июня 2026 г.');
     expect(html).toContain('<td class="req">Договор № 5 от 01.06.2026</td>');
     expect(html).toContain('<td>Сопровождение сайта, июнь</td>');
     expect(html).toContain(`Всего оказано услуг 1, на сумму ${rub('50 000,00')} руб.`);

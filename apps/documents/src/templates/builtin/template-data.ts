@@ -2,6 +2,7 @@ import type { ContractorSnapshot, LineItem, OrganizationSnapshot } from '@papka/
 import {
   amountInWords,
   baseVatRate,
+  formatRuDate,
   formatRuDateShort,
   invoiceTotals,
   isKopecks,
@@ -85,6 +86,8 @@ export async function buildTemplateData(kind: BuiltinKind, input: TemplateDataIn
     masks,
     number: text(masks['number']),
     date,
+    // "5 июня 2026 г." for an invoice's or act's heading, as 1С prints it; «5» is a contract's.
+    dateText: formatRuDate(date, { quotes: false }),
     organization: organizationParty(input.organization),
     contractor: contractorParty(input.contractor),
   };
@@ -105,6 +108,7 @@ interface Common {
   masks: Record<string, unknown>;
   number: string | null;
   date: string;
+  dateText: string;
   organization: PartyBlock;
   contractor: PartyBlock;
 }
