@@ -243,6 +243,12 @@ describe(HttpClient.name, () => {
     expect(took).toBeLessThan(TIMEOUT_MS + 500);
   });
 
+  it('gives a call its own timeout when it is longer than the client\'s', async () => {
+    const server = await httpServer((_req, res) => setTimeout(() => json(res, 200, { ok: true }), 5 * TIMEOUT_MS));
+    const answer = await withClient(server, (sut) => sut.json('POST', 'slow-export', { json: {}, timeoutMs: 10 * TIMEOUT_MS }));
+    expect(answer).toEqual({ ok: true });
+  });
+
   it('reports a server that never answers a GET as Unavailable (a repeat does no harm)', async () => {
     const server = await httpServer(() => undefined);
     const err = await withClient(server, (sut) => failure(sut.json('GET', 'x')));

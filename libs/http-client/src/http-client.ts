@@ -161,7 +161,17 @@ export class HttpClient {
       }, timeoutMs);
     });
     const call = async (): Promise<HttpResponse> => {
-      const res = await request(this.url(path, options.query), { method: upper as Dispatcher.HttpMethod, headers, body, signal, dispatcher: tracker });
+      // undici's own limits follow this call's: the pool's (the client's default) would cut a
+      // longer one short (a slow export given a minute on a client of 10 s).
+      const res = await request(this.url(path, options.query), {
+        method: upper as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal,
+        dispatcher: tracker,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
       const raw = await readBody(res.body, res.statusCode, this.maxResponseBytes);
       // A target that compresses (MoySklad answers gzip, having required `Accept-Encoding: gzip`).
       const gzipped = res.headers['content-encoding'] === 'gzip' && raw.length > 0;
