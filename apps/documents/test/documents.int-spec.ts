@@ -368,6 +368,17 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       expect(Object.keys(res.body.errors).join(' ')).toContain('lines');
       const both = await api('POST', '/v2/docs/constructor', { type: 'x', name: 'x', contractor: contractorId });
       expect(both.status).toBe(400);
+      const before = (await api<DocumentView[]>('GET', '/v2/docs/documents?size=200')).body.length;
+      const late = await api<{ errors: Record<string, string[]> }>('POST', '/v2/docs/constructor', {
+        type: 'Счёт',
+        template: invoice.uuid,
+        name: 'due before date',
+        contractor: contractorId,
+        masks: { number: '2', date: '2026-06-05', dueDate: '2026-05-01', lines: [{ title: 'x', measure: 'шт', quantity: 1, price: 100 }] },
+      });
+      expect(late.status).toBe(400);
+      expect(Object.keys(late.body.errors)).toEqual(['masks.dueDate']);
+      expect((await api<DocumentView[]>('GET', '/v2/docs/documents?size=200')).body).toHaveLength(before);
     });
   });
 

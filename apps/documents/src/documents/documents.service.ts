@@ -30,7 +30,7 @@ import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
-import { builtinTotalKopecks, validateBuiltinMasks, withOrganizationVat } from '../templates/builtin/template-data';
+import { builtinTotalKopecks, checkNewBuiltinMasks, validateBuiltinMasks, withOrganizationVat } from '../templates/builtin/template-data';
 import { validateMasks } from '../templates/engine/masks';
 import { builtinTemplate } from '../templates/builtin/builtin';
 import { resolveTemplate } from '../templates/templates.service';
@@ -137,6 +137,8 @@ export class DocumentsService {
       // Built-ins also check what MaskDef cannot express (allowed VAT rates and modes).
       const checked = t.kind === 'builtin' ? validateBuiltinMasks(t.builtin.kind, masks) : validateMasks(t.masks, masks);
       if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
+      const refused = t.kind === 'builtin' ? checkNewBuiltinMasks(t.builtin.kind, checked.values) : null;
+      if (refused) throw new ValidationFailedError(refused, `Validation failed: ${Object.values(refused)[0]?.[0]}`);
       masks = t.kind === 'builtin' ? withOrganizationVat(t.builtin.kind, checked.values, input.organizationVatRate) : checked.values;
       templateId = dto.template;
       builtinKind = t.kind === 'builtin';

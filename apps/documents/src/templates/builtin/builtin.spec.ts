@@ -4,7 +4,7 @@ import { ContractorType, type ContractorSnapshot, type OrganizationSnapshot } fr
 import { compileTemplate, renderHtml } from '../engine/handlebars-engine';
 import { BUILTIN_TEMPLATES, builtinTemplate, builtinTemplateByKind, type BuiltinKind } from './builtin';
 import type { PaymentQr } from './payment-qr';
-import { buildTemplateData, TemplateDataError, validateBuiltinMasks, withOrganizationVat, type TemplateDataInput } from './template-data';
+import { buildTemplateData, checkNewBuiltinMasks, TemplateDataError, validateBuiltinMasks, withOrganizationVat, type TemplateDataInput } from './template-data';
 
 const NBSP = '\u00A0';
 const rub = (text: string) => text.replace(/ /g, NBSP);
@@ -298,6 +298,19 @@ describe('Договор оказания услуг', () => {
     const noPrice = await renderBuiltin('contract', { number: '8', date: '2026-02-01', subject: 'Уборка', vatRate: '10' });
     expect(noPrice.html).toContain('согласованных Сторонами заявок, включая НДС по ставке 10%.</p>');
     expect(validateBuiltinMasks('contract', { number: '9', subject: 'x', vatRate: '18' })).toMatchObject({ ok: false, errors: { 'masks.vatRate': [expect.any(String)] } });
+  });
+});
+
+describe(checkNewBuiltinMasks.name, () => {
+  it('refuses a due date before the date, and 22 % before 2026, naming the mask', () => {
+    expect(checkNewBuiltinMasks('invoice', { date: '2026-06-05', dueDate: '2026-06-04' })).toEqual({ 'masks.dueDate': [expect.stringContaining('05.06.2026')] });
+    expect(checkNewBuiltinMasks('invoice', { date: '2026-06-05', dueDate: '2026-06-05' })).toBeNull();
+    expect(checkNewBuiltinMasks('act', { date: '2025-12-31', vatRate: '22' })).toEqual({ 'masks.vatRate': [expect.any(String)] });
+    expect(checkNewBuiltinMasks('contract', { date: '2026-01-01', vatRate: '22' })).toBeNull();
+    // 20 % after 2026 stays possible (an advance for a 2025 shipment), and a dateless document is today's.
+    expect(checkNewBuiltinMasks('invoice', { date: '2026-02-01', vatRate: '20' })).toBeNull();
+    expect(checkNewBuiltinMasks('invoice', { dueDate: '2020-01-01', vatRate: '22' })).toBeNull();
+    expect(checkNewBuiltinMasks('letter', { date: '2026-06-05', dueDate: '2026-01-01' })).toBeNull();
   });
 });
 

@@ -57,6 +57,21 @@ export function validateBuiltinMasks(kind: BuiltinKind, values: Record<string, u
 }
 
 /**
+ * What a new built-in document may not say, beyond its masks' own checks (for the constructor
+ * only: a document stored before a rule came in still renders): a due date before the document's
+ * date, or the 22 % rate on a date before it existed (1 January 2026).
+ */
+export function checkNewBuiltinMasks(kind: BuiltinKind, masks: Record<string, unknown>): Record<string, string[]> | null {
+  if (kind === 'letter') return null;
+  const errors: Record<string, string[]> = {};
+  const date = typeof masks['date'] === 'string' ? masks['date'] : null;
+  const due = typeof masks['dueDate'] === 'string' ? masks['dueDate'] : null;
+  if (date && due && isoDay(due) < isoDay(date)) errors['masks.dueDate'] = [`dueDate must not be before the document's date (${formatRuDateShort(date)})`];
+  if (date && parseVatRate(masks['vatRate']) === 22 && baseVatRate(date) !== 22) errors['masks.vatRate'] = ['vatRate 22 applies from 1 January 2026; the base rate before it is 20'];
+  return Object.keys(errors).length > 0 ? errors : null;
+}
+
+/**
  * The masks a built-in is stored with: an invoice, act or contract that names no VAT rate takes
  * the organisation's default, so the document's `sum` and every later render of it print the same
  * VAT whatever the organisation's setting becomes. Without a default the rate stays unnamed: the
@@ -260,7 +275,7 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value : null;
 }
 
-function isoDay(now: Date): string {
+function isoDay(now: Date | string): string {
   const { year, month, day } = moscowCalendarDate(now);
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
