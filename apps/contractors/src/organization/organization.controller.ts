@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OrganizationView, UpdateOrganizationDto } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
 import { OrganizationService } from './organization.service';
@@ -20,6 +20,7 @@ export class OrganizationController {
   @Put()
   @ApiOperation({ summary: 'Set the organisation; the INN look-up fills name, KPP, OGRN, address, director' })
   @ApiOkResponse({ type: OrganizationView })
+  @ApiConflictResponse({ description: 'ORGANIZATION_CHANGED: a PUT received after this one was saved while this one was looking up' })
   update(@CurrentAccount() acc: AccountContext, @Body() dto: UpdateOrganizationDto) {
     return this.organization.update(acc, dto);
   }

@@ -39,6 +39,10 @@ export class Organization {
   @Column('jsonb', { nullable: true })
   fullInfo!: object | null;
 
+  /** When the PUT that saved this row was received (null: saved before this was kept). */
+  @Column('timestamptz', { nullable: true })
+  receivedAt!: Date | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 }

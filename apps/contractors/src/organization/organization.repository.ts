@@ -12,22 +12,14 @@ export class OrganizationRepository {
     return this.ds.manager.findOneBy(Organization, { accountId });
   }
 
-  /** The row's version (its xmin), or null before the first PUT: what a PUT saw when it came in. */
-  async version(accountId: string): Promise<string | null> {
-    const [r] = (await this.ds.query('SELECT xmin::text AS version FROM organization WHERE account_id = $1', [accountId])) as { version: string }[];
-    return r?.version ?? null;
-  }
-
   /**
-   * The row with its version, locked for the rest of the transaction (null before the first
-   * PUT). The account's advisory lock comes first, so two first PUTs queue as two later ones
-   * do on the row lock, and the read after it sees what the other committed.
+   * The row, locked for the rest of the transaction (null before the first PUT). The account's
+   * advisory lock comes first, so two first PUTs queue as two later ones do on the row lock, and
+   * the read after it sees what the other committed.
    */
-  async lock(m: EntityManager, accountId: string): Promise<{ row: Organization | null; version: string | null }> {
+  async lock(m: EntityManager, accountId: string): Promise<Organization | null> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('contractors:organization:' || $1::text, 0))`, [accountId]);
-    const [r] = (await m.query('SELECT xmin::text AS version FROM organization WHERE account_id = $1 FOR UPDATE', [accountId])) as { version: string }[];
-    if (!r) return { row: null, version: null };
-    return { row: await m.findOneBy(Organization, { accountId }), version: r.version };
+    return m.findOne(Organization, { where: { accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
   save(m: EntityManager, accountId: string, fields: Omit<Organization, 'accountId'>): Promise<Organization> {

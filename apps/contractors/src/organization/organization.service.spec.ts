@@ -32,8 +32,7 @@ const stored = (): Organization =>
 function duringAnOutage(existing: Organization | null) {
   let row = existing;
   const repo = {
-    version: async () => (row ? 'v1' : null),
-    lock: async () => ({ row, version: row ? 'v1' : null }),
+    lock: async () => row,
     save: async (_m: unknown, _acc: string, next: Organization) => (row = { ...next, accountId: acc.accountId } as Organization),
   } as unknown as OrganizationRepository;
   const contractors = { tryLookup: async () => ({ status: 'pending' as const, payload: null }) } as unknown as ContractorsService;
@@ -62,5 +61,58 @@ describe(OrganizationService.name, () => {
     const other = duringAnOutage(stored());
     await other.sut.update(acc, { inn: '7707083893', name: 'ПАО Сбербанк' } as never);
     expect(other.saved()).toMatchObject({ inn: '7707083893', name: 'ПАО Сбербанк', ogrn: null, address: null, director: null, fullInfo: null });
+  });
+
+  describe('two PUTs whose look-ups overlap', () => {
+    /** A service over one stored row whose party look-ups end when the test says. */
+    function withControlledLookups() {
+      let row: Organization | null = stored();
+      const waiting: ((outcome: { status: 'ok'; payload: object }) => void)[] = [];
+      const repo = {
+        lock: async () => row,
+        save: async (_m: unknown, _acc: string, next: Organization) => (row = { ...next, accountId: acc.accountId } as Organization),
+      } as unknown as OrganizationRepository;
+      const contractors = { tryLookup: () => new Promise((resolve) => waiting.push(resolve)) } as unknown as ContractorsService;
+      const sut = new OrganizationService(repo, fakeCommands().commands as unknown as Commands, {} as LookupService, contractors);
+      const answer = async (i: number) => {
+        while (!waiting[i]) await new Promise((r) => setImmediate(r));
+        waiting[i]!({ status: 'ok', payload: { value: 'ИП Артиков Тимур Дилшодович', data: {} } });
+      };
+      return { sut, answer, saved: () => row };
+    }
+
+    it('refuses the earlier one when the later one was saved first', async () => {
+      const { sut, answer, saved } = withControlledLookups();
+      const first = sut.update(acc, { inn: INN, name: 'Опечатка' } as never);
+      await new Promise((r) => setTimeout(r, 2)); // received a moment later
+      const second = sut.update(acc, { inn: INN, name: 'Исправлено' } as never);
+      await answer(1);
+      await expect(second).resolves.toMatchObject({ name: 'Исправлено' });
+      await answer(0);
+      await expect(first).rejects.toMatchObject({ status: 409, code: 'ORGANIZATION_CHANGED' });
+      expect(saved()).toMatchObject({ name: 'Исправлено' });
+    });
+
+    it('lets the later one overwrite the earlier one when the earlier one was saved first', async () => {
+      const { sut, answer, saved } = withControlledLookups();
+      const first = sut.update(acc, { inn: INN, name: 'Опечатка' } as never);
+      await new Promise((r) => setTimeout(r, 2));
+      const second = sut.update(acc, { inn: INN, name: 'Исправлено' } as never);
+      await answer(0);
+      await expect(first).resolves.toMatchObject({ name: 'Опечатка' });
+      await answer(1);
+      await expect(second).resolves.toMatchObject({ name: 'Исправлено' });
+      expect(saved()).toMatchObject({ name: 'Исправлено' });
+    });
+  });
+
+  it('keeps the default VAT when a PUT omits it and clears it with null', async () => {
+    const { sut, saved } = duringAnOutage({ ...stored(), vatRate: 'none' } as Organization);
+    await sut.update(acc, { inn: INN } as never);
+    expect(saved()!.vatRate).toBe('none');
+    await sut.update(acc, { inn: INN, vatRate: '10' } as never);
+    expect(saved()!.vatRate).toBe('10');
+    await sut.update(acc, { inn: INN, vatRate: null } as never);
+    expect(saved()!.vatRate).toBeNull();
   });
 });

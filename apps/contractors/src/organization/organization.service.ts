@@ -25,10 +25,10 @@ type PartyData = {
   type?: string;
 };
 
-/** Another PUT of the organisation was saved while this one was looking its INN and BIKs up. */
+/** A PUT of the organisation received after this one was saved while this one was looking its INN and BIKs up. */
 export class OrganizationChangedError extends ConflictError {
   constructor() {
-    super('ORGANIZATION_CHANGED', 'the organization was saved by another request while this one was being looked up; GET it and send the PUT again if it still applies');
+    super('ORGANIZATION_CHANGED', 'a later PUT of the organization was saved while this one was being looked up; GET it and send this one again if it still applies');
   }
 }
 
@@ -49,10 +49,10 @@ export class OrganizationService {
   }
 
   async update(acc: AccountContext, dto: UpdateOrganizationDto): Promise<OrganizationView> {
-    // What this PUT replaces. Its look-ups take time (seconds when DaData is slow), and a PUT sent
-    // after it may be saved meanwhile: saving this one then would put back what the user had
-    // just corrected, so it is refused instead (409, send it again).
-    const seen = await this.repo.version(acc.accountId);
+    // Its look-ups take time (seconds when DaData is slow), and a PUT sent after this one may be
+    // saved meanwhile: saving this one then would put back what the user had just corrected, so
+    // it is refused instead (409). The later one wins whichever look-up ends first.
+    const receivedAt = new Date();
     // Look-ups first, outside the transaction. A provider that is down leaves what was looked up
     // before for the same INN (or BIK) as it was: saving during an outage used to erase the KPP,
     // OGRN, address and director of the stored organisation, and nothing filled them in again.
@@ -71,8 +71,8 @@ export class OrganizationService {
     const directorPost = dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : undefined);
 
     const saved = await this.commands.run(acc.accountId, async (t) => {
-      const { row: existing, version } = await this.repo.lock(t.manager, acc.accountId);
-      if (version !== seen) throw new OrganizationChangedError();
+      const existing = await this.repo.lock(t.manager, acc.accountId);
+      if (existing?.receivedAt && existing.receivedAt > receivedAt) throw new OrganizationChangedError();
       // What the last successful look-up gave, while this one could not be made.
       const kept = partyLookup.status === 'pending' && existing?.inn === dto.inn ? existing : null;
       const name = dto.name ?? (typeof party?.value === 'string' ? party.value : undefined) ?? kept?.name;
@@ -99,6 +99,7 @@ export class OrganizationService {
         vatRate: dto.vatRate !== undefined ? dto.vatRate : (existing?.vatRate ?? null),
         bankAccounts: dto.bankAccounts ? bankAccounts : (existing?.bankAccounts ?? []),
         fullInfo: party ?? kept?.fullInfo ?? null,
+        receivedAt,
         updatedAt: new Date(),
       });
       await t.emit(OrganizationUpdated, acc.accountId, toSnapshot(row));
