@@ -63,6 +63,12 @@ describe(paymentQrPayload.name, () => {
     expect(paymentQrPayload({ ...tochka, purpose: 'П'.repeat(210) })).toContain(`|Purpose=${'П'.repeat(210)}`);
   });
 
+  it('refuses a code longer than the standard allows instead of cutting it into another one', () => {
+    expect(() => paymentQrPayload({ ...tochka, cbc: '182101020100110001101' })).toThrow(expect.objectContaining({ field: 'cbc' }));
+    expect(() => paymentQrPayload({ ...tochka, oktmo: '452860000001' })).toThrow(expect.objectContaining({ field: 'oktmo' }));
+    expect(paymentQrPayload({ ...tochka, cbc: '18210102010011000110', oktmo: '45286000' })).toContain('|CBC=18210102010011000110|OKTMO=45286000');
+  });
+
   it('accepts "0" as the correspondent account', () => {
     expect(paymentQrPayload({ ...tochka, correspAcc: '0' })).toContain('|CorrespAcc=0');
   });

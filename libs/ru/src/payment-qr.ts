@@ -100,9 +100,10 @@ export function sanitizeQrValue(value: string): string {
 }
 
 /**
- * The longest value of each text field, in characters (ГОСТ Р 56042-2014, tables 1 and 2; the
- * standard sets none for the payer's details of table 3).
- * A longer one is cut to it, so that a bank app takes the payment instead of refusing the code.
+ * The longest value of each field, in characters (ГОСТ Р 56042-2014, tables 1 and 2; the standard
+ * sets none for the payer's details of table 3). Free text longer than that (a name, a bank's
+ * name, a purpose) is cut to it, so that a bank app takes the payment instead of refusing the
+ * code; a longer code (КБК, ОКТМО, a document's number or date) is a wrong one, and refused.
  */
 export const PAYMENT_QR_MAX_LENGTH: Readonly<Partial<Record<keyof PaymentQrInput, number>>> = {
   name: 160,
@@ -114,12 +115,16 @@ export const PAYMENT_QR_MAX_LENGTH: Readonly<Partial<Record<keyof PaymentQrInput
   docDate: 10,
 };
 
-/** `value` cut to its field's maximum, by characters (never in the middle of a surrogate pair), trimmed again. */
+const CUT_TO_FIT: ReadonlySet<keyof PaymentQrInput> = new Set(['name', 'bankName', 'purpose']);
+
+/** `value` within its field's maximum: free text cut by characters (never half of a surrogate pair) and trimmed again, a code refused. */
 function fitted(field: keyof PaymentQrInput, value: string): string {
   const max = PAYMENT_QR_MAX_LENGTH[field];
   if (max === undefined) return value;
   const chars = Array.from(value);
-  return chars.length <= max ? value : chars.slice(0, max).join('').trimEnd();
+  if (chars.length <= max) return value;
+  if (!CUT_TO_FIT.has(field)) throw new PaymentQrFieldError(field, `is longer than ${max} characters: "${value}"`);
+  return chars.slice(0, max).join('').trimEnd();
 }
 
 function requiredValue(input: PaymentQrInput, field: RequiredField, pattern: RegExp | null): string {

@@ -1,4 +1,4 @@
-import { baseVatRate, invoiceTotals, isVatRate, vatIncluded, vatLabel, vatOnTop } from './vat';
+import { baseVatRate, invoiceTotals, isVatRate, vatIncluded, vatLabel, vatOnTop, vatPurposeClause } from './vat';
 
 describe(baseVatRate.name, () => {
   it('is 20 % before 2026 and 22 % from 2026-01-01', () => {
@@ -174,5 +174,15 @@ describe(invoiceTotals.name, () => {
   it('rejects totals beyond the safe integer range', () => {
     const huge = { quantity: 1, priceKopecks: Number.MAX_SAFE_INTEGER };
     expect(() => invoiceTotals([huge, huge], 'none', 'on-top')).toThrow(RangeError);
+  });
+});
+
+describe(vatPurposeClause.name, () => {
+  it('states the VAT in a payment purpose as payment orders write it, or that there is none', () => {
+    expect(vatPurposeClause(22, 220_000)).toBe('В т.ч. НДС 22% - 2200,00 руб.');
+    expect(vatPurposeClause(10, 5)).toBe('В т.ч. НДС 10% - 0,05 руб.');
+    expect(vatPurposeClause(22, 123_456_789_012)).toBe('В т.ч. НДС 22% - 1234567890,12 руб.');
+    expect(vatPurposeClause(0, 0)).toBe('В т.ч. НДС 0% - 0,00 руб.');
+    expect(vatPurposeClause('none', 0)).toBe('НДС не облагается');
   });
 });

@@ -128,6 +128,7 @@ export class DocumentsService {
     const contractor = input.contractor;
     if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
 
+    const at = new Date();
     let masks: Record<string, unknown> = dto.masks ?? {};
     let templateId: string | null = null;
     let sourceFilename: string | null = null;
@@ -137,9 +138,14 @@ export class DocumentsService {
       // Built-ins also check what MaskDef cannot express (allowed VAT rates and modes).
       const checked = t.kind === 'builtin' ? validateBuiltinMasks(t.builtin.kind, masks) : validateMasks(t.masks, masks);
       if (!checked.ok) throw new ValidationFailedError(checked.errors, `Validation failed: ${Object.values(checked.errors)[0]?.[0]}`);
-      const refused = t.kind === 'builtin' ? checkNewBuiltinMasks(t.builtin.kind, checked.values) : null;
-      if (refused) throw new ValidationFailedError(refused, `Validation failed: ${Object.values(refused)[0]?.[0]}`);
-      masks = t.kind === 'builtin' ? withOrganizationVat(t.builtin.kind, checked.values, input.organizationVatRate) : checked.values;
+      if (t.kind === 'builtin') {
+        // The organisation's default VAT first: the checks then see the rate the document prints.
+        masks = withOrganizationVat(t.builtin.kind, checked.values, input.organizationVatRate, at);
+        const refused = checkNewBuiltinMasks(t.builtin.kind, masks, at);
+        if (refused) throw new ValidationFailedError(refused, `Validation failed: ${Object.values(refused)[0]?.[0]}`);
+      } else {
+        masks = checked.values;
+      }
       templateId = dto.template;
       builtinKind = t.kind === 'builtin';
     } else {
@@ -148,7 +154,6 @@ export class DocumentsService {
       if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
       sourceFilename = upload.filename;
     }
-    const at = new Date();
     const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : ((builtinKind ? builtinTotalKopecks(masks, at) : linesTotal(masks)) ?? 0);
 
     return this.withRender(async (local) => {

@@ -59,15 +59,25 @@ export function validateBuiltinMasks(kind: BuiltinKind, values: Record<string, u
 /**
  * What a new built-in document may not say, beyond its masks' own checks (for the constructor
  * only: a document stored before a rule came in still renders): a due date before the document's
- * date, or the 22 % rate on a date before it existed (1 January 2026).
+ * date (a dateless document is dated `at`, as its render dates it), the 22 % rate on a date before
+ * it existed (1 January 2026), or a payment purpose that, with its VAT clause, is longer than a
+ * payment order's field 24 and the QR's Purpose hold (210 characters).
  */
-export function checkNewBuiltinMasks(kind: BuiltinKind, masks: Record<string, unknown>): Record<string, string[]> | null {
+export function checkNewBuiltinMasks(kind: BuiltinKind, masks: Record<string, unknown>, at: Date): Record<string, string[]> | null {
   if (kind === 'letter') return null;
   const errors: Record<string, string[]> = {};
-  const date = typeof masks['date'] === 'string' ? masks['date'] : null;
+  const date = documentDate(masks, at);
   const due = typeof masks['dueDate'] === 'string' ? masks['dueDate'] : null;
-  if (date && due && isoDay(due) < isoDay(date)) errors['masks.dueDate'] = [`dueDate must not be before the document's date (${formatRuDateShort(date)})`];
-  if (date && parseVatRate(masks['vatRate']) === 22 && baseVatRate(date) !== 22) errors['masks.vatRate'] = ['vatRate 22 applies from 1 January 2026; the base rate before it is 20'];
+  if (due && isoDay(due) < date) errors['masks.dueDate'] = [`dueDate must not be before the document's date (${formatRuDateShort(date)})`];
+  if (parseVatRate(masks['vatRate']) === 22 && baseVatRate(date) !== 22) errors['masks.vatRate'] = ['vatRate 22 applies from 1 January 2026; the base rate before it is 20'];
+  const given = text(masks['purpose']);
+  if (kind === 'invoice' && given && !errors['masks.vatRate']) {
+    const money = linesAndTotals(masks, date);
+    const length = Array.from(invoicePurpose(given, money.vatRate, money.totals.vat).purpose).length;
+    if (length > QR_PURPOSE_MAX) {
+      errors['masks.purpose'] = [`purpose must fit ${QR_PURPOSE_MAX} characters with its VAT clause (a payment order's purpose); it has ${length}`];
+    }
+  }
   return Object.keys(errors).length > 0 ? errors : null;
 }
 
@@ -75,11 +85,19 @@ export function checkNewBuiltinMasks(kind: BuiltinKind, masks: Record<string, un
  * The masks a built-in is stored with: an invoice, act or contract that names no VAT rate takes
  * the organisation's default, so the document's `sum` and every later render of it print the same
  * VAT whatever the organisation's setting becomes. Without a default the rate stays unnamed: the
- * base rate of the document's date.
+ * base rate of the document's date. A default of 22 % on a date before 2026 (when it did not
+ * exist) is not taken either.
  */
-export function withOrganizationVat(kind: BuiltinKind, masks: Record<string, unknown>, organizationVatRate: string | null): Record<string, unknown> {
+export function withOrganizationVat(kind: BuiltinKind, masks: Record<string, unknown>, organizationVatRate: string | null, at: Date): Record<string, unknown> {
   if (kind === 'letter' || masks['vatRate'] !== undefined || organizationVatRate === null) return masks;
-  return parseVatRate(organizationVatRate) === null ? masks : { ...masks, vatRate: organizationVatRate };
+  const rate = parseVatRate(organizationVatRate);
+  if (rate === null || (rate === 22 && baseVatRate(documentDate(masks, at)) !== 22)) return masks;
+  return { ...masks, vatRate: organizationVatRate };
+}
+
+/** The document's date mask as "YYYY-MM-DD", else the Moscow day of `at` (what its render prints). */
+function documentDate(masks: Record<string, unknown>, at: Date): string {
+  return isoDay(typeof masks['date'] === 'string' ? masks['date'] : at);
 }
 
 /**
@@ -128,30 +146,48 @@ interface Common {
   contractor: PartyBlock;
 }
 
-/** ГОСТ Р 56042's longest Purpose: the QR's purpose is cut to it, its VAT clause kept whole. */
+/** ГОСТ Р 56042's longest Purpose, and a payment order's field 24. */
 const QR_PURPOSE_MAX = 210;
 
 function invoiceData(common: Common, masks: Record<string, unknown>): Record<string, unknown> {
   const money = linesAndTotals(masks, common.date);
   const given = text(masks['purpose']) ?? `Оплата по счёту № ${common.number ?? ''} от ${formatRuDateShort(common.date)}`;
-  // The purpose says what the payment's VAT is, unless the caller's own text already does.
-  const clause = /ндс|налог/iu.test(given) ? null : vatPurposeClause(money.vatRate, money.totals.vat);
-  const purpose = withClause(given, clause);
-  const qrPurpose = clause ? withClause(cutTo(given, QR_PURPOSE_MAX - clause.length - 2), clause) : given;
+  const { purpose, qrPurpose } = invoicePurpose(given, money.vatRate, money.totals.vat);
   const qr = invoicePaymentQr(common.organization, money.totals.total, qrPurpose);
   return { ...common, ...money, purpose, dueDate: text(masks['dueDate']), qr };
 }
 
-function withClause(purpose: string, clause: string | null): string {
-  if (!clause) return purpose;
-  const text = purpose.replace(/[\s.]+$/u, '');
-  return text ? `${text}. ${clause}` : clause;
+/** НДС as a word of its own (not "налоговый", not inside another word). */
+const NAMES_VAT = /(?<![\p{L}\d])ндс(?![\p{L}])/iu;
+
+/**
+ * The purpose with what it must say of the payment's VAT, unless the given text already names
+ * НДС; and the same for the QR, within its 210 characters: a new document's own purpose is
+ * checked to fit (checkNewBuiltinMasks), so only the default one (a very long number) or one
+ * stored before that check is cut, at a word, its VAT clause kept whole.
+ */
+function invoicePurpose(given: string, rate: VatRate, vatKopecks: number): { purpose: string; qrPurpose: string } {
+  const clause = NAMES_VAT.test(given) ? null : vatPurposeClause(rate, vatKopecks);
+  const purpose = withClause(given, clause);
+  if (Array.from(purpose).length <= QR_PURPOSE_MAX) return { purpose, qrPurpose: purpose };
+  const room = QR_PURPOSE_MAX - (clause ? Array.from(clause).length + 2 : 0);
+  return { purpose, qrPurpose: withClause(cutAtWord(given, room), clause) };
 }
 
-/** At most `max` characters (whole code points). */
-function cutTo(value: string, max: number): string {
+function withClause(purpose: string, clause: string | null): string {
+  if (!clause) return purpose;
+  const text = purpose.replace(/[\s.,;:]+$/u, '');
+  if (!text) return clause;
+  return /[!?…]$/u.test(text) ? `${text} ${clause}` : `${text}. ${clause}`;
+}
+
+/** At most `max` characters (whole code points), back to the last space when one is near. */
+function cutAtWord(value: string, max: number): string {
   const chars = Array.from(value);
-  return chars.length <= max ? value : chars.slice(0, Math.max(0, max)).join('');
+  if (chars.length <= max) return value;
+  const cut = chars.slice(0, Math.max(0, max)).join('');
+  const space = cut.search(/\s\S*$/u);
+  return (space >= cut.length - 30 && space > 0 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/u, '');
 }
 
 function linesAndTotals(masks: Record<string, unknown>, date: string) {
