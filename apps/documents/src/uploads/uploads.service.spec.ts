@@ -39,9 +39,11 @@ describe(UploadsService.name, () => {
     await expect(sut.find(other, 'a1b2c3d4e5.html')).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('415s a body that is not multipart, before reading or storing anything', () => {
-    const req = { headers: { 'content-type': 'application/pdf', 'content-length': '10' } } as unknown as Request;
-    expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }));
+  it('415s a body that is not multipart, storing nothing, its body read through first', async () => {
+    const req = Object.assign(new PassThrough(), { headers: { 'content-type': 'application/pdf', 'content-length': '10' } }) as unknown as Request;
+    (req as unknown as PassThrough).end(Buffer.from('%PDF-1.4\n\n'));
+    await expect(sut.upload(acc, req)).rejects.toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect((req as unknown as PassThrough).readableEnded).toBe(true);
     expect(storage.put).not.toHaveBeenCalled();
     expect(repo.insert).not.toHaveBeenCalled();
   });
@@ -60,12 +62,29 @@ describe(UploadsService.name, () => {
     expect(repo.insert).not.toHaveBeenCalled();
   });
 
-  it('413s a body declared far over the limit without reading it, and closes the connection after', () => {
+  it('413s a body declared far over the limit without reading it, and closes the connection after', async () => {
     const res = { setHeader: jest.fn() };
-    const req = { headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(2 * 1024 * 1024) }, res } as unknown as Request;
-    expect(() => sut.upload(acc, req)).toThrow(expect.objectContaining({ status: 413, code: 'PAYLOAD_TOO_LARGE' }));
+    const req = Object.assign(new PassThrough(), {
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(3 * 1024 * 1024) },
+      res,
+    }) as unknown as Request;
+    await expect(sut.upload(acc, req)).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(storage.put).not.toHaveBeenCalled();
     expect(res.setHeader).toHaveBeenCalledWith('Connection', 'close');
+  });
+
+  it('413s a body declared a little over the limit after reading it through, so the connection ends cleanly', async () => {
+    const res = { setHeader: jest.fn() };
+    const body = Buffer.alloc(1200 * 1024, 0x20);
+    const req = Object.assign(new PassThrough(), {
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(body.length) },
+      res,
+    }) as unknown as Request;
+    (req as unknown as PassThrough).end(body);
+    await expect(sut.upload(acc, req)).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect((req as unknown as PassThrough).readableEnded).toBe(true);
+    expect(storage.put).not.toHaveBeenCalled();
+    expect(res.setHeader).not.toHaveBeenCalledWith('Connection', 'close');
   });
 
   it("draws the name again when the account has an upload of that name, so its file is never overwritten", async () => {

@@ -71,16 +71,21 @@ export class UploadsService {
     private readonly commands: Commands,
   ) {}
 
-  upload(acc: AccountContext, req: Request): Promise<Upload> {
+  async upload(acc: AccountContext, req: Request): Promise<Upload> {
     const limit = this.config.UPLOAD_LIMIT_BYTES;
-    if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
-      throw new UnsupportedMediaTypeError('Send the file as multipart/form-data in a field named "file"');
-    }
-    // Multipart framing adds a little around the file; anything declared far beyond is refused
-    // unread, and the connection closed after the answer rather than read through.
-    if (Number(req.headers['content-length'] ?? 0) > limit + MULTIPART_SLACK_BYTES) {
-      req.res?.setHeader('Connection', 'close');
-      throw new UploadTooLargeError(limit);
+    // Refused before reading (not multipart; declared beyond the limit and the multipart framing
+    // around it): nothing is stored, but a body of up to twice that is read and thrown away
+    // first. Answering and closing with the rest unread resets the connection (TCP RST), and the
+    // sender, still writing (the gateway), can lose the answer with it and report a 502. A body
+    // declared larger still is refused unread, and the connection closed after the answer.
+    const refusal = !/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')
+      ? new UnsupportedMediaTypeError('Send the file as multipart/form-data in a field named "file"')
+      : Number(req.headers['content-length'] ?? 0) > limit + MULTIPART_SLACK_BYTES
+        ? new UploadTooLargeError(limit)
+        : null;
+    if (refusal) {
+      await settleBody(req, 2 * (limit + MULTIPART_SLACK_BYTES));
+      throw refusal;
     }
     // Refused part-way (storage down, wrong type, too large): the rest of the body is dealt
     // with before the answer, so the client's next request on this connection does not hang.
