@@ -244,6 +244,44 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
   });
 
   describe('creating while the provider is down', () => {
+    it("fills in the organisation's party and bank a PUT during the outage could not look up, and emits organization.updated", async () => {
+      const client = apiClient(gateway.url, await testToken('acc-org-later'));
+      // A party and a bank nobody has looked up here, so no cached answer can help.
+      const party = dadataFixtures.partyLegal();
+      party.value = 'ООО "ПОЗЖЕ"';
+      party.data = { ...party.data, inn: '7824001118', kpp: '782401001', ogrn: '1027800000001', address: { value: 'г Санкт-Петербург, Невский пр-кт, д 1' } };
+      dadata.addParty(party);
+      dadata.setMode('down');
+      const put = await client<Record<string, unknown>>('PUT', '/v2/docs/organization', {
+        inn: '7824001118',
+        name: 'ООО «Позже»',
+        bankAccounts: [{ bik: '044525225', number: '40702810938000012345' }],
+      });
+      expect(put.status).toBe(200);
+      expect(put.body).toMatchObject({ name: 'ООО «Позже»', kpp: null, address: null, fullInfo: null, bankAccounts: [{ bik: '044525225', fullInfo: null }] });
+
+      dadata.setMode('ok');
+      const filled = await eventually(async () => {
+        const got = await client<{ bankAccounts: { fullInfo: unknown }[]; fullInfo: unknown }>('GET', '/v2/docs/organization');
+        return got.body.fullInfo && got.body.bankAccounts[0]!.fullInfo ? got.body : null;
+      }, 20_000, 100);
+      expect(filled).toMatchObject({
+        // What the user gave stays; only what was empty is filled in.
+        name: 'ООО «Позже»',
+        kpp: '782401001',
+        ogrn: '1027800000001',
+        address: 'г Санкт-Петербург, Невский пр-кт, д 1',
+        fullInfo: { value: 'ООО "ПОЗЖЕ"' },
+        bankAccounts: [{ bik: '044525225', number: '40702810938000012345', fullInfo: dadataFixtures.bankSber() }],
+      });
+      const events = await readTopic(
+        Topics.contractors,
+        (ms) => ms.some((m) => m.key === 'acc-org-later' && (JSON.parse(m.value) as { data: OrganizationSnapshot }).data.bankAccounts[0]?.fullInfo),
+        15_000,
+      );
+      expect(events.filter((m) => m.key === 'acc-org-later').map((m) => (JSON.parse(m.value) as { data: OrganizationSnapshot }).data.kpp)).toEqual([null, '782401001']);
+    });
+
     it('creates the contractor at once and fills fullInfo in once the provider is back', async () => {
       // A party the service has never looked up, so no cached answer can help.
       const party = dadataFixtures.partyLegal();

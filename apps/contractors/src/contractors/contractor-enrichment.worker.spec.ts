@@ -28,9 +28,27 @@ describe(ContractorEnrichmentWorker.name, () => {
       service as unknown as ContractorsService,
       lookup as unknown as LookupService,
     );
+    const passes: string[] = [];
+    sut.addPass(async () => (passes.push('organisations'), true));
     await sut.tick();
+    // Nor do the other features' passes run after it.
+    expect(passes).toEqual([]);
     expect(asked).toEqual(['7707083891', '7707083892']);
     // The deferred one is still recorded (its attempt counted, backed off); the rest wait.
     expect(completed).toEqual(['c1:ok', 'c2:pending']);
+  });
+
+  it("runs the other features' passes after its own, each until one meets the provider down", async () => {
+    const ran: string[] = [];
+    const sut = new ContractorEnrichmentWorker(
+      { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
+      { dueLookupsAllAccounts: async () => ({ contractors: [], banks: [] }) } as unknown as ContractorsRepository,
+      {} as ContractorsService,
+      { client: { configured: true } } as unknown as LookupService,
+    );
+    sut.addPass(async () => (ran.push('first'), false));
+    sut.addPass(async () => (ran.push('second'), true));
+    await sut.tick();
+    expect(ran).toEqual(['first']);
   });
 });

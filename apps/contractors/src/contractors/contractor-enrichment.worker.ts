@@ -6,13 +6,16 @@ import { ContractorsService } from './contractors.service';
 
 /**
  * Retries look-ups that could not be done when a contractor or bank account was created
- * (provider down), with exponential back-off, and emits `contractor.updated` once filled.
+ * (provider down), with exponential back-off, and emits `contractor.updated` once filled. Other
+ * features add their own deferred look-ups as passes (the organisation's, `addPass`).
  */
 @Injectable()
 export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ContractorEnrichmentWorker.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Each returns false when the provider could not answer one of its look-ups. */
+  private readonly passes: (() => Promise<boolean>)[] = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: ContractorsConfig,
@@ -28,6 +31,11 @@ export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApp
         .finally(() => (this.running = null));
     }, this.config.ENRICH_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** Runs `pass` after the contractors' own, in every pass the provider answers to the end. */
+  addPass(pass: () => Promise<boolean>): void {
+    this.passes.push(pass);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -53,5 +61,6 @@ export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApp
       await this.service.completeBankLookup(b.accountId, b.contractorId, b.id, outcome, b.lookupAttempts + 1);
       if (outcome.status === 'pending') return;
     }
+    for (const pass of this.passes) if (!(await pass())) return;
   }
 }

@@ -11,6 +11,6 @@ import { ContractorsService } from './contractors.service';
   imports: [TypeOrmModule.forFeature([Contractor, BankAccount, Contact]), LookupModule],
   controllers: [ContractorsController],
   providers: [ContractorsRepository, ContractorsService, ContractorEnrichmentWorker],
-  exports: [ContractorsService],
+  exports: [ContractorsService, ContractorEnrichmentWorker],
 })
 export class ContractorsModule {}

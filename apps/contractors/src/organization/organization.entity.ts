@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { VatRateValue } from '@papka/contracts';
+import type { LookupStatus } from '../contractors/contractor.entity';
 
 /** The account's own organisation (one per account): the seller on its invoices. */
 @Entity({ name: 'organization' })
@@ -38,6 +39,16 @@ export class Organization {
 
   @Column('jsonb', { nullable: true })
   fullInfo!: object | null;
+
+  /** 'pending' while the party or a bank account still waits for its look-up (provider down at the PUT). */
+  @Column('varchar', { length: 16, default: 'ok' })
+  lookupStatus!: LookupStatus;
+
+  @Column('int', { default: 0 })
+  lookupAttempts!: number;
+
+  @Column('timestamptz', { nullable: true })
+  lookupNextAt!: Date | null;
 
   /** When the PUT that saved this row was received (null: saved before this was kept). */
   @Column('timestamptz', { nullable: true })

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ContractorEnrichmentWorker } from '../contractors/contractor-enrichment.worker';
 import { ContractorsModule } from '../contractors/contractors.module';
 import { LookupModule } from '../lookup/lookup.module';
 import { OrganizationController } from './organization.controller';
@@ -12,4 +13,14 @@ import { OrganizationService } from './organization.service';
   controllers: [OrganizationController],
   providers: [OrganizationRepository, OrganizationService],
 })
-export class OrganizationModule {}
+export class OrganizationModule implements OnModuleInit {
+  constructor(
+    private readonly worker: ContractorEnrichmentWorker,
+    private readonly organization: OrganizationService,
+  ) {}
+
+  /** The organisation's deferred look-ups ride on the contractors' enrichment worker. */
+  onModuleInit(): void {
+    this.worker.addPass(() => this.organization.retryDueLookups());
+  }
+}

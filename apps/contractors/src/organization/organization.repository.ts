@@ -22,6 +22,13 @@ export class OrganizationRepository {
     return m.findOne(Organization, { where: { accountId }, lock: { mode: 'pessimistic_write' } });
   }
 
+  /** Organisations whose look-ups are pending and due (any account), the longest waiting first. */
+  dueLookupsAllAccounts(limit: number): Promise<Organization[]> {
+    return this.ds.getRepository(Organization).createQueryBuilder('o')
+      .where(`o.lookup_status = 'pending' AND o.lookup_next_at <= now()`)
+      .orderBy('o.lookup_next_at').limit(limit).getMany();
+  }
+
   save(m: EntityManager, accountId: string, fields: Omit<Organization, 'accountId'>): Promise<Organization> {
     return m.save(Organization, m.create(Organization, { ...fields, accountId }));
   }

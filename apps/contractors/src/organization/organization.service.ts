@@ -9,6 +9,7 @@ import {
 import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
+import { ContractorsRepository } from '../contractors/contractors.repository';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService } from '../contractors/contractors.service';
 import type { Suggestion } from '../lookup/dadata.client';
 import { LookupService } from '../lookup/lookup.service';
@@ -48,6 +49,59 @@ export class OrganizationService {
     return toView(org);
   }
 
+  /**
+   * One pass of the enrichment worker over organisations saved while the provider was down: looks
+   * up what is still missing (the party, bank accounts without their bank's details) and fills in
+   * only what is empty, never a value the user gave. False when the provider could not answer one:
+   * the pass ends there, and that organisation is backed off.
+   */
+  async retryDueLookups(limit = 20): Promise<boolean> {
+    for (const org of await this.repo.dueLookupsAllAccounts(limit)) {
+      if (!(await this.completeLookups(org))) return false;
+    }
+    return true;
+  }
+
+  private async completeLookups(org: Organization): Promise<boolean> {
+    let answered = true;
+    const party = org.fullInfo ? null : await this.contractors.tryLookup(() => this.lookup.party(org.inn));
+    if (party?.status === 'pending') answered = false;
+    const banks = new Map<string, Suggestion | null>();
+    for (const b of answered ? (org.bankAccounts as BankAccountSnapshot[]) : []) {
+      if (b.fullInfo || banks.has(b.bik)) continue;
+      const found = await this.contractors.tryLookup(() => this.lookup.bank(b.bik));
+      if (found.status === 'pending') {
+        answered = false;
+        break;
+      }
+      banks.set(b.bik, found.payload);
+    }
+    await this.commands.run(org.accountId, async (t) => {
+      const row = await this.repo.lock(t.manager, org.accountId);
+      // Saved again since (a PUT looks up for itself): nothing of this pass applies to it.
+      if (!row || row.lookupStatus !== 'pending' || row.receivedAt?.getTime() !== org.receivedAt?.getTime()) return;
+      const found = party?.status === 'ok' ? party.payload : null;
+      const data = (found?.data ?? {}) as PartyData;
+      const stored = row.bankAccounts as BankAccountSnapshot[];
+      const bankAccounts = stored.map((b) => (b.fullInfo ? b : { ...b, fullInfo: banks.get(b.bik) ?? null }));
+      const changed = found !== null || bankAccounts.some((b, i) => b.fullInfo !== stored[i]!.fullInfo);
+      const saved = await this.repo.save(t.manager, org.accountId, {
+        ...row,
+        kpp: row.kpp ?? data.kpp ?? null,
+        ogrn: row.ogrn ?? data.ogrn ?? null,
+        address: row.address ?? data.address?.value ?? null,
+        director: row.director ?? directorOf(data),
+        directorPost: row.directorPost ?? directorPostOf(data),
+        fullInfo: row.fullInfo ?? found,
+        bankAccounts,
+        ...ContractorsRepository.lookupFields(answered ? 'ok' : 'pending', row.lookupAttempts + 1),
+        updatedAt: changed ? new Date() : row.updatedAt,
+      });
+      if (changed) await t.emit(OrganizationUpdated, org.accountId, toSnapshot(saved));
+    });
+    return answered;
+  }
+
   async update(acc: AccountContext, dto: UpdateOrganizationDto): Promise<OrganizationView> {
     // Its look-ups take time (seconds when DaData is slow), and a PUT sent after this one may be
     // saved meanwhile: saving this one then would put back what the user had just corrected, so
@@ -64,11 +118,8 @@ export class OrganizationService {
       const found = await this.contractors.tryLookup(() => this.lookup.bank(b.bik));
       banks.push({ dto: b, fullInfo: found.payload, deferred: found.status === 'pending' });
     }
-    const director =
-      dto.director ??
-      data.management?.name ??
-      (data.type === 'INDIVIDUAL' && data.fio ? [data.fio.surname, data.fio.name, data.fio.patronymic].filter(Boolean).join(' ') : undefined);
-    const directorPost = dto.directorPost ?? data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : undefined);
+    const director = dto.director ?? directorOf(data);
+    const directorPost = dto.directorPost ?? directorPostOf(data);
 
     const saved = await this.commands.run(acc.accountId, async (t) => {
       const existing = await this.repo.lock(t.manager, acc.accountId);
@@ -86,6 +137,13 @@ export class OrganizationService {
         name: b.name || DEFAULT_BANK_ACCOUNT_NAME,
         fullInfo: fullInfo ?? (deferred ? bankInfo(b.bik) : null),
       }));
+      const fullInfo = party ?? kept?.fullInfo ?? null;
+      const savedBanks = dto.bankAccounts ? bankAccounts : ((existing?.bankAccounts ?? []) as BankAccountSnapshot[]);
+      // A look-up the provider could not answer is retried by the enrichment worker (a kept
+      // account without its bank's details too: it may have been saved during an outage).
+      const waiting =
+        (partyLookup.status === 'pending' && !fullInfo) ||
+        (dto.bankAccounts ? bankAccounts.some((b, i) => banks[i]!.deferred && !b.fullInfo) : savedBanks.some((b) => !b.fullInfo));
       const row = await this.repo.save(t.manager, acc.accountId, {
         ...(existing ?? {}),
         inn: dto.inn,
@@ -97,8 +155,9 @@ export class OrganizationService {
         directorPost: directorPost ?? kept?.directorPost ?? null,
         // Omitted: as it was (as the bank accounts); null: back to the base rate of each date.
         vatRate: dto.vatRate !== undefined ? dto.vatRate : (existing?.vatRate ?? null),
-        bankAccounts: dto.bankAccounts ? bankAccounts : (existing?.bankAccounts ?? []),
-        fullInfo: party ?? kept?.fullInfo ?? null,
+        bankAccounts: savedBanks,
+        fullInfo,
+        ...ContractorsRepository.lookupFields(waiting ? 'pending' : 'ok'),
         receivedAt,
         updatedAt: new Date(),
       });
@@ -107,6 +166,15 @@ export class OrganizationService {
     });
     return toView(saved);
   }
+}
+
+function directorOf(data: PartyData): string | null {
+  if (data.management?.name) return data.management.name;
+  return data.type === 'INDIVIDUAL' && data.fio ? [data.fio.surname, data.fio.name, data.fio.patronymic].filter(Boolean).join(' ') : null;
+}
+
+function directorPostOf(data: PartyData): string | null {
+  return data.management?.post ?? (data.type === 'INDIVIDUAL' ? 'Индивидуальный предприниматель' : null);
 }
 
 function toView(o: Organization): OrganizationView {
