@@ -281,9 +281,11 @@ export interface FakeAdesk extends FakeAdeskAccount {
   setCommitThenDrop(ratio: number, mode?: 'reset' | 'stall'): void;
   /**
    * For this share (0..1) of calls: answer 500. `before` (default) changes nothing;
-   * `after` applies a write first (an unknown outcome for the client).
+   * `after` applies a write first (an unknown outcome for the client). `body`: an HTML page
+   * (default), or `json`, Adesk's body-coded shape `{ success: false, message, code: 500 }`,
+   * which says nothing of whether the write was applied either.
    */
-  setServerErrors(ratio: number, when?: 'before' | 'after'): void;
+  setServerErrors(ratio: number, when?: 'before' | 'after', body?: 'html' | 'json'): void;
   /**
    * Blocks an Adesk method with body code 429 for `ms` (Infinity: until {@link unblockMethod}); other
    * methods keep answering. `method` is a route as in {@link AdeskCall.route}, e.g.

@@ -55,8 +55,11 @@ export class AdeskClient {
       body = await this.http.json<AdeskBody>(method, path, options);
     } catch (err) {
       if (err instanceof RateLimited) throw new ConnectorError('rate_limited', `${key}: too many requests`, key, err.retryAfterMs);
-      if (err instanceof Rejected && isBody(err.body)) body = err.body;
-      else if (err instanceof Rejected) throw new ConnectorError(err.status >= 500 ? 'outcome_unknown' : 'rejected', `${key}: answered HTTP ${err.status}`, key);
+      if (err instanceof Rejected && isBody(err.body) && (err.status < 500 || isRefusal(err.body))) body = err.body;
+      else if (err instanceof Rejected) {
+        const failed = err.status < 500 ? 'rejected' : method === 'GET' ? 'unavailable' : 'outcome_unknown';
+        throw new ConnectorError(failed, `${key}: answered HTTP ${err.status}`, key);
+      }
       else if (err instanceof Unavailable) {
         // Adesk's own 503 applied nothing, but a proxy in front of it answers 503 too after it passed
         // the write on (finance-targets: "on a timeout or 5xx, do not resend blindly"): a write
@@ -65,8 +68,10 @@ export class AdeskClient {
         throw new ConnectorError('unavailable', `${key}: ${err.reason}`, key, err.retryAfterMs);
       }
       else if (err instanceof OutcomeUnknown) {
-        // A body-coded refusal under a 5xx status was still a refusal: it applied nothing.
-        if (isBody(err.body) && err.body.success === false && err.body.code !== undefined) body = err.body;
+        // A body-coded refusal under a 5xx status (its fields named, a named error, auth, payment,
+        // rate limit) was still a refusal: it applied nothing. `{ success: false, code: 500 }`
+        // alone says no more than the status: the write may have been applied.
+        if (isBody(err.body) && isRefusal(err.body)) body = err.body;
         else throw new ConnectorError(method === 'GET' ? 'unavailable' : 'outcome_unknown', `${key}: ${err.reason}`, key);
       } else throw err;
     }
@@ -76,6 +81,13 @@ export class AdeskClient {
 }
 
 const isBody = (v: unknown): v is AdeskBody => typeof v === 'object' && v !== null && 'success' in v;
+
+/** Adesk codes that refuse a call before anything is done: auth, payment required, rate limit. */
+const REFUSAL_CODES = new Set(['401', '21', '429']);
+
+/** A body that says the call was refused, not that the server failed somewhere in it. */
+const isRefusal = (b: AdeskBody): boolean =>
+  b.success === false && (b.errors !== undefined || b.errorCode !== undefined || (b.code !== undefined && REFUSAL_CODES.has(String(b.code))));
 
 function failure(key: string, body: AdeskBody): ConnectorError {
   const code = body.code === undefined ? undefined : String(body.code);

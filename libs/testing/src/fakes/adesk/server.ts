@@ -28,6 +28,7 @@ export async function startServer(options: FakeAdeskOptions = {}): Promise<FakeA
   let dropMode: 'reset' | 'stall' = 'reset';
   let errorRatio = 0;
   let errorWhen: 'before' | 'after' = 'before';
+  let errorBody: 'html' | 'json' = 'html';
   let beatResponse = false;
   let down = false;
   let closed = false;
@@ -114,7 +115,9 @@ export async function startServer(options: FakeAdeskOptions = {}): Promise<FakeA
     if (isBlocked(method, route.pattern) || overLimit(route.pattern)) return finish(codedStatus ? 429 : 200, { message: 'Too many requests', code: 429, success: false }, 'rate-limited', 429);
 
     const serverError = errorRatio > 0 && random() < errorRatio;
-    if (serverError && (errorWhen === 'before' || !route.write)) return finish(500, '<h1>500 Internal Server Error</h1>', 'server-error');
+    // An HTML page (a proxy's, a crash), or Adesk's own body-coded shape under the 500.
+    const serverErrorBody = () => (errorBody === 'json' ? { success: false, message: 'Internal server error', code: 500 } : '<h1>500 Internal Server Error</h1>');
+    if (serverError && (errorWhen === 'before' || !route.write)) return finish(500, serverErrorBody(), 'server-error');
 
     let json: unknown;
     if (route.v2 && method === 'POST') {
@@ -151,7 +154,7 @@ export async function startServer(options: FakeAdeskOptions = {}): Promise<FakeA
     if (beatResponse) await Promise.all(firstDeliveries);
 
     if (call.committed && route.write) {
-      if (serverError) return finish(500, '<h1>500 Internal Server Error</h1>', 'server-error');
+      if (serverError) return finish(500, serverErrorBody(), 'server-error');
       if (dropRatio > 0 && random() < dropRatio) {
         call.outcome = dropMode === 'reset' ? 'dropped' : 'stalled';
         callLog.push(call);
@@ -228,9 +231,10 @@ export async function startServer(options: FakeAdeskOptions = {}): Promise<FakeA
       dropRatio = ratio;
       dropMode = mode;
     },
-    setServerErrors: (ratio, when = 'before') => {
+    setServerErrors: (ratio, when = 'before', body = 'html') => {
       errorRatio = ratio;
       errorWhen = when;
+      errorBody = body;
     },
     setRateLimit: (limit) => {
       rateLimit = limit;
