@@ -286,19 +286,31 @@ export class AdeskConnector implements Connector {
   }
 
   /**
-   * By INN first (002 L1921; the INN is in the requisites, so a contractor whose requisites step
-   * never ran has none), then by name with our marker in its description.
+   * A contractor whose create may have been applied. By INN first (002 L1921; the INN is in the
+   * requisites, so a contractor whose requisites step never ran has none): ours by the marker,
+   * else the only one with that INN, else the one of that name (the user's own contractor is
+   * adopted rather than made twice). Then by name: ours by the marker where Adesk returns the
+   * description, else the one with exactly the name we send and no requisites yet, which is what
+   * a create whose answer was lost leaves behind (002's contractor object has no description,
+   * L1895-1902, so the marker alone cannot be relied on).
    */
   private async findContractor(c: ContractorData): Promise<string | null> {
     const mine = (list: Obj[]) => list.find((x) => markerOf(typeof x.description === 'string' ? x.description : '') === c.id);
+    const sent = contractorForm(c).name;
+    const named = (list: Obj[]) => list.filter((x) => x.name === sent);
     if (c.inn) {
       const byInn = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { inn: c.inn })).contractors ?? [];
-      const hit = mine(byInn) ?? byInn[0];
+      const hit = mine(byInn) ?? (byInn.length === 1 ? byInn[0] : named(byInn)[0]);
       if (hit) return String(hit.id);
     }
-    const byName = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { q: c.name })).contractors ?? [];
-    const hit = mine(byName);
-    return hit ? String(hit.id) : null;
+    const byName = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { q: sent })).contractors ?? [];
+    const marked = mine(byName);
+    if (marked) return String(marked.id);
+    for (const candidate of named(byName)) {
+      const res = await this.client.v1Get<{ requisites?: Obj[] }>(`/v1/contractor/${String(candidate.id)}/requisites`);
+      if ((res.requisites ?? []).length === 0) return String(candidate.id);
+    }
+    return null;
   }
 
   private async findRequisites(remoteContractorId: string, c: ContractorData, bank: ContractorBankData | null): Promise<string | null> {

@@ -44,8 +44,9 @@ export function categoryJson(c: AdeskCategory): Json {
   return { id: c.id, name: c.name, type: c.type, kind: 1, isOwnerTransfer: false, isSystem: false, group: c.type, isArchived: false };
 }
 
+/** 002 L1895-1902: the contractor object has no `description`, though a create takes one (L2038). */
 export function contractorJson(c: AdeskContractor): Json {
-  return { id: c.id, name: c.name, contactPerson: c.contactPerson, phoneNumber: c.phoneNumber, email: c.email, description: c.description, balance: 0 };
+  return { id: c.id, name: c.name, contactPerson: c.contactPerson, phoneNumber: c.phoneNumber, email: c.email, balance: 0 };
 }
 
 export function requisitesJson(r: AdeskRequisites): Json {
