@@ -17,7 +17,7 @@ import {
   type Step,
 } from '../connector';
 import { AdeskClient, route } from './adesk.client';
-import { contractorForm, projectForm, remotePayment, requisitesForm, transactionItem, type TransactionSettings } from './adesk.mapper';
+import { contractorForm, importedIdOf, projectForm, remotePayment, requisitesForm, transactionItem, type TransactionSettings } from './adesk.mapper';
 
 type Obj = Record<string, unknown>;
 
@@ -204,10 +204,19 @@ export class AdeskConnector implements Connector {
     const res = await this.client.v2Post<{ transactions?: Obj[] }>('/v2/transactions/create', {
       transactions: items.map((p) => transactionItem(p, this.tx, this.o.connectionTag)),
     });
-    const ids = (res.transactions ?? []).map((t) => String(t.id));
+    const answered = res.transactions ?? [];
     // A success that does not answer one object per item cannot be mapped: find them instead.
-    if (ids.length !== items.length) throw new ConnectorError('outcome_unknown', `bulk create answered ${ids.length} objects for ${items.length} items`, this.paymentBatch.method);
-    return ids;
+    if (answered.length !== items.length) throw new ConnectorError('outcome_unknown', `bulk create answered ${answered.length} objects for ${items.length} items`, this.paymentBatch.method);
+    // Each object by its importedId (002's answer carries it, L1237), not by its place in the
+    // answer, which 002 does not promise: a payment mapped to another's transaction would later
+    // remove or update that one. Objects without it are taken in order.
+    if (!answered.some((t) => typeof t.importedId === 'string')) return answered.map((t) => String(t.id));
+    const byImported = new Map(answered.map((t) => [t.importedId, String(t.id)]));
+    return items.map((p) => {
+      const id = byImported.get(importedIdOf(this.o.connectionTag, p.id));
+      if (id === undefined) throw new ConnectorError('outcome_unknown', `bulk create answered no transaction for payment ${p.id}`, this.paymentBatch.method);
+      return id;
+    });
   }
 
   async findPayments(items: PaymentData[]): Promise<Map<string, string[]>> {
