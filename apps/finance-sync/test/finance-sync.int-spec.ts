@@ -574,6 +574,21 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(acct.contractors()).toHaveLength(1);
   }, 60_000);
 
+  it('15: a deal with a name over 210 characters whose create answer was lost is found, not made twice', async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const c = contractor('ООО «Длинное»', { inn: innOf(15) });
+    const i = interaction(c, `Сделка ${'очень '.repeat(45)}длинная`, 10_000_00);
+    // Every write is applied and its answer lost, until the deal is in Adesk.
+    adesk.setCommitThenDrop(1, 'reset');
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i)]);
+    await eventually(async () => acct.projects().length === 1, 30_000, 50);
+    await adesk.clearFaults();
+    await eventually(async () => (await record(t, i.uuid))?.state === 'synced', 30_000);
+    expect(acct.projects()).toEqual([expect.objectContaining({ name: i.name.slice(0, 210) })]);
+    expect(acct.contractors()).toHaveLength(1);
+  });
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

@@ -194,7 +194,9 @@ export class AdeskConnector implements Connector {
         key: i.id,
         kind: 'project',
         method: route('POST', '/v1/project'),
-        find: async () => (await this.findProjects(i.name)).get(i.id)?.[0] ?? null,
+        // By the name as it was sent (cut to 210, 002 L200), then, for a deal renamed since its
+        // create was sent, among every deal with a marker.
+        find: async () => (await this.findProjects(projectForm(i).name)).get(i.id)?.[0] ?? (await this.findProjects()).get(i.id)?.[0] ?? null,
         run: async () => idOrThrow((await this.client.v1Post<{ project?: Obj }>('/v1/project', projectForm(i))).project, 'project'),
       },
     ];
