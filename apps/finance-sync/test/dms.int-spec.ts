@@ -149,6 +149,24 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     }
   }, 120_000);
 
+  it('a DMS that refuses a repeated RequestID still ends with one record per document after commit-then-drop, not a failure', async () => {
+    const t = await tenant(base, 'dms');
+    await connect(t, { amountUnit: 'kopecks' });
+    dms.setRequestIdDedupe('reject');
+    dms.setCommitThenDrop('first');
+    const c = contractor('ООО «Строгий»', { inn: innOf(14) });
+    const file = await storedPdf(t.accountId, 70_000);
+    const d = invoice(c, file.key, { masks: { number: 'R-1' }, sum: 250_000 });
+    await producers.sendMany([contractorEvent(t.accountId, c), documentEvent(t.accountId, d, 'document.rendered')]);
+    await synced(t, d.uuid);
+    const held = dms.records().filter((r) => r.extId === d.uuid);
+    expect(held).toHaveLength(1);
+    expect(held[0].file!.equals(file.bytes)).toBe(true);
+    // The first RequestID (applied, answer lost), the resend refused under it, then a new one (the upsert).
+    expect(dms.calls().filter((x) => x.extId === d.uuid).map((x) => x.outcome)).toEqual(['dropped', 'bad-request', 'updated']);
+    expect(new Set(held[0].requestIds).size).toBe(2);
+  }, 120_000);
+
   it('a changed document updates the same record, with a new RequestID', async () => {
     const t = await tenant(base, 'dms');
     await connect(t);

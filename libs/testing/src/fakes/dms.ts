@@ -176,6 +176,8 @@ export interface FakeDms {
   setCommitThenDrop(mode: number | 'first'): void;
   /** 500 "Database Failure" for this share of calls; `after` applies the write first. */
   setServerErrors(ratio: number, when?: 'before' | 'after'): void;
+  /** How a repeated `RequestID` is answered from now on (see the option); clearFaults restores the option's. */
+  setRequestIdDedupe(mode: 'none' | 'replay' | 'reject'): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -280,7 +282,7 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
   const mainToken = [...tokens][0];
   const [headerName, scheme] = (options.authHeader ?? 'Authorization: Bearer').split(':').map((s) => s.trim());
   const maxFileBytes = options.maxFileBytes ?? 20 * 1024 * 1024;
-  const dedupe = options.requestIdDedupe ?? 'none';
+  let dedupe = options.requestIdDedupe ?? 'none';
   const random = seededRandom(options.seed ?? 1);
 
   const records = new Map<string, DmsRecord>();
@@ -501,9 +503,13 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
       errorRatio = ratio;
       errorWhen = when;
     },
+    setRequestIdDedupe: (mode) => {
+      dedupe = mode;
+    },
     clearFaults: () => {
       drop = 0;
       errorRatio = 0;
+      dedupe = options.requestIdDedupe ?? 'none';
     },
     close: () =>
       new Promise<void>((resolve) => {

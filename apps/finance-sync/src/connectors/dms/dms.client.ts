@@ -140,6 +140,16 @@ function causeOf<T extends Error>(err: unknown, type: new (...a: never[]) => T):
   return undefined;
 }
 
+/**
+ * 003's 400 "Unable to add the entity": a refusal, which may also be the DMS refusing a RequestID
+ * it has seen (003 leaves its dedupe undocumented), as after a resend whose first call was applied.
+ */
+export class DmsBadRequest extends ConnectorError {
+  constructor(message: string, method: string) {
+    super('rejected', message, method);
+  }
+}
+
 /** 003's answers: 201; 400 "Unable to add the entity"; 401 "...token (#err-40)"; 500 "Database Failure". */
 export function failure(key: string, err: unknown): unknown {
   const tooLarge = causeOf(err, FileTooLarge);
@@ -150,6 +160,7 @@ export function failure(key: string, err: unknown): unknown {
     const said = text(err.body);
     if (err.status === 401 || /#err-40/.test(said)) return new ConnectorError('unauthorized', `${key}: ${said || 'answered HTTP 401'}`, key);
     if (err.status >= 500) return new ConnectorError('outcome_unknown', `${key}: answered HTTP ${err.status}${said ? ` ${said}` : ''}`, key);
+    if (err.status === 400) return new DmsBadRequest(`${key}: ${err.reason}${said ? `: ${said}` : ''}`, key);
     return new ConnectorError('rejected', `${key}: ${err.reason}${said ? `: ${said}` : ''}`, key);
   }
   if (err instanceof Unavailable) return new ConnectorError('unavailable', `${key}: ${err.reason}`, key, err.retryAfterMs);

@@ -16,7 +16,7 @@ import {
   type Settings,
   type Step,
 } from '../connector';
-import { DmsClient, jsonWithBase64 } from './dms.client';
+import { DmsBadRequest, DmsClient, jsonWithBase64 } from './dms.client';
 import { DEFAULT_DOC_TYPE_IDS, DMS_DOC_TYPE_IDS, documentBody, FILE_MARKER, paymentBody, type BodyContext, type DmsOrganization, type DmsSettings } from './dms.mapper';
 
 export const DMS_DOCUMENT_PATH = '/Metadata/AddOrUpdateExtDoc';
@@ -209,8 +209,27 @@ export class DmsConnector implements Connector {
     throw new ConnectorError('rejected', 'no organization for the account: 003 requires Organization {name, inn}; set the account\'s organisation (PUT /v2/docs/organization) or settings.organization', 'settings.organization');
   }
 
-  private async sendDocument(d: DocumentData): Promise<string> {
-    const body = documentBody(d, this.context(d));
+  /**
+   * A call the DMS answers 400 goes once more under a RequestID of its own: a resend after an
+   * unknown outcome repeats the first call's RequestID, and a DMS that refuses a repeated one
+   * would fail a record it holds. The Ext_ID upsert makes the second call safe; a 400 again is
+   * the refusal.
+   */
+  private async orOnceMore(send: (again: boolean) => Promise<string>): Promise<string> {
+    try {
+      return await send(false);
+    } catch (err) {
+      if (!(err instanceof DmsBadRequest)) throw err;
+      return send(true);
+    }
+  }
+
+  private sendDocument(d: DocumentData): Promise<string> {
+    return this.orOnceMore((again) => this.sendDocumentOnce(d, again));
+  }
+
+  private async sendDocumentOnce(d: DocumentData, again: boolean): Promise<string> {
+    const body = documentBody(d, { ...this.context(d), again });
     const file = await this.o.files.open(d.storageKey!).catch((err: unknown) => {
       // Gone for good, or object storage down for now (nothing was sent: try again later).
       const failure = err instanceof FileNotFound ? 'rejected' : 'unavailable';
@@ -229,7 +248,9 @@ export class DmsConnector implements Connector {
   private async sendPayment(p: PaymentData): Promise<string> {
     const invoice = p.invoice?.document;
     if (!invoice) throw new ConnectorError('rejected', `payment ${p.id}: the invoice's content is not known to the engine`, this.paymentBatch.method);
-    const answer = await this.http.post(this.s.paymentPath, paymentBody(p, invoice, this.context(invoice)));
-    return `${String(answer.id ?? invoice.id)}:${p.id}`;
+    return this.orOnceMore(async (again) => {
+      const answer = await this.http.post(this.s.paymentPath, paymentBody(p, invoice, { ...this.context(invoice), again }));
+      return `${String(answer.id ?? invoice.id)}:${p.id}`;
+    });
   }
 }

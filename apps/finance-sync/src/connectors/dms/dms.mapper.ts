@@ -103,6 +103,8 @@ export interface BodyContext {
   connectionId: string;
   settings: DmsSettings;
   organization: DmsOrganization;
+  /** Set for the one resend after a 400: the same content under a RequestID of its own. */
+  again?: boolean;
 }
 
 export function contractorOf(d: DocumentData): Record<string, string> {
@@ -138,7 +140,7 @@ export function documentBody(d: DocumentData, ctx: BodyContext): Record<string, 
   const fields = common(d, ctx);
   return {
     ...fields,
-    RequestID: requestIdOf(ctx.connectionId, d.id, hash([d.contentHash, fields])),
+    RequestID: requestIdOf(ctx.connectionId, d.id, hash([d.contentHash, fields, ...(ctx.again ? ['again'] : [])])),
     Binaries: { FileName: d.filename ?? `${d.id}.pdf`, FileBase64: FILE_MARKER },
   };
 }
@@ -156,5 +158,5 @@ export function paymentBody(p: PaymentData, invoice: DocumentData, ctx: BodyCont
     // A paid invoice was agreed to: the payment is the counterparty's signature in deed.
     Signed: true,
   };
-  return { ...fields, RequestID: requestIdOf(ctx.connectionId, p.id, hash([p.sum, p.date, p.name, fields])), Binaries: { FileName: '', FileBase64: '' } };
+  return { ...fields, RequestID: requestIdOf(ctx.connectionId, p.id, hash([p.sum, p.date, p.name, fields, ...(ctx.again ? ['again'] : [])])), Binaries: { FileName: '', FileBase64: '' } };
 }
