@@ -589,6 +589,21 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(acct.contractors()).toHaveLength(1);
   });
 
+  it('16: a changed KPP reaches the requisites of every bank account of the contractor, not only the first', async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const c = contractor('ООО «Два счёта»', { inn: innOf(16), kpp: '770101001', banks: 2 });
+    await producers.sendMany([contractorEvent(t.accountId, c)]);
+    await eventually(async () => (await record(t, c.uuid))?.state === 'synced' && acct.requisites().length === 2, 30_000);
+    const moved: typeof c = { ...c, fullInfo: { value: c.mainInfo.name, data: { kpp: '770201001' } }, updatedAt: new Date(Date.now() + 1_000).toISOString() };
+    await producers.sendMany([contractorEvent(t.accountId, moved, 'contractor.updated')]);
+    const after = await eventually(async () => {
+      const r = acct.requisites();
+      return r.length === 2 && r.every((x) => x.kpp === '770201001') ? r : null;
+    }, 30_000);
+    expect(after.map((x) => x.bankAccountNumber).sort()).toEqual(c.bankInfo.map((b) => b.number).sort());
+  });
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

@@ -141,23 +141,31 @@ export class AdeskConnector implements Connector {
     if (c.inn || first) {
       steps.push(this.requisitesStep(c, c.id, first ?? null, remote));
       const existing = done('requisites', c.id);
-      if (changed && existing) {
-        steps.push({
-          op: 'requisites.update',
-          key: c.id,
-          kind: null,
-          method: route('POST', '/v1/requisites/1'),
-          find: async () => null,
-          // 002 L2224: an update resends `contractor` and `name`.
-          run: async () => {
-            await this.client.v1Post(`/v1/requisites/${existing}`, requisitesForm(remote(), c, first ?? null));
-            return existing;
-          },
-        });
-      }
+      if (changed && existing) steps.push(this.requisitesUpdate(existing, c, first ?? null, remote, c.id));
     }
-    for (const bank of more) steps.push(this.requisitesStep(c, bank.uuid, bank, remote));
+    for (const bank of more) {
+      steps.push(this.requisitesStep(c, bank.uuid, bank, remote));
+      // A change reaches every requisites object made before (an INN, KPP or name is on each),
+      // not only the first one.
+      const made = done('requisites', bank.uuid);
+      if (changed && made) steps.push(this.requisitesUpdate(made, c, bank, remote));
+    }
     return [...steps, ...rename];
+  }
+
+  /** An update of requisites object `id` (002 L2224: it resends `contractor` and `name`). */
+  private requisitesUpdate(id: string, c: ContractorData, bank: ContractorBankData | null, remote: () => string, key = bank?.uuid ?? c.id): Step {
+    return {
+      op: 'requisites.update',
+      key,
+      kind: null,
+      method: route('POST', '/v1/requisites/1'),
+      find: async () => null,
+      run: async () => {
+        await this.client.v1Post(`/v1/requisites/${id}`, requisitesForm(remote(), c, bank));
+        return id;
+      },
+    };
   }
 
   private requisitesStep(c: ContractorData, key: string, bank: ContractorBankData | null, remote: () => string): Step {
