@@ -611,7 +611,13 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     const i = interaction(c, 'Со счётом', 3_000_00);
     const d = documentSnapshot(c, { sum: 3_000_00 });
     await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), documentEvent(t.accountId, d), documentAttachedEvent(t.accountId, i, d)]);
-    await eventually(async () => (await sql(`SELECT 1 FROM interaction_document WHERE document_id = $1`, [d.uuid])).length === 1, 30_000);
+    // The attach (interactions topic) and the document (documents topic) are consumed apart, in either order: both rows.
+    await eventually(
+      async () =>
+        (await sql(`SELECT 1 FROM interaction_document WHERE document_id = $1`, [d.uuid])).length === 1 &&
+        (await sql(`SELECT 1 FROM document_replica WHERE id = $1`, [d.uuid])).length === 1,
+      30_000,
+    );
     expect(await sql(`SELECT type, sum::int AS sum, render_state, storage_key FROM document_replica WHERE id = $1 AND account_id = $2`, [d.uuid, t.accountId])).toEqual([
       { type: 'Счёт', sum: 3_000_00, render_state: 'rendered', storage_key: d.storageKey },
     ]);

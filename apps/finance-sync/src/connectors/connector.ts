@@ -218,6 +218,12 @@ export interface Step {
    * The entity's own remote object is the step of kind MAPPING_KIND[entityType] keyed by its id.
    */
   kind: string | null;
+  /**
+   * The limiter key of `find`'s calls where they go to another method than `method` (Adesk's
+   * GET lists): gated as `method` is, so a method blocked by a 429 gets one probe per back-off
+   * step and not a look-up from every record whose create is unknown.
+   */
+  findMethod?: string;
   find(): Promise<string | null>;
   run(): Promise<string>;
 }

@@ -306,6 +306,31 @@ describe('SyncWorker: the 429 probe', () => {
   });
 });
 
+describe('SyncWorker: look-ups under their own method', () => {
+  it('gates a look-up as its create is gated: once the list answered 429, the next unknown create waits instead of asking again', async () => {
+    const looked: string[] = [];
+    const { sut, outcomes } = contractorWorker({
+      rounds: [[contractorRec(1)], [contractorRec(2)]],
+      sending: new Set([`contractor.create:${cid(1)}`, `contractor.create:${cid(2)}`]),
+      config: { FINANCE_RATE_BACKOFF_MS: [60_000] },
+      steps: (data) => [
+        {
+          ...createStep(data, async () => `remote-${data.id}`, async () => {
+            looked.push(data.id);
+            throw new ConnectorError('rate_limited', 'GET /v1/contractors answered 429', 'GET /v1/contractors');
+          }),
+          findMethod: 'GET /v1/contractors',
+        },
+      ],
+    });
+    await sut.tick();
+    await sut.tick();
+    // One probe of the blocked list, not one per record; the second waits for the back-off.
+    expect(looked).toEqual([cid(1)]);
+    expect(outcomes.get(cid(2))).toMatchObject({ state: 'pending' });
+  });
+});
+
 describe('SyncWorker: the lease', () => {
   it('starts nothing new past half its lease: the rest goes back to the queue, due at once, before another replica may claim it', async () => {
     // A 200 ms lease and calls of at least 60 ms: five records cannot all be sent within half of it.

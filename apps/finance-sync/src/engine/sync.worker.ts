@@ -253,11 +253,18 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const steps = this.stepsOf(connector, e, lookup, rec.changed) ?? [];
     for (const step of steps) {
       if (step.kind !== null && lookup(step.kind, step.key)) continue;
-      if (!this.gate(round, step.method)) return this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
       const unknown = (await this.sync.ledger(c.accountId, c.id, step.op, [step.key])).get(step.key) === 'sending';
+      // Its look-up goes first, under its own method when it has one: that method is gated too.
+      const findMethod = unknown ? step.findMethod : undefined;
+      if (findMethod && !this.gate(round, findMethod)) return this.later(round, [rec], this.limiter.waitMs(this.key(c, findMethod)));
+      if (!this.gate(round, step.method)) {
+        if (findMethod) this.limiter.release(this.key(c, findMethod));
+        return this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
+      }
       let phase: 'find' | 'run' = 'find';
       try {
         let remote = unknown ? await step.find() : null;
+        if (findMethod) this.passed(round, findMethod);
         if (!remote) {
           phase = 'run';
           await this.sync.ledgerSending(c.accountId, c.id, step.op, [step.key]);

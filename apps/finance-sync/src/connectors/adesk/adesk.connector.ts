@@ -113,6 +113,7 @@ export class AdeskConnector implements Connector {
         key: c.id,
         kind: 'contractor',
         method: route('POST', '/v1/contractor'),
+        findMethod: route('GET', '/v1/contractors'),
         find: () => this.findContractor(c),
         run: async () => idOrThrow((await this.client.v1Post<{ contractor?: Obj }>('/v1/contractor', contractorForm(c))).contractor, 'contractor'),
       },
@@ -174,6 +175,7 @@ export class AdeskConnector implements Connector {
       key,
       kind: 'requisites',
       method: route('POST', '/v1/requisites'),
+      findMethod: route('GET', '/v1/contractor/1/requisites'),
       find: () => this.findRequisites(remote(), c, bank),
       run: async () => idOrThrow((await this.client.v1Post<{ requisites?: Obj }>('/v1/requisites', requisitesForm(remote(), c, bank))).requisites, 'requisites'),
     };
@@ -202,6 +204,7 @@ export class AdeskConnector implements Connector {
         key: i.id,
         kind: 'project',
         method: route('POST', '/v1/project'),
+        findMethod: route('GET', '/v1/projects'),
         // By the name as it was sent (cut to 210, 002 L200), then, for a deal renamed since its
         // create was sent, among every deal with a marker.
         find: async () => (await this.findProjects(projectForm(i).name)).get(i.id)?.[0] ?? (await this.findProjects()).get(i.id)?.[0] ?? null,
