@@ -34,6 +34,11 @@ export class ConnectorError extends Error {
      */
     readonly method: string,
     readonly retryAfterMs?: number,
+    /**
+     * A refusal of a bulk call that any of its items would get (Adesk's closed bank account):
+     * the engine fails them all at once instead of halving the batch to find the bad one.
+     */
+    readonly everyItem = false,
   ) {
     super(message);
     this.name = 'ConnectorError';

@@ -96,6 +96,29 @@ describe(SyncWorker.name, () => {
     expect([1, 2, 3].map((n) => f.ledger.get(`transaction.create:${pid(n)}`))).toEqual(['done', 'failed', 'sending']);
   });
 
+  it('fails every item of a batch refused for what they all share in one call, and halves one refused for an item', async () => {
+    const closed = fakeSync([rec(1), rec(2), rec(3), rec(4)], { [`contractor:${C}`]: 'cp-1' });
+    const calls: number[] = [];
+    const refuseAll = async (items: PaymentData[]): Promise<ItemResult[]> => {
+      calls.push(items.length);
+      throw new ConnectorError('rejected', 'Cannot use closed bank account (cannot_use_closed_bank_account)', 'POST /v2/transactions/create', undefined, true);
+    };
+    await worker({ paymentBatch: { method: 'POST /v2/transactions/create', size: 100 }, createPayments: refuseAll }, closed.repo, [1, 2, 3, 4].map(payment)).tick();
+    expect(calls).toEqual([4]);
+    expect([1, 2, 3, 4].map((n) => closed.outcomes.get(pid(n))?.state)).toEqual(['failed', 'failed', 'failed', 'failed']);
+
+    const one = fakeSync([rec(1), rec(2), rec(3), rec(4)], { [`contractor:${C}`]: 'cp-1' });
+    const sizes: number[] = [];
+    const refuseFour = async (items: PaymentData[]): Promise<ItemResult[]> => {
+      sizes.push(items.length);
+      if (items.some((p) => p.id === pid(4))) throw new ConnectorError('rejected', 'Invalid value of "amount"', 'POST /v2/transactions/create');
+      return items.map((p) => `remote-${p.id}`);
+    };
+    await worker({ paymentBatch: { method: 'POST /v2/transactions/create', size: 100 }, createPayments: refuseFour }, one.repo, [1, 2, 3, 4].map(payment)).tick();
+    expect(sizes).toEqual([4, 2, 2, 1, 1]);
+    expect([1, 2, 3, 4].map((n) => one.outcomes.get(pid(n))?.state)).toEqual(['synced', 'synced', 'synced', 'failed']);
+  });
+
   it("parks what a connector's dependency is missing for, says which, and syncs what is not applicable without a call", async () => {
     const f = fakeSync([rec(1), rec(2)], { [`contractor:${C}`]: 'cp-1' });
     const createPayments = jest.fn(async (items: PaymentData[]): Promise<ItemResult[]> => items.map((p) => `remote-${p.id}`));

@@ -443,8 +443,9 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (err instanceof ConnectorError && err.failure === 'rejected') {
         this.limiter.ok(method);
         await this.sync.ledgerFinish(undefined, c.accountId, c.id, CREATE_PAYMENT, keys, 'failed');
-        // The whole batch was refused for one item or a few: halve until each bad one stands alone.
-        if (items.length === 1) return this.fail(round, [items[0]!.rec], err.message);
+        // Refused for what every item shares (a closed bank account): all of them, in one go.
+        // Else the whole batch was refused for one item or a few: halve until each bad one stands alone.
+        if (items.length === 1 || err.everyItem) return this.fail(round, items.map((i) => i.rec), err.message);
         const half = Math.ceil(items.length / 2);
         await this.batch(round, items.slice(0, half));
         await this.batch(round, items.slice(half));

@@ -32,11 +32,26 @@ async function answering(status: number, body: unknown): Promise<{ url: string; 
 }
 
 describe(AdeskClient.name, () => {
+  it('marks a refusal every item of a bulk call would get (a closed bank account), and only that one', async () => {
+    for (const [errorCode, everyItem] of [['cannot_use_closed_bank_account', true], ['validation_error', false]] as const) {
+      const server = await answering(400, { success: false, message: 'refused', errorCode });
+      const client = new AdeskClient(server.url, 'token', 2_000);
+      try {
+        const err = (await client.v2Post('/v2/transactions/create', { transactions: [] }).catch((e: unknown) => e)) as ConnectorError;
+        expect({ errorCode, failure: err.failure, everyItem: err.everyItem }).toEqual({ errorCode, failure: 'rejected', everyItem });
+      } finally {
+        await client.close();
+        await server.close();
+      }
+    }
+  });
+
   it('takes a 500 whose body says only "code 500" as an unknown outcome for a write, and a body that names a refusal as one', async () => {
     const cases: [unknown, string, string][] = [
       [{ success: false, message: 'Internal server error', code: 500 }, 'outcome_unknown', 'unavailable'],
       [{ success: false, message: 'Ошибка', errors: { amount: ['Обязательное поле.'] } }, 'rejected', 'rejected'],
       [{ success: false, message: 'closed', errorCode: 'cannot_use_closed_bank_account' }, 'rejected', 'rejected'],
+      [{ success: false, message: 'Ошибка', errorCode: 'validation_error' }, 'rejected', 'rejected'],
       [{ success: false, message: 'Too many requests', code: 429 }, 'rate_limited', 'rate_limited'],
     ];
     for (const [body, write, read] of cases) {

@@ -82,6 +82,9 @@ export class AdeskClient {
 
 const isBody = (v: unknown): v is AdeskBody => typeof v === 'object' && v !== null && 'success' in v;
 
+/** v2 refusals about the request as a whole, which every item of it would get (002 L1334). */
+const EVERY_ITEM_CODES = new Set(['cannot_use_closed_bank_account']);
+
 /** Adesk codes that refuse a call before anything is done: auth, payment required, rate limit. */
 const REFUSAL_CODES = new Set(['401', '21', '429']);
 
@@ -100,5 +103,5 @@ function failure(key: string, body: AdeskBody): ConnectorError {
         .join('; ')
     : '';
   const text = [body.message, body.errorCode && `(${body.errorCode})`, fields].filter(Boolean).join(' ') || 'refused';
-  return new ConnectorError('rejected', `${key}: ${text}`, key);
+  return new ConnectorError('rejected', `${key}: ${text}`, key, undefined, body.errorCode !== undefined && EVERY_ITEM_CODES.has(body.errorCode));
 }
