@@ -146,6 +146,12 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     flipped.push(...late);
     added.push(...billing.addDocuments(2, { date: billingDate(new Date(Date.now() - 2000)) }));
 
+    // A run leaves its own last second to the next one (date_to is a second back): run 2 takes
+    // every document that arrived during run 1 only once the newest is behind that second.
+    // Started sooner, the three of run 1's last page 24 could be after its date_to, for a run 3.
+    const newest = added.reduce((max, d) => (d.date > max ? d.date : max), '');
+    await eventually(async () => billingDate(new Date(Date.now() - 1000)) >= newest, 5_000, 20);
+
     // Run 2 loses its third page to a reset connection: it continues there as well.
     let run2Pages = 0;
     billing.onPage((r) => {
