@@ -604,6 +604,30 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(after.map((x) => x.bankAccountNumber).sort()).toEqual(c.bankInfo.map((b) => b.number).sort());
   });
 
+  it('17: a payment whose create answer was lost, and the connection then moved to another bank account: still one transaction, in the first', async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const first = acct.bankAccounts()[0]!;
+    const second = acct.addBankAccount({ name: 'Второй счёт' });
+    const c = contractor('ООО «Переезд»', { inn: innOf(17) });
+    const i = interaction(c, 'Переезд', 1_000_00);
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i)]);
+    await eventually(async () => (await record(t, i.uuid))?.state === 'synced', 30_000);
+    // The create is applied and its answer lost; its look-up cannot run until the move is made.
+    const p = payment(500_00, '2025-06-01');
+    adesk.setCommitThenDrop(1, 'reset');
+    adesk.blockMethod('GET /v1/transactions', Infinity);
+    await producers.sendMany([paymentEvent(t.accountId, i, p)]);
+    await eventually(async () => acct.transactions().length === 1, 30_000, 50);
+    await adesk.clearFaults();
+    adesk.blockMethod('GET /v1/transactions', Infinity);
+    const moved = await t.api('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: { bankAccountId: second.id } });
+    expect(moved.status).toBe(200);
+    adesk.unblockMethod('GET /v1/transactions');
+    await eventually(async () => (await record(t, p.uuid))?.state === 'synced', 30_000);
+    expect(acct.transactions()).toEqual([expect.objectContaining({ bankAccountId: first.id, importedId: expect.stringContaining(p.uuid) })]);
+  });
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

@@ -236,7 +236,9 @@ export class AdeskConnector implements Connector {
     const wanted = new Set(items.map((p) => p.id));
     const found = new Map<string, string[]>();
     for (const date of new Set(items.map((p) => p.date))) {
-      for (const t of await this.listPayments(date, date)) {
+      // Every bank account's: one sent before settings.bankAccountId changed is in the old one,
+      // and missing it there would send it a second time.
+      for (const t of await this.transactions(date, date)) {
         if (!t.entityId || !wanted.has(t.entityId)) continue;
         found.set(t.entityId, [...(found.get(t.entityId) ?? []), t.remoteId]);
       }
@@ -265,14 +267,20 @@ export class AdeskConnector implements Connector {
     }
   }
 
-  async listPayments(from: string, to: string): Promise<RemotePayment[]> {
+  /** The transactions of the settings' bank account over the dates (reconciliation). */
+  listPayments(from: string, to: string): Promise<RemotePayment[]> {
+    return this.transactions(from, to, this.tx.bankAccountId);
+  }
+
+  /** Over the dates; of one bank account, or of all of them. */
+  private async transactions(from: string, to: string, bankAccount?: number): Promise<RemotePayment[]> {
     const out: RemotePayment[] = [];
     for (let page = 0; page < MAX_PAGES; page++) {
       const res = await this.client.v1Get<{ transactions?: Obj[] }>('/v1/transactions', {
         range: 'custom',
         range_start: from,
         range_end: to,
-        bank_account: this.tx.bankAccountId,
+        ...(bankAccount === undefined ? {} : { bank_account: bankAccount }),
         status: 'all',
         start: page * PAGE,
         length: PAGE,
