@@ -628,6 +628,50 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(acct.transactions()).toEqual([expect.objectContaining({ bankAccountId: first.id, importedId: expect.stringContaining(p.uuid) })]);
   });
 
+  it("18: the connection's bank account closed in Adesk pauses it (nothing failed, nothing lost); opened again it resumes, and a PUT moves the rest to another account", async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const first = acct.bankAccounts()[0]!;
+    const second = acct.addBankAccount({ name: 'Новый счёт' });
+    const c = contractor('ООО «Закрытый счёт»', { inn: innOf(18) });
+    const i = interaction(c, 'Закрытый счёт', 3_000_00);
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i)]);
+    await eventually(async () => (await record(t, i.uuid))?.state === 'synced', 30_000);
+    const pausedForSettings = async () => {
+      const conn = await connection(t);
+      return conn.state === 'paused' && conn.reason === 'settings_refused';
+    };
+
+    acct.closeBankAccount(first.id);
+    const p1 = payment(100_00, '2025-09-01');
+    await producers.sendMany([paymentEvent(t.accountId, i, p1)]);
+    await eventually(pausedForSettings, 30_000);
+    expect(await record(t, p1.uuid)).toMatchObject({ state: 'pending', attempts: 0, lastError: expect.stringContaining(`settings.bankAccountId ${first.id} is closed`) });
+    // Its probe (every FINANCE_PAUSE_PROBE_MS) lists the open bank accounts: it stays paused while this one is closed.
+    const probes = () => adesk.calls({ method: 'GET', path: '/v1/bank-accounts' }).length;
+    const before = probes();
+    await eventually(async () => probes() >= before + 2, 10_000, 50);
+    expect(await pausedForSettings()).toBe(true);
+    expect(acct.transactions()).toEqual([]);
+
+    acct.openBankAccount(first.id);
+    await eventually(async () => (await record(t, p1.uuid))?.state === 'synced', 30_000);
+    expect(await connection(t)).toMatchObject({ state: 'active', reason: null });
+
+    acct.closeBankAccount(first.id);
+    const p2 = payment(200_00, '2025-09-02');
+    await producers.sendMany([paymentEvent(t.accountId, i, p2)]);
+    await eventually(pausedForSettings, 30_000);
+    const moved = await t.api('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: { bankAccountId: second.id } });
+    expect(moved.status).toBe(200);
+    await eventually(async () => (await record(t, p2.uuid))?.state === 'synced', 30_000);
+    expect(acct.transactions().map((x) => [x.importedId?.includes(p1.uuid) ? 'p1' : x.importedId?.includes(p2.uuid) ? 'p2' : '?', x.bankAccountId])).toEqual([
+      ['p1', first.id],
+      ['p2', second.id],
+    ]);
+    expect(await connection(t)).toMatchObject({ state: 'active', reason: null, counts: { failed: 0 } });
+  }, 90_000);
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

@@ -145,6 +145,7 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
           return;
         case 'unauthorized':
         case 'payment_required':
+        case 'settings_refused':
           await this.repo.finish(c.accountId, run.id, 'failed', err.message);
           await this.connections.pause(c.accountId, c.id, err.failure, this.config.FINANCE_PAUSE_PROBE_MS);
           return;

@@ -71,6 +71,7 @@ export class ConnectionsService {
           settings = { ...given };
           break;
         case 'rejected':
+        case 'settings_refused':
           throw fieldError(err.method.startsWith('settings.') ? err.method : 'settings', err.message);
         case 'rate_limited':
         case 'unavailable':

@@ -22,7 +22,13 @@ export type ConnectorFailure =
   /** The token is no longer accepted: pause the connection. */
   | 'unauthorized'
   /** The target's subscription lapsed (Adesk code 21, MoySklad 1043/1070/30006): pause the connection. */
-  | 'payment_required';
+  | 'payment_required'
+  /**
+   * Refused for something the connection's settings name, which every record would get (Adesk's
+   * closed `settings.bankAccountId`): nothing applied; pause the connection until its settings are
+   * changed, or its probe finds that the target takes them again (`check`).
+   */
+  | 'settings_refused';
 
 export class ConnectorError extends Error {
   constructor(

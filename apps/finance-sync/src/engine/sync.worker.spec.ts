@@ -52,8 +52,15 @@ function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
 const payment = (n: number): PaymentRow => ({ id: pid(n), interactionId: I, type: 'income', name: `p${n}`, sum: 100 * n, date: '2025-01-02', removed: false });
 const rec = (n: number): ClaimedRecord => ({ id: `r${n}`, entityType: 'payment', entityId: pid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'create' });
 
-function worker(connector: Partial<Connector>, sync: SyncRepository, rows: PaymentRow[], over: Partial<Record<keyof ReplicasRepository, unknown>> = {}, target = 'moysklad') {
-  const c = { id: CONN, accountId: ACC, target, state: 'active', reason: null } as unknown as ConnectionRow;
+function worker(
+  connector: Partial<Connector>,
+  sync: SyncRepository,
+  rows: PaymentRow[],
+  over: Partial<Record<keyof ReplicasRepository, unknown>> = {},
+  target = 'moysklad',
+  o: { conn?: Partial<ConnectionRow>; connections?: Record<string, unknown> } = {},
+) {
+  const c = { id: CONN, accountId: ACC, target, state: 'active', reason: null, ...o.conn } as unknown as ConnectionRow;
   const replicas = {
     payments: async (_a: string, ids: string[]) => new Map(rows.filter((r) => ids.includes(r.id)).map((r) => [r.id, r])),
     interaction: async () => ({ id: I, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }),
@@ -69,7 +76,7 @@ function worker(connector: Partial<Connector>, sync: SyncRepository, rows: Payme
     firstUnknownDocumentOfMany: async (a: string, ids: string[]) =>
       new Map((await Promise.all(ids.map(async (id) => [id, (await replicas.unknownDocumentsOf(a, id))[0]] as const))).filter((x): x is readonly [string, string] => x[1] !== undefined)),
   });
-  const connections = { listConnected: async () => [c], get: async () => c, markRateLimited: async () => undefined, resume: async () => undefined } as unknown as ConnectionsRepository;
+  const connections = { listConnected: async () => [c], get: async () => c, markRateLimited: async () => undefined, resume: async () => undefined, ...o.connections } as unknown as ConnectionsRepository;
   const pool = { for: () => ({ target, close: async () => undefined, ...connector }) } as unknown as ConnectorPool;
   const ds = { transaction: async (fn: (m: unknown) => Promise<unknown>) => fn({}) } as unknown as DataSource;
   const config = { FINANCE_WORKER: false, FINANCE_RETRY_SCHEDULE: [0, 50, 100], FINANCE_RATE_BACKOFF_MS: [1000], FINANCE_CLAIM_SIZE: 100, FINANCE_LEASE_MS: 1000, FINANCE_UNAVAILABLE_RETRY_MS: 100 } as unknown as FinanceSyncConfig;
@@ -117,6 +124,46 @@ describe(SyncWorker.name, () => {
     await worker({ paymentBatch: { method: 'POST /v2/transactions/create', size: 100 }, createPayments: refuseFour }, one.repo, [1, 2, 3, 4].map(payment)).tick();
     expect(sizes).toEqual([4, 2, 2, 1, 1]);
     expect([1, 2, 3, 4].map((n) => one.outcomes.get(pid(n))?.state)).toEqual(['synced', 'synced', 'synced', 'failed']);
+  });
+
+  it('pauses the connection for settings the target refuses (a closed bank account): nothing failed, no attempt counted; its probe is check()', async () => {
+    const f = fakeSync([rec(1), rec(2)], { [`contractor:${C}`]: 'cp-1' });
+    const pauses: unknown[][] = [];
+    const connections = { pause: async (...a: unknown[]) => void pauses.push(a) };
+    const createPayments = jest.fn(async (): Promise<ItemResult[]> => {
+      throw new ConnectorError('settings_refused', 'Cannot use closed bank account: settings.bankAccountId 7 is closed in Adesk', 'POST /v2/transactions/create');
+    });
+    await worker({ paymentBatch: { method: 'POST /v2/transactions/create', size: 100 }, createPayments }, f.repo, [payment(1), payment(2)], {}, 'adesk', { connections }).tick();
+    expect(createPayments).toHaveBeenCalledTimes(1);
+    expect(pauses).toEqual([[ACC, CONN, 'settings_refused', undefined]]);
+    for (const n of [1, 2]) expect(f.outcomes.get(pid(n))).toMatchObject({ state: 'pending', lastError: expect.stringContaining('settings.bankAccountId 7 is closed') });
+    expect(f.outcomes.get(pid(1))?.attempts).toBeUndefined();
+    expect(f.ledger.get(`transaction.create:${pid(1)}`)).toBe('failed');
+
+    // Paused so, the probe asks check() of the stored settings, not the token probe: still closed, it stays paused.
+    const settings = { bankAccountId: 7 };
+    const check = jest.fn(async (_s: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      throw new ConnectorError('rejected', 'bank account 7 is not an open bank account of this Adesk account', 'settings.bankAccountId');
+    });
+    const probe = jest.fn(async () => undefined);
+    const resumed: unknown[][] = [];
+    const paused = { conn: { state: 'paused', reason: 'settings_refused', nextProbeAt: null, settings } as Partial<ConnectionRow>, connections: { ...connections, resume: async (...a: unknown[]) => void resumed.push(a) } };
+    const g = fakeSync([rec(1)], { [`contractor:${C}`]: 'cp-1' });
+    const create = jest.fn(async (items: PaymentData[]): Promise<ItemResult[]> => items.map((p) => `remote-${p.id}`));
+    const connector = { paymentBatch: { method: 'POST /v2/transactions/create', size: 100 }, createPayments: create, check, probe };
+    await worker(connector, g.repo, [payment(1)], {}, 'adesk', paused).tick();
+    expect(check).toHaveBeenCalledWith(settings);
+    expect(probe).not.toHaveBeenCalled();
+    expect(create).not.toHaveBeenCalled();
+    expect(pauses.at(-1)).toEqual([ACC, CONN, 'settings_refused', undefined]);
+    expect(resumed).toEqual([]);
+
+    // Opened again in Adesk: the probe resumes the connection and the payment goes out.
+    check.mockResolvedValueOnce(settings);
+    await worker(connector, g.repo, [payment(1)], {}, 'adesk', paused).tick();
+    expect(resumed).toEqual([[ACC, CONN]]);
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(g.outcomes.get(pid(1))).toMatchObject({ state: 'synced', remoteId: `remote-${pid(1)}` });
   });
 
   it("parks what a connector's dependency is missing for, says which, and syncs what is not applicable without a call", async () => {

@@ -146,13 +146,20 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** A paused connection: one cheap call every FINANCE_PAUSE_PROBE_MS; true when it answers again. */
+  /**
+   * A paused connection: one cheap call every FINANCE_PAUSE_PROBE_MS; true when it answers again.
+   * Paused for its settings (a closed bank account), the probe is `check` of those settings: it
+   * resumes once the target takes them again, or at once on a PUT with others.
+   */
   private async probe(c: ConnectionRow): Promise<boolean> {
     if (c.nextProbeAt && c.nextProbeAt.getTime() > Date.now()) return false;
     try {
-      await this.pool.for(c).probe();
+      const connector = this.pool.for(c);
+      if (c.reason === 'settings_refused') await connector.check({ ...c.settings });
+      else await connector.probe();
     } catch (err) {
-      const reason = err instanceof ConnectorError && err.failure === 'unauthorized' ? 'unauthorized' : err instanceof ConnectorError && err.failure === 'payment_required' ? 'payment_required' : (c.reason ?? 'payment_required');
+      const failure = err instanceof ConnectorError ? err.failure : undefined;
+      const reason = failure === 'unauthorized' || failure === 'payment_required' ? failure : (c.reason ?? 'payment_required');
       await this.connections.pause(c.accountId, c.id, reason, this.config.FINANCE_PAUSE_PROBE_MS);
       return false;
     }
@@ -681,6 +688,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         return this.later(round, recs, this.config.FINANCE_UNAVAILABLE_RETRY_MS, err.message);
       case 'unauthorized':
       case 'payment_required':
+      case 'settings_refused':
         round.stopped = true;
         await this.connections.pause(c.accountId, c.id, err.failure, this.config.FINANCE_PAUSE_PROBE_MS);
         this.logger.warn(`connection ${c.id} (${c.target}) paused: ${err.failure}`);

@@ -4,7 +4,7 @@ export type FinanceTarget = (typeof FINANCE_TARGETS)[number];
 
 export const CONNECTION_STATES = ['active', 'paused', 'backfilling'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
-export const PAUSE_REASONS = ['payment_required', 'unauthorized', 'rate_limited'] as const;
+export const PAUSE_REASONS = ['payment_required', 'unauthorized', 'rate_limited', 'settings_refused'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export const RECORD_STATES = ['pending', 'synced', 'failed', 'parked'] as const;

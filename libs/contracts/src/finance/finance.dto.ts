@@ -16,7 +16,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { ENTITY_TYPES, FINANCE_TARGETS, RECORD_STATES, type ConnectionState, type FinanceEntityType, type FinanceTarget, type PauseReason, type RecordState } from './finance-types';
+import { ENTITY_TYPES, FINANCE_TARGETS, PAUSE_REASONS, RECORD_STATES, type ConnectionState, type FinanceEntityType, type FinanceTarget, type PauseReason, type RecordState } from './finance-types';
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -52,7 +52,7 @@ export class PutConnectionDto {
 export class ConnectionView {
   @ApiProperty({ enum: FINANCE_TARGETS }) target!: FinanceTarget;
   @ApiProperty({ enum: ['active', 'paused', 'backfilling'] }) state!: ConnectionState;
-  @ApiProperty({ nullable: true, enum: ['payment_required', 'unauthorized', 'rate_limited'] }) reason!: PauseReason | null;
+  @ApiProperty({ nullable: true, enum: PAUSE_REASONS }) reason!: PauseReason | null;
   @ApiProperty() settings!: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String, description: 'Where the target posts its webhooks (unguessable per connection); null for a target without webhooks' }) webhookUrl!: string | null;
   @ApiProperty() counts!: { pending: number; synced: number; failed: number; parked: number };

@@ -237,6 +237,8 @@ export interface FakeAdeskAccount {
   setPaymentRequired(on: boolean): void;
   /** Closes a bank account: a bulk create with any item on it fails as a whole (`cannot_use_closed_bank_account`). */
   closeBankAccount(id: number): void;
+  /** Opens a closed bank account again (as Adesk's UI can). */
+  openBankAccount(id: number): void;
   /** Adds an open bank account (e.g. a second one for a test). */
   addBankAccount(a?: Partial<Omit<AdeskBankAccount, 'id'>>): AdeskBankAccount;
 

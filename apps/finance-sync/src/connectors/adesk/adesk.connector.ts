@@ -214,9 +214,17 @@ export class AdeskConnector implements Connector {
   }
 
   async createPayments(items: PaymentData[]): Promise<string[]> {
-    const res = await this.client.v2Post<{ transactions?: Obj[] }>('/v2/transactions/create', {
-      transactions: items.map((p) => transactionItem(p, this.tx, this.o.connectionTag)),
-    });
+    const res = await this.client
+      .v2Post<{ transactions?: Obj[] }>('/v2/transactions/create', {
+        transactions: items.map((p) => transactionItem(p, this.tx, this.o.connectionTag)),
+      })
+      .catch((err: unknown) => {
+        // Every new transaction goes to settings.bankAccountId: closed in Adesk, no payment can go
+        // out until the connection names an open one (or the account is opened again).
+        if (err instanceof ConnectorError && err.everyItem)
+          throw new ConnectorError('settings_refused', `${err.message}: settings.bankAccountId ${this.tx.bankAccountId} is closed in Adesk`, err.method);
+        throw err;
+      });
     const answered = res.transactions ?? [];
     // A success that does not answer one object per item cannot be mapped: find them instead.
     if (answered.length !== items.length) throw new ConnectorError('outcome_unknown', `bulk create answered ${answered.length} objects for ${items.length} items`, this.paymentBatch.method);

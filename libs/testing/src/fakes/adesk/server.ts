@@ -211,6 +211,7 @@ export async function startServer(options: FakeAdeskOptions = {}): Promise<FakeA
     transactions: () => main.transactions(),
     webhooks: () => main.webhooks(),
     closeBankAccount: (id) => main.closeBankAccount(id),
+    openBankAccount: (id) => main.openBankAccount(id),
     addBankAccount: (a) => main.addBankAccount(a),
     createTransactionInAdesk: (t) => main.createTransactionInAdesk(t),
     deleteTransactionInAdesk: (id) => main.deleteTransactionInAdesk(id),

@@ -155,6 +155,12 @@ export class AccountState implements FakeAdeskAccount {
     b.status = 'closed';
   }
 
+  openBankAccount(id: number): void {
+    const b = this.bankAccountRows.get(id);
+    if (!b) throw new Error(`fake Adesk: no bank account ${id} in this account`);
+    b.status = 'open';
+  }
+
   addBankAccount(a: Partial<Omit<AdeskBankAccount, 'id'>> = {}): AdeskBankAccount {
     const id = this.ids.take('bankAccount');
     const legalEntityId = a.legalEntityId ?? [...this.legalEntityRows.keys()][0];
