@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { InteractionView } from '@papka/contracts';
 import { Client } from 'pg';
@@ -24,6 +25,7 @@ import {
 } from '@papka/testing';
 import {
   fastEngineEnv,
+  accountNumber,
   BIK,
   contractor,
   contractorEvent,
@@ -602,6 +604,31 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
       return r.length === 2 && r.every((x) => x.kpp === '770201001') ? r : null;
     }, 30_000);
     expect(after.map((x) => x.bankAccountNumber).sort()).toEqual(c.bankInfo.map((b) => b.number).sort());
+  });
+
+  it("19: a removed bank account's requisites leave Adesk too, the first one's included, and none shows twice", async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const c = contractor('ООО «Три счёта»', { inn: innOf(19), kpp: '770101001', banks: 3 });
+    const [, b, cc] = c.bankInfo;
+    await producers.sendMany([contractorEvent(t.accountId, c)]);
+    const numbers = () => acct.requisites().map((r) => r.bankAccountNumber).sort();
+    await eventually(async () => (await record(t, c.uuid))?.state === 'synced' && acct.requisites().length === 3, 30_000);
+    let n = 0;
+    const change = async (bankInfo: typeof c.bankInfo, want: string[]) => {
+      const next = { ...c, bankInfo, updatedAt: new Date(Date.now() + 1_000 * ++n).toISOString() };
+      await producers.sendMany([contractorEvent(t.accountId, next, 'contractor.updated')]);
+      await eventually(async () => JSON.stringify(numbers()) === JSON.stringify([...want].sort()) && (await record(t, c.uuid))?.state === 'synced', 30_000);
+      // Settled: nothing more changes it.
+      expect(acct.requisites().every((r) => r.inn === innOf(19) && r.kpp === '770101001')).toBe(true);
+    };
+    // The first one removed: the second had its own object, and the contractor's (which held the first) goes.
+    await change([b!, cc!], [b!.number, cc!.number]);
+    await change([b!], [b!.number]);
+    // Replaced by a new one: it gets the contractor's object, the old one's goes.
+    const d = { ...b!, id: randomUUID(), number: accountNumber(987_654_321) };
+    await change([d], [d.number]);
+    expect(await records(t.api, `entityId=${c.uuid}`)).toEqual([expect.objectContaining({ state: 'synced', attempts: 0 })]);
   });
 
   it('17: a payment whose create answer was lost, and the connection then moved to another bank account: still one transaction, in the first', async () => {

@@ -235,12 +235,21 @@ export interface Step {
    * step and not a look-up from every record whose create is unknown.
    */
   findMethod?: string;
+  /**
+   * The step removes the object mapped as (kind, key) (a removed bank account's requisites): it
+   * runs only while that mapping exists, and the mapping is dropped once it succeeds. Its `run`
+   * must succeed when the object is gone already (after an unknown outcome it runs again).
+   */
+  removes?: boolean;
   find(): Promise<string | null>;
   run(): Promise<string>;
 }
 
 /** Answers the remote id of a step already mapped (by kind and key), or undefined. */
 export type Done = (kind: string, key: string) => string | undefined;
+
+/** The keys of the objects of a kind mapped under the entity (every step's mapping of it), whatever its steps now are. */
+export type Held = (kind: string) => string[];
 
 export interface Settings {
   [key: string]: unknown;
@@ -297,9 +306,11 @@ export interface Connector {
   /**
    * The ordered steps of a contractor; `done` answers the remote ids of steps already mapped (by
    * kind and key). `changed`: it was synced before with other content, so an existing remote
-   * object gets an update step. Required when `entities` has `contractor` (and so on).
+   * object gets an update step. `held`: what is mapped under it now, so that an object it no
+   * longer has (a removed bank account's requisites) gets a step that `removes` it. Required when
+   * `entities` has `contractor` (and so on).
    */
-  contractorSteps?(c: ContractorData, done: Done, changed: boolean): Step[];
+  contractorSteps?(c: ContractorData, done: Done, changed: boolean, held: Held): Step[];
   interactionSteps?(i: InteractionData, done: Done, changed: boolean): Step[];
   documentSteps?(d: DocumentData, done: Done, changed: boolean): Step[];
 

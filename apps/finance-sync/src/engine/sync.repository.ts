@@ -300,6 +300,24 @@ export class SyncRepository {
     return r ? { localId: r.local_id, remoteId: r.remote_id, remoteDeleted: r.remote_deleted, origin: r.origin, parentId: r.parent_id } : null;
   }
 
+  /** Every object mapped under an entity (its steps' mappings: an Adesk contractor's requisites, say), by `kind:localId`. */
+  async childMappings(accountId: string, connectionId: string, parentId: string): Promise<Map<string, string>> {
+    const rows = (await this.ds.query(
+      `SELECT mp.kind, mp.local_id, mp.remote_id FROM sync_mapping mp JOIN finance_connection c ON c.id = mp.connection_id
+        WHERE mp.connection_id = $2 AND c.account_id = $1 AND mp.parent_id = $3::uuid`,
+      [accountId, connectionId, parentId],
+    )) as { kind: string; local_id: string; remote_id: string }[];
+    return new Map(rows.map((r) => [`${r.kind}:${r.local_id}`, r.remote_id]));
+  }
+
+  /** Drops a mapping whose remote object was removed by a step (a removed bank account's requisites). */
+  async unmap(m: EntityManager, accountId: string, connectionId: string, kind: string, localId: string): Promise<void> {
+    await m.query(
+      `DELETE FROM sync_mapping mp USING finance_connection c WHERE c.id = mp.connection_id AND c.account_id = $1 AND mp.connection_id = $2 AND mp.kind = $3 AND mp.local_id = $4::uuid`,
+      [accountId, connectionId, kind, localId],
+    );
+  }
+
   /** Inserts the mapping; false when the entity was mapped already (the first one stays). */
   async map(
     m: EntityManager,

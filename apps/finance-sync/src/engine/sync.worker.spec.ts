@@ -299,6 +299,7 @@ function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: st
     finish: async (_m: unknown, _a: string, r: ClaimedRecord, out: Outcome) => void outcomes.set(r.entityId, out),
     finishSynced: async (_m: unknown, _a: string, done: { rec: ClaimedRecord }[]) => done.forEach((d) => outcomes.set(d.rec.entityId, { state: 'synced' })),
     mappings: async () => new Map(),
+    childMappings: async () => new Map(),
     map: async () => true,
     ledger: async (_a: string, _c: string, op: string, keys: string[]) => new Map(keys.filter((k) => sending.has(`${op}:${k}`)).map((k) => [k, 'sending' as LedgerState])),
     ledgerSending: async () => undefined,

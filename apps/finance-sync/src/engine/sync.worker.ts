@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { ConnectorError, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type ItemResult, type PaymentData, type Step } from '../connectors';
+import { ConnectorError, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type Held, type ItemResult, type PaymentData, type Step } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { contractorHash, interactionHash } from '../replicas/content-hash';
@@ -207,10 +207,10 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private stepsOf(connector: Connector, e: EntityData, done: Done, changed: boolean): Step[] | null {
+  private stepsOf(connector: Connector, e: EntityData, done: Done, changed: boolean, held: Held): Step[] | null {
     switch (e.type) {
       case 'contractor':
-        return connector.contractorSteps?.(e.data, done, changed) ?? null;
+        return connector.contractorSteps?.(e.data, done, changed, held) ?? null;
       case 'interaction':
         return connector.interactionSteps?.(e.data, done, changed) ?? null;
       case 'document':
@@ -236,6 +236,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const { c, connector } = round;
     const done = new Map<string, string>();
     const lookup: Done = (kind, key) => done.get(`${kind}:${key}`);
+    const held: Held = (kind) => [...done.keys()].filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
     const loaded = await this.load(c, rec);
     if (!loaded) return this.fail(round, [rec], `the ${rec.entityType} is not in the read model`);
     const { e, hash: sent } = loaded;
@@ -249,17 +250,20 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // Its dependencies (an Adesk deal's contractor, a MoySklad invoice's counterparty) are not in the target yet: wait, never fail.
     const dep = await this.missing(c, connector, e);
     if (dep) return this.park(round, rec, dep);
-    // What is mapped decides the plan (an update only for an object already there): read it for every step's key first.
-    const plan = this.stepsOf(connector, e, lookup, false);
+    // What is mapped decides the plan (an update only for an object already there, a removal of
+    // one it no longer has): what is mapped under it, and every step's key, are read first.
+    for (const [k, remote] of await this.sync.childMappings(c.accountId, c.id, rec.entityId)) done.set(k, remote);
+    const plan = this.stepsOf(connector, e, lookup, false, held);
     if (!plan) return this.fail(round, [rec], `the ${c.target} connector has no steps for a ${rec.entityType}`);
     for (const s of plan) {
-      if (s.kind === null) continue;
+      if (s.kind === null || lookup(s.kind, s.key)) continue;
       const remote = await this.remoteOf(c, s.kind, s.key);
       if (remote) done.set(`${s.kind}:${s.key}`, remote);
     }
-    const steps = this.stepsOf(connector, e, lookup, rec.changed) ?? [];
+    const steps = this.stepsOf(connector, e, lookup, rec.changed, held) ?? [];
     for (const step of steps) {
-      if (step.kind !== null && lookup(step.kind, step.key)) continue;
+      // A create is skipped once mapped; a removal once unmapped.
+      if (step.kind !== null && Boolean(lookup(step.kind, step.key)) !== Boolean(step.removes)) continue;
       const unknown = (await this.sync.ledger(c.accountId, c.id, step.op, [step.key])).get(step.key) === 'sending';
       // Its look-up goes first, under its own method when it has one: that method is gated too.
       const findMethod = unknown ? step.findMethod : undefined;
@@ -281,10 +285,12 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         const remoteId = remote;
         const kind = step.kind;
         await this.ds.transaction(async (m) => {
-          if (kind !== null) await this.sync.map(m, c.accountId, c.id, kind, step.key, remoteId, { parentId: rec.entityId });
+          if (kind !== null && step.removes) await this.sync.unmap(m, c.accountId, c.id, kind, step.key);
+          else if (kind !== null) await this.sync.map(m, c.accountId, c.id, kind, step.key, remoteId, { parentId: rec.entityId });
           await this.sync.ledgerFinish(m, c.accountId, c.id, step.op, [step.key], 'done', [remoteId]);
         });
-        if (kind !== null) done.set(`${kind}:${step.key}`, remoteId);
+        if (kind !== null && step.removes) done.delete(`${kind}:${step.key}`);
+        else if (kind !== null) done.set(`${kind}:${step.key}`, remoteId);
       } catch (err) {
         return this.failure(round, [rec], err, step.method, phase === 'run' ? { op: step.op, keys: [step.key] } : undefined);
       }

@@ -4,6 +4,7 @@ import { Finance1763800000000 } from './1763800000000-finance';
 import { FinanceDocuments1764000000000 } from './1764000000000-finance-documents';
 import { Billing1764100000000 } from './1764100000000-billing';
 import { FinanceOrganization1764200000000 } from './1764200000000-finance-organization';
+import { MappingParent1764300000000 } from './1764300000000-mapping-parent';
 
 export const migrations = [
   MessagingTables1763700000000,
@@ -14,4 +15,5 @@ export const migrations = [
   FinanceDocuments1764000000000,
   Billing1764100000000,
   FinanceOrganization1764200000000,
+  MappingParent1764300000000,
 ];

@@ -9,7 +9,9 @@ import {
   type ContractorBankData,
   type ContractorData,
   type Dependency,
+  type Done,
   type EntityData,
+  type Held,
   type InteractionData,
   type PaymentData,
   type RemotePayment,
@@ -101,7 +103,7 @@ export class AdeskConnector implements Connector {
     await this.client.v1Post('/v1/webhook', { url, events: ADESK_WEBHOOK_EVENTS, description: 'Papka finance-sync' });
   }
 
-  contractorSteps(c: ContractorData, done: (kind: string, key: string) => string | undefined, changed: boolean): Step[] {
+  contractorSteps(c: ContractorData, done: Done, changed: boolean, held: Held): Step[] {
     const remote = (): string => {
       const id = done('contractor', c.id);
       if (!id) throw new Error('requisites step ran before its contractor step');
@@ -137,21 +139,52 @@ export class AdeskConnector implements Connector {
     }
     // Each requisites object holds one bank account (002 L2146). The first one is keyed by the
     // contractor and carries its INN and KPP even before it has a bank account (it gets the
-    // first bank account by an update later); every further bank account gets its own.
+    // first bank account by an update later); every further bank account gets its own. A bank
+    // account that became the first when the one before it was removed keeps its own object, and
+    // the contractor's is then not needed: its bank account is gone.
     const [first, ...more] = c.banks;
-    if (c.inn || first) {
+    const firstHasOwn = first !== undefined && done('requisites', first.uuid) !== undefined;
+    const keep = new Set<string>();
+    if ((c.inn || first) && !firstHasOwn) {
+      keep.add(c.id);
       steps.push(this.requisitesStep(c, c.id, first ?? null, remote));
       const existing = done('requisites', c.id);
       if (changed && existing) steps.push(this.requisitesUpdate(existing, c, first ?? null, remote, c.id));
     }
-    for (const bank of more) {
+    for (const bank of firstHasOwn ? c.banks : more) {
+      keep.add(bank.uuid);
       steps.push(this.requisitesStep(c, bank.uuid, bank, remote));
       // A change reaches every requisites object made before (an INN, KPP or name is on each),
       // not only the first one.
       const made = done('requisites', bank.uuid);
       if (changed && made) steps.push(this.requisitesUpdate(made, c, bank, remote));
     }
-    return [...steps, ...rename];
+    // The requisites of a bank account the contractor no longer has are removed: a payment made
+    // in Adesk to that contractor would otherwise offer the old account.
+    const gone = held('requisites').filter((key) => !keep.has(key));
+    return [...gone.map((key) => this.requisitesRemove(done('requisites', key)!, key, remote)), ...steps, ...rename];
+  }
+
+  /** Removes requisites object `id` (002 L2257); one that is gone already (a resend after a lost answer) is done. */
+  private requisitesRemove(id: string, key: string, remote: () => string): Step {
+    return {
+      op: 'requisites.remove',
+      key,
+      kind: 'requisites',
+      removes: true,
+      method: route('POST', '/v1/requisites/1/remove'),
+      find: async () => null,
+      run: async () => {
+        try {
+          await this.client.v1Post(`/v1/requisites/${id}/remove`, {});
+        } catch (err) {
+          if (!(err instanceof ConnectorError && err.failure === 'rejected')) throw err;
+          const left = (await this.client.v1Get<{ requisites?: Obj[] }>(`/v1/contractor/${remote()}/requisites`)).requisites ?? [];
+          if (left.some((r) => String(r.id) === id)) throw err;
+        }
+        return id;
+      },
+    };
   }
 
   /** An update of requisites object `id` (002 L2224: it resends `contractor` and `name`). */
