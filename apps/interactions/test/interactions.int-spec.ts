@@ -10,6 +10,8 @@ import { Client } from 'pg';
 import { request } from 'undici';
 import yauzl from 'yauzl';
 import { Topics, type InteractionView } from '@papka/contracts';
+import { Buckets } from '@papka/platform';
+import { MinioStorage } from '@papka/storage';
 import {
   apiClient,
   createTestDatabase,
@@ -292,6 +294,12 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect(pdf.headers['content-type']).toBe('application/pdf');
     expect(String(pdf.headers['content-disposition'])).toContain("filename*=UTF-8''");
     expect(pdf.body.subarray(0, 5).toString()).toBe('%PDF-');
+    // Its file gone from storage (the document deleted a moment ago, before document.deleted has
+    // reached this read model): 404 naming the document, not a 500.
+    const [{ storage_key: key }] = await sql<{ storage_key: string }>(`SELECT storage_key FROM document_replica WHERE id = $1`, [docId]);
+    const storage = new MinioStorage({ endpoint: infraSettings.S3_ENDPOINT, accessKey: infraSettings.S3_ACCESS_KEY, secretKey: infraSettings.S3_SECRET_KEY });
+    await storage.remove(Buckets.documents, key!);
+    expect(await api('POST', `/v2/docs/interactions/${id}/download`, { documentId: docId })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND', message: expect.stringContaining('document') } });
 
     // removals (additive DELETE routes)
     expect((await api('DELETE', `/v2/docs/interactions/${id}/payments/${paid.body.uuid}`)).body).toEqual(ok);
@@ -354,6 +362,11 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect(future.body).toEqual([]);
     expect((await api('GET', '/v2/docs/interactions?status=9')).status).toBe(400);
     expect((await api('GET', '/v2/docs/interactions?from=yesterday')).status).toBe(400);
+    // Values an ISO 8601 check alone takes and PostgreSQL refuses: 400 naming the field, not 500.
+    for (const q of ['from=2025', 'from=2025-02-30', 'to=2025-W05', 'to=0000-01-01']) {
+      const res = await api<{ errors?: Record<string, unknown> }>('GET', `/v2/docs/interactions?${q}`);
+      expect([q, res.status, Object.keys(res.body.errors ?? {})]).toEqual([q, 400, [q.split('=')[0]]]);
+    }
   });
 
   it('renames an interaction and changes its sum (additive PATCH), with an interaction.updated', async () => {

@@ -1,8 +1,8 @@
 import { Global, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { createObjectStorage, OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
+import { createObjectStorage, OBJECT_STORAGE, ObjectNotFoundError, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { type StorageEnv } from './config';
-import { FileStorageUnavailableError } from './errors';
+import { FileStorageUnavailableError, NotFoundError } from './errors';
 
 /** The shared object-storage buckets: `uploads` is written by documents, `documents` holds rendered files. */
 export const Buckets = { uploads: 'uploads', documents: 'documents' } as const;
@@ -45,14 +45,18 @@ export class StorageModule {
   }
 }
 
-/** Runs a storage call, turning an outage into a clean 503. */
-export async function withStorage<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a storage call, turning an outage into a clean 503, and an object that is gone (its
+ * document deleted between the row's read and the file's) into a 404 naming `what`.
+ */
+export async function withStorage<T>(fn: () => Promise<T>, what = 'file'): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof StorageUnavailableError) {
       throw new FileStorageUnavailableError();
     }
+    if (err instanceof ObjectNotFoundError) throw new NotFoundError(what);
     throw err;
   }
 }

@@ -253,7 +253,7 @@ export class DocumentsService {
     if (doc.renderState === 'pending') throw new RenderPendingError();
     if (doc.renderState === 'failed' || !doc.storageKey) throw new RenderFailedError(doc.renderError ?? 'unknown reason');
     const key = doc.storageKey;
-    const file = await withStorage(() => this.storage.get(Buckets.documents, key));
+    const file = await withStorage(() => this.storage.get(Buckets.documents, key), 'document');
     return { doc, file };
   }
 }

@@ -196,7 +196,7 @@ export class UploadsService {
   }
 
   async open(upload: Upload): Promise<StoredObject> {
-    return withStorage(() => this.storage.get(Buckets.uploads, upload.storageKey));
+    return withStorage(() => this.storage.get(Buckets.uploads, upload.storageKey), `upload ${upload.filename}`);
   }
 
   /** The whole object as a buffer (templates only: they are small and must be parsed). */

@@ -30,7 +30,7 @@ export class BundleService {
       throw doc.render_state === 'failed' ? new RenderFailedError() : new RenderPendingError();
     }
     const key = doc.storage_key;
-    return { name: withExt(doc.name, doc.filename), file: await withStorage(() => this.storage.get(Buckets.documents, key)) };
+    return { name: withExt(doc.name, doc.filename), file: await withStorage(() => this.storage.get(Buckets.documents, key), 'document') };
   }
 
   /**

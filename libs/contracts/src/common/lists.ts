@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { IsOptional, IsUUID } from 'class-validator';
+import { IsIsoDate } from './validators';
 import { PageQuery } from './paging';
 
 /** Paging plus the filters every list of a contractor's things has: contractor and createdAt range. */
@@ -9,11 +10,11 @@ export class ContractorItemsQuery extends PageQuery {
   contractor?: string;
 
   @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date' })
+  @IsOptional() @IsIsoDate('from must be an ISO date (YYYY-MM-DD) or date-time')
   from?: string;
 
   @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
-  @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date' })
+  @IsOptional() @IsIsoDate('to must be an ISO date (YYYY-MM-DD) or date-time')
   to?: string;
 }
 

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ConstructorDto } from '../documents/documents.dto';
-import { UpdateInteractionDto } from '../interactions/interactions.dto';
+import { ListInteractionsQuery, RecordPaymentDto, SetInteractionStatusDto, UpdateInteractionDto } from '../interactions/interactions.dto';
 
 const fieldsWithErrors = <T extends object>(cls: new () => T, plain: object) =>
   validateSync(plainToInstance(cls, plain) as object, { whitelist: true, forbidNonWhitelisted: true }).map((e) => e.property);
@@ -19,5 +19,35 @@ describe('IsOmittable', () => {
     expect(fieldsWithErrors(UpdateInteractionDto, { name: 'Этап 2' })).toEqual([]);
     expect(fieldsWithErrors(UpdateInteractionDto, { sum: '75000' })).toEqual([]);
     expect(fieldsWithErrors(UpdateInteractionDto, { sum: null })).toEqual(['sum']);
+    // "name": null passed as if left out, and the PATCH answered 200 having changed nothing.
+    expect(fieldsWithErrors(UpdateInteractionDto, { name: null })).toEqual(['name']);
+  });
+});
+
+describe('toNumber', () => {
+  const pay = { type: 'income', name: 'Оплата', date: '2025-09-22' };
+
+  it('takes JSON numbers and decimal strings, and nothing that Number() would read otherwise', () => {
+    for (const sum of [250.5, '250.50', ' 16 ', '16']) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual([]);
+    expect(plainToInstance(RecordPaymentDto, { ...pay, sum: '250.50' }).sum).toBe(250.5);
+    // Number('0x10') is 16: a 16-ruble payment was recorded for "0x10".
+    for (const sum of ['0x10', '0b11', '0o7', '1e3', '', 'Infinity', true, null]) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual(['sum']);
+  });
+
+  it('does not make a status of true (it was 1: a cancelled deal set back to new)', () => {
+    expect(fieldsWithErrors(SetInteractionStatusDto, { status: 2 })).toEqual([]);
+    expect(fieldsWithErrors(SetInteractionStatusDto, { status: '2' })).toEqual([]);
+    for (const status of [true, '0x2', null, '']) expect(fieldsWithErrors(SetInteractionStatusDto, { status })).toEqual(['status']);
+    expect(fieldsWithErrors(ListInteractionsQuery, { status: '0x2' })).toEqual(['status']);
+  });
+});
+
+describe('IsIsoDate', () => {
+  it('takes a date or a date-time PostgreSQL takes, and names the field for the rest (they were 500s)', () => {
+    for (const from of ['2025-09-22', '2025-09-22T10:00', '2025-09-22T10:00:00.123Z', '2025-09-22 10:00:00+03:00', '2024-02-29'])
+      expect(fieldsWithErrors(ListInteractionsQuery, { from, to: from })).toEqual([]);
+    for (const from of ['2025', '2025-W05', '2025-02-30', '0000-01-01', '2025-09-22T25:00', '2025-001', 'вчера'])
+      expect(fieldsWithErrors(ListInteractionsQuery, { from, to: from })).toEqual(['from', 'to']);
+    expect(fieldsWithErrors(RecordPaymentDto, { type: 'income', name: 'x', sum: 1, date: '2025-02-30' })).toEqual(['date']);
   });
 });

@@ -1,5 +1,8 @@
 import { isValidAccountForBik, isValidBik, isValidInn } from '@papka/ru';
 import {
+  IsISO8601,
+  IsString,
+  Matches,
   registerDecorator,
   ValidateIf,
   type ValidationArguments,
@@ -57,12 +60,28 @@ export function IsAccountForBik(bikProperty: string, options?: ValidationOptions
 }
 
 /**
- * class-transformer `@Transform` for numbers sent as JSON numbers or numeric strings
- * (`"50000"`). Anything else (`""`, `"abc"`, `null`, `true`) is left as it is, so the number
- * validator rejects it and names the field; `@Type(() => Number)` would turn `""` into 0.
+ * class-transformer `@Transform` for numbers sent as JSON numbers or decimal strings
+ * (`"50000"`, `"250.50"`). Anything else (`""`, `"abc"`, `"0x10"`, `"1e3"`, `null`, `true`) is
+ * left as it is, so the number validator rejects it and names the field; `Number()` alone would
+ * read `"0x10"` as 16 and `@Type(() => Number)` would turn `""` into 0 and `true` into 1.
  */
-export const toNumber = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+export const toNumber = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
+
+/** `2025-09-22` or an ISO 8601 date-time (`2025-09-22T10:00:00+03:00`), from year 1: what PostgreSQL takes as a date or a timestamptz. */
+const ISO_DATE_OR_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A date or date-time as above that is a real one (no 30 February, no hour 25). `@IsISO8601()`
+ * alone also takes `2025`, `2025-W05` and `2025-02-30`, which PostgreSQL refuses: a 500, not a
+ * 400 naming the field.
+ */
+export function IsIsoDate(message: string): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    IsString({ message })(target, key);
+    Matches(ISO_DATE_OR_TIME, { message })(target, key);
+    IsISO8601({ strict: true }, { message })(target, key);
+  };
+}
 
 /**
  * For an optional field that has no "null" meaning: left out, it is not validated (as with

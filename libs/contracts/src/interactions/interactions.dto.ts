@@ -1,15 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { IsOmittable, toNumber } from '../common/validators';
+import { IsIsoDate, IsOmittable, toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const RUBLES = { maxDecimalPlaces: 2 } as const;
 const STATUS_MESSAGE = 'status must be one of 1 (new), 2 (in progress), 3 (awaiting payment), 4 (completed), 5 (cancelled)';
-/** `2025-09-22` or a full ISO date-time. */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export class CreateInteractionDto {
   @ApiProperty({ format: 'uuid', description: 'ID контрагента' })
@@ -31,7 +29,7 @@ export class CreateInteractionDto {
 /** Additive `PATCH /v2/docs/interactions/:id`: rename the deal or change its sum. */
 export class UpdateInteractionDto {
   @ApiPropertyOptional({ example: 'Разработка сайта, этап 2' })
-  @IsOptional() @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(300)
+  @IsOmittable() @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(300)
   name?: string;
 
   @ApiPropertyOptional({ example: 75000, description: 'rubles (up to 2 decimals)' })
@@ -54,7 +52,7 @@ export class SetDescriptionDto {
 
 export class SetInteractionStatusDto {
   @ApiProperty({ enum: INTERACTION_STATUSES, description: '1 новое, 2 в работе, 3 ждёт оплаты, 4 завершено, 5 отменено' })
-  @Type(() => Number) @IsInt({ message: STATUS_MESSAGE }) @IsIn(INTERACTION_STATUSES as unknown as number[], { message: STATUS_MESSAGE })
+  @Transform(toNumber) @IsInt({ message: STATUS_MESSAGE }) @IsIn(INTERACTION_STATUSES as unknown as number[], { message: STATUS_MESSAGE })
   status!: InteractionStatus;
 }
 
@@ -75,9 +73,7 @@ export class RecordPaymentDto {
   sum!: number;
 
   @ApiProperty({ example: '2025-09-22', description: 'Дата платежа, ISO 8601 (a date-time is cut to its date)' })
-  @IsString({ message: 'date must be an ISO date (YYYY-MM-DD)' })
-  @Matches(ISO_DATE, { message: 'date must be an ISO date (YYYY-MM-DD)' })
-  @IsISO8601({ strict: true }, { message: 'date must be an ISO date (YYYY-MM-DD)' })
+  @IsIsoDate('date must be an ISO date (YYYY-MM-DD)')
   date!: string;
 
   @ApiPropertyOptional({
@@ -117,7 +113,7 @@ export class DownloadDto {
 
 export class ListInteractionsQuery extends ContractorItemsQuery {
   @ApiPropertyOptional({ enum: INTERACTION_STATUSES })
-  @IsOptional() @Type(() => Number) @IsIn(INTERACTION_STATUSES as unknown as number[], { message: STATUS_MESSAGE })
+  @IsOptional() @Transform(toNumber) @IsIn(INTERACTION_STATUSES as unknown as number[], { message: STATUS_MESSAGE })
   status?: number;
 }
 
