@@ -429,6 +429,32 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect(event.data).toMatchObject({ document: { id: docId }, reason: 'document-deleted', documents: [] });
   });
 
+  it('attaches a document again while its deletion is being handled by waiting for it, not by deadlocking', async () => {
+    const id = await createInteraction('Гонка удаления');
+    const docId = await makeDocument(api, contractorId, 'Письмо для гонки');
+    expect((await api('POST', `/v2/docs/interactions/${id}/documents`, { documentId: docId })).status).toBe(201);
+    // What document.deleted's handler does, held open between its two steps: the replica row
+    // first, then the interactions the document is attached to.
+    const handler = new Client({ connectionString: interactionsDb });
+    await handler.connect();
+    try {
+      await handler.query('BEGIN');
+      await handler.query(`UPDATE document_replica SET version = version WHERE id = $1`, [docId]);
+      const attach = api('POST', `/v2/docs/interactions/${id}/documents`, { documentId: docId });
+      await eventually(
+        async () => (await handler.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)).rowCount! > 0,
+        10_000,
+        20,
+      );
+      // The attach waits holding no lock on the interaction, so this goes through (it was a deadlock: 500 or the handler aborted).
+      await handler.query(`SELECT 1 FROM interaction i JOIN interaction_document l ON l.interaction_id = i.id WHERE l.document_id = $1 FOR UPDATE OF i`, [docId]);
+      await handler.query('ROLLBACK');
+      expect((await attach).status).toBe(201);
+    } finally {
+      await handler.end();
+    }
+  });
+
   it('keeps interactions of a deleted contractor readable with its last name, INN and address', async () => {
     const { id: gone } = await makeContractor(api, 'ИП Уходящий', '500100732259', ACCOUNT_NUMBER);
     await replicated(gone);

@@ -28,11 +28,18 @@ export class AttachmentsService {
     @Inject(CONFIG) private readonly config: InteractionsConfig,
   ) {}
 
-  /** The document must be in the read model, of this account and not deleted. Attaching twice is a no-op. */
+  /**
+   * The document must be in the read model, of this account and not deleted. Attaching twice is
+   * a no-op. The document's row is locked before the interaction's, in the order
+   * `document.deleted`'s handler takes them (the replica, then its interactions): the other way
+   * round, an attach and that handler deadlocked.
+   */
   async attachDocument(acc: AccountContext, id: string, documentId: string): Promise<void> {
     await waitForReplica(() => this.replicas.documentLive(acc.accountId, documentId), this.config.REPLICA_WAIT_MS);
-    await this.change(acc, id, async (t) => {
-      if (!(await this.replicas.shareLiveDocument(t.manager, acc.accountId, documentId))) throw new NotFoundError('document');
+    await this.commands.run(acc.accountId, async (t) => {
+      const live = await this.replicas.shareLiveDocument(t.manager, acc.accountId, documentId);
+      if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('interaction');
+      if (!live) throw new NotFoundError('document');
       if (!(await this.repo.attachDocument(t.manager, acc.accountId, id, documentId))) return;
       const s = await this.repo.snapshot(t.manager, acc.accountId, id);
       await t.emit(InteractionDocumentAttached, id, { ...s, document: s.documents.find((d) => d.id === documentId)! });
