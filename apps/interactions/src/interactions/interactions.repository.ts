@@ -17,6 +17,8 @@ import { kopecksToRubles } from '@papka/ru';
 export interface LockedInteraction {
   contractorId: string;
   status: InteractionStatus;
+  /** Income minus outcome, kopecks. */
+  paidSum: number;
 }
 
 export interface InteractionFilter {
@@ -170,11 +172,12 @@ const masksOf = (rows: Row[]) => new Map(rows.flatMap((r) => r.documents.map((d)
 
 /** Locks the interaction for the rest of the transaction; null when absent or another account's. */
 export async function lockInteraction(m: EntityManager, accountId: string, id: string): Promise<LockedInteraction | null> {
-  const [row] = (await m.query(`SELECT contractor_id, status FROM interaction WHERE id = $1 AND account_id = $2 FOR UPDATE`, [id, accountId])) as {
+  const [row] = (await m.query(`SELECT contractor_id, status, paid_sum FROM interaction WHERE id = $1 AND account_id = $2 FOR UPDATE`, [id, accountId])) as {
     contractor_id: string;
     status: InteractionStatus;
+    paid_sum: string;
   }[];
-  return row ? { contractorId: row.contractor_id, status: row.status } : null;
+  return row ? { contractorId: row.contractor_id, status: row.status, paidSum: Number(row.paid_sum) } : null;
 }
 
 /** The snapshot (kopecks, payment totals, no payments) for events, read through the caller's transaction. */

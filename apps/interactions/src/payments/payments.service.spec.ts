@@ -36,7 +36,9 @@ function fakeRepo() {
   const mine = (a: string) => a === acc.accountId;
   return {
     payments,
-    lock: jest.fn(async (_m: unknown, a: string, id: string) => (mine(a) && id === ID ? { contractorId: CONTRACTOR, status: 1 } : null)),
+    lock: jest.fn(async (_m: unknown, a: string, id: string) =>
+      mine(a) && id === ID ? { contractorId: CONTRACTOR, status: 1, paidSum: payments.reduce((acc, p) => acc + (p.type === 'income' ? p.sum : -p.sum), 0) } : null,
+    ),
     snapshot: jest.fn(async () => snapshot([...payments])),
     insert: jest.fn(async (_m: unknown, _a: string, _id: string, p: NewPayment) => {
       const stored = { uuid: p.id, type: p.type, name: p.name, sum: p.sum, date: p.date, contractorBank: p.contractorBank, createdAt: '2026-01-02T00:00:00.000Z' };
@@ -73,6 +75,17 @@ describe(PaymentsService.name, () => {
     };
     fake = fakeCommands();
     sut = new PaymentsService(repo as unknown as PaymentsRepository, replicas as unknown as ReplicasRepository, fake.commands, idempotency as unknown as Idempotency);
+  });
+
+  it("refuses, naming sum, a payment that would take the interaction's totals past 10 trillion rubles either way (they would no longer be exact in JSON)", async () => {
+    for (let n = 0; n < 10; n++) await sut.record(acc, ID, dto({ sum: 1e12 }));
+    await expect(sut.record(acc, ID, dto({ sum: 0.01 }))).rejects.toMatchObject({ status: 400, errors: { sum: [expect.stringContaining('10000000000000 rubles')] } });
+    expect(repo.payments).toHaveLength(10);
+    // Outcome brings it back; the same bound holds below zero.
+    await sut.record(acc, ID, dto({ type: 'outcome', sum: 1e12 }));
+    for (let n = 0; n < 19; n++) await sut.record(acc, ID, dto({ type: 'outcome', sum: 1e12 }));
+    await expect(sut.record(acc, ID, dto({ type: 'outcome', sum: 1 }))).rejects.toBeInstanceOf(ValidationFailedError);
+    expect(repo.payments).toHaveLength(30);
   });
 
   it('records in kopecks, on the calendar date, with interaction.payment.recorded carrying the payment', async () => {

@@ -13,6 +13,9 @@ import { rublesToKopecks } from '@papka/ru';
 import { ReplicasRepository, type BankAccount } from '../replicas/replicas.repository';
 import { PaymentsRepository } from './payments.repository';
 
+/** Income minus outcome of one interaction, at most (kopecks): 10 trillion rubles, far inside JavaScript's exact integers. */
+const MAX_PAID_KOPECKS = 1e15;
+
 /**
  * Payments of an interaction; each travels in its own event beside the interaction's new totals
  * (the snapshot has `paymentsCount`, `paidSum`, `balance`, never the payments themselves).
@@ -32,12 +35,16 @@ export class PaymentsService {
       if (!row) throw new NotFoundError('interaction');
       return this.idempotency.run(t.manager, acc.accountId, key, { op: 'payment', id, dto }, async () => {
         const paymentId = randomUUID();
+        const sum = rublesToKopecks(dto.sum);
+        const paidSum = row.paidSum + (dto.type === 'income' ? sum : -sum);
+        // Totals past this could not be told exactly in JSON (or in an event) any more.
+        if (Math.abs(paidSum) > MAX_PAID_KOPECKS) throw fieldError('sum', `sum would take the interaction's payments past ${MAX_PAID_KOPECKS / 100} rubles in all`);
         const contractorBank = await this.contractorBank(t.manager, acc.accountId, row.contractorId, dto.contractorBank ?? null);
         const payment = await this.repo.insert(t.manager, acc.accountId, id, {
           id: paymentId,
           type: dto.type,
           name: dto.name,
-          sum: rublesToKopecks(dto.sum),
+          sum,
           date: dto.date.slice(0, 10),
           contractorBank,
         });
