@@ -17,6 +17,15 @@ export const gatewayEnvSchema = baseEnvSchema.merge(portSchema(3000)).extend({
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   /** Upstream must send response headers within this time. */
   PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * A request that has no connection to its service within this time (all of the pool's are
+   * busy) is answered 503 with Retry-After instead of waiting in the pool's queue.
+   */
+  PROXY_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Connections to each service, at most. */
+  PROXY_CONNECTIONS: z.coerce.number().int().min(1).default(128),
+  /** A public route's body (no token: Adesk's webhook) must have arrived whole within this time, else 408, before it takes a connection. */
+  PUBLIC_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

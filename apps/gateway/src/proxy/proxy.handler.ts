@@ -45,6 +45,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // Not standard, still sent by some clients and proxies; one hop only as `connection` is.
+  'proxy-connection',
   // Node's server has answered `100 Continue` itself by the time the request is handled, and
   // undici refuses a request carrying it (a false 503 for every `curl -T` of a large upload).
   'expect',
@@ -55,6 +57,12 @@ const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host',
 
 /** A declared body up to this size is read whole and sent in one write; larger or chunked ones stream. */
 const BUFFERED_BODY_BYTES = 64 * 1024;
+
+class RequestBodyTimeoutError extends AppError {
+  constructor(ms: number) {
+    super(408, 'REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms`);
+  }
+}
 
 /**
  * A body the answer did not need (a refusal, an upstream that answered early) is read and dropped
@@ -145,7 +153,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     if (!base) continue;
     const u = new URL(base);
     pools.set(name, {
-      pool: new Pool(u.origin, { keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 }),
+      pool: new Pool(u.origin, { keepAliveTimeout: 30_000, connections: config.PROXY_CONNECTIONS, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 }),
       origin: u.origin,
       prefix: u.pathname.replace(/\/+$/, ''),
     });
@@ -213,8 +221,11 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (declared > limit) throw bodyTooLarge(limit);
       const chunked = req.headers['transfer-encoding'] !== undefined;
       let body: Buffer | NodeJS.ReadableStream | null = null;
-      if (!chunked && declared > 0 && declared <= BUFFERED_BODY_BYTES) {
-        body = await readSmallBody(req);
+      if ((!chunked && declared > 0 && declared <= BUFFERED_BODY_BYTES) || (match.route.public && (chunked || declared > 0))) {
+        // A public route's body (an Adesk webhook: a small JSON sent at once) is read whole, in
+        // PUBLIC_BODY_TIMEOUT_MS, before a connection to its service is taken: a caller with no
+        // token trickling a body must not hold one of the service's pooled connections.
+        body = await readWholeBody(req, limit, match.route.public ? config.PUBLIC_BODY_TIMEOUT_MS : undefined);
         if (body === null) return; // the client went away mid-body: nobody to answer
       } else if (chunked || declared > 0) {
         body = req.pipe(new ByteLimit(limit));
@@ -225,8 +236,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       // connection would wait behind the unread rest until the connection is reset.
       discardRest(req, res, limit + DRAIN_SLACK_BYTES);
     } catch (err) {
-      // Drain what the client is still sending, so it reads our answer instead of a reset.
-      discardRest(req, res, limit + DRAIN_SLACK_BYTES);
+      // Drain what the client is still sending, so it reads our answer instead of a reset; one
+      // too slow to send its body in time is not waited for again: its connection ends.
+      if (err instanceof RequestBodyTimeoutError) closeAfterAnswer(req, res);
+      else discardRest(req, res, limit + DRAIN_SLACK_BYTES);
       inTrace(traceCtx, () => {
         if (!(err instanceof AppError)) logger.error(`proxy failed: ${(err as Error).message}`);
         sendError(req, res, err, logger);
@@ -252,6 +265,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (typeof v === 'string') headers.push(k, v);
       else for (const one of v) headers.push(k, one);
     }
+    // Headers the client's `Connection` names are for that hop only (RFC 9110 §7.6.1).
+    const named = typeof h.connection === 'string' ? h.connection.toLowerCase().split(',').map((t) => t.trim()) : [];
+    if (named.length) for (let i = headers.length - 2; i >= 0; i -= 2) if (named.includes(headers[i]!)) headers.splice(i, 2);
     const forwardedFor = h['x-forwarded-for'];
     const remote = req.socket.remoteAddress;
     headers.push('x-request-id', h['x-request-id'] as string);
@@ -267,7 +283,17 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     for (const k in span.headers) headers.push(k, span.headers[k]!);
 
     return new Promise<void>((resolve, reject) => {
+      // Every connection of the pool busy: answered 503 after PROXY_QUEUE_TIMEOUT_MS rather than
+      // queued without end (PROXY_TIMEOUT_MS starts only once the request has a connection).
+      const queued = setTimeout(() => {
+        handler.expire();
+        span.end(undefined, new UpstreamUnavailableError());
+        logger.warn(`no connection to ${upstream.origin} within ${config.PROXY_QUEUE_TIMEOUT_MS} ms: ${method} ${redactUrl(path)}`);
+        reject(new UpstreamUnavailableError());
+      }, config.PROXY_QUEUE_TIMEOUT_MS);
       const handler = new Answer(res, (err, status) => {
+        clearTimeout(queued);
+        if (handler.expired) return;
         if (!err) {
           span.end(status);
           return resolve();
@@ -283,6 +309,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         reject(inTrace(traceCtx, () => upstreamError(err, handler.writing, method, path)));
       });
       upstream.pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body: body as never }, handler);
+      handler.onConnected = () => clearTimeout(queued);
     });
   }
 
@@ -345,11 +372,21 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   else res.once('finish', () => req.socket.destroy());
 }
 
-/** A declared body of at most BUFFERED_BODY_BYTES, whole; null if the client went away first. */
-function readSmallBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve) => {
+/**
+ * A body, whole (at most `maxBytes`, else 413; within `timeoutMs` when given, else 408); null if
+ * the client went away first, also before this was called (a slow token check, say).
+ */
+function readWholeBody(req: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<Buffer | null> {
+  if (req.destroyed || req.readableAborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const onData = (c: Buffer) => chunks.push(c);
+    let seen = 0;
+    const onData = (c: Buffer) => {
+      seen += c.length;
+      if (seen <= maxBytes) return void chunks.push(c);
+      cleanup();
+      reject(bodyTooLarge(maxBytes));
+    };
     const onEnd = () => {
       cleanup();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
@@ -358,7 +395,12 @@ function readSmallBody(req: IncomingMessage): Promise<Buffer | null> {
       cleanup();
       resolve(null);
     };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      cleanup();
+      reject(new RequestBodyTimeoutError(timeoutMs));
+    }, timeoutMs);
     const cleanup = () => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onGone);
@@ -388,6 +430,17 @@ class Answer implements Dispatcher.DispatchHandler {
   /** The client went away before the answer was complete. */
   private gone = false;
 
+  /** Answered already (no connection in time): when the pool gets to it, it is dropped unsent. */
+  expired = false;
+
+  /** Called once the request has its connection. */
+  onConnected: (() => void) | undefined;
+
+  expire(): void {
+    this.expired = true;
+    this.abort?.(new Error('no connection in time'));
+  }
+
   constructor(
     private readonly res: ServerResponse,
     private readonly done: (err: Error | undefined, status: number | undefined) => void,
@@ -406,8 +459,10 @@ class Answer implements Dispatcher.DispatchHandler {
   };
 
   onConnect(abort: (err?: Error) => void): void {
-    this.writing = true;
     this.abort = abort;
+    if (this.expired) return abort(new Error('no connection in time'));
+    this.writing = true;
+    this.onConnected?.();
     if (this.gone) abort(new Error('client went away'));
   }
 
