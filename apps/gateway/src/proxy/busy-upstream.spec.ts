@@ -21,8 +21,11 @@ describe('the gateway with its connections to a service all taken', () => {
   const verifier = { verify: async () => ({ accountId: 'acc-1', userId: 'u-1' }) } as unknown as TokenVerifier;
   const auth = { authorization: 'Bearer good' };
 
+  const warnings: string[] = [];
+
   beforeAll(async () => {
-    Logger.overrideLogger(false);
+    const quiet = () => undefined;
+    Logger.overrideLogger({ log: quiet, error: (m: unknown) => void warnings.push(String(m)), warn: (m: unknown) => void warnings.push(String(m)), debug: quiet, verbose: quiet });
     upstream = createServer((req, res) => {
       seen.push({ url: req.url!, headers: req.headers });
       req.resume();
@@ -83,6 +86,19 @@ describe('the gateway with its connections to a service all taken', () => {
     const hook = await request(`${url}/v2/finance/webhooks/adesk/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"eventId":"e1"}' });
     expect(hook.statusCode).toBe(200);
     expect(seen.at(-1)!.url).toBe('/v2/finance/webhooks/adesk/hook');
+  });
+
+  it("does not log a client that hangs up before the service answers as the service's 502", async () => {
+    const before = warnings.length;
+    const gone = new AbortController();
+    const call = request(`${url}/v2/finance/records?hang-up`, { headers: auth, signal: gone.signal }).catch((err: Error) => err);
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    gone.abort();
+    expect(await call).toMatchObject({ name: 'AbortError' });
+    // The service's call is ended too (its response closes), and nothing is said about a failure.
+    const res = held.shift()!;
+    await new Promise((r) => (res.destroyed ? r(undefined) : res.once('close', r)));
+    expect(warnings.slice(before)).toEqual([]);
   });
 
   it('does not pass on the headers that the request\'s Connection names, nor Proxy-Connection', async () => {

@@ -287,6 +287,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       // queued without end (PROXY_TIMEOUT_MS starts only once the request has a connection).
       const queued = setTimeout(() => {
         handler.expire();
+        if (handler.clientGone) {
+          span.end();
+          return resolve();
+        }
         span.end(undefined, new UpstreamUnavailableError());
         logger.warn(`no connection to ${upstream.origin} within ${config.PROXY_QUEUE_TIMEOUT_MS} ms: ${method} ${redactUrl(path)}`);
         reject(new UpstreamUnavailableError());
@@ -298,9 +302,10 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
           span.end(status);
           return resolve();
         }
-        if (status !== undefined) {
-          // The answer had begun: the client went away or the upstream broke mid-stream. Nothing
-          // sensible to send.
+        if (status !== undefined || handler.clientGone) {
+          // The answer had begun: the client went away or the upstream broke mid-stream. Or the
+          // client hung up before the answer (not the service's failure, so no 502 is logged).
+          // Nothing sensible to send.
           span.end(status);
           res.destroy();
           return resolve();
@@ -429,6 +434,10 @@ class Answer implements Dispatcher.DispatchHandler {
 
   /** The client went away before the answer was complete. */
   private gone = false;
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
 
   /** Answered already (no connection in time): when the pool gets to it, it is dropped unsent. */
   expired = false;
