@@ -44,6 +44,8 @@ export class OpenApiService {
     };
     const urls = upstreamUrls(this.config);
     const fetched = new Set<string>();
+    // Configured but not answering now (restarting, say): not the same as not deployed.
+    const unreachable = new Set<string>();
     await Promise.all(
       Object.entries(urls).map(async ([name, base]) => {
         if (!base) return;
@@ -55,6 +57,7 @@ export class OpenApiService {
           Object.assign(doc.components.schemas, part.components?.schemas ?? {});
           fetched.add(name);
         } catch (err) {
+          unreachable.add(name);
           this.logger.warn(`no OpenAPI from ${name}: ${(err as Error).message}`);
         }
       }),
@@ -65,7 +68,7 @@ export class OpenApiService {
       doc.paths[path] ??= {};
       doc.paths[path][route.method.toLowerCase()] = {
         tags: [route.upstream],
-        summary: `${route.upstream} (not available in this deployment yet)`,
+        summary: unreachable.has(route.upstream) ? `${route.upstream} (not reachable right now; its full description follows once it answers)` : `${route.upstream} (not available in this deployment yet)`,
         parameters: [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
         responses: { '503': { description: 'The service is not available' } },
       };
@@ -75,7 +78,8 @@ export class OpenApiService {
       const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()] as Record<string, unknown> | undefined;
       if (op) op.security = [];
     }
-    this.cached = { at: Date.now(), doc };
+    // A document missing a service that is only down for now is not kept: the next request asks again.
+    this.cached = unreachable.size === 0 ? { at: Date.now(), doc } : null;
     return doc;
   }
 }

@@ -1,0 +1,41 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { gatewayEnvSchema } from '../config';
+import { OpenApiService } from './openapi.service';
+
+type Op = { summary?: string; responses?: Record<string, unknown> };
+
+describe(OpenApiService.name, () => {
+  let contractors: Server | undefined;
+  let port: number;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    // A free port, closed again: the contractors service "restarting".
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+  });
+
+  afterAll(async () => {
+    if (contractors) await new Promise((r) => contractors!.close(r));
+  });
+
+  it('says a configured service that does not answer is unreachable for now (not undeployed), and does not keep that document', async () => {
+    const sut = new OpenApiService(gatewayEnvSchema.parse({ NODE_ENV: 'test', CONTRACTORS_URL: `http://127.0.0.1:${port}` }));
+    const first = await sut.document();
+    const list = first.paths['/v2/contractors']!.get as Op;
+    expect(list.summary).toBe('contractors (not reachable right now; its full description follows once it answers)');
+    // Not configured at all: not deployed.
+    expect((first.paths['/v2/docs/interactions']!.get as Op).summary).toBe('interactions (not available in this deployment yet)');
+
+    contractors = createServer((_req, res) =>
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({ paths: { '/v2/contractors': { get: { summary: 'Список контрагентов', responses: { '200': {} } } } } })),
+    );
+    await new Promise<void>((r) => contractors!.listen(port, '127.0.0.1', r));
+    // Asked again at once, not 30 s later.
+    expect((await sut.document()).paths['/v2/contractors']!.get).toMatchObject({ summary: 'Список контрагентов' });
+  });
+});
