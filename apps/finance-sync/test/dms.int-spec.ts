@@ -289,6 +289,31 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     expect(paid).toEqual([expect.objectContaining({ paymentNumber: p.name, paymentDate: '09.06.2026', signed: true, writes: 1 })]);
   }, 120_000);
 
+  it('part payments: the invoice is marked paid once, by the payment that pays it in full, not by the first part', async () => {
+    const t = await tenant(base, 'dms');
+    await connect(t);
+    const c = contractor('ООО «Частями»', { inn: innOf(15) });
+    const file = await storedPdf(t.accountId, 10_000);
+    const d = invoice(c, file.key, { masks: { number: '78', date: '2026-06-05' }, sum: 990_000 });
+    const i = interaction(c, 'Оплата частями', 990_000);
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), documentEvent(t.accountId, d, 'document.rendered'), documentAttachedEvent(t.accountId, i, d)]);
+    await synced(t, d.uuid);
+    const first = payment(400_000, '2026-06-09');
+    await producers.sendMany([paymentEvent(t.accountId, i, first)]);
+    const one = await synced(t, first.uuid);
+    expect(one).toMatchObject({ remoteId: null, lastError: expect.stringContaining('not paid in full yet') });
+    expect(dms.records().find((r) => r.extId === d.uuid)).toMatchObject({ paid: false });
+    expect(dms.payments().filter((x) => x.extId === d.uuid)).toEqual([]);
+
+    const rest = payment(590_000, '2026-06-10');
+    await producers.sendMany([paymentEvent(t.accountId, i, rest)]);
+    await synced(t, rest.uuid);
+    expect(dms.records().find((r) => r.extId === d.uuid)).toMatchObject({ paid: true });
+    expect(dms.payments().filter((x) => x.extId === d.uuid)).toEqual([expect.objectContaining({ paymentNumber: rest.name, paymentDate: '10.06.2026' })]);
+    // The first part stays not applicable: asked again (a payment of the deal came), still not the one.
+    expect(await synced(t, first.uuid)).toMatchObject({ remoteId: null, lastError: expect.stringContaining(`paid in full by payment ${rest.uuid}`) });
+  }, 120_000);
+
   it("reconciliation is one-sided from Papka's side: empty after the acceptance path, and a document the DMS refuses is missing", async () => {
     const t = await tenant(base, 'dms');
     const range = `from=2026-06-01&to=${new Date().toISOString().slice(0, 10)}`;

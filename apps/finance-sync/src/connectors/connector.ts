@@ -167,6 +167,12 @@ export interface PaymentInvoice {
   remoteId: string | null;
   /** The invoice as documentSteps gets it (the DMS sends its fields again with the payment); null when not live in the read model. */
   document?: DocumentData | null;
+  /**
+   * The income payment of the interaction that pays the invoice in full: the one that brings its
+   * income payments, in date order, to the invoice's sum; null while they do not reach it.
+   * Always set by the engine.
+   */
+  paidInFullBy?: string | null;
 }
 
 export interface PaymentData {

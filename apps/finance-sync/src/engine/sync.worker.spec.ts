@@ -66,6 +66,7 @@ function worker(
     interaction: async () => ({ id: I, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }),
     interactions: async (_a: string, ids: string[]) => new Map(ids.filter((id) => id === I).map((id) => [id, { id, contractorId: C, name: 'Сделка', sum: 1000, deleted: false }])),
     documentsOf: async () => [{ id: INVOICE, kind: 'invoice', templateId: null, sum: 5000 }],
+    paidInFullBy: async () => new Map(),
     unknownDocumentsOf: async () => [],
     document: async () => null,
     ...over,

@@ -320,10 +320,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return invoice ? [[iid, invoice] as const] : [];
     }));
     const contractorIds = [...new Set([...interactions.values()].map((i) => i.contractorId))];
-    const [contractors, deals, invoiceMaps] = await Promise.all([
+    const [contractors, deals, invoiceMaps, paidBy] = await Promise.all([
       this.sync.mappings(c.accountId, c.id, KIND.contractor, contractorIds),
       this.sync.mappings(c.accountId, c.id, KIND.interaction, [...interactions.keys()]),
       this.sync.mappings(c.accountId, c.id, KIND.document, [...invoices.values()].map((d) => d.id)),
+      this.replicas.paidInFullBy(c.accountId, new Map([...invoices].map(([iid, d]) => [iid, d.sum]))),
     ]);
     const out = new Map<string, PaymentLinks | null>();
     for (const id of ids) {
@@ -339,7 +340,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         contractorRemoteId: contractors.get(i.contractorId)?.remoteId ?? '',
         projectRemoteId: deals.get(i.id)?.remoteId ?? '',
         invoice: invoice
-          ? { id: invoice.id, templateId: invoice.templateId, sum: invoice.sum, remoteId: invoiceMaps.get(invoice.id)?.remoteId ?? null, document: await this.documentData(c, invoice.id) }
+          ? {
+              id: invoice.id,
+              templateId: invoice.templateId,
+              sum: invoice.sum,
+              remoteId: invoiceMaps.get(invoice.id)?.remoteId ?? null,
+              document: await this.documentData(c, invoice.id),
+              paidInFullBy: paidBy.get(id) ?? null,
+            }
           : null,
       });
     }

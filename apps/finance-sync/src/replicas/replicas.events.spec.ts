@@ -30,14 +30,14 @@ const payment = { uuid: P, type: 'income', name: 'Оплата', sum: 500, date:
 
 describe(ReplicasEvents.name, () => {
   let replicas: { upsertContractor: jest.Mock; upsertInteraction: jest.Mock; upsertPayment: jest.Mock };
-  let sync: { enqueue: jest.Mock };
+  let sync: { enqueue: jest.Mock; requeueNotApplicablePayments: jest.Mock };
   let fake: ReturnType<typeof fakeCommands>;
   let sut: ReplicasEvents;
   const ctx = (fn: (c: EventContext) => Promise<void>) => fake.commands.run('acc-1', async (t) => fn(t as EventContext));
 
   beforeEach(() => {
     replicas = { upsertContractor: jest.fn(async () => true), upsertInteraction: jest.fn(async () => true), upsertPayment: jest.fn(async () => true) };
-    sync = { enqueue: jest.fn(async () => undefined) };
+    sync = { enqueue: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined) };
     fake = fakeCommands();
     sut = new ReplicasEvents(replicas as unknown as ReplicasRepository, sync as unknown as SyncRepository);
   });
@@ -64,6 +64,11 @@ describe(ReplicasEvents.name, () => {
       ['acc-1', I, payment, 3, true],
     ]);
     expect(sync.enqueue.mock.calls.filter((x: unknown[]) => x[2] === 'payment').map((x: unknown[]) => x[5])).toEqual(['upsert', 'remove']);
+    // Either may change which payment pays the invoice in full: the interaction's not-applicable payments are asked again.
+    expect(sync.requeueNotApplicablePayments.mock.calls).toEqual([
+      [fake.manager, 'acc-1', I],
+      [fake.manager, 'acc-1', I],
+    ]);
   });
 
   describe('the account organisation (organization.updated)', () => {

@@ -164,6 +164,10 @@ export class ReplicasEvents {
 
   private async payment(ctx: EventContext, accountId: string, interactionId: string, p: PaymentSnapshot, version: number, removed: boolean): Promise<void> {
     const written = await this.replicas.upsertPayment(ctx.manager, accountId, interactionId, p, version, removed);
-    if (written) await this.sync.enqueue(ctx.manager, accountId, 'payment', p.uuid, PAYMENT_CREATE, removed ? 'remove' : 'upsert');
+    if (!written) return;
+    await this.sync.enqueue(ctx.manager, accountId, 'payment', p.uuid, PAYMENT_CREATE, removed ? 'remove' : 'upsert');
+    // Which payment pays the invoice in full may now be another one (the DMS records only that one):
+    // the interaction's payments found not applicable are asked again.
+    await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, interactionId);
   }
 }

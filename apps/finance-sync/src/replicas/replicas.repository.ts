@@ -350,6 +350,29 @@ export class ReplicasRepository {
     return new Map(rows.map((r) => [r.id, { id: r.id, interactionId: r.interaction_id, type: r.type, name: r.name, sum: Number(r.sum), date: r.date, removed: r.removed }]));
   }
 
+  /**
+   * Per interaction, the id of the income payment that brings its live income payments (in date
+   * order, then by id) to `sum` or past it; none when they do not reach it.
+   */
+  async paidInFullBy(accountId: string, sums: Map<string, number>): Promise<Map<string, string>> {
+    if (sums.size === 0) return new Map();
+    const ids = [...sums.keys()];
+    const rows = (await this.ds.query(
+      `SELECT id, interaction_id, sum FROM payment_replica
+        WHERE account_id = $1 AND interaction_id = ANY($2::uuid[]) AND type = 'income' AND NOT removed ORDER BY interaction_id, date, id`,
+      [accountId, ids],
+    )) as { id: string; interaction_id: string; sum: string }[];
+    const paid = new Map<string, number>();
+    const by = new Map<string, string>();
+    for (const r of rows) {
+      if (by.has(r.interaction_id)) continue;
+      const total = (paid.get(r.interaction_id) ?? 0) + Number(r.sum);
+      paid.set(r.interaction_id, total);
+      if (total >= sums.get(r.interaction_id)!) by.set(r.interaction_id, r.id);
+    }
+    return by;
+  }
+
   /** Live payments of the account dated within [from, to] (reconciliation). */
   async paymentsBetween(accountId: string, from: string, to: string): Promise<PaymentRow[]> {
     const rows = (await this.ds.query(

@@ -225,6 +225,10 @@ describe('DmsConnector', () => {
     expect(c.applies({ type: 'payment', data: { ...p, invoice: { ...p.invoice, document: doc() } } })).toBe(true);
     expect(c.applies({ type: 'payment', data: { ...p, invoice: { ...p.invoice, document: doc({ renderState: 'pending', storageKey: null }) } } })).toMatch(/^its invoice is not in the DMS: .*rendered/);
     expect(c.dependencies({ type: 'payment', data: p })).toEqual([{ kind: 'document', key: DOC }]);
+    // 003's call marks the invoice paid: only the payment that pays it in full goes.
+    expect(c.applies({ type: 'payment', data: { ...p, invoice: { ...p.invoice, paidInFullBy: 'p' } } })).toBe(true);
+    expect(c.applies({ type: 'payment', data: { ...p, invoice: { ...p.invoice, paidInFullBy: null } } })).toMatch(/not paid in full yet/);
+    expect(c.applies({ type: 'payment', data: { ...p, invoice: { ...p.invoice, paidInFullBy: 'p-2' } } })).toMatch(/paid in full by payment p-2/);
   });
 
   it('sends a payment as the invoice-payment call on the invoice record: one record, one payment', async () => {

@@ -145,6 +145,13 @@ export class DmsConnector implements Connector {
     if (e.type === 'payment') {
       if (!e.data.invoice) return 'the payment\'s interaction has no invoice';
       if (e.data.type !== 'income') return 'an outgoing payment does not pay the account\'s own invoice';
+      // 003's call marks the invoice's record paid and holds one payment: it goes once, with the
+      // payment that pays the invoice in full (a part payment would show the invoice paid).
+      if (e.data.invoice.paidInFullBy !== undefined && e.data.invoice.paidInFullBy !== e.data.id) {
+        return e.data.invoice.paidInFullBy === null
+          ? 'the invoice is not paid in full yet (the DMS records the payment that pays it in full)'
+          : `the invoice is paid in full by payment ${e.data.invoice.paidInFullBy} (the DMS records that one)`;
+      }
       // Its invoice will not reach the DMS as it is (the engine asks again once the invoice is there).
       const invoice = e.data.invoice.document;
       if (invoice) {
