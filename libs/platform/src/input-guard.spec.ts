@@ -90,6 +90,15 @@ describe('createHttpApp on bad input', () => {
     expect((await request(app.getHttpServer()).get('/probe/x?q=%00')).body.errors).toHaveProperty('q');
   });
 
+  it('400s half a surrogate pair (jsonb refuses it: a 500 at the database), naming the field; a whole emoji is fine', async () => {
+    // JSON text with the escape itself: JSON.stringify would write it the same way.
+    const res = await post('/probe').send('{"name":"ok","masks":{"number":"\\ud83d"}}');
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual({ 'masks.number': [expect.stringContaining('well-formed Unicode')] });
+    expect((await post('/probe').send('{"name":"\\udc00x"}')).body.errors).toHaveProperty('name');
+    expect((await post('/probe').send(JSON.stringify({ name: 'Ромашка 😀' }))).status).not.toBe(400);
+  });
+
   it('400s a body nested 8,000 deep instead of overflowing the stack (a 500)', async () => {
     const res = await post('/probe').send(deepJson(8_000));
     expect(res.status).toBe(400);

@@ -24,7 +24,9 @@ const joinPath = (parent: string, key: string) => (parent ? `${parent}.${key}` :
  * take, without recursion, so a hostile body cannot overflow the stack:
  * - objects and arrays nested deeper than `maxDepth` (class-transformer and class-validator
  *   recurse, and 8,000 levels end in a RangeError); the field named is the top-level one;
- * - a NUL character (U+0000) in any string or key (PostgreSQL rejects 0x00 in text and jsonb).
+ * - a NUL character (U+0000) in any string or key (PostgreSQL rejects 0x00 in text and jsonb);
+ * - half of a UTF-16 surrogate pair alone (JSON's `"\ud83d"`): jsonb refuses it (22P02), text
+ *   columns turn it into U+FFFD.
  * Returns undefined when the value is fine. The walk visits each node once.
  */
 export function findInputProblem(value: unknown, opts: InputCheckOptions = {}): InputProblem | undefined {
@@ -35,6 +37,7 @@ export function findInputProblem(value: unknown, opts: InputCheckOptions = {}): 
     const { value: v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
       if (v.includes('\u0000')) return nulProblem(path || root);
+      if (!v.isWellFormed()) return surrogateProblem(path || root);
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
@@ -48,6 +51,7 @@ export function findInputProblem(value: unknown, opts: InputCheckOptions = {}): 
       const [key, item] = entries[i]!;
       const itemPath = joinPath(path, key);
       if (key.includes('\u0000')) return nulProblem(joinPath(path, key.replace(/\u0000/g, '\\u0000')));
+      if (!key.isWellFormed()) return surrogateProblem(joinPath(path, key.toWellFormed()));
       stack.push({ value: item, path: itemPath, depth: depth + 1 });
     }
   }
@@ -55,6 +59,7 @@ export function findInputProblem(value: unknown, opts: InputCheckOptions = {}): 
 }
 
 const nulProblem = (field: string): InputProblem => ({ field, message: `${field} must not contain the NUL character (\\u0000)` });
+const surrogateProblem = (field: string): InputProblem => ({ field, message: `${field} must be well-formed Unicode (half of a surrogate pair, e.g. "\\ud83d" alone, is not a character)` });
 
 /** findInputProblem as the 400 the API answers: VALIDATION_FAILED naming the field. */
 export function checkInput(value: unknown, opts: InputCheckOptions = {}): ValidationFailedError | undefined {

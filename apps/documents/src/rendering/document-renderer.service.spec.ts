@@ -7,7 +7,7 @@ import type { DocumentEntity } from '../documents/document.entity';
 import type { DocumentsRepository, RenderOutcome } from '../documents/documents.repository';
 import type { Upload } from '../uploads/upload.entity';
 import type { UploadsService } from '../uploads/uploads.service';
-import { DocumentRendererService, type RenderJob } from './document-renderer.service';
+import { DocumentRendererService, failureReason, type RenderJob } from './document-renderer.service';
 import type { RenderInput, RenderInputRepository } from './render-input.repository';
 import type { RenderMetrics } from './render-metrics';
 import type { RenderPoolHost } from './render-pool.provider';
@@ -203,6 +203,15 @@ describe(DocumentRendererService.name, () => {
     expect(doc!.renderError).toBeTruthy();
     expect(fake.emitted).toEqual([expect.objectContaining({ type: 'document.failed', aggregateId: DOC })]);
     expect(storage.put).not.toHaveBeenCalled();
+  });
+
+  it('fails it with a reason PostgreSQL takes when the template error quotes half an emoji (it stayed pending for good)', async () => {
+    uploads.read.mockResolvedValue(Buffer.from(`<p>${'😀'.repeat(11)} {{foo bar</p>${'😀'.repeat(11)}`));
+    await handle();
+    expect(doc!.renderState).toBe('failed');
+    expect(doc!.renderError!.isWellFormed()).toBe(true);
+    expect(failureReason(new Error(`${'я'.repeat(999)}😀😀`))).toBe(`${'я'.repeat(999)}😀`);
+    expect(failureReason(new Error('a\u0000b\ud83d'))).toBe('ab\ufffd');
   });
 
   it("fails the document when its account's template was deleted before the render", async () => {

@@ -131,7 +131,7 @@ export class DocumentRendererService {
       if (isDatabaseUnavailable(err)) throw err;
       if (!isPermanent(err) && !lastAttempt) throw err;
       this.logger.warn(`document ${doc.id} failed to render: ${(err as Error).message}`);
-      const failed = await this.finish(input, { renderState: 'failed', renderError: (err as Error).message.slice(0, 1000), filename: null, contentType: null, storageKey: null });
+      const failed = await this.finish(input, { renderState: 'failed', renderError: failureReason(err), filename: null, contentType: null, storageKey: null });
       return failed ? 'failed' : 'skipped';
     }
     const { produced, filename, key } = stored;
@@ -239,4 +239,17 @@ export class DocumentRendererService {
     if (!pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
     return { bytes: await this.timed('pdf', () => pool.render(html)), contentType: 'application/pdf', ext: 'pdf' };
   }
+}
+
+/**
+ * What a failed document says, as text PostgreSQL and JSON take: Handlebars quotes ~20 characters
+ * around a syntax error and may cut an emoji in half, and a lone surrogate made the outcome's
+ * event row (jsonb) fail, so the document stayed pending for good. Well-formed, without NUL, at
+ * most 1,000 characters, cut between code points.
+ */
+export function failureReason(err: unknown): string {
+  const text = String((err as Error)?.message ?? err).toWellFormed().replace(/\u0000/g, '');
+  if (text.length <= 1000) return text;
+  const points = [...text];
+  return points.length <= 1000 ? text : points.slice(0, 1000).join('');
 }
