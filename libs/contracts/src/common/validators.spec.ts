@@ -32,6 +32,9 @@ describe('toNumber', () => {
     expect(plainToInstance(RecordPaymentDto, { ...pay, sum: '250.50' }).sum).toBe(250.5);
     // Number('0x10') is 16: a 16-ruble payment was recorded for "0x10".
     for (const sum of ['0x10', '0b11', '0o7', '1e3', '', 'Infinity', true, null]) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual(['sum']);
+    // class-validator's maxDecimalPlaces threw on these (no "." in "1e-7"): a 500.
+    for (const sum of [1e-7, 5e-7, 0.001, 1e21]) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual(['sum']);
+    expect(fieldsWithErrors(ConstructorDto, { type: 'Счёт', name: 'Счёт', contractor: '7d3c1f7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f', sum: 1e-7 })).toEqual(['sum']);
   });
 
   it('does not make a status of true (it was 1: a cancelled deal set back to new)', () => {

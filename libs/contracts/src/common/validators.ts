@@ -1,4 +1,4 @@
-import { isValidAccountForBik, isValidBik, isValidInn } from '@papka/ru';
+import { isValidAccountForBik, isValidBik, isValidInn, rublesToKopecks } from '@papka/ru';
 import {
   IsISO8601,
   IsString,
@@ -89,3 +89,28 @@ export function IsIsoDate(message: string): PropertyDecorator {
  * field. `@IsOptional()` would let `null` through to the service and the database.
  */
 export const IsOmittable = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/**
+ * A number of rubles with at most two decimals that is a whole number of kopecks. class-validator's
+ * `maxDecimalPlaces` reads the decimals from `String(value)` and threw on `1e-7` (no "."): a 500.
+ */
+export function IsRubles(message: string): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isRubles',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+          try {
+            rublesToKopecks(value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}

@@ -5,7 +5,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -17,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { IsOmittable, toNumber } from '../common/validators';
+import { IsOmittable, IsRubles, toNumber } from '../common/validators';
 import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -81,7 +80,7 @@ export class ConstructorDto {
   contractor!: string;
 
   @ApiPropertyOptional({ example: 50000, description: 'Сумма in rubles (up to 2 decimals); stored in kopecks' })
-  @IsOmittable() @Transform(toNumber) @IsNumber({ maxDecimalPlaces: 2 }, { message: 'sum must be a number of rubles with at most 2 decimals' }) @Min(0) @Max(1e12)
+  @IsOmittable() @Transform(toNumber) @IsRubles('sum must be a number of rubles with at most 2 decimals') @Min(0) @Max(1e12)
   sum?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { number: '15', lines: [{ title: 'Разработка', measure: 'усл.', quantity: 1, price: 5000000 }] } })

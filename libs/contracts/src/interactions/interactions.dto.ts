@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { IsIsoDate, IsOmittable, toNumber } from '../common/validators';
+import { IsIsoDate, IsOmittable, IsRubles, toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const RUBLES = { maxDecimalPlaces: 2 } as const;
 const STATUS_MESSAGE = 'status must be one of 1 (new), 2 (in progress), 3 (awaiting payment), 4 (completed), 5 (cancelled)';
 
 export class CreateInteractionDto {
@@ -20,7 +19,7 @@ export class CreateInteractionDto {
 
   @ApiProperty({ example: 50000, description: 'Сумма взаимодействия in rubles (up to 2 decimals); stored in kopecks' })
   @Transform(toNumber)
-  @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
+  @IsRubles('sum must be a number of rubles with at most 2 decimals')
   @Min(0, { message: 'sum must not be negative' })
   @Max(1e12)
   sum!: number;
@@ -35,7 +34,7 @@ export class UpdateInteractionDto {
   @ApiPropertyOptional({ example: 75000, description: 'rubles (up to 2 decimals)' })
   @IsOmittable()
   @Transform(toNumber)
-  @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
+  @IsRubles('sum must be a number of rubles with at most 2 decimals')
   @Min(0, { message: 'sum must not be negative' })
   @Max(1e12)
   sum?: number;
@@ -67,7 +66,7 @@ export class RecordPaymentDto {
 
   @ApiProperty({ example: 25000.5, description: 'Сумма in rubles (up to 2 decimals, above 0); stored in kopecks' })
   @Transform(toNumber)
-  @IsNumber(RUBLES, { message: 'sum must be a number of rubles with at most 2 decimals' })
+  @IsRubles('sum must be a number of rubles with at most 2 decimals')
   @Min(0.01, { message: 'sum must be positive' })
   @Max(1e12)
   sum!: number;
