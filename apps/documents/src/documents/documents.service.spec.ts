@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { AccountContext } from '@papka/auth';
-import { DocumentStatus, type ConstructorDto, type MaskDef } from '@papka/contracts';
+import { plainToInstance } from 'class-transformer';
+import { ConstructorDto, DocumentStatus, type MaskDef } from '@papka/contracts';
 import { AppError, NotFoundError, ValidationFailedError, type Idempotency } from '@papka/platform';
 import type { ObjectStorage } from '@papka/storage';
 import { fakeCommands } from '@papka/testing';
@@ -191,6 +192,20 @@ describe(DocumentsService.name, () => {
       expect((await made({ date: '2026-03-01', vatRate: 22, vatMode: 'included' })).sum).toBe(10_000);
       const printed = await buildTemplateData('invoice', { masks: { number: '1', lines, date: '2026-03-01' }, contractor: null, organization: null, sum: 0, now: new Date() });
       expect((printed as { totals: { total: number } }).totals.total).toBe(12_200);
+    });
+
+    it("stores a built-in contract's sum from its sum mask, as it prints it (it was 0 in the list and every event)", async () => {
+      const CONTRACT = 'a103cc3d-43c3-46c1-804c-72bd5a5e68c5';
+      const made = await sut.construct(acc, dto({ template: CONTRACT, masks: { number: '7', subject: 'Разработка сайта', sum: '50000' } }));
+      expect(docs.rows.get(made.uuid)!.sum).toBe(5_000_000);
+    });
+
+    it('takes a built-in template by its uuid in upper case, stored in lower case', async () => {
+      const made = await sut.construct(
+        acc,
+        plainToInstance(ConstructorDto, { ...dto({}), template: 'A103CC3D-43C3-46C1-804C-72BD5A5E68C5', masks: { number: '8', subject: 'Поддержка', sum: 1000 } }),
+      );
+      expect(docs.rows.get(made.uuid)).toMatchObject({ templateId: 'a103cc3d-43c3-46c1-804c-72bd5a5e68c5', sum: 1000 });
     });
 
     it('stores a pending draft with the checked masks and asks for its rendering', async () => {

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { ConstructorDto } from '../documents/documents.dto';
+import { ConstructorDto, CreateTemplateDto } from '../documents/documents.dto';
 import { ListInteractionsQuery, RecordPaymentDto, SetInteractionStatusDto, UpdateInteractionDto } from '../interactions/interactions.dto';
 
 const fieldsWithErrors = <T extends object>(cls: new () => T, plain: object) =>
@@ -52,5 +52,18 @@ describe('IsIsoDate', () => {
     for (const from of ['2025', '2025-W05', '2025-02-30', '0000-01-01', '2025-09-22T25:00', '2025-001', 'вчера'])
       expect(fieldsWithErrors(ListInteractionsQuery, { from, to: from })).toEqual(['from', 'to']);
     expect(fieldsWithErrors(RecordPaymentDto, { type: 'income', name: 'x', sum: 1, date: '2025-02-30' })).toEqual(['date']);
+  });
+});
+
+describe('a template mask\'s required', () => {
+  const tpl = (required: unknown) => ({ name: 'Шаблон', filename: 'a1b2c3d4e5.html', masks: [{ id: 'number', name: 'Номер', type: 'string', required }] });
+
+  it('takes true, false and their text; anything else names masks.0.required (Boolean("false") made the mask required)', () => {
+    for (const v of [true, false, 'true', 'false', undefined]) expect(fieldsWithErrors(CreateTemplateDto, tpl(v))).toEqual([]);
+    expect(plainToInstance(CreateTemplateDto, tpl('false')).masks[0]!.required).toBe(false);
+    for (const v of ['no', 'yes', 1, {}]) {
+      const errors = validateSync(plainToInstance(CreateTemplateDto, tpl(v)) as object);
+      expect(JSON.stringify(errors)).toContain('required must be true or false');
+    }
   });
 });

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -36,7 +37,8 @@ export class MaskDefDto {
   type!: (typeof MASK_TYPES)[number];
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  // "true"/"false" as text too; anything else is a 400 (Boolean("false") made the mask required).
+  @IsOptional() @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean({ message: 'required must be true or false' })
   required?: boolean;
 }
 
@@ -68,7 +70,8 @@ export class ConstructorDto {
   filename?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A template uuid (built-in or uploaded), instead of `filename`' })
-  @IsOptional() @IsUUID('all', { message: 'template must be a UUID' })
+  // Kept in lower case, as stored and as events carry it (a built-in is known by its uuid).
+  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) @IsUUID('all', { message: 'template must be a UUID' })
   template?: string;
 
   @ApiProperty({ example: 'Счёт № 15' })

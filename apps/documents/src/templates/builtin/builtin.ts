@@ -67,7 +67,8 @@ export const BUILTIN_TEMPLATES: readonly BuiltinTemplate[] = Object.freeze(
 );
 
 export function builtinTemplate(uuid: string): BuiltinTemplate | undefined {
-  return BUILTIN_TEMPLATES.find((t) => t.uuid === uuid);
+  const id = uuid.toLowerCase();
+  return BUILTIN_TEMPLATES.find((t) => t.uuid === id);
 }
 
 export function builtinTemplateByKind(kind: BuiltinKind): BuiltinTemplate {

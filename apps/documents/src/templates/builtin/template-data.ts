@@ -270,11 +270,13 @@ function letterData(common: Common, masks: Record<string, unknown>): Record<stri
 /**
  * The total of a built-in invoice or act exactly as its render prints it (and puts in its payment
  * QR): its lines, its VAT rate and mode or their defaults for its date (the base rate then in
- * force, on top). Kopecks; null without lines. For the document's `sum` when the caller gives none.
+ * force, on top); a contract's, its `sum` mask. Kopecks; null without either. For the document's `sum`
+ * when the caller gives none.
  */
 export function builtinTotalKopecks(masks: Record<string, unknown>, now: Date): number | null {
   const items = masks['lines'];
-  if (!Array.isArray(items) || items.length === 0) return null;
+  // A contract has no lines: its price is its `sum` mask (kopecks once validated), as it prints.
+  if (!Array.isArray(items) || items.length === 0) return isKopecks(masks['sum']) && masks['sum'] >= 0 ? masks['sum'] : null;
   const date = typeof masks['date'] === 'string' ? masks['date'] : isoDay(now);
   try {
     return invoiceTotals((items as LineItem[]).map((l) => ({ quantity: l.quantity, priceKopecks: l.price })), vatRateOf(masks['vatRate'], date), vatModeOf(masks['vatMode'])).totalKopecks;
