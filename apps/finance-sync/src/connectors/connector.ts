@@ -170,7 +170,7 @@ export interface PaymentInvoice {
   /**
    * The income payment of the interaction that pays the invoice in full: the one that brings its
    * income payments, in date order, to the invoice's sum; null while they do not reach it.
-   * Always set by the engine.
+   * Set by the engine for a target whose definition has `paymentsDependOnSiblings`.
    */
   paidInFullBy?: string | null;
 }
@@ -396,6 +396,12 @@ export interface ConnectorDefinition {
    * InvalidSettings naming the field). Absent: settings are taken as given.
    */
   parseSettings?(raw: Settings): Settings;
+  /**
+   * Whether a payment's `applies` depends on the interaction's other payments (the DMS records
+   * only the one that pays the invoice in full): a change to any of them asks the interaction's
+   * payments again on this target's connections.
+   */
+  paymentsDependOnSiblings?: boolean;
   create(o: ConnectorOptions): Connector;
 }
 

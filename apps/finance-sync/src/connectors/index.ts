@@ -24,3 +24,6 @@ export function definitionOf(target: FinanceTarget): ConnectorDefinition {
 
 /** The targets whose connections take entities of this type (records are queued only for them). */
 export const targetsTaking = (type: EntityType): FinanceTarget[] => CONNECTORS.filter((d) => d.entities.includes(type)).map((d) => d.target);
+
+/** The targets whose payments are asked again when another payment of their interaction changes (`paymentsDependOnSiblings`). */
+export const targetsWithSiblingPayments = (): FinanceTarget[] => CONNECTORS.filter((d) => d.paymentsDependOnSiblings).map((d) => d.target);

@@ -252,7 +252,8 @@ export class SyncRepository {
    * it and read the interaction's documents before this change committed, and the new revision
    * makes that worker's outcome ("not applicable", say) leave the record pending instead of final.
    */
-  async requeueNotApplicablePayments(m: EntityManager, accountId: string, interactionId: string, connectionId?: string): Promise<void> {
+  async requeueNotApplicablePayments(m: EntityManager, accountId: string, interactionId: string, connectionId?: string, targets?: readonly FinanceTarget[]): Promise<void> {
+    if (targets?.length === 0) return;
     if (!connectionId) await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
       `UPDATE sync_record r SET state = 'pending', revision = r.revision + 1, updated_at = now(),
@@ -263,8 +264,9 @@ export class SyncRepository {
         WHERE p.id = r.entity_id AND p.account_id = $1 AND p.interaction_id = $2 AND NOT p.removed
           AND r.account_id = $1 AND r.entity_type = 'payment' AND r.op = 'upsert'
           AND (r.state = 'pending' OR (r.state = 'synced' AND r.remote_id IS NULL AND r.last_error LIKE 'not applicable:%'))
-          AND ($3::uuid IS NULL OR r.connection_id = $3)`,
-      [accountId, interactionId, connectionId ?? null],
+          AND ($3::uuid IS NULL OR r.connection_id = $3)
+          AND ($4::text[] IS NULL OR r.connection_id IN (SELECT id FROM finance_connection WHERE account_id = $1 AND target = ANY($4::text[])))`,
+      [accountId, interactionId, connectionId ?? null, targets ?? null],
     );
   }
 

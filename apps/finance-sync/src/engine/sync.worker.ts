@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { ConnectorError, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type Held, type ItemResult, type PaymentData, type Step } from '../connectors';
+import { ConnectorError, definitionOf, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type Held, type ItemResult, type PaymentData, type Step } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { contractorHash, interactionHash } from '../replicas/content-hash';
@@ -324,7 +324,8 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.sync.mappings(c.accountId, c.id, KIND.contractor, contractorIds),
       this.sync.mappings(c.accountId, c.id, KIND.interaction, [...interactions.keys()]),
       this.sync.mappings(c.accountId, c.id, KIND.document, [...invoices.values()].map((d) => d.id)),
-      this.replicas.paidInFullBy(c.accountId, new Map([...invoices].map(([iid, d]) => [iid, d.sum]))),
+      // Read only for a target that needs it (the DMS): one statement more per batch.
+      definitionOf(c.target).paymentsDependOnSiblings ? this.replicas.paidInFullBy(c.accountId, new Map([...invoices].map(([iid, d]) => [iid, d.sum]))) : undefined,
     ]);
     const out = new Map<string, PaymentLinks | null>();
     for (const id of ids) {
@@ -346,7 +347,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
               sum: invoice.sum,
               remoteId: invoiceMaps.get(invoice.id)?.remoteId ?? null,
               document: await this.documentData(c, invoice.id),
-              paidInFullBy: paidBy.get(id) ?? null,
+              ...(paidBy ? { paidInFullBy: paidBy.get(id) ?? null } : {}),
             }
           : null,
       });

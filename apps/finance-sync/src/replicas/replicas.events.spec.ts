@@ -66,8 +66,8 @@ describe(ReplicasEvents.name, () => {
     expect(sync.enqueue.mock.calls.filter((x: unknown[]) => x[2] === 'payment').map((x: unknown[]) => x[5])).toEqual(['upsert', 'remove']);
     // Either may change which payment pays the invoice in full: the interaction's not-applicable payments are asked again.
     expect(sync.requeueNotApplicablePayments.mock.calls).toEqual([
-      [fake.manager, 'acc-1', I],
-      [fake.manager, 'acc-1', I],
+      [fake.manager, 'acc-1', I, undefined, ['dms']],
+      [fake.manager, 'acc-1', I, undefined, ['dms']],
     ]);
   });
 

@@ -29,10 +29,13 @@ import {
   type PaymentSnapshot,
 } from '@papka/contracts';
 import type { EventContext } from '@papka/messaging';
-import { MAPPING_KIND, targetsTaking, type OrganizationData } from '../connectors';
+import { MAPPING_KIND, targetsTaking, targetsWithSiblingPayments, type OrganizationData } from '../connectors';
 import { SyncRepository } from '../engine/sync.repository';
 import { contractorData, contractorHash, interactionHash } from './content-hash';
 import { ReplicasRepository } from './replicas.repository';
+
+/** Targets whose payments depend on their interaction's other payments (the DMS). */
+const SIBLING_TARGETS = targetsWithSiblingPayments();
 
 /** A payment is recorded once and removed once (there is no payment update). */
 const PAYMENT_CREATE = 'create';
@@ -166,8 +169,8 @@ export class ReplicasEvents {
     const written = await this.replicas.upsertPayment(ctx.manager, accountId, interactionId, p, version, removed);
     if (!written) return;
     await this.sync.enqueue(ctx.manager, accountId, 'payment', p.uuid, PAYMENT_CREATE, removed ? 'remove' : 'upsert');
-    // Which payment pays the invoice in full may now be another one (the DMS records only that one):
-    // the interaction's payments found not applicable are asked again.
-    await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, interactionId);
+    // Which payment pays the invoice in full may now be another one (the DMS records only that
+    // one): on such targets' connections the interaction's payments are asked again.
+    await this.sync.requeueNotApplicablePayments(ctx.manager, accountId, interactionId, undefined, SIBLING_TARGETS);
   }
 }

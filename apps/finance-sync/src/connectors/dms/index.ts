@@ -6,5 +6,7 @@ export const dms: ConnectorDefinition = {
   target: 'dms',
   entities: ['document', 'payment'],
   parseSettings: parseDmsSettings,
+  // 003's invoice-payment call goes with the payment that pays the invoice in full only.
+  paymentsDependOnSiblings: true,
   create: (o) => new DmsConnector(o),
 };
