@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { AddContactDto, CreateContractorDto } from '../contractors/contractor.dto';
 import { ConstructorDto, CreateTemplateDto } from '../documents/documents.dto';
+import { UpdateOrganizationDto } from '../organization/organization.dto';
 import { ListInteractionsQuery, RecordPaymentDto, SetInteractionStatusDto, UpdateInteractionDto } from '../interactions/interactions.dto';
 
 const fieldsWithErrors = <T extends object>(cls: new () => T, plain: object) =>
@@ -65,5 +67,18 @@ describe('a template mask\'s required', () => {
       const errors = validateSync(plainToInstance(CreateTemplateDto, tpl(v)) as object);
       expect(JSON.stringify(errors)).toContain('required must be true or false');
     }
+  });
+});
+
+describe('trimOrOmit', () => {
+  it('takes a blank optional field (what a form sends) as left out, so the look-up fills it and an empty phone or KPP is no 400', () => {
+    const c = plainToInstance(CreateContractorDto, { type: 2, inn: '7707083893', name: 'Сбер', address: '  ' });
+    expect(c.address).toBeUndefined();
+    expect(fieldsWithErrors(CreateContractorDto, { type: 3, inn: '', name: 'Иванов' })).toEqual([]);
+    expect(fieldsWithErrors(AddContactDto, { fio: 'Тимур', phone: '', post: '', email: '' })).toEqual([]);
+    const org = plainToInstance(UpdateOrganizationDto, { inn: '7707083893', kpp: '', name: '', address: '', director: ' ', directorPost: '' });
+    expect(validateSync(org)).toEqual([]);
+    expect([org.kpp, org.name, org.address, org.director, org.directorPost]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(plainToInstance(CreateContractorDto, { type: 2, name: 'Сбер', address: ' г Москва ' }).address).toBe('г Москва');
   });
 });

@@ -114,3 +114,14 @@ export function IsRubles(message: string): PropertyDecorator {
       },
     });
 }
+
+/**
+ * class-transformer `@Transform` for an optional text field: trimmed, and blank (`""`, what a form
+ * sends for an empty field) taken as left out, so what a look-up gives (an address, a director)
+ * fills it instead of an empty string, and an empty phone or KPP is not a 400.
+ */
+export const trimOrOmit = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+};

@@ -11,7 +11,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { IsAccountForBik, IsBik, IsInn } from '../common/validators';
+import { IsAccountForBik, IsBik, IsInn, trimOrOmit } from '../common/validators';
 import { PageQuery } from '../common/paging';
 import { ContractorType } from './contractor-type';
 
@@ -25,7 +25,7 @@ export class CreateContractorDto {
   type!: ContractorType;
 
   @ApiPropertyOptional({ example: '501817999160', description: 'ИНН: 10 digits for type 2, 12 for 1 and 3' })
-  @IsOptional() @Transform(trim) @IsString() @IsInn()
+  @IsOptional() @Transform(trimOrOmit) @IsString() @IsInn()
   inn?: string;
 
   @ApiProperty({ example: 'ИП Артиков Тимур Дилшодович', maxLength: 500 })
@@ -33,7 +33,7 @@ export class CreateContractorDto {
   name!: string;
 
   @ApiPropertyOptional({ example: 'Московская обл, г Щёлково', maxLength: 1000 })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(1000)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(1000)
   address?: string;
 }
 
@@ -47,7 +47,7 @@ export class AddBankAccountDto {
   number!: string;
 
   @ApiPropertyOptional({ example: 'Расчетный счёт', maxLength: 200, default: 'Расчетный счёт' })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(200)
   name?: string;
 }
 
@@ -57,15 +57,15 @@ export class AddContactDto {
   fio!: string;
 
   @ApiPropertyOptional({ example: '+7 916 123-45-67' })
-  @IsOptional() @Transform(trim) @IsPhoneNumber('RU', { message: 'phone must be a valid phone number' })
+  @IsOptional() @Transform(trimOrOmit) @IsPhoneNumber('RU', { message: 'phone must be a valid phone number' })
   phone?: string;
 
   @ApiPropertyOptional({ example: 'Директор', maxLength: 200 })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(200)
   post?: string;
 
   @ApiPropertyOptional({ example: 't.artikov@leecyber.com' })
-  @IsOptional() @Transform(trim) @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(320)
+  @IsOptional() @Transform(trimOrOmit) @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(320)
   email?: string;
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
-import { IsAccountForBik, IsBik, IsInn } from '../common/validators';
+import { IsAccountForBik, IsBik, IsInn, trimOrOmit } from '../common/validators';
 import { BankAccountView } from '../contractors/contractor.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -16,7 +16,7 @@ export class OrganizationBankAccountDto {
   number!: string;
 
   @ApiPropertyOptional({ example: 'Расчетный счёт' })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(200)
   name?: string;
 }
 
@@ -34,23 +34,23 @@ export class UpdateOrganizationDto {
   inn!: string;
 
   @ApiPropertyOptional({ example: '773601001', description: 'КПП; taken from the look-up when omitted' })
-  @IsOptional() @Transform(trim) @Matches(/^\d{4}[\dA-Z]{2}\d{3}$/, { message: 'kpp must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits' })
+  @IsOptional() @Transform(trimOrOmit) @Matches(/^\d{4}[\dA-Z]{2}\d{3}$/, { message: 'kpp must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits' })
   kpp?: string;
 
   @ApiPropertyOptional({ description: 'Taken from the look-up when omitted' })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(500)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(500)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(1000)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(1000)
   address?: string;
 
   @ApiPropertyOptional({ example: 'Иванов Иван Иванович', description: 'Руководитель' })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(300)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(300)
   director?: string;
 
   @ApiPropertyOptional({ example: 'Генеральный директор' })
-  @IsOptional() @Transform(trim) @IsString() @MaxLength(200)
+  @IsOptional() @Transform(trimOrOmit) @IsString() @MaxLength(200)
   directorPost?: string;
 
   @ApiPropertyOptional({
