@@ -29,7 +29,7 @@ import { ContractorsRepository } from './contractors.repository';
 
 export const DEFAULT_BANK_ACCOUNT_NAME = 'Расчетный счёт';
 
-interface LookupOutcome {
+export interface LookupOutcome {
   status: LookupStatus;
   payload: Suggestion | null;
 }

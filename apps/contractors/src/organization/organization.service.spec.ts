@@ -55,6 +55,34 @@ describe(OrganizationService.name, () => {
     });
   });
 
+  it('looks each BIK up once, and none after the provider could not answer: the worker does the rest', async () => {
+    let row: Organization | null = null;
+    const repo = {
+      lock: async () => row,
+      save: async (_m: unknown, _acc: string, next: Organization) => (row = { ...next, accountId: acc.accountId } as Organization),
+    } as unknown as OrganizationRepository;
+    const asked: string[] = [];
+    const lookup = {
+      party: async () => ({ value: 'ООО Папка', data: {} }),
+      bank: async (bik: string) => (asked.push(bik), bik === '044525999' ? null : bankObject),
+    } as unknown as LookupService;
+    // Answers as the real one does: a call that throws "unavailable" is deferred.
+    const contractors = {
+      tryLookup: async (fn: () => Promise<unknown>) => {
+        const payload = await fn();
+        return asked.at(-1) === '044525000' ? { status: 'pending' as const, payload: null } : { status: payload ? ('ok' as const) : ('not_found' as const), payload };
+      },
+    } as unknown as ContractorsService;
+    const sut = new OrganizationService(repo, fakeCommands().commands as unknown as Commands, lookup, contractors);
+    const account = (bik: string, n: number) => ({ bik, number: `4070281000000000000${n}` });
+    await sut.update(acc, {
+      inn: '7707083893',
+      bankAccounts: [account(BIK, 1), account(BIK, 2), account('044525999', 3), account('044525000', 4), account('044525111', 5), account(BIK, 6)],
+    } as never);
+    expect(asked).toEqual([BIK, '044525999', '044525000']);
+    expect((row as unknown as Organization).bankAccounts.map((b) => b.fullInfo)).toEqual([bankObject, bankObject, null, null, null, bankObject]);
+  });
+
   it('keeps nothing of another INN, and still asks for a name it cannot look up', async () => {
     const { sut } = duringAnOutage(stored());
     await expect(sut.update(acc, { inn: '7707083893' } as never)).rejects.toMatchObject({ status: 400, errors: { name: [expect.any(String)] } });
