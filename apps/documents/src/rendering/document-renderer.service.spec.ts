@@ -231,6 +231,14 @@ describe(DocumentRendererService.name, () => {
     expect(doc!.renderState).toBe('rendered');
   });
 
+  it("gives an account template the document's sum in rubles and in kopecks, so the money helpers print it whole", async () => {
+    doc = pendingDoc({ sum: 5_000_050 });
+    uploads.read.mockResolvedValue(Buffer.from('<p>{{document.sum}} | {{money document.sumKopecks}} | {{words document.sumKopecks}}</p>'));
+    await handle();
+    // (money groups thousands with a no-break space)
+    expect(pool.render.mock.calls[0]![0] as string).toMatch(/<p>50000\.5 \| 50\s000,50 \| Пятьдесят тысяч рублей 50 копеек<\/p>/);
+  });
+
   it('throws a crash so the request is retried, leaving the document pending; the last attempt fails it', async () => {
     pool.render.mockRejectedValue(new Error('Chromium disconnected'));
     await expect(handle()).rejects.toThrow('Chromium disconnected');

@@ -208,7 +208,8 @@ export class DocumentRendererService {
     const data = {
       ...(doc.masks as Record<string, unknown>),
       masks: doc.masks,
-      document: { name: doc.name, type: doc.type, sum: kopecksToRubles(doc.sum), createdAt: doc.createdAt.toISOString() },
+      // `sum` in rubles as the API gives it; the helpers (`money`, `words`) take kopecks: `sumKopecks`.
+      document: { name: doc.name, type: doc.type, sum: kopecksToRubles(doc.sum), sumKopecks: doc.sum, createdAt: doc.createdAt.toISOString() },
       contractor: contractor ? { ...contractor.mainInfo, bankInfo: contractor.bankInfo } : null,
       organization,
     };
