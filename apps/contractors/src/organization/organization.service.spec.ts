@@ -80,7 +80,7 @@ describe(OrganizationService.name, () => {
       bankAccounts: [account(BIK, 1), account(BIK, 2), account('044525999', 3), account('044525000', 4), account('044525111', 5), account(BIK, 6)],
     } as never);
     expect(asked).toEqual([BIK, '044525999', '044525000']);
-    expect((row as unknown as Organization).bankAccounts.map((b) => b.fullInfo)).toEqual([bankObject, bankObject, null, null, null, bankObject]);
+    expect((row as unknown as Organization).bankAccounts.map((b) => (b as { fullInfo: unknown }).fullInfo)).toEqual([bankObject, bankObject, null, null, null, bankObject]);
   });
 
   it('keeps nothing of another INN, and still asks for a name it cannot look up', async () => {

@@ -7,6 +7,7 @@ import type { UploadsService } from '../uploads/uploads.service';
 import { BUILTIN_TEMPLATES } from './builtin/builtin';
 import type { Template } from './template.entity';
 import type { TemplatesRepository } from './templates.repository';
+import { buildDocx, paragraph } from '../docx/ooxml';
 import { resolveTemplate, TemplatesService } from './templates.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
@@ -85,6 +86,18 @@ describe(TemplatesService.name, () => {
       const err = await sut.create(acc, dto({ filename: 'a1b2c3d4e5.pdf' })).catch((e: unknown) => e);
       expect((err as ValidationFailedError).errors).toHaveProperty('filename');
       expect(repo.insert).not.toHaveBeenCalled();
+    });
+
+    it('400s a DOCX template whose tags do not parse, or that is no DOCX, instead of failing every document later', async () => {
+      uploads.find.mockResolvedValue(upload('docx'));
+      uploads.read.mockResolvedValue(buildDocx({ body: paragraph('Договор № {{number') }));
+      const bad = await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' })).catch((e: unknown) => e);
+      expect((bad as ValidationFailedError).errors?.filename?.[0]).toMatch(/does not compile/);
+      uploads.read.mockResolvedValue(Buffer.from('PK not a zip'));
+      expect(((await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' })).catch((e: unknown) => e)) as ValidationFailedError).errors).toHaveProperty('filename');
+      expect(repo.insert).not.toHaveBeenCalled();
+      uploads.read.mockResolvedValue(buildDocx({ body: paragraph('Договор № {{number}}') }));
+      expect(await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' }))).toEqual(expect.any(String));
     });
 
     it('400s an HTML template that does not compile, instead of failing at render time', async () => {

@@ -5,6 +5,7 @@ import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import { BuiltinTemplateError, fieldError, NotFoundError } from '@papka/platform';
 import { UploadsService } from '../uploads/uploads.service';
+import { DocxTemplateError, listDocxPlaceholders } from '../docx/docx-filler';
 import { BUILTIN_TEMPLATES, builtinTemplate, type BuiltinTemplate } from './builtin/builtin';
 import { compileTemplate, TemplateSyntaxError } from './engine/handlebars-engine';
 import { Template } from './template.entity';
@@ -66,14 +67,15 @@ export class TemplatesService {
     if (upload.kind !== 'html' && upload.kind !== 'docx') {
       throw fieldError('filename', 'a template must be an uploaded HTML or DOCX file');
     }
-    if (upload.kind === 'html') {
-      // Refuse a template that would only fail later, at render time.
-      try {
-        compileTemplate((await this.uploads.read(upload)).toString('utf8'));
-      } catch (err) {
-        if (err instanceof TemplateSyntaxError) throw fieldError('filename', `the template does not compile: ${err.message}`);
-        throw err;
-      }
+    // Refuse a template that would only fail later, at render time (too large to render, a tag
+    // that does not parse): HTML compiled, DOCX parsed with its tags, as the render does.
+    const source = await this.uploads.read(upload);
+    try {
+      if (upload.kind === 'html') compileTemplate(source.toString('utf8'));
+      else listDocxPlaceholders(source);
+    } catch (err) {
+      if (err instanceof TemplateSyntaxError || err instanceof DocxTemplateError) throw fieldError('filename', `the template does not compile: ${err.message}`);
+      throw err;
     }
     const id = randomUUID();
     const row = {
