@@ -110,6 +110,15 @@ describe(ContractorsService.name, () => {
     expect(err).toMatchObject({ code: 'DUPLICATE_INN', errors: { inn: expect.any(Array) } });
   });
 
+  it("does not look a natural person's INN up (an entrepreneur's record of the same INN would make the person an ИП)", async () => {
+    lookup.party.mockResolvedValue({ value: 'ИП Иванов Иван Иванович', data: { inn: '500100732259', state: { status: 'LIQUIDATED' } } });
+    const { uuid } = await sut.create(acc, { type: 3, name: 'Иванов Иван Иванович', inn: '500100732259' });
+    expect(lookup.party).not.toHaveBeenCalled();
+    expect(repo.rows.get(uuid)!.contractor).toMatchObject({ fullInfo: null, lookupStatus: 'none' });
+    await sut.create(acc, { type: 1, name: 'ИП Иванов', inn: '500100732259' });
+    expect(lookup.party).toHaveBeenCalledWith('500100732259');
+  });
+
   it('creates while the provider is down, with the look-up left pending', async () => {
     lookup.party.mockRejectedValueOnce(new ProviderUnavailableError('down'));
     const { uuid } = await sut.create(acc, { type: 2, name: 'x', inn: '7707083893' });

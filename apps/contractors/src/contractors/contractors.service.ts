@@ -5,6 +5,7 @@ import {
   ContractorDeleted,
   ContractorUpdated,
   innLengthFor,
+  ContractorType,
   MAX_BANK_ACCOUNTS_PER_CONTRACTOR,
   MAX_CONTACTS_PER_CONTRACTOR,
   toWindow,
@@ -65,7 +66,11 @@ export class ContractorsService {
     }
     // Looked up before the transaction: no network wait while holding locks. A provider
     // that is down does not stop the create: fullInfo is filled in later.
-    const found = dto.inn ? await this.tryLookup(() => this.lookup.party(dto.inn!)) : { status: 'none' as const, payload: null };
+    // A natural person (type 3) is not in the registries DaData reads: a 12-digit INN there is an
+    // entrepreneur's, maybe a closed one of the same person, whose documents would then call the
+    // person "Индивидуальный предприниматель" with a dead ОГРНИП. Not looked up.
+    const lookedUp = dto.inn && dto.type !== ContractorType.Person;
+    const found = lookedUp ? await this.tryLookup(() => this.lookup.party(dto.inn!)) : { status: 'none' as const, payload: null };
     try {
       return await this.commands.run(acc.accountId, (t) =>
         this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
