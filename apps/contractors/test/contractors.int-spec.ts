@@ -282,6 +282,28 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       expect(events.filter((m) => m.key === 'acc-org-later').map((m) => (JSON.parse(m.value) as { data: OrganizationSnapshot }).data.kpp)).toEqual([null, '782401001']);
     });
 
+    it('asks again a day after DaData did not know the INN (a company registered that day), and fills fullInfo in then', async () => {
+      const res = await create({ type: 2, inn: '7802857402', name: 'ООО «Новорег»' });
+      expect(res.status).toBe(201);
+      const id = res.body.uuid;
+      const db = contractors.get(DataSource);
+      const [row] = (await db.query(`SELECT lookup_status, lookup_next_at > now() + interval '23 hours' AS tomorrow FROM contractor WHERE id = $1`, [id])) as { lookup_status: string; tomorrow: boolean }[];
+      expect(row).toEqual({ lookup_status: 'not_found', tomorrow: true });
+      // The registry has it now; a day passes (the look-up is due, the cached "not found" old).
+      const party = dadataFixtures.partyLegal();
+      party.value = 'ООО "НОВОРЕГ"';
+      party.data = { ...party.data, inn: '7802857402', kpp: '780201001', address: { value: 'г Санкт-Петербург, ул Новая, д 1' } };
+      dadata.addParty(party);
+      await db.query(`UPDATE lookup_cache SET fetched_at = now() - interval '2 hours' WHERE kind = 'party' AND query = '7802857402'`);
+      await db.query(`UPDATE contractor SET lookup_next_at = now() WHERE id = $1`, [id]);
+      const filled = await eventually(async () => {
+        const c = (await get(id)).body;
+        return c.fullInfo ? c : null;
+      }, 20_000, 100);
+      expect(filled).toMatchObject({ mainInfo: { name: 'ООО «Новорег»', address: 'г Санкт-Петербург, ул Новая, д 1' }, fullInfo: { value: 'ООО "НОВОРЕГ"' } });
+      await readTopic(Topics.contractors, (ms) => ms.some((m) => m.key === id && m.value.includes('contractor.updated') && m.value.includes('НОВОРЕГ')), 15_000);
+    });
+
     it('creates the contractor at once and fills fullInfo in once the provider is back', async () => {
       // A party the service has never looked up, so no cached answer can help.
       const party = dadataFixtures.partyLegal();

@@ -55,6 +55,10 @@ export type NewContact = Pick<Contact, 'id' | 'fio' | 'phone' | 'post' | 'email'
  * writes take the command's transaction (`m`) as their first argument. The two scans over
  * every account (re-announce, due look-ups) say so in their names.
  */
+/** How many times a "not found" look-up is asked again, a day apart. */
+export const NOT_FOUND_RETRIES = 7;
+const DAY_MS = 24 * 3600 * 1000;
+
 @Injectable()
 export class ContractorsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -176,27 +180,30 @@ export class ContractorsRepository {
     }));
   }
 
-  /** Ids of contractors and bank accounts whose look-up is pending and due (any account). */
+  /** Ids of contractors and bank accounts whose look-up is due again (pending, or not found and retried; any account). */
   async dueLookupsAllAccounts(limit: number) {
     const [contractors, banks] = await Promise.all([
       this.ds.getRepository(Contractor).createQueryBuilder('c')
         .select(['c.id', 'c.accountId', 'c.inn', 'c.lookupAttempts'])
-        .where(`c.lookup_status = 'pending' AND c.lookup_next_at <= now()`)
+        .where(`c.lookup_status IN ('pending', 'not_found') AND c.lookup_next_at <= now()`)
         .orderBy('c.lookup_next_at').limit(limit).getMany(),
       this.ds.getRepository(BankAccount).createQueryBuilder('b')
         .select(['b.id', 'b.accountId', 'b.contractorId', 'b.bik', 'b.lookupAttempts'])
-        .where(`b.lookup_status = 'pending' AND b.lookup_next_at <= now()`)
+        .where(`b.lookup_status IN ('pending', 'not_found') AND b.lookup_next_at <= now()`)
         .orderBy('b.lookup_next_at').limit(limit).getMany(),
     ]);
     return { contractors, banks };
   }
 
+  /**
+   * `pending` (the provider could not answer): again in 5 s, doubling up to an hour. `not_found`:
+   * again in a day, NOT_FOUND_RETRIES times (`attempts` counts them; a company registered minutes
+   * before is in the registry a day later), then never.
+   */
   static lookupFields(status: LookupStatus, attempts = 0) {
     const backoffMs = Math.min(3_600_000, 5_000 * 2 ** attempts);
-    return {
-      lookupStatus: status,
-      lookupAttempts: attempts,
-      lookupNextAt: status === 'pending' ? new Date(Date.now() + (attempts === 0 ? 0 : backoffMs)) : null,
-    };
+    const nextAt =
+      status === 'pending' ? new Date(Date.now() + (attempts === 0 ? 0 : backoffMs)) : status === 'not_found' && attempts < NOT_FOUND_RETRIES ? new Date(Date.now() + DAY_MS) : null;
+    return { lookupStatus: status, lookupAttempts: attempts, lookupNextAt: nextAt };
   }
 }

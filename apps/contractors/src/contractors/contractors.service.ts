@@ -166,9 +166,10 @@ export class ContractorsService {
   async completeContractorLookup(accountId: string, id: string, outcome: LookupOutcome, attempts: number): Promise<void> {
     await this.commands.run(accountId, async (t) => {
       const c = await this.repo.lock(t.manager, accountId, id);
-      if (!c || c.lookupStatus !== 'pending') return;
-      if (outcome.status === 'pending') {
-        await this.repo.updateLookup(t.manager, accountId, id, ContractorsRepository.lookupFields('pending', attempts));
+      if (!c || (c.lookupStatus !== 'pending' && c.lookupStatus !== 'not_found')) return;
+      // Still not there (or the provider down): only when to ask again changes, nothing to announce.
+      if (outcome.status === 'pending' || outcome.status === 'not_found') {
+        await this.repo.updateLookup(t.manager, accountId, id, ContractorsRepository.lookupFields(outcome.status, attempts));
         return;
       }
       await this.repo.updateLookup(t.manager, accountId, id, {
@@ -186,9 +187,9 @@ export class ContractorsService {
     await this.commands.run(accountId, async (t) => {
       const c = await this.repo.lock(t.manager, accountId, contractorId);
       const b = c && (await this.repo.findBankAccount(t.manager, accountId, contractorId, id));
-      if (!b || b.lookupStatus !== 'pending') return;
-      if (outcome.status === 'pending') {
-        await this.repo.updateBankLookup(t.manager, accountId, id, ContractorsRepository.lookupFields('pending', attempts));
+      if (!b || (b.lookupStatus !== 'pending' && b.lookupStatus !== 'not_found')) return;
+      if (outcome.status === 'pending' || outcome.status === 'not_found') {
+        await this.repo.updateBankLookup(t.manager, accountId, id, ContractorsRepository.lookupFields(outcome.status, attempts));
         return;
       }
       await this.repo.updateBankLookup(t.manager, accountId, id, { fullInfo: outcome.payload, ...ContractorsRepository.lookupFields(outcome.status) });
