@@ -117,8 +117,10 @@ export class OrganizationService {
     // Each BIK once, one after another; once the provider could not answer (down, 429), the rest
     // are deferred to the enrichment worker without a call: 20 accounts used to be 21 calls of up
     // to DADATA_TIMEOUT_MS each, past the gateway's timeout (a 504 for a PUT that was then saved).
+    // With the party's look-up failed the first bank's is still made (a cached BIK answers).
     const byBik = new Map<string, LookupOutcome>();
-    let deferRest = partyLookup.status === 'pending';
+    // (Not set by the party's failure: a BIK already cached is still answered from the cache.)
+    let deferRest = false;
     for (const b of dto.bankAccounts ?? []) {
       let found = byBik.get(b.bik);
       if (!found) {

@@ -13,6 +13,8 @@ interface OpenApiDoc {
 }
 
 const CACHE_MS = 30_000;
+/** How long a document missing a service that did not answer is kept. */
+const PARTIAL_CACHE_MS = 2_000;
 
 /**
  * The public OpenAPI document: each service generates its part from its DTOs
@@ -26,8 +28,16 @@ export class OpenApiService {
 
   constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {}
 
+  /** One build at a time: concurrent requests share it. */
+  private building: Promise<OpenApiDoc> | null = null;
+
   async document(): Promise<OpenApiDoc> {
     if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.doc;
+    this.building ??= this.build().finally(() => (this.building = null));
+    return this.building;
+  }
+
+  private async build(): Promise<OpenApiDoc> {
     const doc: OpenApiDoc = {
       openapi: '3.0.0',
       info: {
@@ -49,15 +59,23 @@ export class OpenApiService {
     await Promise.all(
       Object.entries(urls).map(async ([name, base]) => {
         if (!base) return;
+        let res: Response;
         try {
-          const res = await fetch(`${base.replace(/\/+$/, '')}/openapi.json`, { signal: AbortSignal.timeout(3_000) });
+          res = await fetch(`${base.replace(/\/+$/, '')}/openapi.json`, { signal: AbortSignal.timeout(3_000) });
+        } catch (err) {
+          // No answer at all (refused, reset, timed out): down for now.
+          unreachable.add(name);
+          this.logger.warn(`no OpenAPI from ${name}: ${(err as Error).message}`);
+          return;
+        }
+        try {
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
           const part = (await res.json()) as Partial<OpenApiDoc>;
           Object.assign(doc.paths, part.paths ?? {});
           Object.assign(doc.components.schemas, part.components?.schemas ?? {});
           fetched.add(name);
         } catch (err) {
-          unreachable.add(name);
+          // It answered, without a document (an older version, say): listed as not available.
           this.logger.warn(`no OpenAPI from ${name}: ${(err as Error).message}`);
         }
       }),
@@ -78,8 +96,9 @@ export class OpenApiService {
       const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()] as Record<string, unknown> | undefined;
       if (op) op.security = [];
     }
-    // A document missing a service that is only down for now is not kept: the next request asks again.
-    this.cached = unreachable.size === 0 ? { at: Date.now(), doc } : null;
+    // A document missing a service that is only down for now is kept briefly (the route is public
+    // and unlimited: not a fan-out to every service per request), then asked again.
+    this.cached = { at: Date.now() - (unreachable.size === 0 ? 0 : CACHE_MS - PARTIAL_CACHE_MS), doc };
     return doc;
   }
 }

@@ -86,6 +86,9 @@ describe(PaymentsService.name, () => {
     for (let n = 0; n < 19; n++) await sut.record(acc, ID, dto({ type: 'outcome', sum: 1e12 }));
     await expect(sut.record(acc, ID, dto({ type: 'outcome', sum: 1 }))).rejects.toBeInstanceOf(ValidationFailedError);
     expect(repo.payments).toHaveLength(30);
+    // Nor past it by removing one: at -10 trillion, removing an income would go below it.
+    const income = repo.payments.find((p) => p.type === 'income')!;
+    await expect(sut.remove(acc, ID, income.uuid)).rejects.toMatchObject({ status: 409, code: 'TOTALS_OUT_OF_RANGE' });
   });
 
   it('records in kopecks, on the calendar date, with interaction.payment.recorded carrying the payment', async () => {

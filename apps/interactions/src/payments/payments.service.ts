@@ -8,7 +8,7 @@ import {
   type RecordPaymentDto,
 } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
-import { fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
+import { ConflictError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
 import { rublesToKopecks } from '@papka/ru';
 import { ReplicasRepository, type BankAccount } from '../replicas/replicas.repository';
 import { PaymentsRepository } from './payments.repository';
@@ -57,9 +57,16 @@ export class PaymentsService {
 
   async remove(acc: AccountContext, id: string, paymentId: string): Promise<void> {
     await this.commands.run(acc.accountId, async (t) => {
-      if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('interaction');
+      const row = await this.repo.lock(t.manager, acc.accountId, id);
+      if (!row) throw new NotFoundError('interaction');
       const payment = await this.repo.delete(t.manager, acc.accountId, id, paymentId);
       if (!payment) throw new NotFoundError('payment');
+      // Removing an outcome raises the total as recording an income does: the same bound (the
+      // transaction, the removal with it, is rolled back).
+      const paidSum = row.paidSum - (payment.type === 'income' ? payment.sum : -payment.sum);
+      if (Math.abs(paidSum) > MAX_PAID_KOPECKS) {
+        throw new ConflictError('TOTALS_OUT_OF_RANGE', `removing this payment would take the interaction's payments past ${MAX_PAID_KOPECKS / 100} rubles in all`);
+      }
       await t.emit(InteractionPaymentRemoved, id, { ...(await this.repo.snapshot(t.manager, acc.accountId, id)), payment });
     });
   }

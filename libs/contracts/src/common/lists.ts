@@ -10,11 +10,11 @@ export class ContractorItemsQuery extends PageQuery {
   contractor?: string;
 
   @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })
-  @IsOptional() @IsIsoDate('from must be an ISO date (YYYY-MM-DD) or date-time')
+  @IsOptional() @IsIsoDate('from must be an ISO date (YYYY-MM-DD) or date-time', { basic: true })
   from?: string;
 
   @ApiPropertyOptional({ description: 'createdAt to, exclusive (ISO date)' })
-  @IsOptional() @IsIsoDate('to must be an ISO date (YYYY-MM-DD) or date-time')
+  @IsOptional() @IsIsoDate('to must be an ISO date (YYYY-MM-DD) or date-time', { basic: true })
   to?: string;
 }
 

@@ -30,7 +30,7 @@ describe('toNumber', () => {
   const pay = { type: 'income', name: 'Оплата', date: '2025-09-22' };
 
   it('takes JSON numbers and decimal strings, and nothing that Number() would read otherwise', () => {
-    for (const sum of [250.5, '250.50', ' 16 ', '16']) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual([]);
+    for (const sum of [250.5, '250.50', ' 16 ', '16', '+5', '.5', '5.']) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual([]);
     expect(plainToInstance(RecordPaymentDto, { ...pay, sum: '250.50' }).sum).toBe(250.5);
     // Number('0x10') is 16: a 16-ruble payment was recorded for "0x10".
     for (const sum of ['0x10', '0b11', '0o7', '1e3', '', 'Infinity', true, null]) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual(['sum']);
@@ -49,8 +49,12 @@ describe('toNumber', () => {
 
 describe('IsIsoDate', () => {
   it('takes a date or a date-time PostgreSQL takes, and names the field for the rest (they were 500s)', () => {
-    for (const from of ['2025-09-22', '2025-09-22T10:00', '2025-09-22T10:00:00.123Z', '2025-09-22 10:00:00+03:00', '2024-02-29'])
+    // As before (PostgreSQL takes them all): .NET's 7-digit fractions, hour-only offsets, the basic format.
+    for (const from of ['2025-09-22', '2025-09-22T10:00', '2025-09-22T10:00:00.123Z', '2025-09-22 10:00:00+03:00', '2024-02-29', '2025-09-22T10:00:00.1234567Z', '2025-09-22T10:00:00+03', '20250922'])
       expect(fieldsWithErrors(ListInteractionsQuery, { from, to: from })).toEqual([]);
+    expect(fieldsWithErrors(RecordPaymentDto, { type: 'income', name: 'x', sum: 1, date: '2025-09-22T10:00:00.0000000+03:00' })).toEqual([]);
+    // A payment's date is cut to its first ten characters: the basic format is not taken there.
+    expect(fieldsWithErrors(RecordPaymentDto, { type: 'income', name: 'x', sum: 1, date: '20250922' })).toEqual(['date']);
     for (const from of ['2025', '2025-W05', '2025-02-30', '0000-01-01', '2025-09-22T25:00', '2025-001', 'вчера'])
       expect(fieldsWithErrors(ListInteractionsQuery, { from, to: from })).toEqual(['from', 'to']);
     expect(fieldsWithErrors(RecordPaymentDto, { type: 'income', name: 'x', sum: 1, date: '2025-02-30' })).toEqual(['date']);
@@ -61,9 +65,10 @@ describe('a template mask\'s required', () => {
   const tpl = (required: unknown) => ({ name: 'Шаблон', filename: 'a1b2c3d4e5.html', masks: [{ id: 'number', name: 'Номер', type: 'string', required }] });
 
   it('takes true, false and their text; anything else names masks.0.required (Boolean("false") made the mask required)', () => {
-    for (const v of [true, false, 'true', 'false', undefined]) expect(fieldsWithErrors(CreateTemplateDto, tpl(v))).toEqual([]);
+    for (const v of [true, false, 'true', 'false', 1, 0, '1', '0', undefined]) expect(fieldsWithErrors(CreateTemplateDto, tpl(v))).toEqual([]);
+    expect(plainToInstance(CreateTemplateDto, tpl(0)).masks[0]!.required).toBe(false);
     expect(plainToInstance(CreateTemplateDto, tpl('false')).masks[0]!.required).toBe(false);
-    for (const v of ['no', 'yes', 1, {}]) {
+    for (const v of ['no', 'yes', 2, {}]) {
       const errors = validateSync(plainToInstance(CreateTemplateDto, tpl(v)) as object);
       expect(JSON.stringify(errors)).toContain('required must be true or false');
     }

@@ -65,20 +65,25 @@ export function IsAccountForBik(bikProperty: string, options?: ValidationOptions
  * left as it is, so the number validator rejects it and names the field; `Number()` alone would
  * read `"0x10"` as 16 and `@Type(() => Number)` would turn `""` into 0 and `true` into 1.
  */
-export const toNumber = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
-
-/** `2025-09-22` or an ISO 8601 date-time (`2025-09-22T10:00:00+03:00`), from year 1: what PostgreSQL takes as a date or a timestamptz. */
-const ISO_DATE_OR_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+export const toNumber = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : value);
 
 /**
- * A date or date-time as above that is a real one (no 30 February, no hour 25). `@IsISO8601()`
- * alone also takes `2025`, `2025-W05` and `2025-02-30`, which PostgreSQL refuses: a 500, not a
- * 400 naming the field.
+ * A whole calendar date first (`2025-09-22`, or `20250922` where `basic`), from year 1, then
+ * optionally a time as ISO 8601 has it: what PostgreSQL takes as a date or a timestamptz. An
+ * ISO 8601 check alone also takes `2025`, `2025-W05`, `2025-001`, which PostgreSQL refuses.
  */
-export function IsIsoDate(message: string): PropertyDecorator {
+const ISO_DATE_FIRST = { extended: /^(?!0000)\d{4}-\d{2}-\d{2}([T ].+)?$/, basic: /^(?!0000)(\d{4}-\d{2}-\d{2}|\d{8})([T ].+)?$/ };
+
+/**
+ * A date or date-time as above that is a real one (no 30 February, no hour 25): a 400 naming the
+ * field instead of PostgreSQL's refusal (a 500). Fractions of any length and offsets of hours
+ * alone (`+03`) are ISO 8601 and PostgreSQL's too. `basic`: also `20250922` (a list's range; a
+ * payment's date is cut to its first 10 characters, so it must be `YYYY-MM-DD`).
+ */
+export function IsIsoDate(message: string, o: { basic?: boolean } = {}): PropertyDecorator {
   return (target: object, key: string | symbol) => {
     IsString({ message })(target, key);
-    Matches(ISO_DATE_OR_TIME, { message })(target, key);
+    Matches(o.basic ? ISO_DATE_FIRST.basic : ISO_DATE_FIRST.extended, { message })(target, key);
     IsISO8601({ strict: true }, { message })(target, key);
   };
 }

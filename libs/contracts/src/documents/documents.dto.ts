@@ -23,6 +23,9 @@ import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const MASK_TYPES = ['string', 'text', 'number', 'money', 'date', 'boolean', 'lines'] as const;
 
+/** What a form or a loosely typed client sends for a boolean. */
+const BOOLEAN_TEXT = new Map<unknown, boolean>([['true', true], ['false', false], [1, true], [0, false], ['1', true], ['0', false]]);
+
 export class MaskDefDto {
   @ApiProperty({ example: 'docNumber' })
   @IsString() @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: 'id must be a name of letters, digits and _' })
@@ -37,8 +40,8 @@ export class MaskDefDto {
   type!: (typeof MASK_TYPES)[number];
 
   @ApiPropertyOptional({ default: false })
-  // "true"/"false" as text too; anything else is a 400 (Boolean("false") made the mask required).
-  @IsOptional() @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean({ message: 'required must be true or false' })
+  // "true"/"false", 1/0 ("1"/"0") too; anything else is a 400 (Boolean("false") made the mask required).
+  @IsOptional() @Transform(({ value }: { value: unknown }) => (BOOLEAN_TEXT.has(value) ? BOOLEAN_TEXT.get(value) : value)) @IsBoolean({ message: 'required must be true or false' })
   required?: boolean;
 }
 
