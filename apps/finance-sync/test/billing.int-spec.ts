@@ -144,6 +144,14 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     const late = billing.openBills({ olderThan: oldCutoff() }).slice(0, 5).map((b) => b.id);
     billing.payBills(late);
     flipped.push(...late);
+    // And old documents that 001 shows changing too: an expense awaiting payment, a bill paid
+    // after it expired (both were read only in the trailing window, so they stayed as they were).
+    const old = billing.documents().filter((d) => d.date < oldCutoff());
+    const expenses = old.filter((d) => d.type === 'EXPENSE' && d.status !== 'PAID').slice(0, 3).map((d) => d.id);
+    const expired = old.filter((d) => d.type === 'BILL' && d.status === 'EXPIRED').slice(0, 3).map((d) => d.id);
+    expect([expenses.length, expired.length]).toEqual([3, 3]);
+    billing.payBills(expenses, 'PAID', 'EXPENSE');
+    billing.payBills(expired);
     added.push(...billing.addDocuments(2, { date: billingDate(new Date(Date.now() - 2000)) }));
 
     // A run leaves its own last second to the next one (date_to is a second back): run 2 takes
@@ -167,7 +175,7 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     // Run 2 read the trailing window and the bills still open in Papka, not the whole history.
     const pages2 = scanPages(mark);
     expect(pages2.length).toBeLessThan(25);
-    expect(pages2.some((r) => r.types?.join(',') === 'BILL')).toBe(true);
+    expect(pages2.some((r) => r.types?.join(',') === 'BILL,EXPENSE')).toBe(true);
     expect(pages2.filter((r) => r.status === 0)).toHaveLength(1);
     expect(run2.pages).toBe(pages2.filter((r) => r.status === 200).length);
 
@@ -195,6 +203,8 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
       );
     }
     for (const id of flipped) expect(byKey.get(`BILL:${id}`)!.status).toBe('PAID');
+    for (const id of expired) expect(byKey.get(`BILL:${id}`)!.status).toBe('PAID');
+    for (const id of expenses) expect(byKey.get(`EXPENSE:${id}`)!.status).toBe('PAID');
     for (const d of added) expect(byKey.has(key(d))).toBe(true);
     expect(held.some((d) => d.type === 'PAYMENT' && d.relations.length > 0)).toBe(true);
     expect(new Set(listed.map((d) => d.type))).toEqual(new Set(['BILL', 'EXPENSE', 'REPORT', 'PAYMENT']));
@@ -212,7 +222,7 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     // Events: one `imported` per document (the resumed page doubled none), an `updated` with the
     // new status for every flipped bill, full snapshots in kopecks.
     const uuids = new Set(listed.map((d) => d.uuid));
-    const flippedUuids = flipped.map((id) => byKey.get(`BILL:${id}`)!.uuid);
+    const flippedUuids = [...flipped, ...expired].map((id) => byKey.get(`BILL:${id}`)!.uuid).concat(expenses.map((id) => byKey.get(`EXPENSE:${id}`)!.uuid));
     // Read until every document's `imported` and each flipped bill's PAID have come (per
     // aggregate the topic keeps the order; across aggregates it does not).
     let importedSeen = 0;
@@ -242,7 +252,8 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
       const last = mine.filter((e) => e.aggregateId === uuid).pop();
       expect(last?.data).toMatchObject({ id, type: 'BILL', status: 'PAID', totalSum: billing.document('BILL', id)!.totalSum });
     }
-    for (const e of updated) expect(e.data.type === 'BILL' && e.data.status === 'PAID').toBe(true);
+    for (const e of updated) expect((e.data.type === 'BILL' || e.data.type === 'EXPENSE') && e.data.status === 'PAID').toBe(true);
+    expect(updated.filter((e) => e.data.type === 'EXPENSE').length).toBeGreaterThanOrEqual(expenses.length);
     const payment = imported.find((e) => e.data.type === 'PAYMENT' && e.data.relations.length > 0)!;
     expect(payment.data.relations.every((r) => r.uuid === byKey.get(key(r))!.uuid)).toBe(true);
     expect(events.filter((e) => e.value.includes(billing.token))).toEqual([]);

@@ -5,7 +5,7 @@ import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
 import { ConnectorError } from '../connectors';
 import { BillingConnector } from '../connectors/billing/billing.connector';
-import { billingMoment, filterDate, type BillingType, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
+import { billingMoment, filterDate, TYPES_WITH_STATUS, type BillingType, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { derivedUuid } from '../webhooks/derived-id';
@@ -164,7 +164,7 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
     const last = await this.repo.lastDoneDateTo(c.accountId, c.id);
     const rescanFrom = filterDate(new Date(now - this.config.FINANCE_BILLING_RESCAN_DAYS * DAY_MS));
     const windowFrom = last === null ? null : last < rescanFrom ? last : rescanFrom;
-    const open = windowFrom === null ? null : await this.repo.oldestOpenBill(c.accountId, c.id);
+    const open = windowFrom === null ? null : await this.repo.oldestOpen(c.accountId, c.id);
     const openFrom = open === null ? null : open.replace(' ', 'T');
     const pageBase = await connector.pageBase({ dateTo });
     return { pageBase, dateTo, windowFrom, openFrom: openFrom !== null && windowFrom !== null && openFrom < windowFrom ? openFrom : null };
@@ -172,7 +172,7 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
 
   private range(plan: ImportPlan, phase: ImportPhase): { dateFrom: string | null; dateTo: string; types?: BillingType[] } | null {
     if (phase === 'window') return { dateFrom: plan.windowFrom, dateTo: plan.dateTo };
-    if (phase === 'open' && plan.openFrom !== null && plan.windowFrom !== null) return { dateFrom: plan.openFrom, dateTo: plan.windowFrom, types: ['BILL'] };
+    if (phase === 'open' && plan.openFrom !== null && plan.windowFrom !== null) return { dateFrom: plan.openFrom, dateTo: plan.windowFrom, types: [...TYPES_WITH_STATUS] };
     return null;
   }
 

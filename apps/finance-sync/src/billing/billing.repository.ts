@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BillingDocumentSnapshot, BillingDocumentStatus, BillingDocumentType } from '@papka/contracts';
-import { OPEN_BILL_STATUSES, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
+import { OPEN_STATUSES, TYPES_WITH_STATUS, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
 
 export type ImportState = 'running' | 'interrupted' | 'done' | 'failed';
 export type ImportPhase = 'window' | 'open' | 'done';
@@ -99,7 +99,8 @@ const toImport = (r: ImportDbRow): ImportRow => ({
   finishedAt: r.finished_at,
 });
 
-const OPEN = OPEN_BILL_STATUSES.map((s) => `'${s}'`).join(', ');
+const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
+const WITH_STATUS = TYPES_WITH_STATUS.map((t) => `'${t}'`).join(', ');
 
 /** Every query of the billing import; each method takes the account it works for. */
 @Injectable()
@@ -217,9 +218,10 @@ export class BillingRepository {
   }
 
   /** 001 date of the connection's oldest bill still open (NEW, AWAITING_PAYMENT, PARTIALLY_PAID). */
-  async oldestOpenBill(accountId: string, connectionId: string): Promise<string | null> {
+  /** The date of the oldest document still open (a bill or an expense that can still be paid). */
+  async oldestOpen(accountId: string, connectionId: string): Promise<string | null> {
     const [r] = (await this.ds.query(
-      `SELECT doc_date FROM billing_document WHERE account_id = $1 AND connection_id = $2 AND type = 'BILL' AND status IN (${OPEN}) ORDER BY doc_at LIMIT 1`,
+      `SELECT doc_date FROM billing_document WHERE account_id = $1 AND connection_id = $2 AND type IN (${WITH_STATUS}) AND status IN (${OPEN}) ORDER BY doc_at LIMIT 1`,
       [accountId, connectionId],
     )) as { doc_date: string }[];
     return r?.doc_date ?? null;

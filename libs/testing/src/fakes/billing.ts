@@ -110,8 +110,8 @@ export interface FakeBilling {
   addDocuments(count: number, o?: { date?: string; types?: BillingDocumentType[] }): FakeBillingDocument[];
   /** Adds a document as given (sums in kopecks). */
   insert(doc: FakeBillingDocument): FakeBillingDocument;
-  /** Sets the status of the given bills (default: PAID) and changes nothing else: 001 has no updatedAt. */
-  payBills(ids: string[], status?: BillingStatus): void;
+  /** Sets the status of the given bills (or expenses, `type`; default: PAID) and changes nothing else: 001 has no updatedAt. */
+  payBills(ids: string[], status?: BillingStatus, type?: 'BILL' | 'EXPENSE'): void;
   /** Open bills (NEW, AWAITING_PAYMENT, PARTIALLY_PAID), newest first; `olderThan` a date in 001's format. */
   openBills(o?: { olderThan?: string }): FakeBillingDocument[];
   /** Runs before each document-list request is answered (after auth), with the request about to be served. */
@@ -403,10 +403,10 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
       return added;
     },
     insert,
-    payBills(ids, status = 'PAID') {
+    payBills(ids, status = 'PAID', type = 'BILL') {
       for (const id of ids) {
-        const d = byKey.get(key('BILL', id));
-        if (!d) throw new Error(`fake billing: no bill ${id}`);
+        const d = byKey.get(key(type, id));
+        if (!d) throw new Error(`fake billing: no ${type} ${id}`);
         d.status = status;
       }
     },

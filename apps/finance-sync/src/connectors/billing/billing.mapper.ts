@@ -10,8 +10,12 @@ export const BILLING_TYPES = ['BILL', 'EXPENSE', 'REPORT', 'PAYMENT'] as const;
 export type BillingType = (typeof BILLING_TYPES)[number];
 export const BILLING_STATUSES = ['NEW', 'AWAITING_PAYMENT', 'PARTIALLY_PAID', 'PAID', 'EXPIRED'] as const;
 export type BillingStatus = (typeof BILLING_STATUSES)[number];
-/** A bill in one of these can still change; 001 has no updatedAt, so they are re-read every run. */
-export const OPEN_BILL_STATUSES: readonly BillingStatus[] = ['NEW', 'AWAITING_PAYMENT', 'PARTIALLY_PAID'];
+/**
+ * A document in one of these can still change: 001 has no updatedAt, so they are re-read every
+ * run. EXPIRED too (a late payment makes it PAID); BILL and EXPENSE are the types with a status.
+ */
+export const OPEN_STATUSES: readonly BillingStatus[] = ['NEW', 'AWAITING_PAYMENT', 'PARTIALLY_PAID', 'EXPIRED'];
+export const TYPES_WITH_STATUS: readonly BillingType[] = ['BILL', 'EXPENSE'];
 
 export interface RemoteBillingItem {
   num: number;
