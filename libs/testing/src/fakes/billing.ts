@@ -87,8 +87,10 @@ export type BillingFault = 500 | 502 | 503 | 'reset' | 'stall';
 
 export interface FakeBillingOptions {
   token?: string;
-  /** The page number of the first page: 1 (default) or 0. A page below it is a 400. */
+  /** The page number of the first page: 1 (default) or 0. A page below it is a 400 (`belowBase`). */
   pageBase?: 0 | 1;
+  /** What a page below the base answers: 400 (default) or 500 (a billing that computes a negative offset and fails). */
+  belowBase?: 400 | 500;
   /** Largest `size` (400 above). Default 1000; 001 gives none. */
   maxSize?: number;
   /** Documents generated at start (deterministic from `seed`). Default 0. */
@@ -351,6 +353,7 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     const to = filterDate(entry.dateTo);
     if (from === false) return void ((entry.status = 400), refuse(res, 400, 'date_from: expected 2020-02-19T12:35:31'));
     if (to === false) return void ((entry.status = 400), refuse(res, 400, 'date_to: expected 2020-02-19T12:35:31'));
+    if (Number.isInteger(entry.page) && entry.page < pageBase && options.belowBase === 500) return void ((entry.status = 500), refuse(res, 500, 'Internal Server Error'));
     if (!Number.isInteger(entry.page) || entry.page < pageBase) return void ((entry.status = 400), refuse(res, 400, `page: must be an integer from ${pageBase}`));
     if (!Number.isInteger(entry.size) || entry.size < 1 || entry.size > maxSize) return void ((entry.status = 400), refuse(res, 400, `size: must be 1..${maxSize}`));
     if (entry.types?.some((t) => !(BILLING_DOCUMENT_TYPES as readonly string[]).includes(t))) return void ((entry.status = 400), refuse(res, 400, 'filter_types: unknown type'));

@@ -53,5 +53,10 @@ describe(BillingConnector.name, () => {
     await fake.close();
     fake = await startFakeBilling({ documents: 1, pageBase: 0 });
     await expect(connector(fake).pageBase()).resolves.toBe(0);
+    await sut.close();
+    await fake.close();
+    // A 1-based billing that fails on page 0 with a 500: 1 (it used to stop every run as unavailable).
+    fake = await startFakeBilling({ documents: 5, pageBase: 1, belowBase: 500 });
+    await expect(connector(fake).pageBase()).resolves.toBe(1);
   });
 });

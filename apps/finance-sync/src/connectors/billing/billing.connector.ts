@@ -72,7 +72,7 @@ export class BillingConnector implements Connector {
 
   /**
    * Whether pages count from 0 or 1 (001 does not say). Two pages of size 1: a page 0 refused
-   * (4xx) or empty while there are documents means 1; a page 0 equal to page 1 means the billing
+   * (4xx, or a 5xx while page 1 answers) or empty while there are documents means 1; a page 0 equal to page 1 means the billing
    * reads 0 as 1; a page 0 with another document than page 1 means 0. With no documents at
    * all, 1 (nothing can be missed).
    */
@@ -82,6 +82,12 @@ export class BillingConnector implements Connector {
       zero = await this.page({ ...q, page: 0, size: 1 });
     } catch (err) {
       if (err instanceof ConnectorError && err.failure === 'rejected' && err.method === DOCUMENTS_METHOD) return 1;
+      // A 1-based billing may fail on page 0 (a negative offset) with a 5xx: when page 1 answers,
+      // it is 1 (before, every run stopped here as "unavailable" and imported nothing, for good).
+      if (err instanceof ConnectorError && err.failure === 'unavailable' && err.method === DOCUMENTS_METHOD) {
+        await this.page({ ...q, page: 1, size: 1 });
+        return 1;
+      }
       throw err;
     }
     if (zero.documents.length === 0) return 1;
