@@ -265,6 +265,22 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     expect((await t.api('GET', '/v2/finance/imports/not-a-uuid')).status).toBe(400);
   }, 300_000);
 
+  it('a billing that answers fewer documents a page than asked (its own cap) is read to its recordsTotal, not to its first short page', async () => {
+    const t = await tenant(base, 'bill');
+    billing.setPageCap(40);
+    try {
+      const put = await connect(t, billing.url);
+      expect(put.status).toBe(200);
+      const run = await t.api<{ importId: string }>('POST', '/v2/finance/connections/billing/import');
+      expect(await finished(t, run.body.importId)).toMatchObject({ state: 'done', error: null });
+      const held = billing.documents();
+      expect(held.length).toBeGreaterThan(40);
+      expect((await listAll(t)).length).toBe(held.length);
+    } finally {
+      billing.setPageCap(null);
+    }
+  });
+
   it('a baseUrl the guard refuses is a 400 naming settings.baseUrl, and the billing is never called', async () => {
     const t = await tenant(base, 'bill');
     const refused = [outsider.url, 'http://169.254.169.254/api', 'https://10.1.2.3', 'https://localhost:8443'];

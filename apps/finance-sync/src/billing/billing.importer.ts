@@ -110,6 +110,8 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
       }
       let phase: ImportPhase = run.phase;
       let next = run.nextPage;
+      // Documents read in this range so far (a resumed run counts its earlier pages as full).
+      let seen = next * BILLING_PAGE_SIZE;
       while (phase !== 'done') {
         if (this.stopped) {
           await this.repo.release(c.accountId, run.id);
@@ -119,13 +121,19 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
         if (!range) {
           phase = phase === 'window' ? 'open' : 'done';
           next = 0;
+          seen = 0;
           continue;
         }
         if (next >= MAX_PAGES) throw new ConnectorError('rejected', `more than ${MAX_PAGES} pages in one range`, 'GET /api/lite/billing/documents');
         const page = await connector.page({ ...range, page: plan.pageBase + next, size: BILLING_PAGE_SIZE });
-        const last = page.documents.length < BILLING_PAGE_SIZE || (page.recordsTotal !== null && (next + 1) * BILLING_PAGE_SIZE >= page.recordsTotal);
+        seen += page.documents.length;
+        // With a total, a range ends once that many were read (or a page is empty): a billing
+        // that answers shorter pages than asked (its own cap) lost everything past the first one.
+        // Without one, at the first short page.
+        const last = page.documents.length === 0 || (page.recordsTotal !== null ? seen >= page.recordsTotal : page.documents.length < BILLING_PAGE_SIZE);
         const after: { phase: ImportPhase; nextPage: number } = last ? { phase: phase === 'window' ? 'open' : 'done', nextPage: 0 } : { phase, nextPage: next + 1 };
         await this.store(c, run.id, page.documents, after);
+        if (after.phase !== phase) seen = 0;
         phase = after.phase;
         next = after.nextPage;
       }

@@ -120,6 +120,11 @@ export interface FakeBilling {
   onPage(hook: ((req: BillingPageRequest) => void | Promise<void>) | null): void;
   /** The `nth` document-list request from now on (1 = the next one; 0 = the one being served, from inside onPage) fails as `fault`, `count` times in a row. */
   failRequest(nth: number, fault?: BillingFault, count?: number): void;
+  /**
+   * Answers at most `n` documents a page whatever `size` asks (pages then count in `n`s: page k
+   * starts at k·n), as a billing with its own cap would; null: as asked. 001 states no cap.
+   */
+  setPageCap(n: number | null): void;
   requests(): BillingPageRequest[];
   clearLog(): void;
   close(): Promise<void>;
@@ -276,6 +281,7 @@ class Generator {
 export async function startFakeBilling(options: FakeBillingOptions = {}): Promise<FakeBilling> {
   const token = options.token ?? `billing-${randomBytes(12).toString('hex')}`;
   const pageBase = options.pageBase ?? 1;
+  let pageCap: number | null = null;
   const maxSize = options.maxSize ?? 1000;
   const now = options.now ?? (() => new Date());
   const gen = new Generator(options.seed ?? 1);
@@ -371,8 +377,9 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     const matching = docs.filter(
       (d) => (from === null || d.date >= from) && (to === null || d.date <= to) && (entry.types === null || entry.types.includes(d.type)) && (entry.id === null || d.id === entry.id),
     );
-    const offset = (entry.page - pageBase) * entry.size;
-    const page = matching.slice(offset, offset + entry.size);
+    const size = pageCap === null ? entry.size : Math.min(entry.size, pageCap);
+    const offset = (entry.page - pageBase) * size;
+    const page = matching.slice(offset, offset + size);
     entry.status = 200;
     entry.returned = page.map((d) => key(d.type, d.id));
     answer(res, 200, `{"success":true,"recordsTotal":${matching.length},"documents":[${page.map(documentJson).join(',')}]}`);
@@ -416,6 +423,9 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     openBills: (o = {}) => docs.filter((d) => d.type === 'BILL' && d.status && BILLING_OPEN_STATUSES.includes(d.status) && (!o.olderThan || d.date < o.olderThan)),
     onPage(h) {
       hook = h;
+    },
+    setPageCap(n) {
+      pageCap = n;
     },
     failRequest(nth, fault = 500, times = 1) {
       for (let i = 0; i < times; i++) faults.set(counter + nth + i, fault);
