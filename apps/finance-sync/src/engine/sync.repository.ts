@@ -254,7 +254,15 @@ export class SyncRepository {
    */
   async requeueNotApplicablePayments(m: EntityManager, accountId: string, interactionId: string, connectionId?: string, targets?: readonly FinanceTarget[]): Promise<void> {
     if (targets?.length === 0) return;
-    if (!connectionId) await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
+    if (targets) {
+      // Only for an account with a connection to one of them (the lock taken in the same
+      // statement): most accounts have none, and this runs on every payment event.
+      const [has] = (await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK}) FROM finance_connection WHERE account_id = $1 AND target = ANY($2::text[]) LIMIT 1`, [
+        accountId,
+        targets,
+      ])) as unknown[];
+      if (!has) return;
+    } else if (!connectionId) await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
       `UPDATE sync_record r SET state = 'pending', revision = r.revision + 1, updated_at = now(),
               attempts = CASE WHEN r.state = 'synced' THEN 0 ELSE r.attempts END,
