@@ -93,8 +93,8 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     return all;
   }
 
-  /** The scan's own page requests (size 100), not the size-1 check and page-base probe. */
-  const scanPages = (from: number) => billing.requests().filter((r) => r.n > from && r.size === 100);
+  /** The scan's own page requests (size 100), not the size-1 check and page-base probe, nor a second read again on its own. */
+  const scanPages = (from: number) => billing.requests().filter((r) => r.n > from && r.size === 100 && (r.dateFrom === null || r.dateFrom !== r.dateTo));
 
   it('3: 2,500 documents over two runs, with drift, silent PAID flips and a 5xx mid-scan: each once, current, exact, linked', async () => {
     const t = await tenant(base, 'bill');
@@ -280,6 +280,41 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
       billing.setPageCap(null);
     }
   });
+
+  it("documents of one second that a page boundary splits, in an order the billing changes on every request, are all imported (a resumed run too)", async () => {
+    const t = await tenant(base, 'bill');
+    // Two seconds of many documents each, both across a boundary of the scan's pages of 100:
+    // 70 more beside the document at position 1,050 (its second spans 1,100), and 150 beside
+    // the one at 450 (more than a page: that second is asked in one page of its own size).
+    const at = (i: number) => billing.documents()[i]!.date;
+    const wide = at(450);
+    const split = at(1_050);
+    billing.addDocuments(150, { date: wide });
+    billing.addDocuments(70, { date: split });
+    billing.setTieOrder('shuffled');
+    // The page after the split second's boundary fails once: the run resumes there not knowing
+    // where the previous page ended.
+    let failed = false;
+    billing.onPage((r) => {
+      if (!failed && r.size === 100 && r.dateFrom === null && r.page === 12) {
+        failed = true;
+        billing.failRequest(0, 503);
+      }
+    });
+    try {
+      expect((await connect(t, billing.url)).status).toBe(200);
+      const run = await t.api<{ importId: string }>('POST', '/v2/finance/connections/billing/import');
+      expect(await finished(t, run.body.importId)).toMatchObject({ state: 'done', error: null });
+      expect(failed).toBe(true);
+      const keys = (xs: Array<{ type: string; id: string }>) => xs.map((d) => `${d.type}:${d.id}`).sort();
+      const held = billing.documents();
+      const listed = await listAll(t);
+      expect(keys(listed)).toEqual(keys(held));
+    } finally {
+      billing.onPage(null);
+      billing.setTieOrder('stable');
+    }
+  }, 120_000);
 
   it('a baseUrl the guard refuses is a 400 naming settings.baseUrl, and the billing is never called', async () => {
     const t = await tenant(base, 'bill');

@@ -16,6 +16,8 @@ export const BILLING_PAGE_SIZE = 100;
 /** Bounds one phase of one run: 100,000 pages of 100 is far beyond any billing account. */
 const MAX_PAGES = 100_000;
 const DAY_MS = 86_400_000;
+/** The largest page asked for the documents of one second (see `second`). */
+const SECOND_MAX = 1000;
 
 /** The Papka uuid of a billing document: derived from (connection, type, id), so it is known before the document is imported. */
 export const billingDocumentUuid = (connectionId: string, type: string, id: string): string => derivedUuid(`billing:${connectionId}:${type}:${id}`);
@@ -112,6 +114,8 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
       let next = run.nextPage;
       // Documents read in this range so far (a resumed run counts its earlier pages as full).
       let seen = next * BILLING_PAGE_SIZE;
+      // The date of the previous page's last document; undefined: not known (a resumed run).
+      let lastDate: string | null | undefined = next > 0 ? undefined : null;
       while (phase !== 'done') {
         if (this.stopped) {
           await this.repo.release(c.accountId, run.id);
@@ -122,18 +126,29 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
           phase = phase === 'window' ? 'open' : 'done';
           next = 0;
           seen = 0;
+          lastDate = null;
           continue;
         }
         if (next >= MAX_PAGES) throw new ConnectorError('rejected', `more than ${MAX_PAGES} pages in one range`, 'GET /api/lite/billing/documents');
         const page = await connector.page({ ...range, page: plan.pageBase + next, size: BILLING_PAGE_SIZE });
         seen += page.documents.length;
+        // 001 orders by date only: documents of one second may come in another order on each
+        // request, so when that second spans the boundary with the previous page, some of them
+        // are on neither page. Such a second is read again on its own (the previous page ended
+        // in it, or that is not known).
+        const first = page.documents[0];
+        const again = next > 0 && first !== undefined && (lastDate === undefined || lastDate === first.date) ? await this.second(connector, plan.pageBase, first.date, range.types) : [];
+        lastDate = page.documents.at(-1)?.date ?? null;
         // With a total, a range ends once that many were read (or a page is empty): a billing
         // that answers shorter pages than asked (its own cap) lost everything past the first one.
         // Without one, at the first short page.
         const last = page.documents.length === 0 || (page.recordsTotal !== null ? seen >= page.recordsTotal : page.documents.length < BILLING_PAGE_SIZE);
         const after: { phase: ImportPhase; nextPage: number } = last ? { phase: phase === 'window' ? 'open' : 'done', nextPage: 0 } : { phase, nextPage: next + 1 };
-        await this.store(c, run.id, page.documents, after);
-        if (after.phase !== phase) seen = 0;
+        await this.store(c, run.id, page.documents, again, after);
+        if (after.phase !== phase) {
+          seen = 0;
+          lastDate = null;
+        }
         phase = after.phase;
         next = after.nextPage;
       }
@@ -178,25 +193,62 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
     return { pageBase, dateTo, windowFrom, openFrom: openFrom !== null && windowFrom !== null && openFrom < windowFrom ? openFrom : null };
   }
 
+  /**
+   * Every document of one second (`date` in 001's format), of the range's types. A second with
+   * more than a page of documents is asked in one page of its own size (up to SECOND_MAX), since
+   * paging it would meet the same unstable order; a billing that refuses or caps that size is
+   * paged as usual, and one of its documents may then still be missed in this run.
+   */
+  private async second(connector: BillingConnector, pageBase: number, date: string, types: BillingType[] | undefined): Promise<RemoteBillingDocument[]> {
+    const at = date.replace(' ', 'T');
+    const q = { dateFrom: at, dateTo: at, types };
+    const head = await connector.page({ ...q, page: pageBase, size: BILLING_PAGE_SIZE });
+    const total = head.recordsTotal ?? head.documents.length;
+    if (head.documents.length >= total) return head.documents;
+    if (total <= SECOND_MAX) {
+      try {
+        const whole = await connector.page({ ...q, page: pageBase, size: total });
+        if (whole.documents.length >= total) return whole.documents;
+      } catch (err) {
+        if (!(err instanceof ConnectorError && err.failure === 'rejected')) throw err;
+      }
+    }
+    this.logger.warn(`billing: ${total} documents share the second ${date}; read in pages of ${BILLING_PAGE_SIZE}, one may be missed until the next run`);
+    const docs = [...head.documents];
+    for (let n = 1; docs.length < total && n < MAX_PAGES; n++) {
+      const more = await connector.page({ ...q, page: pageBase + n, size: BILLING_PAGE_SIZE });
+      if (more.documents.length === 0) break;
+      docs.push(...more.documents);
+    }
+    return docs;
+  }
+
   private range(plan: ImportPlan, phase: ImportPhase): { dateFrom: string | null; dateTo: string; types?: BillingType[] } | null {
     if (phase === 'window') return { dateFrom: plan.windowFrom, dateTo: plan.dateTo };
     if (phase === 'open' && plan.openFrom !== null && plan.windowFrom !== null) return { dateFrom: plan.openFrom, dateTo: plan.windowFrom, types: [...TYPES_WITH_STATUS] };
     return null;
   }
 
-  /** One page: upserts, events and the run's progress in one transaction. */
-  private async store(c: ConnectionRow, importId: string, docs: RemoteBillingDocument[], after: { phase: ImportPhase; nextPage: number }): Promise<void> {
+  /**
+   * One page, with its boundary second read again (`again`): upserts, events and the run's
+   * progress in one transaction. The run's document count takes the page's documents and those
+   * of `again` that were new or changed (the rest were counted with an earlier page).
+   */
+  private async store(c: ConnectionRow, importId: string, page: RemoteBillingDocument[], again: RemoteBillingDocument[], after: { phase: ImportPhase; nextPage: number }): Promise<void> {
+    const key = (d: RemoteBillingDocument) => `${d.type}:${d.id}`;
     // A page may name a document twice (equal dates shifting under the billing): once is enough.
-    const unique = [...new Map(docs.map((d) => [`${d.type}:${d.id}`, d])).values()];
+    const onPage = new Set(page.map(key));
+    const unique = [...new Map([...page, ...again].map((d) => [key(d), d])).values()];
+    let counted = onPage.size;
     await this.commands.run(c.accountId, async (t) => {
       const known = await this.repo.hashes(t.manager, c.accountId, c.id, unique);
       const created: string[] = [];
       const updated: string[] = [];
       for (const doc of unique) {
-        const key = `${doc.type}:${doc.id}`;
         const hash = contentHash(doc);
-        const before = known.get(key);
+        const before = known.get(key(doc));
         if (before === hash) continue;
+        if (!onPage.has(key(doc))) counted++;
         const id = billingDocumentUuid(c.id, doc.type, doc.id);
         await this.repo.upsert(t.manager, c.accountId, c.id, { id, doc, docAt: billingMoment(doc.date), hash });
         (before === undefined ? created : updated).push(id);
@@ -207,7 +259,7 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
         if (changed.has(s.uuid)) await t.emit(FinanceBillingDocumentImported, s.uuid, data);
         else await t.emit(FinanceBillingDocumentUpdated, s.uuid, data);
       }
-      await this.repo.advance(t.manager, c.accountId, importId, { ...after, documents: unique.length, created: created.length, updated: updated.length, leaseMs: this.config.FINANCE_LEASE_MS });
+      await this.repo.advance(t.manager, c.accountId, importId, { ...after, documents: counted, created: created.length, updated: updated.length, leaseMs: this.config.FINANCE_LEASE_MS });
     });
   }
 

@@ -52,6 +52,30 @@ describe(startFakeBilling.name, () => {
     sut = again;
   });
 
+  it("orders one second's documents anew on each request when ties are shuffled, and keeps the dates in order", async () => {
+    await start({ documents: 30, seed: 3 });
+    sut.addDocuments(40, { date: '2026-01-15 10:00:00' });
+    const keys = (b: Page) => b.documents.map((d) => `${d.type}:${d.id}`);
+    const stable = keys((await list({ page: 1, size: 100 })).body);
+    expect(keys((await list({ page: 1, size: 100 })).body)).toEqual(stable);
+    sut.setTieOrder('shuffled');
+    const orders = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const { body } = await list({ page: 1, size: 100 });
+      expect(new Set(keys(body))).toEqual(new Set(stable));
+      expect(body.documents.every((d, j) => j === 0 || body.documents[j - 1]!.date >= d.date)).toBe(true);
+      orders.add(keys(body).join());
+    }
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it('answers a page below the base as the first page with belowBase: first', async () => {
+    await start({ documents: 5, pageBase: 1, belowBase: 'first' });
+    const zero = await list({ page: 0, size: 2 });
+    expect(zero.status).toBe(200);
+    expect(zero.body.documents).toEqual((await list({ page: 1, size: 2 })).body.documents);
+  });
+
   it('writes sums as 001 does: decimal text with two decimals, items with non-multiplicative totals', async () => {
     await start({ documents: 200 });
     const { text, body } = await list({ page: 1, size: 200 });

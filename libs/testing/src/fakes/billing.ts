@@ -89,8 +89,11 @@ export interface FakeBillingOptions {
   token?: string;
   /** The page number of the first page: 1 (default) or 0. A page below it is a 400 (`belowBase`). */
   pageBase?: 0 | 1;
-  /** What a page below the base answers: 400 (default) or 500 (a billing that computes a negative offset and fails). */
-  belowBase?: 400 | 500;
+  /**
+   * What a page below the base answers: 400 (default), 500 (a billing that computes a negative
+   * offset and fails) or 'first' (the first page, as a billing that clamps the page number does).
+   */
+  belowBase?: 400 | 500 | 'first';
   /** Largest `size` (400 above). Default 1000; 001 gives none. */
   maxSize?: number;
   /** Documents generated at start (deterministic from `seed`). Default 0. */
@@ -125,6 +128,12 @@ export interface FakeBilling {
    * starts at k·n), as a billing with its own cap would; null: as asked. 001 states no cap.
    */
   setPageCap(n: number | null): void;
+  /**
+   * How documents of one second are ordered among themselves: 'stable' (default; by id, then
+   * type) or 'shuffled', anew on every request, as a billing ordering by date alone does (001
+   * states no tie-break).
+   */
+  setTieOrder(order: 'stable' | 'shuffled'): void;
   requests(): BillingPageRequest[];
   clearLog(): void;
   close(): Promise<void>;
@@ -282,6 +291,8 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
   const token = options.token ?? `billing-${randomBytes(12).toString('hex')}`;
   const pageBase = options.pageBase ?? 1;
   let pageCap: number | null = null;
+  let tieOrder: 'stable' | 'shuffled' = 'stable';
+  const shuffle = prng((options.seed ?? 1) + 7919);
   const maxSize = options.maxSize ?? 1000;
   const now = options.now ?? (() => new Date());
   const gen = new Generator(options.seed ?? 1);
@@ -360,7 +371,8 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     if (from === false) return void ((entry.status = 400), refuse(res, 400, 'date_from: expected 2020-02-19T12:35:31'));
     if (to === false) return void ((entry.status = 400), refuse(res, 400, 'date_to: expected 2020-02-19T12:35:31'));
     if (Number.isInteger(entry.page) && entry.page < pageBase && options.belowBase === 500) return void ((entry.status = 500), refuse(res, 500, 'Internal Server Error'));
-    if (!Number.isInteger(entry.page) || entry.page < pageBase) return void ((entry.status = 400), refuse(res, 400, `page: must be an integer from ${pageBase}`));
+    const clamped = Number.isInteger(entry.page) && entry.page < pageBase && options.belowBase === 'first';
+    if (!Number.isInteger(entry.page) || (entry.page < pageBase && !clamped)) return void ((entry.status = 400), refuse(res, 400, `page: must be an integer from ${pageBase}`));
     if (!Number.isInteger(entry.size) || entry.size < 1 || entry.size > maxSize) return void ((entry.status = 400), refuse(res, 400, `size: must be 1..${maxSize}`));
     if (entry.types?.some((t) => !(BILLING_DOCUMENT_TYPES as readonly string[]).includes(t))) return void ((entry.status = 400), refuse(res, 400, 'filter_types: unknown type'));
 
@@ -377,8 +389,20 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     const matching = docs.filter(
       (d) => (from === null || d.date >= from) && (to === null || d.date <= to) && (entry.types === null || entry.types.includes(d.type)) && (entry.id === null || d.id === entry.id),
     );
+    if (tieOrder === 'shuffled') {
+      // Fisher-Yates within each run of equal dates (the list stays newest first).
+      for (let start = 0; start < matching.length; ) {
+        let end = start + 1;
+        while (end < matching.length && matching[end]!.date === matching[start]!.date) end++;
+        for (let i = end - 1; i > start; i--) {
+          const j = start + Math.floor(shuffle() * (i - start + 1));
+          [matching[i], matching[j]] = [matching[j]!, matching[i]!];
+        }
+        start = end;
+      }
+    }
     const size = pageCap === null ? entry.size : Math.min(entry.size, pageCap);
-    const offset = (entry.page - pageBase) * size;
+    const offset = (clamped ? 0 : entry.page - pageBase) * size;
     const page = matching.slice(offset, offset + size);
     entry.status = 200;
     entry.returned = page.map((d) => key(d.type, d.id));
@@ -426,6 +450,9 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     },
     setPageCap(n) {
       pageCap = n;
+    },
+    setTieOrder(order) {
+      tieOrder = order;
     },
     failRequest(nth, fault = 500, times = 1) {
       for (let i = 0; i < times; i++) faults.set(counter + nth + i, fault);

@@ -59,4 +59,19 @@ describe(BillingConnector.name, () => {
     fake = await startFakeBilling({ documents: 5, pageBase: 1, belowBase: 500 });
     await expect(connector(fake).pageBase()).resolves.toBe(1);
   });
+
+  it('finds the page base when the newest documents share a second and come in another order each time', async () => {
+    // A 1-based billing that answers page 0 as page 1: two different documents of one second
+    // on pages 0 and 1 made it look 0-based, so every run read page 1 twice and missed its last page.
+    fake = await startFakeBilling({ documents: 20, pageBase: 1, belowBase: 'first' });
+    fake.addDocuments(12);
+    fake.setTieOrder('shuffled');
+    for (let i = 0; i < 5; i++) await expect(connector(fake).pageBase()).resolves.toBe(1);
+    await sut.close();
+    await fake.close();
+    fake = await startFakeBilling({ documents: 20, pageBase: 0 });
+    fake.addDocuments(12);
+    fake.setTieOrder('shuffled');
+    for (let i = 0; i < 5; i++) await expect(connector(fake).pageBase()).resolves.toBe(0);
+  });
 });

@@ -2,7 +2,10 @@ import { assertSafeBaseUrl, UnsafeUrlError } from '@papka/http-client';
 import type { FinanceTarget } from '@papka/contracts';
 import { ConnectorError, InvalidSettings, type Connector, type ConnectorOptions, type Settings } from '../connector';
 import { BillingClient, DOCUMENTS_METHOD, type PageQuery } from './billing.client';
-import type { BillingPage } from './billing.mapper';
+import { billingMoment, filterDate, type BillingPage } from './billing.mapper';
+
+/** How many times the page-base probe steps back past a second whose documents tie. */
+const PAGE_BASE_PROBES = 5;
 
 export interface BillingSettings {
   /** The billing's own base URL (each company runs its own): https to a public address, or allowlisted. */
@@ -77,6 +80,22 @@ export class BillingConnector implements Connector {
    * all, 1 (nothing can be missed).
    */
   async pageBase(q: Omit<PageQuery, 'page' | 'size'> = {}): Promise<0 | 1> {
+    let dateTo = q.dateTo;
+    // Two documents of one second may come in either order on each request (001 orders by date
+    // alone), so two such documents prove nothing: the probe is asked again before that second.
+    // Still ambiguous after PAGE_BASE_PROBES (or nothing older than the tied seconds): 0, as
+    // two different documents answered.
+    for (let attempt = 1; ; attempt++) {
+      const probe = await this.probePageBase({ ...q, dateTo });
+      if (probe === 'empty') return attempt === 1 ? 1 : 0;
+      if (typeof probe === 'number') return probe;
+      if (attempt === PAGE_BASE_PROBES) return 0;
+      dateTo = filterDate(new Date(billingMoment(probe.tied).getTime() - 1000));
+    }
+  }
+
+  /** 0 or 1; 'empty' when page 0 is empty; or the second whose documents made the answer ambiguous. */
+  private async probePageBase(q: Omit<PageQuery, 'page' | 'size'>): Promise<0 | 1 | 'empty' | { tied: string }> {
     let zero: BillingPage;
     try {
       zero = await this.page({ ...q, page: 0, size: 1 });
@@ -90,10 +109,12 @@ export class BillingConnector implements Connector {
       }
       throw err;
     }
-    if (zero.documents.length === 0) return 1;
+    if (zero.documents.length === 0) return 'empty';
     const one = await this.page({ ...q, page: 1, size: 1 });
     const first = one.documents[0];
-    const same = first !== undefined && first.type === zero.documents[0]!.type && first.id === zero.documents[0]!.id;
+    const top = zero.documents[0]!;
+    const same = first !== undefined && first.type === top.type && first.id === top.id;
+    if (!same && first !== undefined && first.date === top.date) return { tied: top.date };
     return same ? 1 : 0;
   }
 
