@@ -1,4 +1,4 @@
-import { PaymentQrFieldError, paymentQrPayload, sanitizeQrValue, type PaymentQrInput } from './payment-qr';
+import { cutToCharacters, PaymentQrFieldError, paymentQrPayload, sanitizeQrValue, type PaymentQrInput } from './payment-qr';
 
 const tochka: PaymentQrInput = {
   name: 'ИП Артиков Тимур Дилшодович',
@@ -61,6 +61,21 @@ describe(paymentQrPayload.name, () => {
     // 210 characters, the emoji (two UTF-16 units) whole, not half of it.
     expect(fields['Purpose']).toBe(`${'П'.repeat(209)}😀`);
     expect(paymentQrPayload({ ...tochka, purpose: 'П'.repeat(210) })).toContain(`|Purpose=${'П'.repeat(210)}`);
+  });
+
+  it('counts a decomposed letter as one character and never cuts a grapheme in half', () => {
+    const fieldsOf = (payload: string) => Object.fromEntries(payload.split('|').slice(1).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+    // "й" as и + U+0306 (NFD, as macOS writes names): composed, 160 of them fit whole.
+    const nfd = 'и\u0306'.repeat(161);
+    expect(fieldsOf(paymentQrPayload({ ...tochka, name: nfd }))['Name']).toBe('й'.repeat(160));
+    // A letter with a combining mark that has no composed form, and a flag, at the cut: left out whole.
+    const purpose = `${'П'.repeat(209)}\u0430\u0301 хвост`;
+    expect(fieldsOf(paymentQrPayload({ ...tochka, purpose }))['Purpose']).toBe('П'.repeat(209));
+    const flag = `${'П'.repeat(209)}🇷🇺`;
+    expect(fieldsOf(paymentQrPayload({ ...tochka, purpose: flag }))['Purpose']).toBe('П'.repeat(209));
+    expect(cutToCharacters('ab👍🏽c', 3)).toBe('ab');
+    expect(cutToCharacters('ab👍🏽c', 4)).toBe('ab👍🏽');
+    expect(cutToCharacters('abc', 5)).toBe('abc');
   });
 
   it('refuses a code longer than the standard allows instead of cutting it into another one', () => {

@@ -96,7 +96,29 @@ const OPTIONAL: readonly (readonly [OptionalTextField, string])[] = [
  * spaces because bank apps stop reading at them. Values are trimmed.
  */
 export function sanitizeQrValue(value: string): string {
-  return value.replace(/\|/g, '/').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  // NFC: a decomposed "й" (и + U+0306, as macOS and some exports write it) is one character, as
+  // bank apps expect, and cannot lose its breve to a cut.
+  return value.normalize('NFC').replace(/\|/g, '/').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+}
+
+const graphemes = new Intl.Segmenter('ru', { granularity: 'grapheme' });
+
+/**
+ * The longest start of `value` of at most `max` characters (code points) that ends between two
+ * whole graphemes: never half of a surrogate pair, never a letter without its combining mark, an
+ * emoji without its modifier or a flag's half.
+ */
+export function cutToCharacters(value: string, max: number): string {
+  let length = 0;
+  let end = 0;
+  for (const { segment, index } of graphemes.segment(value)) {
+    let n = 0;
+    for (const _ of segment) n++;
+    if (length + n > max) return value.slice(0, end);
+    length += n;
+    end = index + segment.length;
+  }
+  return value;
 }
 
 /**
@@ -117,14 +139,13 @@ export const PAYMENT_QR_MAX_LENGTH: Readonly<Partial<Record<keyof PaymentQrInput
 
 const CUT_TO_FIT: ReadonlySet<keyof PaymentQrInput> = new Set(['name', 'bankName', 'purpose']);
 
-/** `value` within its field's maximum: free text cut by characters (never half of a surrogate pair) and trimmed again, a code refused. */
+/** `value` within its field's maximum: free text cut by characters (`cutToCharacters`) and trimmed again, a code refused. */
 function fitted(field: keyof PaymentQrInput, value: string): string {
   const max = PAYMENT_QR_MAX_LENGTH[field];
   if (max === undefined) return value;
-  const chars = Array.from(value);
-  if (chars.length <= max) return value;
+  if (Array.from(value).length <= max) return value;
   if (!CUT_TO_FIT.has(field)) throw new PaymentQrFieldError(field, `is longer than ${max} characters: "${value}"`);
-  return chars.slice(0, max).join('').trimEnd();
+  return cutToCharacters(value, max).trimEnd();
 }
 
 function requiredValue(input: PaymentQrInput, field: RequiredField, pattern: RegExp | null): string {

@@ -12,6 +12,7 @@ import {
   vatIncluded,
   vatLabel,
   vatPurposeClause,
+  cutToCharacters,
   type InvoiceTotals,
   type VatMode,
   type VatRate,
@@ -166,7 +167,9 @@ const NAMES_VAT = /(?<![\p{L}\d])ндс(?![\p{L}])/iu;
  * checked to fit (checkNewBuiltinMasks), so only the default one (a very long number) or one
  * stored before that check is cut, at a word, its VAT clause kept whole.
  */
-function invoicePurpose(given: string, rate: VatRate, vatKopecks: number): { purpose: string; qrPurpose: string } {
+function invoicePurpose(raw: string, rate: VatRate, vatKopecks: number): { purpose: string; qrPurpose: string } {
+  // Counted as the QR counts it (sanitizeQrValue composes a decomposed "й" into one character).
+  const given = raw.normalize('NFC');
   const clause = NAMES_VAT.test(given) ? null : vatPurposeClause(rate, vatKopecks);
   const purpose = withClause(given, clause);
   if (Array.from(purpose).length <= QR_PURPOSE_MAX) return { purpose, qrPurpose: purpose };
@@ -181,11 +184,10 @@ function withClause(purpose: string, clause: string | null): string {
   return /[!?…]$/u.test(text) ? `${text} ${clause}` : `${text}. ${clause}`;
 }
 
-/** At most `max` characters (whole code points), back to the last space when one is near. */
+/** At most `max` characters (whole graphemes, `cutToCharacters`), back to the last space when one is near. */
 function cutAtWord(value: string, max: number): string {
-  const chars = Array.from(value);
-  if (chars.length <= max) return value;
-  const cut = chars.slice(0, Math.max(0, max)).join('');
+  if (Array.from(value).length <= max) return value;
+  const cut = cutToCharacters(value, Math.max(0, max));
   const space = cut.search(/\s\S*$/u);
   return (space >= cut.length - 30 && space > 0 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/u, '');
 }
