@@ -699,6 +699,42 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(await connection(t)).toMatchObject({ state: 'active', reason: null, counts: { failed: 0 } });
   }, 90_000);
 
+  it("20: connected while Adesk's subscription has lapsed (no bank account given): once paid again it resumes with the bank account check picks, and payments sync", async () => {
+    const t = await tenant(base);
+    const acct = adesk.addAccount();
+    acct.setPaymentRequired(true);
+    const put = await t.api<{ connection: ConnectionView }>('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: {} });
+    expect(put.status).toBe(200);
+    expect(put.body.connection).toMatchObject({ state: 'paused', reason: 'payment_required', settings: {} });
+    const c = contractor('ООО «Продлили»', { inn: innOf(20) });
+    const i = interaction(c, 'После оплаты подписки', 1_000_00);
+    const p = payment(77_00, '2025-09-03');
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), paymentEvent(t.accountId, i, p)]);
+    acct.setPaymentRequired(false);
+    await settled(t.api, 3, 30_000, ['synced']);
+    const bank = acct.bankAccounts()[0]!;
+    expect(await connection(t)).toMatchObject({ state: 'active', reason: null, settings: { bankAccountId: bank.id }, counts: { failed: 0 } });
+    expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '77.00', bankAccountId: bank.id })]);
+  }, 60_000);
+
+  it('21: two first PUTs at once (a double click): one connection, whose token works, and payments sync', async () => {
+    const t = await tenant(base);
+    const acct = adesk.addAccount();
+    const puts = await Promise.all([0, 1].map(() => t.api<{ connection: ConnectionView }>('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: {} })));
+    expect(puts.map((r) => r.status)).toEqual([200, 200]);
+    const conns = (await t.api<ConnectionView[]>('GET', '/v2/finance/connections')).body;
+    expect(conns).toHaveLength(1);
+    // Both answers name the webhook URL the row holds, and Adesk was given that one.
+    expect(puts.map((r) => r.body.connection.webhookUrl)).toEqual([conns[0]!.webhookUrl, conns[0]!.webhookUrl]);
+    expect(acct.webhooks().map((w) => w.url)).toContain(conns[0]!.webhookUrl);
+    const c = contractor('ООО «Двойной клик»', { inn: innOf(21) });
+    const i = interaction(c, 'Двойной клик', 1_000_00);
+    const p = payment(21_00, '2025-09-04');
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), paymentEvent(t.accountId, i, p)]);
+    await settled(t.api, 3, 30_000, ['synced']);
+    expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '21.00' })]);
+  }, 60_000);
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

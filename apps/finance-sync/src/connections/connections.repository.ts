@@ -123,14 +123,14 @@ export class ConnectionsRepository {
     );
   }
 
-  /** Active again; with `reason`, only a connection paused for that reason. */
-  async resume(accountId: string, id: string, reason?: PauseReason): Promise<void> {
+  /** Active again; with `reason`, only a connection paused for that reason; with `settings`, those stored (what `check` answered). */
+  async resume(accountId: string, id: string, reason?: PauseReason, settings?: Record<string, unknown>): Promise<void> {
     await this.ds.query(
-      `UPDATE finance_connection SET state = 'active', reason = NULL, next_probe_at = NULL,
+      `UPDATE finance_connection SET state = 'active', reason = NULL, next_probe_at = NULL, settings = COALESCE($4::jsonb, settings),
               -- Not after rate_limited: the pool keeps the connector (a new updated_at rebuilds it).
               updated_at = CASE WHEN reason = 'rate_limited' THEN updated_at ELSE now() END
         WHERE id = $2 AND account_id = $1 AND state = 'paused' AND ($3::text IS NULL OR reason = $3)`,
-      [accountId, id, reason ?? null],
+      [accountId, id, reason ?? null, settings === undefined ? null : JSON.stringify(settings)],
     );
   }
 

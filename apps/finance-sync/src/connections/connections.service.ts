@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AccountContext } from '@papka/auth';
 import { FINANCE_TARGETS, type ConnectionView, type FinanceTarget, type PauseReason, type PutConnectionDto } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
+import { isUniqueViolation } from '@papka/persistence';
 import { fieldError, InvalidCredentialsError, NotFoundError, TargetUnavailableError } from '@papka/platform';
 import { CONFIG, type FinanceSyncConfig } from '../config';
 import { CONNECTED_TARGETS, ConnectorError, definitionOf, InvalidSettings, type Settings } from '../connectors';
@@ -16,6 +17,9 @@ export function connectedTarget(target: string): FinanceTarget {
   if (!(FINANCE_TARGETS as readonly string[]).includes(target) || !CONNECTED_TARGETS.includes(target as FinanceTarget)) throw new NotFoundError('target');
   return target as FinanceTarget;
 }
+
+/** Another PUT stored this account's first connection to the target while this one checked. */
+class ConnectionRaced extends Error {}
 
 @Injectable()
 export class ConnectionsService {
@@ -36,6 +40,21 @@ export class ConnectionsService {
    */
   async put(acc: AccountContext, rawTarget: string, dto: PutConnectionDto, origin: string): Promise<ConnectionView> {
     const target = connectedTarget(rawTarget);
+    // Two first PUTs at once (a double click, a client's retry) both find no connection and make
+    // up an id each; the token is sealed with the id, and the webhook URL names the hook token,
+    // so the one that finds the other's row in its transaction (or meets it inserting) starts
+    // again on that row (it was a 500, or a token sealed for another id: nothing synced).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(acc, target, dto, origin);
+      } catch (err) {
+        const raced = err instanceof ConnectionRaced || isUniqueViolation(err, 'uq_finance_connection_account_target');
+        if (!raced || attempt === 3) throw err;
+      }
+    }
+  }
+
+  private async putOnce(acc: AccountContext, target: FinanceTarget, dto: PutConnectionDto, origin: string): Promise<ConnectionView> {
     const existing = await this.repo.get(acc.accountId, target);
     const id = existing?.id ?? randomUUID();
     const hookToken = existing?.hookToken ?? randomBytes(24).toString('base64url');
@@ -84,14 +103,15 @@ export class ConnectionsService {
     const tokenCipher = this.cipher.encrypt(dto.token, id);
     await this.commands.run(acc.accountId, async (t) => {
       const locked = await this.repo.lock(t.manager, acc.accountId, target);
+      if (locked && locked.id !== id) throw new ConnectionRaced();
       const state = paused ? 'paused' : 'active';
       if (!locked) {
         await this.repo.insert(t.manager, { id, accountId: acc.accountId, target, tokenCipher, settings, hookToken, webhookUrl, state, reason: paused });
       } else {
-        await this.repo.replace(t.manager, acc.accountId, locked.id, { tokenCipher, settings, webhookUrl, state, reason: paused });
+        await this.repo.replace(t.manager, acc.accountId, id, { tokenCipher, settings, webhookUrl, state, reason: paused });
       }
       // New, or connected again after a DELETE: queue what is not synced yet (synced entities stay synced).
-      if (!locked || !locked.connected) await this.sync.backfill(t.manager, acc.accountId, locked?.id ?? id, target);
+      if (!locked || !locked.connected) await this.sync.backfill(t.manager, acc.accountId, id, target);
     });
     this.logger.log(`${target} connected for account ${acc.accountId}${paused ? ` (paused: ${paused})` : ''}`);
     return this.view((await this.repo.get(acc.accountId, target))!);

@@ -159,10 +159,13 @@ describe(SyncWorker.name, () => {
     expect(pauses.at(-1)).toEqual([ACC, CONN, 'settings_refused', undefined]);
     expect(resumed).toEqual([]);
 
-    // Opened again in Adesk: the probe resumes the connection and the payment goes out.
+    // Opened again in Adesk: the probe resumes the connection with what check() answered; the
+    // next round (which reads the row again) sends the payment.
     check.mockResolvedValueOnce(settings);
     await worker(connector, g.repo, [payment(1)], {}, 'adesk', paused).tick();
-    expect(resumed).toEqual([[ACC, CONN]]);
+    expect(resumed).toEqual([[ACC, CONN, undefined, settings]]);
+    expect(create).not.toHaveBeenCalled();
+    await worker(connector, g.repo, [payment(1)], {}, 'adesk', { ...paused, conn: { ...paused.conn, state: 'active', reason: null } }).tick();
     expect(create).toHaveBeenCalledTimes(1);
     expect(g.outcomes.get(pid(1))).toMatchObject({ state: 'synced', remoteId: `remote-${pid(1)}` });
   });

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType } from '@papka/contracts';
+import { FinanceRecordFailed, FinanceRecordSynced, type FinanceEntityType, type PauseReason } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
-import { ConnectorError, definitionOf, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type Held, type ItemResult, type PaymentData, type Step } from '../connectors';
+import { ConnectorError, definitionOf, InvalidSettings, targetsTaking, type Connector, type Dependency, type DocumentData, type Done, type EntityData, type Held, type ItemResult, type PaymentData, type Settings, type Step } from '../connectors';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { contractorHash, interactionHash } from '../replicas/content-hash';
@@ -103,8 +103,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runConnection(c: ConnectionRow): Promise<void> {
     if (this.stopped) return;
-    // `rate_limited` is the limiter's to lift, method by method: no pause probe for it.
-    if (c.state === 'paused' && c.reason !== 'rate_limited' && !(await this.probe(c))) return;
+    // `rate_limited` is the limiter's to lift, method by method: no pause probe for it. A probe
+    // that resumes the connection may have stored new settings: the next round reads the row
+    // again (and the pool builds its connector anew), this one ends.
+    if (c.state === 'paused' && c.reason !== 'rate_limited') {
+      await this.probe(c);
+      return;
+    }
     const deadline = Date.now() + this.config.FINANCE_LEASE_MS / 2;
     const claimed = await this.sync.claim(c.accountId, c.id, this.config.FINANCE_CLAIM_SIZE, this.config.FINANCE_LEASE_MS);
     if (claimed.length === 0) return;
@@ -147,23 +152,26 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A paused connection: one cheap call every FINANCE_PAUSE_PROBE_MS; true when it answers again.
-   * Paused for its settings (a closed bank account), the probe is `check` of those settings: it
-   * resumes once the target takes them again, or at once on a PUT with others.
+   * A paused connection: one call every FINANCE_PAUSE_PROBE_MS; true when it answers again. The
+   * probe is `check` of the stored settings, and what it answers is stored on resuming: a
+   * connection paused for its settings (a closed bank account) resumes once the target takes them
+   * again (or at once on a PUT with others), and one stored paused by its first PUT (the
+   * subscription had lapsed, so `check` never ran) gets the defaults `check` fills in (Adesk's
+   * bank account, MoySklad's organization and expense item) instead of sending without them.
    */
   private async probe(c: ConnectionRow): Promise<boolean> {
     if (c.nextProbeAt && c.nextProbeAt.getTime() > Date.now()) return false;
+    let settings: Settings;
     try {
-      const connector = this.pool.for(c);
-      if (c.reason === 'settings_refused') await connector.check({ ...c.settings });
-      else await connector.probe();
+      settings = await this.pool.for(c).check({ ...c.settings });
     } catch (err) {
-      const failure = err instanceof ConnectorError ? err.failure : undefined;
-      const reason = failure === 'unauthorized' || failure === 'payment_required' ? failure : (c.reason ?? 'payment_required');
+      const failure = err instanceof InvalidSettings ? 'rejected' : err instanceof ConnectorError ? err.failure : undefined;
+      const reason: PauseReason =
+        failure === 'unauthorized' || failure === 'payment_required' ? failure : failure === 'rejected' || failure === 'settings_refused' ? 'settings_refused' : (c.reason ?? 'payment_required');
       await this.connections.pause(c.accountId, c.id, reason, this.config.FINANCE_PAUSE_PROBE_MS);
       return false;
     }
-    await this.connections.resume(c.accountId, c.id);
+    await this.connections.resume(c.accountId, c.id, undefined, settings);
     this.logger.log(`connection ${c.id} (${c.target}) resumed`);
     return true;
   }
