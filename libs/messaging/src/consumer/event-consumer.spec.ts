@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@papka/contracts';
-import type { OutgoingRecord } from '../bus/event-bus';
+import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions } from '../bus/event-bus';
 import { InProcessEventBus } from '../bus/in-process.event-bus';
 import { EventConsumer, FailureHeaders } from './event-consumer';
 
@@ -157,5 +157,68 @@ describe(`${EventConsumer.name} transactions shared by a run of records`, () => 
 
     expect(committed).toEqual([['a'], ['b']]);
     expect(published.filter((r) => r.topic.includes('.retry')).map((r) => (JSON.parse(r.value) as EventEnvelope).id)).toEqual(['x']);
+  });
+
+  /** A Kafka-like bus whose batch handler the test calls itself, with records of its own. */
+  function manualBus() {
+    const published: OutgoingRecord[] = [];
+    let main: SubscribeOptions | undefined;
+    const bus = {
+      kind: 'kafka',
+      publish: async (r: OutgoingRecord[]) => void published.push(...r),
+      ensureTopics: async () => undefined,
+      subscribe: async (o: SubscribeOptions) => {
+        if (o.batchHandler) main = o;
+        return { close: async () => undefined };
+      },
+    } as unknown as EventBus;
+    const run = (records: IncomingRecord[], done: (r: IncomingRecord) => void) => main!.batchHandler!(records, done);
+    return { bus, published, run };
+  }
+  const incoming = (names: string[], heartbeat: () => Promise<void> = async () => undefined): IncomingRecord[] =>
+    names.map((n, i) => ({ topic: 'papka.t.v1', partition: 0, offset: String(i), key: `agg-${n}`, headers: {}, value: Buffer.from(JSON.stringify(named(n))), heartbeat }));
+
+  it("stops the run uncommitted when a handler's heartbeat fails (the group is rebalancing): nothing goes to a retry tier", async () => {
+    const { bus, published, run } = manualBus();
+    const { ds, committed } = recordingDataSource();
+    const consumer = new EventConsumer({ bus, dataSource: ds, groupId: 'g', topics: ['papka.t.v1'], handles: () => true, dispatch: async (_e, ctx) => ctx.heartbeat() });
+    await consumer.start();
+    const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), { name: 'KafkaJSProtocolError', type: 'REBALANCE_IN_PROGRESS', retriable: true });
+    const done: string[] = [];
+    const records = incoming(['a', 'b', 'c'], async () => {
+      throw rebalancing;
+    });
+    // The error goes up as kafkajs threw it (it rejoins the group on it); no record is done.
+    await expect(run(records, (r) => done.push(r.offset))).rejects.toBe(rebalancing);
+    expect(published).toEqual([]);
+    expect(committed).toEqual([]);
+    expect(done).toEqual([]);
+    // A handler's own error still fails its record.
+    const failing = new EventConsumer({ bus, dataSource: ds, groupId: 'g2', topics: ['papka.t.v1'], handles: () => true, dispatch: async () => { throw new Error('boom'); } });
+    await failing.start();
+    await run(incoming(['d']), () => undefined);
+    expect(published.map((r) => r.headers![FailureHeaders.error])).toEqual(['boom']);
+  });
+
+  it('a commit that fails while a later record is known to fail replays one record per transaction: only the one that cannot commit is retried', async () => {
+    const { bus, published, run } = manualBus();
+    const { ds, committed } = recordingDataSource((ids) => ids.includes('c'));
+    const consumer = new EventConsumer({
+      bus,
+      dataSource: ds,
+      groupId: 'g',
+      topics: ['papka.t.v1'],
+      handles: () => true,
+      dispatch: async (e) => {
+        if (e.id === 'd') throw new Error('d fails');
+      },
+    });
+    await consumer.start();
+    await run(incoming(['a', 'b', 'c', 'd', 'e']), () => undefined);
+    expect(published.map((r) => [(JSON.parse(r.value) as EventEnvelope).id, r.headers![FailureHeaders.error]])).toEqual([
+      ['c', 'could not serialize access'],
+      ['d', 'd fails'],
+    ]);
+    expect(committed.flat()).toEqual(['a', 'b', 'e']);
   });
 });

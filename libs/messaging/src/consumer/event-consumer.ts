@@ -136,6 +136,8 @@ const withoutRetrySuffix = (topic: string) => topic.replace(/\.retry(\.\d+s)?$/,
  */
 export class EventConsumer {
   private readonly subs: Subscription[] = [];
+  /** Errors a record's heartbeat threw (see {@link heartbeatOf}). */
+  private readonly heartbeatErrors = new WeakSet<object>();
   private readonly retry: RetryPolicy;
   /** Aborted by stop(): a retry waiting until it is due gives up (uncommitted, so delivered again later). */
   private stopping = new AbortController();
@@ -186,7 +188,7 @@ export class EventConsumer {
     try {
       await this.process(envelope, record, 1);
     } catch (err) {
-      if (isDatabaseUnavailable(err)) throw err;
+      if (this.mustStop(err)) throw err;
       await this.fail(record, envelope, record.topic, 1, err as Error);
     }
   }
@@ -236,9 +238,10 @@ export class EventConsumer {
       let taken = 0;
       try {
         // Before a known failure, only the records ahead of it.
-        taken = await this.applyRun(items, i, failure ? failure.index - i : limit);
+        // (Within `limit` still: after a failed commit, one record per transaction finds it.)
+        taken = await this.applyRun(items, i, failure ? Math.min(limit, failure.index - i) : limit);
       } catch (err) {
-        if (isDatabaseUnavailable(err)) throw err;
+        if (this.mustStop(err)) throw err;
         if (err instanceof RecordFailed) {
           if (err.index === 0) {
             // First in its transaction: as if it had had its own.
@@ -289,7 +292,7 @@ export class EventConsumer {
             this.apply(manager, item.envelope!, item.record, 1, () => (emitted = true)),
           );
         } catch (err) {
-          if (isDatabaseUnavailable(err)) throw err;
+          if (this.mustStop(err)) throw err;
           throw new RecordFailed(taken, err as Error);
         }
       }
@@ -321,7 +324,7 @@ export class EventConsumer {
     try {
       await this.process(envelope, record, attempt);
     } catch (err) {
-      if (isDatabaseUnavailable(err)) throw err;
+      if (this.mustStop(err)) throw err;
       await this.fail(record, envelope, originalTopic, attempt, err as Error);
     }
   }
@@ -357,8 +360,31 @@ export class EventConsumer {
       partition: record.partition,
       offset: record.offset,
       attempt,
-      heartbeat: record.heartbeat,
+      heartbeat: this.heartbeatOf(record),
     });
+  }
+
+  /**
+   * The record's heartbeat as handlers get it. What it throws (kafkajs: the group is rebalancing,
+   * this member was fenced) is not the handler's failure: it stops the run uncommitted, as a
+   * database outage does (see {@link mustStop}), so kafkajs rejoins the group and the records
+   * are read again. Counted as a failure, each record of the run went to a retry tier with an
+   * attempt spent, and a run of them could outlast the rebalance and get the member dropped.
+   */
+  private heartbeatOf(record: IncomingRecord): () => Promise<void> {
+    return async () => {
+      try {
+        await record.heartbeat();
+      } catch (err) {
+        if (typeof err === 'object' && err !== null) this.heartbeatErrors.add(err);
+        throw err;
+      }
+    };
+  }
+
+  /** An error that stops the run instead of failing its record: the database is down, or the group moved on (a heartbeat failed). */
+  private mustStop(err: unknown): boolean {
+    return isDatabaseUnavailable(err) || (typeof err === 'object' && err !== null && this.heartbeatErrors.has(err));
   }
 
   private async fail(record: IncomingRecord, envelope: EventEnvelope, originalTopic: string, attempt: number, err: Error) {
