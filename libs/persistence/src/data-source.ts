@@ -10,6 +10,8 @@ export interface DataSourceConfig {
   /** Each service keeps its own migrations table. */
   migrationsTableName: string;
   poolSize?: number;
+  /** A statement running longer is cancelled by PostgreSQL (57014); 0 or unset: no limit. */
+  statementTimeoutMs?: number;
   logging?: boolean;
   applicationName?: string;
 }
@@ -33,6 +35,11 @@ export function dataSourceOptions(cfg: DataSourceConfig): DataSourceOptions {
       // Fail fast when PostgreSQL is down, so callers can answer 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      // TCP keepalive on every connection: a pooled connection to a primary that vanished
+      // (failover, partition) is found dead instead of taking the next query into a hang.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      ...(cfg.statementTimeoutMs ? { statement_timeout: cfg.statementTimeoutMs } : {}),
     },
   };
 }

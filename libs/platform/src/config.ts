@@ -122,6 +122,8 @@ export const baseEnvSchema = z.object({
 export const dataEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** PostgreSQL cancels a service's statement that runs longer (0: no limit); migrations and CLIs have none. */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Create the database when missing (embedded mode, tests). Unset: on outside production (environmentDefaults). */
   DATABASE_CREATE: envBoolean(),
   /** Run migrations at start-up (a Kubernetes Job may do it instead). */

@@ -37,6 +37,7 @@ export function dataServiceImports(config: DataServiceEnv, o: DataServiceOptions
         migrations: o.migrations,
         migrationsTableName: migrationsTableName(o.service),
         poolSize: config.DATABASE_POOL_SIZE,
+        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
         applicationName: `papka-${o.service}`,
       }),
       retryAttempts: 5,
