@@ -14,9 +14,15 @@ export class StorageHealthIndicator {
     private readonly health: HealthIndicatorService,
   ) {}
 
+  /**
+   * Reported, never failing (as the event bus): while object storage is down the routes that
+   * need a file answer 503 each, and the rest (lists, contractors, payments) keep working, so
+   * readiness must not take every pod out of rotation. A HEAD of the `documents` bucket, within
+   * 2 s: a key scoped to its buckets may do it (listing every bucket needed s3:ListAllMyBuckets).
+   */
   async check(key = 'storage') {
-    const i = this.health.check(key);
-    return (await this.storage.ping()) ? i.up({ kind: this.storage.kind }) : i.down({ kind: this.storage.kind, message: 'object storage not reachable' });
+    const up = await this.storage.ping(Buckets.documents, 2_000);
+    return this.health.check(key).up({ kind: this.storage.kind, storage: up ? 'up' : 'down' });
   }
 }
 

@@ -130,7 +130,7 @@ export class FsStorage implements ObjectStorage {
     }
   }
 
-  async ping(): Promise<boolean> {
+  async ping(_bucket?: string, _timeoutMs?: number): Promise<boolean> {
     return true;
   }
 }

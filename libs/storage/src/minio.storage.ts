@@ -162,12 +162,19 @@ export class MinioStorage implements ObjectStorage {
     }
   }
 
-  async ping(): Promise<boolean> {
+  async ping(bucket?: string, timeoutMs = 2_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const call = (bucket === undefined ? this.client.listBuckets() : this.client.bucketExists(bucket)).then(
+      () => true,
+      () => false,
+    );
     try {
-      await this.client.listBuckets();
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([call, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -38,7 +38,12 @@ export interface ObjectStorage {
   remove(bucket: string, key: string): Promise<void>;
   /** Every object of the bucket (none when it does not exist), streamed, in no promised order. */
   list(bucket: string): AsyncIterable<ListedObject>;
-  ping(): Promise<boolean>;
+  /**
+   * Whether the storage answers within `timeoutMs` (default 2 s): with `bucket`, a HEAD of that
+   * bucket (a key scoped to its buckets may do it; a missing bucket still answers), else a list
+   * of the buckets.
+   */
+  ping(bucket?: string, timeoutMs?: number): Promise<boolean>;
 }
 
 export const OBJECT_STORAGE = Symbol('OBJECT_STORAGE');

@@ -68,6 +68,12 @@ describe(MinioStorage.name, () => {
     expect(none).toEqual([]);
   });
 
+  it('pings with a HEAD of a bucket: true for one that exists and for one that does not (the storage answered)', async () => {
+    await expect(sut.ping(bucket)).resolves.toBe(true);
+    await expect(sut.ping(`absent-${bucket}`)).resolves.toBe(true);
+    await expect(sut.ping()).resolves.toBe(true);
+  });
+
   it('reports absent objects', async () => {
     await expect(sut.stat(bucket, 'acc/none')).resolves.toBeNull();
     await expect(sut.get(bucket, 'acc/none')).rejects.toBeInstanceOf(ObjectNotFoundError);
@@ -94,6 +100,9 @@ describe(MinioStorage.name, () => {
       await expect(stuck.stat(bucket, 'acc/any.txt')).rejects.toBeInstanceOf(StorageUnavailableError);
       await expect(stuck.put(bucket, 'acc/any.txt', Buffer.from('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
       expect(Date.now() - started).toBeLessThan(10_000);
+      // The readiness ping answers by its own deadline, not the requests' (here 300 ms, there 30 s by default).
+      const slow = new MinioStorage({ endpoint: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`, accessKey: 'x', secretKey: 'y', requestTimeoutMs: 60_000 });
+      await expect(slow.ping(bucket, 200)).resolves.toBe(false);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => hole.close(resolve));
@@ -105,6 +114,7 @@ describe(MinioStorage.name, () => {
     try {
       await expect(sut.put(bucket, 'acc/down.txt', Buffer.from('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
       await expect(sut.ping()).resolves.toBe(false);
+      await expect(sut.ping(bucket)).resolves.toBe(false);
     } finally {
       await infra('up', 'minio');
     }
