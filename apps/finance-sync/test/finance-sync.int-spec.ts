@@ -735,6 +735,46 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '21.00' })]);
   }, 60_000);
 
+  it('22: a deal whose create answer was lost, renamed before the retry: its look-up finds it and the rename and new sum go too (one project)', async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const c = contractor('ООО «Переименованное»', { inn: innOf(22) });
+    await producers.sendMany([contractorEvent(t.accountId, c)]);
+    await eventually(async () => (await record(t, c.uuid))?.state === 'synced', 30_000);
+    const i = interaction(c, 'Сделка А', 100_00);
+    // The create is applied and its answer lost; then Adesk answers nothing until the rename is in.
+    adesk.setCommitThenDrop(1, 'reset');
+    await producers.sendMany([interactionEvent(t.accountId, i)]);
+    await eventually(async () => acct.projects().length === 1, 30_000, 50);
+    await adesk.clearFaults();
+    adesk.setServerErrors(1, 'before');
+    const renamed = { ...i, name: 'Сделка Б', sum: 250_00, balance: 250_00, updatedAt: new Date(Date.now() + 1_000).toISOString() };
+    await producers.sendMany([interactionEvent(t.accountId, renamed, 'interaction.updated')]);
+    await eventually(async () => (await sql<{ name: string }>(`SELECT name FROM interaction_replica WHERE id = $1`, [i.uuid]))[0]?.name === 'Сделка Б', 30_000, 50);
+    await adesk.clearFaults();
+    await eventually(async () => (await record(t, i.uuid))?.state === 'synced', 30_000);
+    expect(acct.projects()).toEqual([expect.objectContaining({ name: 'Сделка Б', planIncome: '250.00' })]);
+  });
+
+  it('23: a contractor made in Adesk whose requisites waited (429), renamed meanwhile: the rename reaches the contractor made before', async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    adesk.blockMethod('POST /v1/requisites', Infinity);
+    const c = contractor('ООО «Старое имя»', { inn: innOf(23) });
+    await producers.sendMany([contractorEvent(t.accountId, c)]);
+    const refused = () => adesk.calls({ method: 'POST', path: '/v1/requisites' }).length;
+    const before = refused();
+    await eventually(async () => acct.contractors().length === 1 && refused() > before, 30_000, 50);
+    expect(await record(t, c.uuid)).toMatchObject({ state: 'pending' });
+    const renamed = { ...c, mainInfo: { ...c.mainInfo, name: 'ООО «Новое имя»' }, updatedAt: new Date(Date.now() + 1_000).toISOString() };
+    await producers.sendMany([contractorEvent(t.accountId, renamed, 'contractor.updated')]);
+    await eventually(async () => (await sql<{ name: string }>(`SELECT name FROM contractor_replica WHERE id = $1`, [c.uuid]))[0]?.name === 'ООО «Новое имя»', 30_000, 50);
+    adesk.unblockMethod('POST /v1/requisites');
+    await eventually(async () => (await record(t, c.uuid))?.state === 'synced', 30_000);
+    expect(acct.contractors()).toEqual([expect.objectContaining({ name: 'ООО «Новое имя»' })]);
+    expect(acct.requisites()).toEqual([expect.objectContaining({ name: 'ООО «Новое имя»', inn: innOf(23) })]);
+  });
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

@@ -24,6 +24,10 @@ export interface ClaimedRecord {
   revision: number;
   /** Synced before with other content: the remote object is to be updated, not only created. */
   changed: boolean;
+  /** Never synced: an object an earlier attempt made (a lost answer, a later step refused) may hold older content. */
+  neverSynced: boolean;
+  /** The content hash its objects were last sent with (a step that ran), when this claim was taken; null: none ran, or before this was kept. */
+  sentHash: string | null;
   /** The content hash queued when this claim was taken: what a successful sync puts in the target. */
   claimedHash: string | null;
 }
@@ -111,9 +115,10 @@ export class SyncRepository {
            WHERE connection_id = $2 AND account_id = $1 AND state = 'pending' AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY ${ORDER}, due_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING r.id, r.entity_type, r.entity_id, r.op, r.attempts, r.revision, r.content_hash,
-                 (r.synced_hash IS NOT NULL AND r.content_hash IS NOT NULL AND r.content_hash <> r.synced_hash) AS changed`,
+                 (r.synced_hash IS NOT NULL AND r.content_hash IS NOT NULL AND r.content_hash <> r.synced_hash) AS changed,
+                 (r.synced_hash IS NULL) AS never_synced, r.sent_hash`,
       [accountId, connectionId, limit, String(leaseMs)],
-    )) as [{ id: string; entity_type: FinanceEntityType; entity_id: string; op: 'upsert' | 'remove'; attempts: number; revision: number; content_hash: string | null; changed: boolean }[], number];
+    )) as [{ id: string; entity_type: FinanceEntityType; entity_id: string; op: 'upsert' | 'remove'; attempts: number; revision: number; content_hash: string | null; changed: boolean; never_synced: boolean; sent_hash: string | null }[], number];
     return rows[0].map((r) => ({
       id: r.id,
       entityType: r.entity_type,
@@ -122,6 +127,8 @@ export class SyncRepository {
       attempts: r.attempts,
       revision: r.revision,
       changed: r.changed,
+      neverSynced: r.never_synced,
+      sentHash: r.sent_hash,
       claimedHash: r.content_hash,
     }));
   }
@@ -385,13 +392,17 @@ export class SyncRepository {
    * looks the object up before sending it again. The idempotency key is the connection, the
    * operation and the entity uuid: never the event id.
    */
-  async ledgerSending(accountId: string, connectionId: string, op: string, keys: string[]): Promise<void> {
+  /** The ledger says `op` is being sent for `keys`; with `record`, that record's objects are now sent with content `hash` (`sent_hash`), in the same statement. */
+  async ledgerSending(accountId: string, connectionId: string, op: string, keys: string[], record?: { id: string; hash: string }): Promise<void> {
     if (keys.length === 0) return;
     await this.ds.query(
-      `INSERT INTO sync_ledger (connection_id, op, entity_id, idempotency_key, state, sends, sent_at)
+      `WITH sent AS (
+         UPDATE sync_record SET sent_hash = $6 WHERE id = $5::uuid AND account_id = $1 AND $5::uuid IS NOT NULL
+       )
+       INSERT INTO sync_ledger (connection_id, op, entity_id, idempotency_key, state, sends, sent_at)
        SELECT c.id, $3, k, c.id || ':' || $3 || ':' || k, 'sending', 1, now() FROM finance_connection c, unnest($4::uuid[]) AS k WHERE c.id = $2 AND c.account_id = $1
        ON CONFLICT (connection_id, op, entity_id) DO UPDATE SET state = 'sending', sends = sync_ledger.sends + 1, sent_at = now(), finished_at = NULL`,
-      [accountId, connectionId, op, keys],
+      [accountId, connectionId, op, keys, record?.id ?? null, record?.hash ?? null],
     );
   }
 

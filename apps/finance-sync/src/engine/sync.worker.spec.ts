@@ -50,7 +50,7 @@ function fakeSync(claimed: ClaimedRecord[], mapped: Record<string, string>) {
 }
 
 const payment = (n: number): PaymentRow => ({ id: pid(n), interactionId: I, type: 'income', name: `p${n}`, sum: 100 * n, date: '2025-01-02', removed: false });
-const rec = (n: number): ClaimedRecord => ({ id: `r${n}`, entityType: 'payment', entityId: pid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'create' });
+const rec = (n: number): ClaimedRecord => ({ id: `r${n}`, entityType: 'payment', entityId: pid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, neverSynced: true, sentHash: null, claimedHash: 'create' });
 
 function worker(
   connector: Partial<Connector>,
@@ -334,7 +334,7 @@ function contractorWorker(o: { rounds: ClaimedRecord[][]; steps: (data: { id: st
 }
 
 const cid = (n: number) => `33333333-3333-4333-8333-${String(n).padStart(12, '0')}`;
-const contractorRec = (n: number): ClaimedRecord => ({ id: `c${n}`, entityType: 'contractor', entityId: cid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, claimedHash: 'h' });
+const contractorRec = (n: number): ClaimedRecord => ({ id: `c${n}`, entityType: 'contractor', entityId: cid(n), op: 'upsert', attempts: 0, revision: 1, changed: false, neverSynced: true, sentHash: null, claimedHash: 'h' });
 const createStep = (data: { id: string }, run: () => Promise<string>, find: () => Promise<string | null> = async () => null) => ({
   op: 'contractor.create',
   key: data.id,

@@ -263,33 +263,74 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const [k, remote] of await this.sync.childMappings(c.accountId, c.id, rec.entityId)) done.set(k, remote);
     const plan = this.stepsOf(connector, e, lookup, false, held);
     if (!plan) return this.fail(round, [rec], `the ${c.target} connector has no steps for a ${rec.entityType}`);
+    let premapped = false;
     for (const s of plan) {
-      if (s.kind === null || lookup(s.kind, s.key)) continue;
+      if (s.kind === null) continue;
+      if (lookup(s.kind, s.key)) {
+        premapped = true;
+        continue;
+      }
       const remote = await this.remoteOf(c, s.kind, s.key);
-      if (remote) done.set(`${s.kind}:${s.key}`, remote);
+      if (remote) {
+        done.set(`${s.kind}:${s.key}`, remote);
+        premapped = true;
+      }
     }
-    const steps = this.stepsOf(connector, e, lookup, rec.changed, held) ?? [];
+    // Objects an earlier attempt made for an entity never synced (a later step waited or was
+    // refused) hold what that attempt sent (`sentHash`): changed since, they get its updates too.
+    const stale = rec.neverSynced && rec.sentHash !== sent;
+    const changed = rec.changed || (premapped && stale);
+    const first = await this.steps(round, rec, this.stepsOf(connector, e, lookup, changed, held) ?? [], done, sent);
+    if (first === 'stopped') return;
+    // A create whose look-up found the object an earlier attempt made (its answer lost): the same,
+    // once the plan knows the object.
+    if (first === 'found' && !changed && stale && (await this.steps(round, rec, this.stepsOf(connector, e, lookup, true, held) ?? [], done, sent)) === 'stopped') return;
+    const own = lookup(KIND[rec.entityType], rec.entityId) ?? null;
+    await this.synced(round, [{ rec, remoteId: own }], sent);
+    // Whatever waited for this one (or for any object it now has) may go now.
+    await this.sync.releaseParked(c.accountId, c.id, [`${KIND[rec.entityType]}:${rec.entityId}`, ...done.keys()]);
+    // A document now in the target (an invoice rendered late, say): its deal's payments that were not applicable are asked again.
+    if (e.type === 'document' && own && e.data.interactionId) await this.sync.requeueNotApplicablePayments(this.ds.manager, c.accountId, e.data.interactionId, c.id);
+  }
+
+  /**
+   * Runs an entity's steps in order, each create skipped once mapped and each removal once
+   * unmapped, mapping what each made in `done`. 'stopped': the record was handed on (failed,
+   * later); 'found': done, and a create's look-up found its object made by an earlier attempt.
+   */
+  private async steps(round: Round, rec: ClaimedRecord, steps: Step[], done: Map<string, string>, hash: string): Promise<'done' | 'found' | 'stopped'> {
+    const { c } = round;
+    const lookup: Done = (kind, key) => done.get(`${kind}:${key}`);
+    let found = false;
     for (const step of steps) {
       // A create is skipped once mapped; a removal once unmapped.
       if (step.kind !== null && Boolean(lookup(step.kind, step.key)) !== Boolean(step.removes)) continue;
       const unknown = (await this.sync.ledger(c.accountId, c.id, step.op, [step.key])).get(step.key) === 'sending';
       // Its look-up goes first, under its own method when it has one: that method is gated too.
       const findMethod = unknown ? step.findMethod : undefined;
-      if (findMethod && !this.gate(round, findMethod)) return this.later(round, [rec], this.limiter.waitMs(this.key(c, findMethod)));
+      if (findMethod && !this.gate(round, findMethod)) {
+        await this.later(round, [rec], this.limiter.waitMs(this.key(c, findMethod)));
+        return 'stopped';
+      }
       if (!this.gate(round, step.method)) {
         if (findMethod) this.limiter.release(this.key(c, findMethod));
-        return this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
+        await this.later(round, [rec], this.limiter.waitMs(this.key(c, step.method)));
+        return 'stopped';
       }
       let phase: 'find' | 'run' = 'find';
       try {
         let remote = unknown ? await step.find() : null;
         if (findMethod) this.passed(round, findMethod);
-        if (!remote) {
+        if (remote) {
+          if (step.kind !== null && !step.removes) found = true;
+          // Its own method was not called: a 429 block on it stands (the gate's probe is handed back).
+          this.limiter.release(this.key(c, step.method));
+        } else {
           phase = 'run';
-          await this.sync.ledgerSending(c.accountId, c.id, step.op, [step.key]);
+          await this.sync.ledgerSending(c.accountId, c.id, step.op, [step.key], step.removes ? undefined : { id: rec.id, hash });
           remote = await step.run();
+          this.passed(round, step.method);
         }
-        this.passed(round, step.method);
         const remoteId = remote;
         const kind = step.kind;
         await this.ds.transaction(async (m) => {
@@ -300,15 +341,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
         if (kind !== null && step.removes) done.delete(`${kind}:${step.key}`);
         else if (kind !== null) done.set(`${kind}:${step.key}`, remoteId);
       } catch (err) {
-        return this.failure(round, [rec], err, step.method, phase === 'run' ? { op: step.op, keys: [step.key] } : undefined);
+        await this.failure(round, [rec], err, step.method, phase === 'run' ? { op: step.op, keys: [step.key] } : undefined);
+        return 'stopped';
       }
     }
-    const own = lookup(KIND[rec.entityType], rec.entityId) ?? null;
-    await this.synced(round, [{ rec, remoteId: own }], sent);
-    // Whatever waited for this one (or for any object it now has) may go now.
-    await this.sync.releaseParked(c.accountId, c.id, [`${KIND[rec.entityType]}:${rec.entityId}`, ...done.keys()]);
-    // A document now in the target (an invoice rendered late, say): its deal's payments that were not applicable are asked again.
-    if (e.type === 'document' && own && e.data.interactionId) await this.sync.requeueNotApplicablePayments(this.ds.manager, c.accountId, e.data.interactionId, c.id);
+    return found ? 'found' : 'done';
   }
 
   // --- payments: bulk create, bisected on a whole-batch refusal -------------------------------

@@ -5,6 +5,7 @@ import { FinanceDocuments1764000000000 } from './1764000000000-finance-documents
 import { Billing1764100000000 } from './1764100000000-billing';
 import { FinanceOrganization1764200000000 } from './1764200000000-finance-organization';
 import { MappingParent1764300000000 } from './1764300000000-mapping-parent';
+import { SentHash1764400000000 } from './1764400000000-sent-hash';
 
 export const migrations = [
   MessagingTables1763700000000,
@@ -16,4 +17,5 @@ export const migrations = [
   Billing1764100000000,
   FinanceOrganization1764200000000,
   MappingParent1764300000000,
+  SentHash1764400000000,
 ];
