@@ -775,6 +775,30 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     expect(acct.requisites()).toEqual([expect.objectContaining({ name: 'ООО «Новое имя»', inn: innOf(23) })]);
   });
 
+  it("24: disconnected and connected again while another replica's round holds a record: no second round sends it before that lease ends", async () => {
+    const t = await tenant(base);
+    const { acct } = await connect(t);
+    const c = contractor('ООО «Переподключение»', { inn: innOf(24) });
+    const i = interaction(c, 'Переподключение', 1_000_00);
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i)]);
+    await eventually(async () => (await record(t, i.uuid))?.state === 'synced', 30_000);
+    // The payment is claimed by a round of "another replica" (its lease, as a claim sets it), whose call is in flight.
+    adesk.blockMethod('/v2/transactions/create', Infinity);
+    const p = payment(24_00, '2025-09-05');
+    await producers.sendMany([paymentEvent(t.accountId, i, p)]);
+    await eventually(async () => (await record(t, p.uuid))?.lastError != null, 30_000, 50);
+    await sql(`UPDATE sync_record SET lease_until = now() + interval '3 seconds' WHERE entity_id = $1`, [p.uuid]);
+    adesk.unblockMethod('/v2/transactions/create');
+    expect((await t.api('DELETE', '/v2/finance/connections/adesk')).status).toBe(200);
+    expect((await t.api('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: {} })).status).toBe(200);
+    const [{ leased }] = await sql<{ leased: boolean }>(`SELECT lease_until > now() AS leased FROM sync_record WHERE entity_id = $1`, [p.uuid]);
+    expect(leased).toBe(true);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(acct.transactions()).toEqual([]);
+    await eventually(async () => (await record(t, p.uuid))?.state === 'synced', 30_000);
+    expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '24.00' })]);
+  });
+
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {
     const t = await tenant(base);
     await connect(t);

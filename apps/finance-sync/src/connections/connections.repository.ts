@@ -109,10 +109,14 @@ export class ConnectionsRepository {
     );
   }
 
-  /** Sync stops and the token is forgotten; records, ledger and mapping stay (a reconnect reuses them). */
+  /**
+   * Sync stops and the token is forgotten; records, ledger and mapping stay (a reconnect reuses
+   * them). Leases stay too: a round running on another replica sees the disconnect at its next
+   * check and hands its records back; cleared here, a reconnect within that time let a second
+   * round claim records whose calls were still in flight, and send them again.
+   */
   async disconnect(m: EntityManager, accountId: string, id: string): Promise<void> {
     await m.query(`UPDATE finance_connection SET connected = false, token_cipher = NULL, updated_at = now() WHERE id = $2 AND account_id = $1`, [accountId, id]);
-    await m.query(`UPDATE sync_record SET lease_until = NULL WHERE connection_id = $2 AND account_id = $1`, [accountId, id]);
   }
 
   async pause(accountId: string, id: string, reason: PauseReason, probeInMs: number): Promise<void> {
