@@ -786,7 +786,7 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     adesk.blockMethod('/v2/transactions/create', Infinity);
     const p = payment(24_00, '2025-09-05');
     await producers.sendMany([paymentEvent(t.accountId, i, p)]);
-    await eventually(async () => (await record(t, p.uuid))?.lastError != null, 30_000, 50);
+    await eventually(async () => typeof (await record(t, p.uuid))?.lastError === 'string', 30_000, 50);
     await sql(`UPDATE sync_record SET lease_until = now() + interval '3 seconds' WHERE entity_id = $1`, [p.uuid]);
     adesk.unblockMethod('/v2/transactions/create');
     expect((await t.api('DELETE', '/v2/finance/connections/adesk')).status).toBe(200);

@@ -247,7 +247,12 @@ export interface Step {
    * must succeed when the object is gone already (after an unknown outcome it runs again).
    */
   removes?: boolean;
-  find(): Promise<string | null>;
+  /**
+   * Looks the step's object up after an unknown outcome. `taken`: whether a remote object is
+   * mapped to another entity on this connection already (a look-up by a shared field, an INN,
+   * must not adopt it).
+   */
+  find(taken?: (remoteId: string) => Promise<boolean>): Promise<string | null>;
   run(): Promise<string>;
 }
 

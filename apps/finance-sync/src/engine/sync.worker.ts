@@ -319,7 +319,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
       let phase: 'find' | 'run' = 'find';
       try {
-        let remote = unknown ? await step.find() : null;
+        const kind = step.kind;
+        const taken = async (remoteId: string): Promise<boolean> => {
+          if (kind === null) return false;
+          const owner = await this.sync.localOf(c.accountId, c.id, kind, remoteId);
+          return owner !== null && owner.localId !== step.key;
+        };
+        let remote = unknown ? await step.find(taken) : null;
         if (findMethod) this.passed(round, findMethod);
         if (remote) {
           if (step.kind !== null && !step.removes) found = true;
@@ -332,7 +338,6 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.passed(round, step.method);
         }
         const remoteId = remote;
-        const kind = step.kind;
         await this.ds.transaction(async (m) => {
           if (kind !== null && step.removes) await this.sync.unmap(m, c.accountId, c.id, kind, step.key);
           else if (kind !== null) await this.sync.map(m, c.accountId, c.id, kind, step.key, remoteId, { parentId: rec.entityId });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConnectorOptions, PaymentData } from '../connector';
+import { startFakeAdesk } from '@papka/testing';
+import type { ConnectorOptions, ContractorData, PaymentData } from '../connector';
 import { AdeskConnector } from './adesk.connector';
 
 /** Answers `/v2/transactions/create` with one object per item, ids 100.., in the reverse order. */
@@ -35,6 +36,31 @@ describe(AdeskConnector.name, () => {
     } finally {
       await sut.close();
       await server.close();
+    }
+  });
+
+  it("after a contractor's create answer was lost, its look-up finds its own object, not another Papka contractor's of the same INN", async () => {
+    const adesk = await startFakeAdesk();
+    const sut = new AdeskConnector(adesk.url, { token: adesk.token, timeoutMs: 2_000, batchSize: 100, connectionTag: 'abcd1234', settings: {} } as unknown as ConnectorOptions);
+    try {
+      const branch = (id: string, name: string, kpp: string): ContractorData => ({ id, type: 2, name, inn: '7701234567', kpp, address: null, ogrn: null, legalName: null, legalAddress: null, banks: [] }) as unknown as ContractorData;
+      const x = branch('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'ООО Ромашка (Москва)', '770101001');
+      const y = branch('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'ООО Ромашка (филиал СПб)', '784201001');
+      const done = new Map<string, string>();
+      for (const step of sut.contractorSteps(x, (k, key) => done.get(`${k}:${key}`), false, () => [])) done.set(`${step.kind}:${step.key}`, await step.run());
+      // Y's create is applied and its answer lost (its requisites, with the INN, never made).
+      adesk.setCommitThenDrop(1, 'reset');
+      const create = sut.contractorSteps(y, () => undefined, false, () => [])[0]!;
+      await expect(create.run()).rejects.toMatchObject({ failure: 'outcome_unknown' });
+      await adesk.clearFaults();
+      const own = adesk.contractors().find((k) => k.name === y.name)!;
+      const xRemote = done.get(`contractor:${x.id}`)!;
+      expect(xRemote).not.toBe(String(own.id));
+      // The engine says which remote objects another entity holds: X's is not Y's.
+      await expect(create.find(async (id) => id === xRemote)).resolves.toBe(String(own.id));
+    } finally {
+      await sut.close();
+      await adesk.close();
     }
   });
 

@@ -116,7 +116,7 @@ export class AdeskConnector implements Connector {
         kind: 'contractor',
         method: route('POST', '/v1/contractor'),
         findMethod: route('GET', '/v1/contractors'),
-        find: () => this.findContractor(c),
+        find: (taken) => this.findContractor(c, taken),
         run: async () => idOrThrow((await this.client.v1Post<{ contractor?: Obj }>('/v1/contractor', contractorForm(c))).contractor, 'contractor'),
       },
     ];
@@ -365,19 +365,29 @@ export class AdeskConnector implements Connector {
    * a create whose answer was lost leaves behind (002's contractor object has no description,
    * L1895-1902, so the marker alone cannot be relied on).
    */
-  private async findContractor(c: ContractorData): Promise<string | null> {
-    const mine = (list: Obj[]) => list.find((x) => markerOf(typeof x.description === 'string' ? x.description : '') === c.id);
+  private async findContractor(c: ContractorData, taken: (remoteId: string) => Promise<boolean> = async () => false): Promise<string | null> {
+    const markOf = (x: Obj) => markerOf(typeof x.description === 'string' ? x.description : '');
+    const mine = (list: Obj[]) => list.find((x) => markOf(x) === c.id);
+    // One that another contractor of this connection has (two branches share an INN; Adesk's
+    // lists show no description to tell Papka's marker by) is never this one's: adopted, this
+    // one's deals and payments landed on the other, and its renames overwrote it.
+    const free = async (list: Obj[]): Promise<Obj[]> => {
+      const out: Obj[] = [];
+      for (const x of list) if (markOf(x) === null && !(await taken(String(x.id)))) out.push(x);
+      return out;
+    };
     const sent = contractorForm(c).name;
     const named = (list: Obj[]) => list.filter((x) => x.name === sent);
     if (c.inn) {
       const byInn = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { inn: c.inn })).contractors ?? [];
-      const hit = mine(byInn) ?? (byInn.length === 1 ? byInn[0] : named(byInn)[0]);
+      const open = await free(byInn);
+      const hit = mine(byInn) ?? (open.length === 1 ? open[0] : named(open)[0]);
       if (hit) return String(hit.id);
     }
     const byName = (await this.client.v1Get<{ contractors?: Obj[] }>('/v1/contractors', { q: sent })).contractors ?? [];
     const marked = mine(byName);
     if (marked) return String(marked.id);
-    for (const candidate of named(byName)) {
+    for (const candidate of named(await free(byName))) {
       const res = await this.client.v1Get<{ requisites?: Obj[] }>(`/v1/contractor/${String(candidate.id)}/requisites`);
       if ((res.requisites ?? []).length === 0) return String(candidate.id);
     }
