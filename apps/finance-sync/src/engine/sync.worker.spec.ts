@@ -85,6 +85,17 @@ function worker(
 }
 
 describe(SyncWorker.name, () => {
+  it('a document deleted in Papka while its record waited is not applicable (synced with that note), not failed; one the read model lacks is failed', async () => {
+    const D = '77777777-7777-4777-8777-777777777777';
+    const docRec: ClaimedRecord = { ...rec(1), id: 'd1', entityType: 'document', entityId: D };
+    const f = fakeSync([docRec], {});
+    await worker({ documentSteps: () => [] }, f.repo, [], { document: async () => ({ id: D, deleted: true }) }).tick();
+    expect(f.outcomes.get(D)).toMatchObject({ state: 'synced', remoteId: null, lastError: 'not applicable: the document was deleted in Papka before it was sent' });
+    const g = fakeSync([{ ...docRec }], {});
+    await worker({ documentSteps: () => [] }, g.repo, [], { document: async () => null }).tick();
+    expect(g.outcomes.get(D)).toMatchObject({ state: 'failed', lastError: 'the document is not in the read model' });
+  });
+
   it('takes a bulk answer item by item: an id is synced, a refused item failed, an unknown one retried with a look-up first', async () => {
     const f = fakeSync([rec(1), rec(2), rec(3)], { [`contractor:${C}`]: 'cp-1' });
     const sent: PaymentData[][] = [];

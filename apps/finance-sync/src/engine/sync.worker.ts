@@ -246,7 +246,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const lookup: Done = (kind, key) => done.get(`${kind}:${key}`);
     const held: Held = (kind) => [...done.keys()].filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
     const loaded = await this.load(c, rec);
-    if (!loaded) return this.fail(round, [rec], `the ${rec.entityType} is not in the read model`);
+    if (!loaded) {
+      // Deleted in Papka while its record waited: nothing to send, and no failure to show.
+      if (rec.entityType === 'document' && (await this.replicas.document(c.accountId, rec.entityId))?.deleted) return this.notApplicable(round, [rec], 'the document was deleted in Papka before it was sent');
+      return this.fail(round, [rec], `the ${rec.entityType} is not in the read model`);
+    }
     const { e, hash: sent } = loaded;
     const applies = connector.applies?.(e) ?? true;
     if (applies !== true) {
