@@ -337,6 +337,11 @@ export interface Connector {
    * bisected to find the bad items.
    */
   createPayments?(items: PaymentData[]): Promise<ItemResult[]>;
+  /**
+   * The limiter key of `findPayments`'s calls (Adesk: its transaction list): the engine gates
+   * each look-up (one date's payments at a time) on it. Absent: `lookup`.
+   */
+  readonly paymentLookupMethod?: string;
   /** Remote objects carrying each payment's key or marker (more than one is a duplicate). */
   findPayments?(items: PaymentData[]): Promise<Map<string, string[]>>;
   readonly removeMethod?: string;

@@ -476,17 +476,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const ledger = await this.sync.ledger(c.accountId, c.id, CREATE_PAYMENT, ready.map((r) => r.data.id));
     const unknown = ready.filter((r) => ledger.get(r.data.id) === 'sending');
     let toSend = ready.filter((r) => ledger.get(r.data.id) !== 'sending');
-    if (unknown.length) {
-      try {
-        const found = connector.findPayments ? await connector.findPayments(unknown.map((u) => u.data)) : new Map<string, string[]>();
-        const hits = unknown.filter((u) => found.has(u.data.id));
-        for (const u of hits) if (found.get(u.data.id)!.length > 1) this.logger.warn(`payment ${u.data.id}: ${found.get(u.data.id)!.length} remote objects (see reconciliation duplicates)`);
-        await this.mapped(round, hits.map((u) => ({ rec: u.rec, remoteId: found.get(u.data.id)![0]! })));
-        toSend = [...unknown.filter((u) => !found.has(u.data.id)), ...toSend];
-      } catch (err) {
-        await this.failure(round, unknown.map((u) => u.rec), err, 'lookup');
-      }
-    }
+    if (unknown.length) toSend = [...(await this.lookUpPayments(round, unknown)), ...toSend];
     // Up to `inFlight` batches out at once: one's database work overlaps the others' calls.
     const { size, inFlight = 1 } = connector.paymentBatch;
     const batches: (typeof toSend)[] = [];
@@ -500,6 +490,47 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // Every lane has ended before the round hands back what it did not get to.
     const broken = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
     if (broken) throw broken.reason;
+  }
+
+  /**
+   * Payments whose earlier create may have been applied, looked up one date at a time (Adesk
+   * lists a day's transactions per call), each look-up gated by the connector's
+   * `paymentLookupMethod` and within the round's deadline; what each date finds is mapped at
+   * once. Answers those not found (to be sent). A look-up that fails hands its date's records on
+   * (a 429 blocks that method), and the dates not reached wait for the next round. It used to be
+   * one ungated look-up of every date whose first failure threw away every hit before it, so a
+   * limit below the number of dates had those payments looked up again from the first date,
+   * each round, for good.
+   */
+  private async lookUpPayments(round: Round, unknown: { rec: ClaimedRecord; data: PaymentData }[]): Promise<{ rec: ClaimedRecord; data: PaymentData }[]> {
+    const { c, connector } = round;
+    if (!connector.findPayments) return unknown;
+    const method = connector.paymentLookupMethod ?? 'lookup';
+    const byDate = new Map<string, typeof unknown>();
+    for (const u of unknown) byDate.set(u.data.date, [...(byDate.get(u.data.date) ?? []), u]);
+    const notFound: typeof unknown = [];
+    const dates = [...byDate.keys()].sort();
+    for (const [n, date] of dates.entries()) {
+      const group = byDate.get(date)!;
+      if ((await this.yields(round)) || !this.gate(round, method)) {
+        const rest = dates.slice(n).flatMap((d) => byDate.get(d)!.map((u) => u.rec));
+        await this.later(round, rest, this.limiter.waitMs(this.key(c, method)));
+        break;
+      }
+      let found: Map<string, string[]>;
+      try {
+        found = await connector.findPayments(group.map((u) => u.data));
+      } catch (err) {
+        await this.failure(round, group.map((u) => u.rec), err, method);
+        continue;
+      }
+      this.passed(round, method);
+      const hits = group.filter((u) => found.has(u.data.id));
+      for (const u of hits) if (found.get(u.data.id)!.length > 1) this.logger.warn(`payment ${u.data.id}: ${found.get(u.data.id)!.length} remote objects (see reconciliation duplicates)`);
+      await this.mapped(round, hits.map((u) => ({ rec: u.rec, remoteId: found.get(u.data.id)![0]! })));
+      notFound.push(...group.filter((u) => !found.has(u.data.id)));
+    }
+    return notFound;
   }
 
   private async batch(round: Round, items: { rec: ClaimedRecord; data: PaymentData }[]): Promise<void> {

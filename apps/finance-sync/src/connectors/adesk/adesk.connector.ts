@@ -50,6 +50,7 @@ export function parseAdeskSettings(raw: Settings): Settings {
 export class AdeskConnector implements Connector {
   readonly target: FinanceTarget = 'adesk';
   readonly paymentBatch: { method: string; size: number; inFlight: number };
+  readonly paymentLookupMethod = route('GET', '/v1/transactions');
   readonly removeMethod = route('POST', '/v2/transactions/remove');
   private readonly client: AdeskClient;
 
