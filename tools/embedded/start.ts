@@ -233,6 +233,8 @@ async function main(): Promise<void> {
   }
   await pg.start();
   // Before the stop below can run: a stop during start-up saves these again, not an empty list.
+  // Nothing is trimmed from the bus until every service has subscribed (see holdTrim).
+  InProcessEventBus.instance().holdTrim();
   restorePendingEvents(dataDir);
 
   // From here on a stop closes what has started (the services in reverse order, then PostgreSQL).
@@ -322,6 +324,7 @@ async function main(): Promise<void> {
     }),
   );
 
+  InProcessEventBus.instance().releaseTrim();
   await catchUpReadModels(dataDir, apps[0]!, apps[1]!);
 
   const account = env.PAPKA_ACCOUNT ?? 'demo';

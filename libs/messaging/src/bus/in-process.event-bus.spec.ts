@@ -121,6 +121,32 @@ describe(InProcessEventBus.name, () => {
     await sut.close();
   });
 
+  it('while trimming is held, a group that subscribes after others read more than the trim still gets every record', async () => {
+    const sut = new InProcessEventBus(5);
+    sut.holdTrim();
+    const records = Array.from({ length: 3_000 }, (_, i) => ({ topic: 't', key: 'k', value: `m${i}` }));
+    sut.restore(records);
+    const first: string[] = [];
+    await sut.subscribe({ groupId: 'first', topics: ['t'], batchHandler: async (rs, done) => rs.forEach((r) => (first.push(r.value!.toString()), done(r))), handler: async () => undefined });
+    await until(() => first.length === 3_000, 5_000);
+    const late: string[] = [];
+    await sut.subscribe({ groupId: 'late', topics: ['t'], batchHandler: async (rs, done) => rs.forEach((r) => (late.push(r.value!.toString()), done(r))), handler: async () => undefined });
+    await until(() => late.length === 3_000, 5_000);
+    expect(late[0]).toBe('m0');
+    sut.releaseTrim();
+    // Read by both now: trimmed, nothing pending.
+    expect(sut.pending()).toEqual([]);
+    expect((await sut.endOffsets('t'))[0]!.offset).toBe('3000');
+    await sut.close();
+  });
+
+  it('keeps dead letters (a .dlq topic no group reads) across a stop', async () => {
+    const sut = new InProcessEventBus(5);
+    await sut.publish([{ topic: 'papka.t.v1.dlq', key: 'k', value: 'dead' }, { topic: 'nobody-reads', key: 'k', value: 'x' }]);
+    expect(sut.pending()).toEqual([{ topic: 'papka.t.v1.dlq', key: 'k', value: 'dead' }]);
+    await sut.close();
+  });
+
   it('keeps what a closed group has not read (past the trim), and a restored bus delivers it in order', async () => {
     const sut = new InProcessEventBus(5);
     const seen = { early: [] as string[], late: [] as string[] };

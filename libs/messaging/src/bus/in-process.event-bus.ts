@@ -46,6 +46,8 @@ export class InProcessEventBus implements EventBus {
   private readonly readUpTo = new Map<string, Map<string, number>>();
   /** Offsets committed by {@link readUntil} with a group, by `group\0topic`. */
   private readonly readOffsets = new Map<string, number>();
+  /** While set, nothing is trimmed: services still starting have not subscribed yet (see {@link holdTrim}). */
+  private trimHeld = false;
 
   constructor(private readonly retryDelayMs = 500) {}
 
@@ -99,7 +101,26 @@ export class InProcessEventBus implements EventBus {
       const from = Math.max(Math.min(...readers.values()), log.base);
       out.push(...log.records.slice(from - log.base));
     }
+    // Dead letters: no group reads a `.dlq` topic, and they wait for an operator, so all of them
+    // (they were dropped at every stop, and never replayable).
+    for (const [topic, log] of this.logs) if (topic.endsWith('.dlq') && !this.readUpTo.has(topic)) out.push(...log.records);
     return out;
+  }
+
+  /**
+   * Keeps every record until {@link releaseTrim}: embedded mode starts its services one after
+   * another, and a group that subscribes later starts at the log's base, so records the first
+   * services consumed (more than the trim's 1,000, as a re-announce or the events restored at a
+   * start can be) were gone before the later services read them.
+   */
+  holdTrim(): void {
+    this.trimHeld = true;
+  }
+
+  /** Every service has subscribed: trims as usual again. */
+  releaseTrim(): void {
+    this.trimHeld = false;
+    for (const topic of this.readUpTo.keys()) this.trim(topic);
   }
 
   /**
@@ -214,6 +235,7 @@ export class InProcessEventBus implements EventBus {
 
   /** Drops records every group that subscribed to the topic has consumed, so memory stays bounded. */
   private trim(topic: string): void {
+    if (this.trimHeld) return;
     const log = this.log(topic);
     const readers = this.readUpTo.get(topic);
     const min = readers ? Math.min(...readers.values()) : Infinity;
