@@ -13,6 +13,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const config = loadContractorsConfig(env);
   if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     name: 'contractors',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka contractors', description: 'Contractors, bank accounts, contacts, INN/BIK look-up' },

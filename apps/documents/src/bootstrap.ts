@@ -17,6 +17,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const config = loadDocumentsConfig(env);
   if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     name: 'documents',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka documents', description: 'Uploads, templates, the constructor, rendering, documents' },

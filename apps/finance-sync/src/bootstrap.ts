@@ -17,6 +17,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const config = loadFinanceSyncConfig(env);
   if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     name: 'finance-sync',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka finance-sync', description: 'Connections to finance systems (Adesk, MoySklad, the DMS, billing), sync records, reconciliation and inbound webhooks' },

@@ -10,7 +10,7 @@ import { createProxyHandler, isProxiedTarget } from './proxy/proxy.handler';
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
   const config = loadGatewayConfig(env);
   // No body parsing here: bodies stream through to the services untouched.
-  const app = await createHttpApp(AppModule.register(config), { name: 'gateway', parseJson: false });
+  const app = await createHttpApp(AppModule.register(config), { name: 'gateway', parseJson: false, drainMs: config.SHUTDOWN_DRAIN_MS });
   const proxy = createProxyHandler(config, app.get(TokenVerifier), { service: 'gateway', metrics: app.get(HttpMetrics) });
   // /v2/** is answered on Node's request event, before Express and Nest (timed and traced by the
   // proxy itself); what else Express would route to /v2 (a target not in origin form) still is.

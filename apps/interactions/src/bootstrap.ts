@@ -15,6 +15,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const config = loadInteractionsConfig(env);
   if (config.DATABASE_CREATE) await ensureDatabase(config.DATABASE_URL);
   const app = await createHttpApp(AppModule.register(config), {
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     name: 'interactions',
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     openApi: { title: 'Papka interactions', description: 'Deals with their description, status, payments, documents and files' },

@@ -116,6 +116,12 @@ export const baseEnvSchema = z.object({
   AUTH_AUDIENCE: z.string().optional(),
   /** Serve Prometheus `/metrics` on this port only (Kubernetes); unset: on the app's port (embedded, compose). */
   METRICS_PORT: port.optional(),
+  /**
+   * After SIGTERM, requests still in flight this long (a large upload or download, a ZIP bundle)
+   * are cut, so the process ends within its grace period: the pod's grace period less its
+   * preStop sleep and a margin.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
 });
 
 /** Variables of a service that owns a database and publishes or consumes events. */

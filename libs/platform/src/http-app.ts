@@ -77,6 +77,8 @@ export interface HttpAppOptions {
   parseJson?: boolean;
   /** Title and paths of this service's OpenAPI document, served at /openapi.json. */
   openApi?: { title: string; description?: string };
+  /** How long requests in flight may finish after SIGTERM (SHUTDOWN_DRAIN_MS); default 15 s. */
+  drainMs?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, o: Ht
   server.headersTimeout = 66_000;
   // On SIGTERM: stop listening, answer what arrives with Connection: close, close idle
   // connections, and let Nest close the server only once they are gone (graceful-shutdown.ts).
-  const drain = drainOnShutdown(app.getHttpServer());
+  const drain = drainOnShutdown(app.getHttpServer(), { forceAfterMs: o.drainMs });
   const adapter = app.getHttpAdapter();
   const closeServer = adapter.close.bind(adapter);
   adapter.close = async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { isValidBik, isValidInn, isValidOgrn, isValidOgrnip } from '@papka/ru';
 import { fieldError, LookupNotConfiguredError, LookupUnavailableError, NotFoundError } from '@papka/platform';
 import { CONFIG, type ContractorsConfig } from '../config';
@@ -10,7 +10,7 @@ const NEGATIVE_TTL_SECONDS = 3_600;
 
 /** Organisation and bank look-ups through the provider, behind a PostgreSQL cache. */
 @Injectable()
-export class LookupService implements OnModuleDestroy {
+export class LookupService implements OnApplicationShutdown {
   private readonly logger = new Logger(LookupService.name);
   readonly client: DadataClient;
 
@@ -90,7 +90,12 @@ export class LookupService implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the HTTP server has drained (Nest closes it between `beforeApplicationShutdown` and
+   * this hook): closed in `onModuleDestroy`, look-ups of requests still in flight failed as
+   * 503s, or were deferred, during every rollout.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }
 }
