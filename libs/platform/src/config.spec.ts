@@ -111,6 +111,22 @@ describe(loadConfig.name, () => {
       ]);
     });
 
+    it("refuses the example's CHANGE_ME in any other variable the service reads (a database URL's password), and names the DaData key's way out", () => {
+      const example = readFileSync(path.join(__dirname, '../../../k8s/secret.example.yaml'), 'utf8');
+      const value = (name: string) => new RegExp(`^\\s+${name}: (.+)$`, 'm').exec(example)![1]!.trim();
+      expect(problemsOf(serviceSchema, { ...production, DATABASE_URL: value('CONTRACTORS_DATABASE_URL') })).toEqual([
+        "DATABASE_URL: still the example's CHANGE_ME placeholder; set a value of your own in production",
+      ]);
+      const withDadata = serviceSchema.extend({ DADATA_API_KEY: z.string().optional() });
+      expect(problemsOf(withDadata, { ...DB, ...production, DADATA_API_KEY: value('DADATA_API_KEY') })).toEqual([
+        "DADATA_API_KEY: still the example's CHANGE_ME placeholder; set a value of your own in production (or leave it out: Papka then runs without look-ups)",
+      ]);
+      // Not a variable the service reads: not its business.
+      expect(problemsOf(serviceSchema, { ...DB, ...production, SOMETHING_ELSE: 'CHANGE_ME' })).toEqual([]);
+      // Outside production, nothing.
+      expect(problemsOf(withDadata, { ...DB, DADATA_API_KEY: 'CHANGE_ME' })).toEqual([]);
+    });
+
     it('requires both S3 keys, and neither may be the MinIO default', () => {
       expect(problemsOf(serviceSchema, { ...DB, NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET })).toEqual([
         'S3_ACCESS_KEY: required in production when STORAGE_DRIVER is s3',

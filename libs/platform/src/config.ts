@@ -48,6 +48,13 @@ function productionProblems(env: Env, declares: (name: string) => boolean): stri
       else if (isPlaceholder(env[name])) problems.push(PLACEHOLDER_PROBLEM(name));
     }
   }
+  // Any other value still holding the example's marker: a database URL with its CHANGE_ME
+  // password, FINANCE_ENCRYPTION_KEY (it passed here and crashed the container later), the DaData
+  // key (leave it out to run without look-ups: it is optional).
+  for (const [name, value] of Object.entries(env)) {
+    if (!declares(name) || !isPlaceholder(value) || problems.some((p) => p.startsWith(`${name}:`))) continue;
+    problems.push(name === 'DADATA_API_KEY' ? `${PLACEHOLDER_PROBLEM(name)} (or leave it out: Papka then runs without look-ups)` : PLACEHOLDER_PROBLEM(name));
+  }
   return problems;
 }
 
