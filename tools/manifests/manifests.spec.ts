@@ -205,7 +205,8 @@ function publicRouteFindings(all: Obj[]): string[] {
       if (!port) findings.push(`Ingress ${ing.metadata?.name} routes to a port Service ${svc.metadata?.name} does not have`);
     }
   }
-  return findings;
+  // Each Ingress routing to the same Service finds its ports once.
+  return [...new Set(findings)];
 }
 
 const sources: [string, () => Obj[]][] = [['files listed by k8s/kustomization.yaml', renderFromFiles]];
