@@ -70,8 +70,49 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
+/** Whether `port` can be listened on, on every interface (as the embedded gateway listens). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's range of ports for outgoing connections (`ip_local_port_range`). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port for a server a test starts. Below the kernel's ephemeral range: a port the
+ * kernel handed out (listen(0)) and that was released went back to that range, where any
+ * outgoing connection (to PostgreSQL, Kafka) could take it as its local port before the
+ * service bound it, and the service failed with EADDRINUSE. Checked free on every interface,
+ * and never the same twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const from = 10_000;
+  const to = low - 1;
+  if (to - from >= 1_000) {
+    for (let i = 0; i < 200; i++) {
+      const port = from + Math.floor(Math.random() * (to - from + 1));
+      if (handedOut.has(port)) continue;
+      // Taken before the check, so two calls at once never answer the same port.
+      handedOut.add(port);
+      if (await canListen(port)) return port;
+      handedOut.delete(port);
+    }
+  }
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
