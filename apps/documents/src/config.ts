@@ -33,6 +33,8 @@ export const documentsEnvSchema = baseEnvSchema
     FILE_SWEEP_MS: z.coerce.number().int().min(0).default(6 * 3600_000),
     /** Only files older than this are removed by the sweep: a put whose row is not committed yet keeps its file. */
     FILE_SWEEP_GRACE_MS: z.coerce.number().int().min(1_000).default(24 * 3600_000),
+    /** A constructor call or list naming a contractor not yet in the read model (created a moment ago) waits this long for its event, then 404. */
+    REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(3_000),
     /** A download of a document still rendering waits this long before answering 409. */
     DOWNLOAD_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   });

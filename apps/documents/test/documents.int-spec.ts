@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,7 @@ import {
   FIXTURE_INN as INN,
   infra,
   infraEnv,
+  publishRecord,
   readTopic,
   s3Env,
   serviceEnv,
@@ -171,6 +173,27 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       renderState: 'rendered',
       createdAt: expect.any(String),
     });
+  });
+
+  it('a constructor call naming a contractor whose event has not arrived yet waits for it (REPLICA_WAIT_MS) instead of a 404', async () => {
+    // The contractor as the contractors service announced one: the same event under a new id,
+    // published only after the call, as a slow broker would deliver it.
+    const since = Date.now() - 1_000;
+    const made = await api<{ uuid: string }>('POST', '/v2/docs/contractors', { type: 2, name: 'ООО «Запоздалый»', address: 'г Москва' });
+    expect(made.status).toBe(201);
+    const [event] = (await readTopic(Topics.contractors, (ms) => ms.some((m) => m.key === made.body.uuid), 20_000, since)).filter((m) => m.key === made.body.uuid);
+    const late = randomUUID();
+    const envelope = JSON.parse(event!.value) as { id: string; aggregateId: string; data: { uuid: string } };
+    Object.assign(envelope, { id: randomUUID(), aggregateId: late });
+    envelope.data.uuid = late;
+    const letter = BUILTIN_TEMPLATES.find((t) => t.kind === 'letter')!;
+    const call = api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Письмо', template: letter.uuid, name: 'Письмо запоздалому', contractor: late, masks: { body: 'Текст' } });
+    await new Promise((r) => setTimeout(r, 500));
+    await publishRecord(Topics.contractors, late, JSON.stringify(envelope));
+    expect((await call).status).toBe(201);
+    expect((await api('GET', `/v2/docs/contractors/${late}/documents`)).status).toBe(200);
+    // One that never comes is still a 404, after the wait.
+    expect((await api('POST', '/v2/docs/constructor', { type: 'Письмо', template: letter.uuid, name: 'Никому', contractor: randomUUID(), masks: { body: 'Текст' } })).status).toBe(404);
   });
 
   it('makes one document per Idempotency-Key however often the constructor call is retried', async () => {

@@ -13,6 +13,7 @@ export * from './outbox/commands';
 export * from './outbox/outbox.entity';
 export * from './outbox/outbox.relay';
 export * from './outbox/outbox.writer';
+export * from './replicas/wait-for-replica';
 export * from './trace';
 export * from './tracing';
 

@@ -109,3 +109,14 @@ export async function topicEnds(topics: string[]): Promise<{ topic: string; part
     await admin.disconnect();
   }
 }
+
+/** Publishes one record as is (a test standing in for a service's relay, say to time when an event arrives). */
+export async function publishRecord(topic: string, key: string, value: string): Promise<void> {
+  const producer = testKafka('papka-test-publisher').producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ key, value }] });
+  } finally {
+    await producer.disconnect();
+  }
+}

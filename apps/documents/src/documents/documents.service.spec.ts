@@ -115,7 +115,7 @@ describe(DocumentsService.name, () => {
   /** The service over this test's fakes (`handoff`: a render queue of this replica's own, else none). */
   const service = (handoff?: RenderHandoff, idem = idempotency) =>
     new DocumentsService(
-      { DOWNLOAD_WAIT_MS: 50 } as DocumentsConfig,
+      { DOWNLOAD_WAIT_MS: 50, REPLICA_WAIT_MS: 0 } as DocumentsConfig,
       storage as unknown as ObjectStorage,
       docs as unknown as DocumentsRepository,
       replicas as unknown as ReplicasRepository,

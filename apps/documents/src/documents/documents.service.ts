@@ -13,7 +13,7 @@ import {
   type ListDocumentsQuery,
 } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
-import { Commands } from '@papka/messaging';
+import { Commands, waitForReplica } from '@papka/messaging';
 import {
   Buckets,
   ConflictError,
@@ -110,7 +110,8 @@ export class DocumentsService {
   }
 
   async listForContractor(acc: AccountContext, contractorId: string, q: ListDocumentsQuery): Promise<DocumentView[]> {
-    if (!(await this.replicas.contractor(acc.accountId, contractorId))) throw new NotFoundError('contractor');
+    // One created a moment ago reaches the read model a little later (REPLICA_WAIT_MS).
+    if (!(await waitForReplica(async () => (await this.replicas.contractor(acc.accountId, contractorId))!== null, this.config.REPLICA_WAIT_MS))) throw new NotFoundError('contractor');
     return this.list(acc, { ...q, contractor: contractorId });
   }
 
@@ -124,7 +125,11 @@ export class DocumentsService {
     }
     // The contractor's replica and the template or upload asked for, in one read.
     const accountTemplate = dto.template && !builtinTemplate(dto.template) ? dto.template : null;
-    const input = await this.inputs.find(acc.accountId, dto.contractor, accountTemplate, dto.template ? null : dto.filename!);
+    const read = () => this.inputs.find(acc.accountId, dto.contractor, accountTemplate, dto.template ? null : dto.filename!);
+    let input = await read();
+    // A contractor created a moment ago reaches this read model a little later: waited for
+    // (REPLICA_WAIT_MS) instead of a 404 for one the contractors API has just answered.
+    if (!input.contractor) await waitForReplica(async () => (input = await read()).contractor !== null, this.config.REPLICA_WAIT_MS);
     const contractor = input.contractor;
     if (!contractor || contractor.deleted) throw new NotFoundError('contractor');
 

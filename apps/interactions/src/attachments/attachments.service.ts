@@ -9,12 +9,11 @@ import {
   InteractionUpdated,
   type AttachFileDto,
 } from '@papka/contracts';
-import { Commands, type CommandTx } from '@papka/messaging';
+import { Commands, type CommandTx, waitForReplica } from '@papka/messaging';
 import { Buckets, NotFoundError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage } from '@papka/storage';
 import { CONFIG, type InteractionsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
-import { waitForReplica } from '../replicas/wait-for-replica';
 import { AttachmentsRepository } from './attachments.repository';
 
 /** Documents (from the document read model) and uploaded files attached to an interaction. */

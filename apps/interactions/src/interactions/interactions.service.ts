@@ -17,12 +17,11 @@ import {
   type ListInteractionsQuery,
   type UpdateInteractionDto,
 } from '@papka/contracts';
-import { Commands, type CommandTx } from '@papka/messaging';
+import { Commands, type CommandTx, waitForReplica } from '@papka/messaging';
 import { fieldError, Idempotency, InvalidStatusTransitionError, NotFoundError, type Created } from '@papka/platform';
 import { rublesToKopecks } from '@papka/ru';
 import { CONFIG, type InteractionsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
-import { waitForReplica } from '../replicas/wait-for-replica';
 import { InteractionsRepository, type LockedInteraction } from './interactions.repository';
 import { sanitizeDescription } from './sanitize-description';
 
@@ -43,7 +42,8 @@ export class InteractionsService {
 
   /** A deleted contractor's interactions stay readable; an unknown contractor is a 404. */
   async listForContractor(acc: AccountContext, contractorId: string, q: ListInteractionsQuery): Promise<InteractionView[]> {
-    if (!(await this.replicas.contractorKnown(acc.accountId, contractorId))) throw new NotFoundError('contractor');
+    // One created a moment ago may not be in the read model yet (see create).
+    if (!(await waitForReplica(() => this.replicas.contractorKnown(acc.accountId, contractorId), this.config.REPLICA_WAIT_MS))) throw new NotFoundError('contractor');
     return this.list(acc, { ...q, contractor: contractorId });
   }
 

@@ -2,6 +2,7 @@ import type { AccountContext } from '@papka/auth';
 import type { InteractionSnapshot, PaymentSnapshot, RecordPaymentDto } from '@papka/contracts';
 import { NotFoundError, ValidationFailedError, type Idempotency } from '@papka/platform';
 import { fakeCommands } from '@papka/testing';
+import type { InteractionsConfig } from '../config';
 import type { BankAccount, ReplicasRepository } from '../replicas/replicas.repository';
 import type { NewPayment, PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
@@ -55,7 +56,7 @@ function fakeRepo() {
 
 describe(PaymentsService.name, () => {
   let repo: ReturnType<typeof fakeRepo>;
-  let replicas: { contractorBankAccounts: jest.Mock };
+  let replicas: { contractorBankAccounts: jest.Mock; interactionContractorHasBank: jest.Mock };
   let idempotency: { run: jest.Mock };
   let fake: ReturnType<typeof fakeCommands>;
   let sut: PaymentsService;
@@ -63,7 +64,7 @@ describe(PaymentsService.name, () => {
 
   beforeEach(() => {
     repo = fakeRepo();
-    replicas = { contractorBankAccounts: jest.fn(async () => [BANK]) };
+    replicas = { contractorBankAccounts: jest.fn(async () => [BANK]), interactionContractorHasBank: jest.fn(async () => true) };
     const seen = new Map<string, string>();
     idempotency = {
       run: jest.fn(async (_m: unknown, _a: string, key: string | undefined, _req: unknown, create: () => Promise<string>) => {
@@ -74,7 +75,7 @@ describe(PaymentsService.name, () => {
       }),
     };
     fake = fakeCommands();
-    sut = new PaymentsService(repo as unknown as PaymentsRepository, replicas as unknown as ReplicasRepository, fake.commands, idempotency as unknown as Idempotency);
+    sut = new PaymentsService(repo as unknown as PaymentsRepository, replicas as unknown as ReplicasRepository, fake.commands, idempotency as unknown as Idempotency, { REPLICA_WAIT_MS: 0 } as unknown as InteractionsConfig);
   });
 
   it("refuses, naming sum, a payment that would take the interaction's totals past 10 trillion rubles either way (they would no longer be exact in JSON)", async () => {
@@ -104,6 +105,19 @@ describe(PaymentsService.name, () => {
     await sut.record(acc, ID, dto({ contractorBank: BANK.number }));
     expect(replicas.contractorBankAccounts).toHaveBeenCalledWith(fake.manager, acc.accountId, CONTRACTOR);
     expect(fake.emitted.map((e) => (e.data as { payment: PaymentSnapshot }).payment.contractorBank)).toEqual([BANK, BANK]);
+  });
+
+  it('waits for a bank account added a moment ago to reach the read model (REPLICA_WAIT_MS) before refusing it', async () => {
+    const waiting = new PaymentsService(repo as unknown as PaymentsRepository, replicas as unknown as ReplicasRepository, fake.commands, idempotency as unknown as Idempotency, {
+      REPLICA_WAIT_MS: 2_000,
+    } as unknown as InteractionsConfig);
+    // The contractor's event with the new account arrives on the third look.
+    let looks = 0;
+    replicas.interactionContractorHasBank.mockImplementation(async () => ++looks >= 3);
+    replicas.contractorBankAccounts.mockImplementation(async () => (looks >= 3 ? [BANK] : []));
+    await expect(waiting.record(acc, ID, dto({ contractorBank: BANK.uuid }))).resolves.toMatchObject({ uuid: expect.any(String) });
+    expect(looks).toBe(3);
+    expect(fake.emitted.map((e) => (e.data as { payment: PaymentSnapshot }).payment.contractorBank)).toEqual([BANK]);
   });
 
   it('400s naming contractorBank for an account the contractor does not have, storing and emitting nothing', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AccountContext } from '@papka/auth';
 import {
@@ -7,9 +7,10 @@ import {
   InteractionPaymentRemoved,
   type RecordPaymentDto,
 } from '@papka/contracts';
-import { Commands } from '@papka/messaging';
+import { Commands, waitForReplica } from '@papka/messaging';
 import { ConflictError, fieldError, Idempotency, NotFoundError, type Created } from '@papka/platform';
 import { rublesToKopecks } from '@papka/ru';
+import { CONFIG, type InteractionsConfig } from '../config';
 import { ReplicasRepository, type BankAccount } from '../replicas/replicas.repository';
 import { PaymentsRepository } from './payments.repository';
 
@@ -27,9 +28,16 @@ export class PaymentsService {
     private readonly replicas: ReplicasRepository,
     private readonly commands: Commands,
     private readonly idempotency: Idempotency,
+    @Inject(CONFIG) private readonly config: InteractionsConfig,
   ) {}
 
   async record(acc: AccountContext, id: string, dto: RecordPaymentDto, key?: string): Promise<Created> {
+    // A bank account added to the contractor a moment ago reaches this read model a little
+    // later: waited for (outside the transaction) before the check below refuses it as a 400.
+    if (dto.contractorBank) {
+      const ref = dto.contractorBank;
+      await waitForReplica(async () => (await this.replicas.interactionContractorHasBank(acc.accountId, id, ref)) !== false, this.config.REPLICA_WAIT_MS);
+    }
     return this.commands.run(acc.accountId, async (t) => {
       const row = await this.repo.lock(t.manager, acc.accountId, id);
       if (!row) throw new NotFoundError('interaction');

@@ -83,6 +83,17 @@ export class ReplicasRepository {
     return row?.bank_accounts ?? null;
   }
 
+  /** Whether the interaction's contractor has bank account `ref` (its uuid or number); null when there is no such interaction. */
+  async interactionContractorHasBank(accountId: string, interactionId: string, ref: string): Promise<boolean | null> {
+    const [row] = (await this.ds.query(
+      `SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(c.bank_accounts, '[]'::jsonb)) b WHERE b->>'uuid' = $3 OR b->>'number' = $3) AS has
+         FROM interaction i LEFT JOIN contractor_replica c ON c.id = i.contractor_id AND c.account_id = i.account_id
+        WHERE i.id = $1 AND i.account_id = $2`,
+      [interactionId, accountId, ref],
+    )) as { has: boolean }[];
+    return row ? row.has : null;
+  }
+
   async documentLive(accountId: string, id: string): Promise<boolean> {
     const rows: unknown[] = await this.ds.query(`SELECT 1 FROM document_replica WHERE id = $1 AND account_id = $2 AND NOT deleted`, [id, accountId]);
     return rows.length > 0;
