@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import PizZip from 'pizzip';
 import { DOCX_FILL_LIMIT_MS, DocxTemplateError, fillDocx, fillDocxDetailed, listDocxPlaceholders, stripExternalRelationships } from './docx-filler';
 import { buildDocx, paragraph, REL_HYPERLINK, REL_IMAGE } from './ooxml';
@@ -203,6 +204,16 @@ describe('stripExternalRelationships', () => {
     expect(out).toContain('encoding="UTF-8"');
     expect(out).toContain('Id="keep"');
     expect(out).not.toContain('http://x');
+  });
+
+  it('reads a part of thousands of unclosed or unterminated tags in one pass, and still strips the external one among them', () => {
+    // Each unclosed tag used to scan to the end of the part (its square: minutes here, hours for a 60 KB upload).
+    const zip = new PizZip();
+    const junk = '<Relationship Id="a">'.repeat(40_000) + '<Relationship Id="q" Target="'.repeat(20_000) + '<Relationship a="1" a="1" a="1"'.repeat(10_000);
+    zip.file('word/_rels/evil.rels', `${junk}<Relationship Id="x" Type="t" Target="https://evil" TargetMode="External"/>${junk}`);
+    // Under vm's watchdog, so a regression fails the test (it ends the synchronous scan) instead of hanging the suite.
+    expect(runInNewContext('strip()', { strip: () => stripExternalRelationships(zip) }, { timeout: 10_000 })).toBe(1);
+    expect(zip.file('word/_rels/evil.rels')?.asText()).not.toContain('https://evil');
   });
 
   it('leaves a package without external relationships as it is', () => {

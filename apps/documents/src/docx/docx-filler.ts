@@ -190,9 +190,16 @@ const RELS_NS = [
   'http://purl.oclc.org/ooxml/officeDocument/relationships',
 ];
 
-/** `<Relationship …/>` or `<Relationship …>…</Relationship>`, any prefix; attribute values may hold ">". */
+/**
+ * `<Relationship …/>` or `<Relationship …>…</Relationship>`, any prefix; attribute values may
+ * hold ">" (not "<", which XML forbids there). Linear in the part's length whatever it holds:
+ * the attributes are matched once (a lookahead and its backreference, JavaScript's atomic
+ * group), a value or a body stops at the next tag or Relationship. Before, a part of unclosed
+ * `<Relationship Id="a">` tags scanned to its end from every one of them (its square: a 60 KB
+ * upload held the documents service for hours).
+ */
 const RELATIONSHIP_RE =
-  /<((?:[A-Za-z_][\w.-]*:)?Relationship)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(?:\/>|>[\s\S]*?<\/\1\s*>)/g;
+  /<((?:[A-Za-z_][\w.-]*:)?Relationship)(?=((?:\s+[^\s=/>]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*))\2\s*(?:\/>|>(?:[^<]|<(?!\/?(?:[A-Za-z_][\w.-]*:)?Relationship[\s>/]))*?<\/\1\s*>)/g;
 const ATTRIBUTE_RE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 function decodeXmlEntities(value: string): string {

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AddContactDto, CreateContractorDto } from '../contractors/contractor.dto';
@@ -37,6 +38,15 @@ describe('toNumber', () => {
     // class-validator's maxDecimalPlaces threw on these (no "." in "1e-7"): a 500.
     for (const sum of [1e-7, 5e-7, 0.001, 1e21]) expect(fieldsWithErrors(RecordPaymentDto, { ...pay, sum })).toEqual(['sum']);
     expect(fieldsWithErrors(ConstructorDto, { type: 'Счёт', name: 'Счёт', contractor: '7d3c1f7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f', sum: 1e-7 })).toEqual(['sum']);
+  });
+
+  it('reads a long run of digits in one pass, and leaves text longer than any amount for the validator to refuse', () => {
+    // Under vm's watchdog: the old pattern split the digits every way it could (80,000 of them
+    // held the validation pipe for 11 s), so a regression fails instead of hanging the suite.
+    const errors = (sum: string) => runInNewContext('check()', { check: () => fieldsWithErrors(RecordPaymentDto, { ...pay, sum }) }, { timeout: 10_000 }) as string[];
+    expect(errors(`${'1'.repeat(200_000)}x`)).toEqual(['sum']);
+    expect(errors('1'.repeat(200_000))).toEqual(['sum']);
+    expect(errors(`${'1'.repeat(12)}.50`)).toEqual([]);
   });
 
   it('does not make a status of true (it was 1: a cancelled deal set back to new)', () => {

@@ -65,7 +65,17 @@ export function IsAccountForBik(bikProperty: string, options?: ValidationOptions
  * left as it is, so the number validator rejects it and names the field; `Number()` alone would
  * read `"0x10"` as 16 and `@Type(() => Number)` would turn `""` into 0 and `true` into 1.
  */
-export const toNumber = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : value);
+export const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.length <= MAX_NUMBER_TEXT && DECIMAL_TEXT.test(value) ? Number(value) : value;
+
+/**
+ * A decimal with one way to read each digit (`\d+\.?\d*` split a run of digits every way it
+ * could: 80,000 digits then an `x` held the validation pipe for 11 s, a 1 MB body for half an
+ * hour), on at most MAX_NUMBER_TEXT characters.
+ */
+const DECIMAL_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
+/** Longer than any amount a field takes (a ruble sum's 16 digits with kopecks and padding). */
+const MAX_NUMBER_TEXT = 64;
 
 /**
  * A whole calendar date first (`2025-09-22`, or `20250922` where `basic`), from year 1, then

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import { readdirSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { FONTS_DIR, resolveFontFamily } from './fonts';
 import { compileTemplate, FILL_LIMITS, renderHtml, TemplateRenderError, TemplateSyntaxError } from './handlebars-engine';
 
@@ -171,6 +172,19 @@ describe('renderHtml', () => {
     expect(html.indexOf('<head data-x="1"><style>@page')).toBeGreaterThan(0);
     expect(html.indexOf('@page')).toBeLessThan(html.indexOf('body{font-size:9pt}'));
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+  });
+
+  it('reads a template of many leading comments, or of unclosed <html tags, in one pass (the user writes it)', () => {
+    // Under vm's watchdog, so a regression (exponential in the comments, the square of the
+    // unclosed tags, as before) fails the test instead of hanging the suite.
+    const run = (source: string) => runInNewContext('render()', { render: () => renderHtml(compileTemplate(source), { x: 'X' }) }, { timeout: 10_000 }) as string;
+    const comments = run(`${'<!---->'.repeat(60)}<html><body>{{x}}</body></html>`);
+    expect(comments).toMatch(/^<!doctype html><!---->/);
+    expect(comments).toContain('<html><head><style>@page');
+    expect(run(`<!-- a --> <!DOCTYPE html><html><body>{{x}}</body></html>`)).toMatch(/^<!-- a --> <!DOCTYPE html><html><head><style>/);
+    const unclosed = run(`<p>{{x}}</p>${'<html '.repeat(40_000)}`);
+    expect(unclosed.startsWith('<!doctype html><html lang="ru"><head>')).toBe(true);
+    expect(run(`<HTML\tlang="ru"><HEAD><title>t</title></HEAD><body>{{x}}</body></HTML>`)).toContain('<HEAD><style>@page');
   });
 
   it('adds a head and a doctype to a document that has neither', () => {

@@ -144,18 +144,45 @@ export interface RenderHtmlOptions {
 export function renderHtml(compiled: CompiledTemplate, data: Record<string, unknown>, opts: RenderHtmlOptions = {}): string {
   const output = compiled.render(data);
   const style = documentStyle(opts.font);
-  if (!HTML_OPEN.test(output)) {
+  if (!openTag(output, 'html')) {
     return `<!doctype html><html lang="ru"><head><meta charset="utf-8">${style}</head><body>${output}</body></html>`;
   }
   // Without a doctype Chromium lays tables out in quirks mode.
-  const withDoctype = DOCTYPE.test(output) ? output : `<!doctype html>${output}`;
-  if (HEAD_OPEN.test(withDoctype)) return withDoctype.replace(HEAD_OPEN, (head) => `${head}${style}`);
-  return withDoctype.replace(HTML_OPEN, (html) => `${html}<head>${style}</head>`);
+  const withDoctype = hasDoctype(output) ? output : `<!doctype html>${output}`;
+  const head = openTag(withDoctype, 'head');
+  if (head) return `${withDoctype.slice(0, head.end)}${style}${withDoctype.slice(head.end)}`;
+  const html = openTag(withDoctype, 'html')!;
+  return `${withDoctype.slice(0, html.end)}<head>${style}</head>${withDoctype.slice(html.end)}`;
 }
 
-const HTML_OPEN = /<html(?=[\s>])[^>]*>/i;
-const HEAD_OPEN = /<head(?=[\s>])[^>]*>/i;
-const DOCTYPE = /^\s*(?:<!--[\s\S]*?-->\s*)*<!doctype\s/i;
+/*
+ * Scans, not regular expressions: the template is the user's, and `<!--` repeated or `<html `
+ * without its `>` made the expressions used here backtrack for hours (exponential in the
+ * comments, the square of the length in unclosed tags), holding the renderer.
+ */
+
+/** The first `<name` tag (followed by a space or `>`), up to its `>`; null when there is none, or no `>` after it. */
+function openTag(text: string, name: 'html' | 'head'): { start: number; end: number } | null {
+  // A fixed-length pattern with a one-character lookahead: linear.
+  const found = new RegExp(`<${name}(?=[\\s>])`, 'i').exec(text);
+  if (!found) return null;
+  const close = text.indexOf('>', found.index);
+  // No `>` after the first one: none after a later one either.
+  return close === -1 ? null : { start: found.index, end: close + 1 };
+}
+
+/** Whether the text starts, after white space and comments, with `<!doctype` and a space. */
+function hasDoctype(text: string): boolean {
+  let at = 0;
+  for (;;) {
+    while (at < text.length && /\s/.test(text.charAt(at))) at++;
+    if (!text.startsWith('<!--', at)) break;
+    const end = text.indexOf('-->', at + 4);
+    if (end === -1) return false;
+    at = end + 3;
+  }
+  return /^<!doctype\s/i.test(text.slice(at, at + 10));
+}
 
 function documentStyle(font: string | undefined): string {
   const family = resolveFontFamily(font);
