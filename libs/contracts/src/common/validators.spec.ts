@@ -49,6 +49,13 @@ describe('toNumber', () => {
     expect(errors(`${'1'.repeat(12)}.50`)).toEqual([]);
   });
 
+  it("takes a contractor's type as a decimal string too, as the other number fields do", () => {
+    const ip = { inn: '501817999160', name: 'ИП Артиков Тимур Дилшодович' };
+    expect(fieldsWithErrors(CreateContractorDto, { ...ip, type: '1' })).toEqual([]);
+    expect(plainToInstance(CreateContractorDto, { ...ip, type: '1' }).type).toBe(1);
+    for (const type of ['0x1', true, '4', '']) expect(fieldsWithErrors(CreateContractorDto, { ...ip, type })).toEqual(['type']);
+  });
+
   it('does not make a status of true (it was 1: a cancelled deal set back to new)', () => {
     expect(fieldsWithErrors(SetInteractionStatusDto, { status: 2 })).toEqual([]);
     expect(fieldsWithErrors(SetInteractionStatusDto, { status: '2' })).toEqual([]);

@@ -11,7 +11,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { IsAccountForBik, IsBik, IsInn, trimOrOmit } from '../common/validators';
+import { IsAccountForBik, IsBik, IsInn, toNumber, trimOrOmit } from '../common/validators';
 import { PageQuery } from '../common/paging';
 import { ContractorType } from './contractor-type';
 
@@ -19,6 +19,8 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 export class CreateContractorDto {
   @ApiProperty({ enum: [1, 2, 3], description: '1 ИП, 2 юрлицо, 3 физлицо', example: 1 })
+  // "1" as a form sends it, as every other number field takes it (status, sum).
+  @Transform(toNumber)
   @IsIn([ContractorType.IndividualEntrepreneur, ContractorType.LegalEntity, ContractorType.Person], {
     message: 'type must be one of 1 (ИП), 2 (юрлицо), 3 (физлицо)',
   })
