@@ -113,7 +113,7 @@ export class HttpClient {
   private readonly maxResponseBytes: number;
 
   constructor(private readonly options: HttpClientOptions) {
-    this.base = options.baseUrl.replace(/\/+$/, '');
+    this.base = options.baseUrl.replace(/(?<!\/)\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.agent = new Agent({

@@ -49,7 +49,7 @@ export function otlpTracesUrl(env: NodeJS.ProcessEnv = process.env): string | un
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (traces) return traces;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+  return base ? `${base.replace(/(?<!\/)\/+$/, '')}/v1/traces` : undefined;
 }
 
 export interface TracingOptions {

@@ -115,6 +115,14 @@ describe('fillDocx', () => {
     expect(e.message).toMatch(/DOCX template error/);
   });
 
+  it('names the tag of an unclosed loop padded with a long run of spaces in one pass', () => {
+    // Under vm's watchdog: trimming its braces with a pattern tried every run of spaces to the end.
+    const body = `<w:p><w:r><w:t>{{#a${' '.repeat(100_000)}b}}</w:t></w:r></w:p>`;
+    const caught = runInNewContext('run()', { run: () => { try { fillDocx(template(body), {}); return null; } catch (err) { return err; } } }, { timeout: 10_000 }) as unknown;
+    expect(caught).toBeInstanceOf(DocxTemplateError);
+    expect((caught as DocxTemplateError).tags.every((t) => !/^[{\s]|[}\s]$/.test(t))).toBe(true);
+  });
+
   it('stops loops nested over large lists at the time limit, with a template error (filling blocks the process)', () => {
     const saved = DOCX_FILL_LIMIT_MS.ms;
     DOCX_FILL_LIMIT_MS.ms = 100;
@@ -214,6 +222,18 @@ describe('stripExternalRelationships', () => {
     // Under vm's watchdog, so a regression fails the test (it ends the synchronous scan) instead of hanging the suite.
     expect(runInNewContext('strip()', { strip: () => stripExternalRelationships(zip) }, { timeout: 10_000 })).toBe(1);
     expect(zip.file('word/_rels/evil.rels')?.asText()).not.toContain('https://evil');
+  });
+
+  it('reads a UTF-16 part of many XML declarations in one pass, and rewrites only the one at its start', () => {
+    // Unanchored, each `<?xml` was tried to the end of the part (80,000 of them: 35 s).
+    const zip = new PizZip();
+    const evil = `${'<?xml'.repeat(80_000)}<Relationship Id="x" Type="t" Target="https://evil" TargetMode="External"/>`;
+    zip.file('word/_rels/evil.rels', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(evil, 'utf16le')]));
+    const declared = `<?xml version="1.0" encoding="UTF-16"?><Relationships><Relationship Id="k" Type="t" Target="styles.xml"/></Relationships>`;
+    zip.file('word/_rels/ok.rels', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(declared, 'utf16le')]));
+    expect(runInNewContext('strip()', { strip: () => stripExternalRelationships(zip) }, { timeout: 10_000 })).toBe(1);
+    expect(zip.file('word/_rels/evil.rels')!.asText()).not.toContain('https://evil');
+    expect(zip.file('word/_rels/ok.rels')!.asText().startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
   });
 
   it('leaves a package without external relationships as it is', () => {

@@ -170,7 +170,7 @@ function toTemplateError(err: unknown): Error {
     const p = x.properties ?? {};
     const root = p.rootError?.message;
     // For unclosed tags docxtemplater keeps a stray brace of our two-character delimiter.
-    const tag = p.xtag?.replace(/^[{\s]+|[}\s]+$/g, '');
+    const tag = p.xtag === undefined ? undefined : trimBraces(p.xtag);
     return {
       tag: tag || null,
       id: p.id ?? 'template_error',
@@ -180,6 +180,18 @@ function toTemplateError(err: unknown): Error {
   });
   const summary = issues.map((i) => i.explanation).join('; ');
   return new DocxTemplateError(`DOCX template error: ${summary}`, issues);
+}
+
+/**
+ * A tag without the braces and white space around it, by index (a pattern `[}\s]+$` tried every
+ * run of spaces to the end: an unclosed `{{#a` with 100,000 spaces held a render for seconds).
+ */
+function trimBraces(tag: string): string {
+  let from = 0;
+  let to = tag.length;
+  while (from < to && (tag[from] === '{' || /\s/.test(tag[from]!))) from++;
+  while (to > from && (tag[to - 1] === '}' || /\s/.test(tag[to - 1]!))) to--;
+  return tag.slice(from, to);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -240,7 +252,9 @@ function readXmlPart(bytes: Buffer): { text: string; utf16: boolean } {
     const bigEndian = be || (!le && bytes[0] === 0);
     const body = le || be ? bytes.subarray(2) : bytes;
     const text = new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le').decode(body);
-    return { text: text.replace(/(<\?xml[^>]*encoding\s*=\s*)(["'])[^"']*\2/i, '$1$2UTF-8$2'), utf16: true };
+    // Anchored: a declaration is only ever at the start (unanchored, `<?xml` repeated made it
+    // try every one of them to the end of the part, the square of its length).
+    return { text: text.replace(/^(\uFEFF?\s*<\?xml[^>]*encoding\s*=\s*)(["'])[^"']*\2/i, '$1$2UTF-8$2'), utf16: true };
   }
   const text = bytes.toString('utf8');
   return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, utf16: false };

@@ -61,7 +61,7 @@ export class OpenApiService {
         if (!base) return;
         let res: Response;
         try {
-          res = await fetch(`${base.replace(/\/+$/, '')}/openapi.json`, { signal: AbortSignal.timeout(3_000) });
+          res = await fetch(`${base.replace(/(?<!\/)\/+$/, '')}/openapi.json`, { signal: AbortSignal.timeout(3_000) });
         } catch (err) {
           // No answer at all (refused, reset, timed out): down for now.
           unreachable.add(name);

@@ -32,7 +32,7 @@ export class HealthController {
         const i = this.indicator.check(name);
         if (!base) return i.up({ state: 'not deployed' });
         try {
-          const res = await fetch(`${base.replace(/\/+$/, '')}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+          const res = await fetch(`${base.replace(/(?<!\/)\/+$/, '')}/health/ready`, { signal: AbortSignal.timeout(2_000) });
           return i.up({ state: res.ok ? 'up' : `not ready (HTTP ${res.status})` });
         } catch (err) {
           return i.up({ state: `unreachable: ${(err as Error).message}` });

@@ -155,7 +155,7 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     pools.set(name, {
       pool: new Pool(u.origin, { keepAliveTimeout: 30_000, connections: config.PROXY_CONNECTIONS, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 }),
       origin: u.origin,
-      prefix: u.pathname.replace(/\/+$/, ''),
+      prefix: u.pathname.replace(/(?<!\/)\/+$/, ''),
     });
   }
 

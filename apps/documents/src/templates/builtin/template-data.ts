@@ -179,7 +179,7 @@ function invoicePurpose(raw: string, rate: VatRate, vatKopecks: number): { purpo
 
 function withClause(purpose: string, clause: string | null): string {
   if (!clause) return purpose;
-  const text = purpose.replace(/[\s.,;:]+$/u, '');
+  const text = purpose.replace(/(?<![\s.,;:])[\s.,;:]+$/u, '');
   if (!text) return clause;
   return /[!?…]$/u.test(text) ? `${text} ${clause}` : `${text}. ${clause}`;
 }
@@ -189,7 +189,7 @@ function cutAtWord(value: string, max: number): string {
   if (Array.from(value).length <= max) return value;
   const cut = cutToCharacters(value, Math.max(0, max));
   const space = cut.search(/\s\S*$/u);
-  return (space >= cut.length - 30 && space > 0 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/u, '');
+  return (space >= cut.length - 30 && space > 0 ? cut.slice(0, space) : cut).replace(/(?<![\s.,;:])[\s.,;:]+$/u, '');
 }
 
 function linesAndTotals(masks: Record<string, unknown>, date: string) {
@@ -252,7 +252,7 @@ function contractData(common: Common, masks: Record<string, unknown>, documentSu
     sum,
     sumWords: sum === null ? null : amountInWords(sum),
     // The template ends the sentence itself: "до 31.12.2026." must not become "..2026..".
-    term: text(masks['term'])?.replace(/[\s.]+$/u, '') || null,
+    term: text(masks['term'])?.replace(/(?<![\s.])[\s.]+$/u, '') || null,
     paymentTerms: paymentTerms
       ? paragraphs(paymentTerms)
       : ['Заказчик оплачивает услуги в течение 5 (пяти) рабочих дней с даты выставления Исполнителем счёта.'],

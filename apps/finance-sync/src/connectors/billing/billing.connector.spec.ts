@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { startFakeBilling, type FakeBilling } from '@papka/testing';
 import { ConnectorError, InvalidSettings } from '../connector';
 import { BillingConnector, parseBillingSettings } from './billing.connector';
@@ -40,6 +41,14 @@ describe(BillingConnector.name, () => {
     fake.failRequest(1, 'reset');
     await expect(sut.page({ page: 1, size: 10 })).rejects.toBeInstanceOf(ConnectorError);
     expect((await sut.page({ page: 1, size: 10 })).documents).toHaveLength(5);
+  });
+
+  it('drops the trailing slashes of a base URL in one pass, however many there are', () => {
+    expect(parseBillingSettings({ baseUrl: 'https://billing.example.com/api///' })).toEqual({ baseUrl: 'https://billing.example.com/api' });
+    // Under vm's watchdog: `\/+$` tried every slash to the end (255,000 of them, in a PUT's body limit, took 50 s).
+    const long = { baseUrl: `https://billing.example.com/${'/'.repeat(255_000)}x` };
+    const parsed = runInNewContext('parse()', { parse: () => parseBillingSettings(long) }, { timeout: 10_000 }) as { baseUrl: string };
+    expect(parsed.baseUrl.endsWith('/x')).toBe(true);
   });
 
   it('finds the page base, 1 or 0', async () => {

@@ -24,7 +24,7 @@ export function parseBillingSettings(raw: Settings): Settings {
   }
   const extra = Object.keys(raw).filter((k) => k !== 'baseUrl');
   if (extra.length) throw new InvalidSettings(`settings.${extra[0]}`, `settings.${extra[0]} is not a billing setting`);
-  return { baseUrl: url.toString().replace(/\/+$/, '') };
+  return { baseUrl: url.toString().replace(/(?<!\/)\/+$/, '') };
 }
 
 /**

@@ -81,7 +81,7 @@ export class MoyskladConnector implements Connector {
     baseUrl: string,
     private readonly o: ConnectorOptions,
   ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.baseUrl = baseUrl.replace(/(?<!\/)\/+$/, '');
     const limiter = limiterFor(o.token, TOKEN_LIMITS[tokenKindOf(o.settings)]);
     this.client = new MoyskladClient(this.baseUrl, o.token, o.timeoutMs, limiter);
     // Batches in flight up to MoySklad's parallel limit: the token's limiter holds each request

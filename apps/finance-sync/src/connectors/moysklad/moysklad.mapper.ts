@@ -55,7 +55,7 @@ export const INVOICE_SERVICE = {
 
 /** A reference to an entity: `{ meta: { href, type, mediaType } }` under the API root. */
 export const metaOf = (baseUrl: string, type: string, id: string): Meta => ({
-  meta: { href: `${baseUrl.replace(/\/+$/, '')}/entity/${type}/${id}`, type, mediaType: 'application/json' },
+  meta: { href: `${baseUrl.replace(/(?<!\/)\/+$/, '')}/entity/${type}/${id}`, type, mediaType: 'application/json' },
 });
 
 /** The id at the end of a reference's href. */
@@ -134,7 +134,7 @@ export function invoiceOutBody(d: DocumentData, agentRemoteId: string, s: Moyskl
     syncId: syncIdOf(connectionId, 'invoiceout', d.id),
     description: `${cut(d.name, 4000)} ${marker(d.id)}`.trim(),
   };
-  if (s.organizationAccountId) body.organizationAccount = { meta: { href: `${baseUrl.replace(/\/+$/, '')}/entity/organization/${s.organizationId}/accounts/${s.organizationAccountId}`, type: 'account', mediaType: 'application/json' } };
+  if (s.organizationAccountId) body.organizationAccount = { meta: { href: `${baseUrl.replace(/(?<!\/)\/+$/, '')}/entity/organization/${s.organizationId}/accounts/${s.organizationAccountId}`, type: 'account', mediaType: 'application/json' } };
   return body;
 }
 
@@ -167,7 +167,7 @@ export function paymentBody(p: PaymentData, s: MoyskladSettings, baseUrl: string
     externalCode: p.id,
     syncId: syncIdOf(connectionId, type, p.id),
   };
-  if (s.organizationAccountId) body.organizationAccount = { meta: { href: `${baseUrl.replace(/\/+$/, '')}/entity/organization/${s.organizationId}/accounts/${s.organizationAccountId}`, type: 'account', mediaType: 'application/json' } };
+  if (s.organizationAccountId) body.organizationAccount = { meta: { href: `${baseUrl.replace(/(?<!\/)\/+$/, '')}/entity/organization/${s.organizationId}/accounts/${s.organizationAccountId}`, type: 'account', mediaType: 'application/json' } };
   if (type === 'paymentout') {
     if (!s.expenseItemId) throw new Error('a paymentout needs the expense item check() sets');
     body.expenseItem = metaOf(baseUrl, 'expenseitem', s.expenseItemId);
