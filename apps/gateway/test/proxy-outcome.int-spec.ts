@@ -1,19 +1,10 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
-import { baseUrl, eventually, TEST_JWT_SECRET, testToken } from '@papka/testing';
+import { baseUrl, eventually, freePort, TEST_JWT_SECRET, testToken } from '@papka/testing';
 import { bootstrap } from '../src/bootstrap';
-
-/** A port nothing listens on: taken from the OS, then released. */
-async function closedPort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 /** The gateway in this process, quiet, its contractors upstream a closed port; `env` on top. */
 async function startGateway(env: Record<string, string>): Promise<INestApplication> {
@@ -23,7 +14,7 @@ async function startGateway(env: Record<string, string>): Promise<INestApplicati
     LOG_LEVEL: 'silent',
     PORT: '0',
     HOST: '127.0.0.1',
-    CONTRACTORS_URL: `http://127.0.0.1:${await closedPort()}`,
+    CONTRACTORS_URL: `http://127.0.0.1:${await freePort()}`,
     ...env,
   });
 }
@@ -366,7 +357,7 @@ describe('gateway: signing keys that cannot be fetched (AUTH_JWKS_URL down)', ()
   let gateway: INestApplication;
 
   beforeAll(async () => {
-    gateway = await startGateway({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${await closedPort()}/.well-known/jwks.json` });
+    gateway = await startGateway({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${await freePort()}/.well-known/jwks.json` });
   });
 
   afterAll(async () => {

@@ -1,15 +1,4 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { apiClient, createTestDatabase, dropDatabase, s3Env, serviceEnv, startService, testToken, type RunningService } from '@papka/testing';
-
-/** A loopback port nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { apiClient, createTestDatabase, dropDatabase, freePort, s3Env, serviceEnv, startService, testToken, type RunningService } from '@papka/testing';
 
 /**
  * Readiness with object storage down: reported, not failing, so the pods stay in rotation and
@@ -21,7 +10,7 @@ describe('interactions readiness without object storage (PostgreSQL + Kafka, S3 
 
   beforeAll(async () => {
     db = await createTestDatabase('interactions_readiness');
-    svc = await startService('interactions', serviceEnv({ ...s3Env(), S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, DATABASE_URL: db }));
+    svc = await startService('interactions', serviceEnv({ ...s3Env(), S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, DATABASE_URL: db }));
   }, 120_000);
 
   afterAll(async () => {
