@@ -152,15 +152,15 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A paused connection: one call every FINANCE_PAUSE_PROBE_MS; true when it answers again. The
+   * A paused connection: one call every FINANCE_PAUSE_PROBE_MS, resumed when it answers. The
    * probe is `check` of the stored settings, and what it answers is stored on resuming: a
    * connection paused for its settings (a closed bank account) resumes once the target takes them
    * again (or at once on a PUT with others), and one stored paused by its first PUT (the
    * subscription had lapsed, so `check` never ran) gets the defaults `check` fills in (Adesk's
    * bank account, MoySklad's organization and expense item) instead of sending without them.
    */
-  private async probe(c: ConnectionRow): Promise<boolean> {
-    if (c.nextProbeAt && c.nextProbeAt.getTime() > Date.now()) return false;
+  private async probe(c: ConnectionRow): Promise<void> {
+    if (c.nextProbeAt && c.nextProbeAt.getTime() > Date.now()) return;
     let settings: Settings;
     try {
       settings = await this.pool.for(c).check({ ...c.settings });
@@ -169,11 +169,10 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const reason: PauseReason =
         failure === 'unauthorized' || failure === 'payment_required' ? failure : failure === 'rejected' || failure === 'settings_refused' ? 'settings_refused' : (c.reason ?? 'payment_required');
       await this.connections.pause(c.accountId, c.id, reason, this.config.FINANCE_PAUSE_PROBE_MS);
-      return false;
+      return;
     }
     await this.connections.resume(c.accountId, c.id, undefined, settings);
     this.logger.log(`connection ${c.id} (${c.target}) resumed`);
-    return true;
   }
 
   // --- contractors, deals, documents: a chain of steps each ----------------------------------

@@ -162,9 +162,11 @@ export function renderHtml(compiled: CompiledTemplate, data: Record<string, unkn
  */
 
 /** The first `<name` tag (followed by a space or `>`), up to its `>`; null when there is none, or no `>` after it. */
-function openTag(text: string, name: 'html' | 'head'): { start: number; end: number } | null {
+const TAG_START = { html: /<html(?=[\s>])/i, head: /<head(?=[\s>])/i } as const;
+
+function openTag(text: string, name: keyof typeof TAG_START): { start: number; end: number } | null {
   // A fixed-length pattern with a one-character lookahead: linear.
-  const found = new RegExp(`<${name}(?=[\\s>])`, 'i').exec(text);
+  const found = TAG_START[name].exec(text);
   if (!found) return null;
   const close = text.indexOf('>', found.index);
   // No `>` after the first one: none after a later one either.
