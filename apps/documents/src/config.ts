@@ -29,6 +29,8 @@ export const documentsEnvSchema = baseEnvSchema
     RENDER_SWEEP_MS: z.coerce.number().int().min(0).default(30_000),
     /** A document pending this long without a change counts as left behind by the sweep. */
     RENDER_STALE_MS: z.coerce.number().int().min(1_000).default(120_000),
+    /** How long a shutdown lets this replica start the renders it holds; the rest go back to the bus for other replicas. */
+    RENDER_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
     /** How often a replica removes stored files that no document or upload refers to (0: never). */
     FILE_SWEEP_MS: z.coerce.number().int().min(0).default(6 * 3600_000),
     /** Only files older than this are removed by the sweep: a put whose row is not committed yet keeps its file. */

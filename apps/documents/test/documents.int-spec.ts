@@ -20,6 +20,7 @@ import {
   dadataEnv,
   dropDatabase,
   eventually,
+  freePort,
   FIXTURE_ACCOUNT_NUMBER as ACCOUNT,
   FIXTURE_BIK as BIK,
   FIXTURE_INN as INN,
@@ -441,6 +442,59 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K2', filename: html.body.filename, name: 'after', contractor: contractorId });
       expect((await download(gateway.url, token, again.body.uuid)).status).toBe(200);
     });
+  });
+
+  it('a replica shut down with renders queued hands them back: another replica renders them at once, not after the stale sweep', async () => {
+    const letter = BUILTIN_TEMPLATES.find((t) => t.kind === 'letter')!;
+    // A second replica (its own process, the same database and consumer group) whose object
+    // storage is unreachable (nothing listens there), so every render it takes waits, retrying,
+    // until it is told to stop.
+    const { S3_ACCESS_KEY, S3_SECRET_KEY } = infraEnv();
+    const second = await startService(
+      'documents',
+      serviceEnv({
+        DATABASE_URL: documentsDb,
+        STORAGE_DRIVER: 's3',
+        S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+        S3_ACCESS_KEY,
+        S3_SECRET_KEY,
+        CHROMIUM_PATH: infraEnv().CHROMIUM_PATH,
+        RENDER_PAGES: '1',
+      }),
+    );
+    let stopped = false;
+    try {
+      const direct = apiClient(second.url, token);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const made = await direct<{ uuid: string }>('POST', '/v2/docs/constructor', {
+          type: 'Письмо',
+          template: letter.uuid,
+          name: `Передано ${i}`,
+          contractor: contractorId,
+          masks: { body: `Письмо ${i}` },
+        });
+        expect(made.status).toBe(201);
+        ids.push(made.body.uuid);
+      }
+      const since = Date.now();
+      await second.stop();
+      stopped = true;
+      // What the bus holds: a render request for each, written by the replica as it stopped (it made none before: they were its own).
+      const requests = await readTopic(Topics.renderRequests, (ms) => ids.every((id) => ms.some((m) => m.key === id)), 30_000, since);
+      expect(new Set(requests.map((m) => m.key).filter((k) => ids.includes(k!)))).toEqual(new Set(ids));
+      // Every one renders on this suite's replica, well inside RENDER_STALE_MS (120 s): its sweep cannot be what took them.
+      const states = await eventually(async () => {
+        const rows: { render_state: string }[] = await documents.get(DataSource).query('SELECT render_state FROM document WHERE id = ANY($1)', [ids]);
+        return rows.every((r) => r.render_state !== 'pending') && rows.map((r) => r.render_state);
+      }, 60_000, 200);
+      expect(states).toEqual(ids.map(() => 'rendered'));
+      const file = await download(gateway.url, token, ids[ids.length - 1]!);
+      expect(file.status).toBe(200);
+      expect(await pdfText(file.body)).toContain('Письмо 5');
+    } finally {
+      if (!stopped) await second.stop();
+    }
   });
 
   it('answers 409 with Retry-After to a download of a document still rendering, after waiting a little', async () => {

@@ -1,3 +1,4 @@
+import type { Commands } from '@papka/messaging';
 import type { DocumentsConfig } from '../config';
 import type { DocumentsRepository } from '../documents/documents.repository';
 import { RenderDependencyUnavailableError, type DocumentRendererService, type RenderJob } from './document-renderer.service';
@@ -21,6 +22,9 @@ describe(RenderQueue.name, () => {
   let stale: { id: string; accountId: string; revision: number }[];
   let claimStalePending: jest.Mock;
   let queue: RenderQueue;
+  /** The RenderRequested events the queue wrote to the outbox, per transaction. */
+  let handedBack: { documentId: string; revision: number; accountId: string }[][];
+  let outboxDown: boolean;
 
   const inFlight = () => calls.filter((c) => !c.settled);
   const make = (over: Partial<DocumentsConfig> = {}) => {
@@ -37,15 +41,35 @@ describe(RenderQueue.name, () => {
       }),
     };
     claimStalePending = jest.fn(async (_staleMs: number, limit: number) => stale.splice(0, limit));
-    const config = { RENDER_PAGES: 2, RENDER_BACKLOG: 6, RENDER_SWEEP_MS: 30_000, RENDER_STALE_MS: 120_000, ...over } as DocumentsConfig;
+    const config = { RENDER_PAGES: 2, RENDER_BACKLOG: 6, RENDER_SWEEP_MS: 30_000, RENDER_STALE_MS: 120_000, RENDER_DRAIN_MS: 10_000, ...over } as DocumentsConfig;
     queue = new RenderQueue(
       config,
       renderer as unknown as DocumentRendererService,
       { pool: {} } as RenderPoolHost,
       { claimStalePending } as unknown as DocumentsRepository,
       { phase: () => undefined } as unknown as RenderMetrics,
+      {
+        run: async (_account: string, fn: (t: unknown) => Promise<unknown>) => {
+          if (outboxDown) throw new Error('connect ECONNREFUSED');
+          const written: (typeof handedBack)[number] = [];
+          const t = {
+            emitMany: async (_event: unknown, events: { accountId: string; data: { documentId: string; revision: number } }[]) => {
+              for (const e of events) written.push({ ...e.data, accountId: e.accountId });
+            },
+          };
+          const result = await fn(t);
+          handedBack.push(written);
+          return result;
+        },
+      } as unknown as Commands,
     );
     return renderer;
+  };
+  /** Nest's two shutdown hooks, in order (the consumers and HTTP server close between them). */
+  const shutdown = async (between: () => Promise<void> = async () => undefined) => {
+    await queue.beforeApplicationShutdown();
+    await between();
+    await queue.onApplicationShutdown();
   };
   // Lets promise callbacks (and the queue's pump) run.
   const settle = async () => {
@@ -55,13 +79,15 @@ describe(RenderQueue.name, () => {
   beforeEach(() => {
     calls = [];
     stale = [];
+    handedBack = [];
+    outboxDown = false;
     jest.useFakeTimers();
   });
 
   afterEach(async () => {
     jest.useRealTimers();
     let closed = false;
-    const closing = queue.beforeApplicationShutdown().then(() => (closed = true));
+    const closing = shutdown().then(() => (closed = true));
     while (!closed) {
       for (const c of calls) c.done.resolve('rendered');
       await new Promise((r) => setTimeout(r, 5));
@@ -121,14 +147,15 @@ describe(RenderQueue.name, () => {
     expect(calls.map((c) => c.job.documentId).sort()).toEqual(['doc-0', 'doc-1', 'doc-2', 'doc-3', 'doc-5', 'doc-9']);
   });
 
-  it('reserves nothing once shutting down, and a place filled meanwhile leaves its document to a sweep', async () => {
+  it('reserves nothing once shutting down, and a place filled meanwhile is handed back to the bus', async () => {
     make();
     const slot = queue.reserve()!;
-    const closing = queue.beforeApplicationShutdown();
+    const closing = shutdown();
     expect(queue.reserve()).toBeNull();
     slot.fill(job(1));
     await closing;
     expect(calls).toEqual([]);
+    expect(handedBack).toEqual([[{ accountId: 'acc-1', documentId: 'doc-1', revision: 1 }]]);
   });
 
   it('does not take the same request twice (a redelivery, or a sweep that found it first)', async () => {
@@ -189,24 +216,64 @@ describe(RenderQueue.name, () => {
     expect(calls.map((c) => c.job)).toEqual([job(1), { accountId: 'acc-2', documentId: 'doc-7', revision: 3 }]);
   });
 
-  it('on shutdown waits for the renders in flight, and leaves what it never started to a sweep', async () => {
+  it('on shutdown waits for the renders in flight, starts what it holds within the drain, and hands back the rest', async () => {
     make({ RENDER_CONCURRENCY: 1 });
     await queue.accept(job(1));
     await queue.accept(job(2));
+    await queue.accept(job(3));
     await settle();
     let closed = false;
-    const closing = queue.beforeApplicationShutdown().then(() => (closed = true));
+    const closing = shutdown(async () => {
+      // Between the hooks (the consumers closing) nothing is handed back yet.
+      expect(handedBack).toEqual([]);
+    }).then(() => (closed = true));
     await jest.advanceTimersByTimeAsync(100);
     expect(closed).toBe(false);
     calls[0]!.done.resolve('rendered');
     await jest.advanceTimersByTimeAsync(100);
-    // The second one still runs within the drain.
+    // The second one still starts within the drain.
     expect(calls.map((c) => c.job.documentId)).toEqual(['doc-1', 'doc-2']);
+    // It outlasts the drain: waited for, and the third is not started after it.
+    await jest.advanceTimersByTimeAsync(11_000);
+    expect(closed).toBe(false);
     calls[1]!.done.resolve('rendered');
     await jest.advanceTimersByTimeAsync(100);
     await closing;
     expect(closed).toBe(true);
-    await queue.accept(job(3)); // after shutdown: left pending in the database
+    expect(calls.map((c) => c.job.documentId)).toEqual(['doc-1', 'doc-2']);
+    expect(handedBack).toEqual([[{ accountId: 'acc-1', documentId: 'doc-3', revision: 1 }]]);
+    // After shutdown a request from the consumer goes straight back, written before accept() answers.
+    await queue.accept(job(4));
     expect(calls).toHaveLength(2);
+    expect(handedBack[1]).toEqual([{ accountId: 'acc-1', documentId: 'doc-4', revision: 1 }]);
+  });
+
+  it('hands back, on shutdown, a request backing off after a failure and one that came in meanwhile, each once', async () => {
+    make({ RENDER_CONCURRENCY: 1 });
+    await queue.accept({ ...job(1), accountId: 'acc-2' });
+    await settle();
+    calls[0]!.done.reject(new Error('page crashed'));
+    await settle();
+    // doc-1 waits for its retry (1 s); the queue closes meanwhile, and the consumer still delivers.
+    const closing = shutdown(async () => {
+      await queue.accept(job(2));
+      await queue.accept(job(2)); // a redelivery while closing
+      await jest.advanceTimersByTimeAsync(2_000);
+    });
+    await closing;
+    expect(calls).toHaveLength(1);
+    expect(handedBack).toHaveLength(1);
+    expect(handedBack[0]!.sort((a, b) => a.documentId.localeCompare(b.documentId))).toEqual([
+      { accountId: 'acc-2', documentId: 'doc-1', revision: 1 },
+      { accountId: 'acc-1', documentId: 'doc-2', revision: 1 },
+    ]);
+  });
+
+  it('leaves the requests to a sweep when handing them back fails (the database down), and still closes', async () => {
+    make({ RENDER_CONCURRENCY: 1 });
+    outboxDown = true;
+    await shutdown(() => queue.accept(job(1)));
+    expect(handedBack).toEqual([]);
+    expect(calls).toEqual([]);
   });
 });

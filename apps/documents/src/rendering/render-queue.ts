@@ -1,5 +1,7 @@
 import os from 'node:os';
-import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { RenderRequested } from '@papka/contracts';
+import { Commands } from '@papka/messaging';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { DocumentsRepository } from '../documents/documents.repository';
@@ -19,8 +21,6 @@ export const renderBackoffMs = (n: number) => [1_000, 5_000, 15_000][n - 1] ?? 1
 const outageBackoffMs = (n: number) => [500, 1_000, 2_000, 5_000, 10_000][n] ?? 15_000;
 /** How often a request waiting for room in a full queue tells the consumer group it is alive. */
 const HEARTBEAT_MS = 2_000;
-/** How long a shutdown waits for the requests held here to finish before leaving them to a sweep. */
-const DRAIN_MS = 10_000;
 
 interface Held {
   job: RenderJob;
@@ -57,7 +57,7 @@ const keyOf = (job: RenderJob) => `${job.documentId}:${job.revision}`;
  * {@link RENDER_MAX_ATTEMPTS} times with {@link renderBackoffMs}, after which the document is failed.
  */
 @Injectable()
-export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(RenderQueue.name);
   /** Every request held: waiting, rendering or backing off. */
   private readonly held = new Map<string, Held>();
@@ -67,6 +67,14 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
   /** Places held by reserve() for requests whose transactions have not committed yet. */
   private reserved = 0;
   private closing = false;
+  /** Requests that came in while shutting down: handed back to the bus with those left held. */
+  private readonly arrivedClosing = new Map<string, RenderJob>();
+  /** Set once the shutdown has handed its requests back: any later one goes back on its own. */
+  private handedBack = false;
+  /** The requests handed back, so a redelivery of one is not written again. */
+  private readonly handedBackKeys = new Set<string>();
+  /** Past this (ms), a shutting-down queue starts no render it holds. */
+  private drainUntil = Infinity;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private readonly concurrency: number;
@@ -78,6 +86,7 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     private readonly host: RenderPoolHost,
     private readonly documents: DocumentsRepository,
     private readonly metrics: RenderMetrics,
+    private readonly commands: Commands,
     @Optional() private readonly handoff?: RenderHandoff,
   ) {
     this.concurrency = config.RENDER_CONCURRENCY ?? 2 * (config.RENDER_PAGES ?? Math.max(1, os.cpus().length));
@@ -105,8 +114,9 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
   }
 
   /**
-   * Stops taking requests and gives those held here up to {@link DRAIN_MS} to finish; what is
-   * left stays pending in the database for a sweep (here after a restart, or on another replica).
+   * Stops taking requests and gives those held here up to `RENDER_DRAIN_MS` to start; waits
+   * for the renders in flight. What is left (not started, backing off, or come in meanwhile) is
+   * handed back in {@link onApplicationShutdown}.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
@@ -114,11 +124,54 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     for (const wake of this.roomWaiters) wake();
     await this.sweeping;
-    const until = Date.now() + DRAIN_MS;
-    while (this.running > 0 || (this.ready.length > 0 && Date.now() < until)) await new Promise((r) => setTimeout(r, 20));
+    this.drainUntil = Date.now() + this.config.RENDER_DRAIN_MS;
+    while (this.running > 0 || (this.ready.length > 0 && Date.now() < this.drainUntil)) await new Promise((r) => setTimeout(r, 20));
     for (const h of this.held.values()) if (h.timer) clearTimeout(h.timer);
+  }
+
+  /**
+   * Once Nest has closed the HTTP server and the consumers (so no request can reach this
+   * replica any more, nor its own hand back come back to it), what it still holds is handed
+   * back: a RenderRequested event each, in one outbox transaction, for any renderer replica
+   * (published by this replica's relay or, once that has stopped, by another's; in embedded
+   * mode at the next start). Without it those documents waited `RENDER_STALE_MS` for a sweep.
+   * A second render of one is harmless (the outcome is written only while the document still
+   * waits for that revision). Should the hand back fail (the database down), the sweep still
+   * takes them.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    const left = new Map(this.arrivedClosing);
+    for (const [key, h] of this.held) left.set(key, h.job);
     this.held.clear();
     this.ready.length = 0;
+    this.arrivedClosing.clear();
+    this.handedBack = true;
+    await this.handBack([...left.values()]);
+  }
+
+  /** Requests this replica will not render, as RenderRequested events for the bus (see onApplicationShutdown). */
+  private async handBack(all: RenderJob[]): Promise<void> {
+    const jobs = all.filter((j) => !this.handedBackKeys.has(keyOf(j)));
+    if (jobs.length === 0) return;
+    try {
+      await this.commands.run(jobs[0]!.accountId, (t) =>
+        t.emitMany(
+          RenderRequested,
+          jobs.map((j) => ({ accountId: j.accountId, aggregateId: j.documentId, data: { documentId: j.documentId, revision: j.revision } })),
+        ),
+      );
+      for (const j of jobs) this.handedBackKeys.add(keyOf(j));
+      this.logger.log(`shutting down: ${jobs.length} render requests handed back to the bus`);
+    } catch (err) {
+      this.logger.warn(`shutting down: ${jobs.length} render requests could not be handed back (${(err as Error).message}); a sweep renders them after RENDER_STALE_MS`);
+    }
+  }
+
+  /** A request that came in while shutting down: kept for the hand back, or handed back now when that is done. */
+  private whileClosing(job: RenderJob): Promise<void> {
+    if (this.handedBack) return this.handBack([job]);
+    this.arrivedClosing.set(keyOf(job), job);
+    return Promise.resolve();
   }
 
   /** Requests held here now (waiting, rendering or backing off). */
@@ -135,7 +188,7 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
    * A place for a request about to be committed (the constructor's, see RenderHandoff), or
    * null when the queue is full or closing: the request then goes through the bus. The place
    * counts against `RENDER_BACKLOG` until it is filled or cancelled. A request filled in while
-   * shutting down stays pending in the database, for a sweep.
+   * shutting down is handed back to the bus (see onApplicationShutdown).
    */
   reserve(): RenderSlot | null {
     if (!this.host.pool || this.closing || this.taken >= this.backlog) return null;
@@ -150,7 +203,10 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     return {
       fill: (job) => {
         if (!close()) return;
-        if (this.closing || !this.hold(job)) this.wakeRoom();
+        if (this.closing) {
+          void this.whileClosing(job);
+          this.wakeRoom();
+        } else if (!this.hold(job)) this.wakeRoom();
       },
       cancel: () => {
         if (close()) this.wakeRoom();
@@ -177,8 +233,8 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
       this.roomWaiters.clear();
       await heartbeat?.();
     }
-    // Shutting down: the document stays pending in the database, and a sweep renders it.
-    if (this.closing) return;
+    // Shutting down: handed back to the bus, committed there before this record is.
+    if (this.closing) return this.whileClosing(job);
     this.hold(job);
   }
 
@@ -193,7 +249,7 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.ready.length > 0) {
+    while (this.running < this.concurrency && this.ready.length > 0 && Date.now() < this.drainUntil) {
       const h = this.ready.shift()!;
       this.running++;
       void this.run(h).finally(() => {
@@ -230,11 +286,12 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     }
   }
 
+  /** Shutting down, the request stays held (not ready) for the hand back. */
   private retryLater(h: Held, ms: number): void {
-    if (this.closing) return this.release(h);
+    if (this.closing) return;
     h.timer = setTimeout(() => {
       h.timer = undefined;
-      if (this.closing) return this.release(h);
+      if (this.closing) return;
       this.ready.push(h);
       this.pump();
     }, ms);
