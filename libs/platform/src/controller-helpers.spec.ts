@@ -63,6 +63,12 @@ describe(uuidParam.name, () => {
     expect(res.body).toEqual({ id: UUID, paymentId: UUID });
   });
 
+  it('takes a UUID written in capitals in lower case, the form rows and events carry', async () => {
+    const res = await request(app.getHttpServer()).get(`/things/${UUID.toUpperCase()}/payments/${UUID.toUpperCase()}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: UUID.toLowerCase(), paymentId: UUID.toLowerCase() });
+  });
+
   it.each([
     ['id', `/things/nope/payments/${UUID}`],
     ['paymentId', `/things/${UUID}/payments/42`],

@@ -1,12 +1,22 @@
-import { ParseUUIDPipe } from '@nestjs/common';
+import { ParseUUIDPipe, type ArgumentMetadata } from '@nestjs/common';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { StoredObject } from '@papka/storage';
 import { fieldError } from './errors';
 
-/** `@Param(name, uuidParam(name))`: a route parameter that must be a UUID, else a 400 naming it. */
-export const uuidParam = (name: string): ParseUUIDPipe =>
-  new ParseUUIDPipe({ exceptionFactory: () => fieldError(name, `${name} must be a UUID`) });
+/** A UUID route parameter, answered in lower case: the form rows, events and Kafka keys carry. */
+class IdPipe extends ParseUUIDPipe {
+  override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
+    return (await super.transform(value, metadata)).toLowerCase();
+  }
+}
+
+/**
+ * `@Param(name, uuidParam(name))`: a route parameter that must be a UUID, else a 400 naming it.
+ * Taken in lower case, so a client that writes ids in capitals names the same row, and its
+ * changes the same aggregate (one Kafka key, one sequence), as everyone else.
+ */
+export const uuidParam = (name: string): ParseUUIDPipe => new IdPipe({ exceptionFactory: () => fieldError(name, `${name} must be a UUID`) });
 
 /** What sendFile streams: a StoredObject, or anything with its stream, type and size. */
 export type SendableFile = Pick<StoredObject, 'stream' | 'contentType' | 'size'>;

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import {
   AddBankAccountDto,
   AddContactDto,
   ContractorView,
   CreateContractorDto,
+  IsId,
   ListContractorsQuery,
   MAX_BANK_ACCOUNTS_PER_CONTRACTOR,
   MAX_CONTACTS_PER_CONTRACTOR,
@@ -17,7 +18,7 @@ import { fieldError, IdempotencyKey, IdempotentCreate, uuidParam } from '@papka/
 import { ContractorsService } from './contractors.service';
 
 class OptionalItemId {
-  @IsOptional() @IsUUID('all', { message: 'id must be a UUID' })
+  @IsOptional() @IsId('id must be a UUID')
   id?: string;
 }
 

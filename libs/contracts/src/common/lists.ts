@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
-import { IsIsoDate } from './validators';
+import { IsOptional } from 'class-validator';
+import { IsId, IsIsoDate } from './validators';
 import { PageQuery } from './paging';
 
 /** Paging plus the filters every list of a contractor's things has: contractor and createdAt range. */
 export class ContractorItemsQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'contractor must be a UUID' })
+  @IsOptional() @IsId('contractor must be a UUID')
   contractor?: string;
 
   @ApiPropertyOptional({ description: 'createdAt from (ISO date)' })

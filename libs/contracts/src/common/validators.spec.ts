@@ -4,7 +4,8 @@ import { validateSync } from 'class-validator';
 import { AddContactDto, CreateContractorDto } from '../contractors/contractor.dto';
 import { ConstructorDto, CreateTemplateDto } from '../documents/documents.dto';
 import { UpdateOrganizationDto } from '../organization/organization.dto';
-import { ListInteractionsQuery, RecordPaymentDto, SetInteractionStatusDto, UpdateInteractionDto } from '../interactions/interactions.dto';
+import { AttachDocumentDto, ListInteractionsQuery, RecordPaymentDto, SetInteractionStatusDto, UpdateInteractionDto } from '../interactions/interactions.dto';
+import { RetryRecordsDto } from '../finance/finance.dto';
 
 const fieldsWithErrors = <T extends object>(cls: new () => T, plain: object) =>
   validateSync(plainToInstance(cls, plain) as object, { whitelist: true, forbidNonWhitelisted: true }).map((e) => e.property);
@@ -102,5 +103,25 @@ describe('trimOrOmit', () => {
     expect(validateSync(org)).toEqual([]);
     expect([org.kpp, org.name, org.address, org.director, org.directorPost]).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(plainToInstance(CreateContractorDto, { type: 2, name: 'Сбер', address: ' г Москва ' }).address).toBe('г Москва');
+  });
+});
+
+describe('IsId', () => {
+  const upper = '7D3C1F7E-1A2B-4C3D-8E9F-0A1B2C3D4E5F';
+
+  it('takes an id written in capitals in lower case (one row, one aggregate, one Kafka key), and still refuses a non-UUID', () => {
+    const ctor = plainToInstance(ConstructorDto, { type: 'Счёт', name: 'Счёт № 1', contractor: upper });
+    expect(validateSync(ctor)).toEqual([]);
+    expect(ctor.contractor).toBe(upper.toLowerCase());
+    const attach = plainToInstance(AttachDocumentDto, { documentId: upper });
+    expect(attach.documentId).toBe(upper.toLowerCase());
+    expect(fieldsWithErrors(AttachDocumentDto, { documentId: 'not-a-uuid' })).toEqual(['documentId']);
+    expect(fieldsWithErrors(AttachDocumentDto, { documentId: 42 })).toEqual(['documentId']);
+  });
+
+  it('does so for each id of an array', () => {
+    const dto = plainToInstance(RetryRecordsDto, { target: 'adesk', ids: [upper, upper.toLowerCase()] });
+    expect(dto.ids).toEqual([upper.toLowerCase(), upper.toLowerCase()]);
+    expect(fieldsWithErrors(RetryRecordsDto, { target: 'adesk', ids: [upper, 'x'] })).toEqual(['ids']);
   });
 });

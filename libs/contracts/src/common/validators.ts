@@ -1,7 +1,9 @@
 import { isValidAccountForBik, isValidBik, isValidInn, rublesToKopecks } from '@papka/ru';
+import { Transform } from 'class-transformer';
 import {
   IsISO8601,
   IsString,
+  IsUUID,
   Matches,
   registerDecorator,
   ValidateIf,
@@ -140,3 +142,19 @@ export const trimOrOmit = ({ value }: { value: unknown }): unknown => {
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
 };
+
+const lowerCase = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
+
+/**
+ * An id: a UUID, taken in lower case (as PostgreSQL prints it, as events and Kafka keys carry
+ * it), so `5FEDB923-…` from a client that writes them in capitals names the same row and the
+ * same aggregate as `5fedb923-…`. `each`: an array of them.
+ */
+export function IsId(message: string, o: { each?: boolean } = {}): PropertyDecorator {
+  const transform = Transform(({ value }: { value: unknown }) => (o.each && Array.isArray(value) ? value.map(lowerCase) : lowerCase(value)));
+  const validate = IsUUID('all', { message, each: o.each });
+  return (target, propertyName) => {
+    transform(target, propertyName);
+    validate(target, propertyName);
+  };
+}

@@ -7,11 +7,10 @@ import {
   IsOptional,
   IsPhoneNumber,
   IsString,
-  IsUUID,
   Matches,
   MaxLength,
 } from 'class-validator';
-import { IsAccountForBik, IsBik, IsInn, toNumber, trimOrOmit } from '../common/validators';
+import { IsAccountForBik, IsBik, IsId, IsInn, toNumber, trimOrOmit } from '../common/validators';
 import { PageQuery } from '../common/paging';
 import { ContractorType } from './contractor-type';
 
@@ -74,7 +73,7 @@ export class AddContactDto {
 /** `DELETE .../bank` and `.../contact`: the item id, in the body or in the query. */
 export class RemoveItemDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @IsId('id must be a UUID')
   id!: string;
 }
 

@@ -9,7 +9,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -17,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { IsOmittable, IsRubles, toNumber } from '../common/validators';
+import { IsId, IsOmittable, IsRubles, toNumber } from '../common/validators';
 import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -74,7 +73,7 @@ export class ConstructorDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A template uuid (built-in or uploaded), instead of `filename`' })
   // Kept in lower case, as stored and as events carry it (a built-in is known by its uuid).
-  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) @IsUUID('all', { message: 'template must be a UUID' })
+  @IsOptional() @IsId('template must be a UUID')
   template?: string;
 
   @ApiProperty({ example: 'Счёт № 15' })
@@ -82,7 +81,7 @@ export class ConstructorDto {
   name!: string;
 
   @ApiProperty({ format: 'uuid', description: 'ID контрагента' })
-  @IsUUID('all', { message: 'contractor must be a UUID' })
+  @IsId('contractor must be a UUID')
   contractor!: string;
 
   @ApiPropertyOptional({ example: 50000, description: 'Сумма in rubles (up to 2 decimals); stored in kopecks' })

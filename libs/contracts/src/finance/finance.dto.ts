@@ -10,12 +10,12 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
+import { IsId } from '../common/validators';
 import { ENTITY_TYPES, FINANCE_TARGETS, PAUSE_REASONS, RECORD_STATES, type ConnectionState, type FinanceEntityType, type FinanceTarget, type PauseReason, type RecordState } from './finance-types';
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -75,7 +75,7 @@ export class RecordsQuery {
   entityType?: FinanceEntityType;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'entityId must be a UUID' })
+  @IsOptional() @IsId('entityId must be a UUID')
   entityId?: string;
 
   @ApiPropertyOptional({ default: 1 })
@@ -110,7 +110,7 @@ export class RetryRecordsDto {
 
   @ApiPropertyOptional({ type: [String], description: 'Entity ids (uuid)' })
   @IsOptional() @IsArray({ message: 'ids must be an array' }) @ArrayMinSize(1, { message: 'ids must not be empty' }) @ArrayMaxSize(1000, { message: 'ids must have at most 1000 items' })
-  @IsUUID('all', { each: true, message: 'ids must be UUIDs' })
+  @IsId('ids must be UUIDs', { each: true })
   ids?: string[];
 }
 

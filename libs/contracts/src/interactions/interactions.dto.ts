@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
-import { IsIsoDate, IsOmittable, IsRubles, toNumber } from '../common/validators';
+import { IsId, IsIsoDate, IsOmittable, IsRubles, toNumber } from '../common/validators';
 import { INTERACTION_STATUSES, PAYMENT_TYPES, type InteractionStatus, type PaymentType } from './interaction-types';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -10,7 +10,7 @@ const STATUS_MESSAGE = 'status must be one of 1 (new), 2 (in progress), 3 (await
 
 export class CreateInteractionDto {
   @ApiProperty({ format: 'uuid', description: 'ID контрагента' })
-  @IsUUID('all', { message: 'contractor must be a UUID' })
+  @IsId('contractor must be a UUID')
   contractor!: string;
 
   @ApiProperty({ example: 'Разработка сайта', description: 'Название взаимодействия' })
@@ -89,7 +89,7 @@ export class RecordPaymentDto {
 
 export class AttachDocumentDto {
   @ApiProperty({ format: 'uuid', description: 'ID документа' })
-  @IsUUID('all', { message: 'documentId must be a UUID' })
+  @IsId('documentId must be a UUID')
   documentId!: string;
 }
 
@@ -106,7 +106,7 @@ export class AttachFileDto {
 
 export class DownloadDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'ID документа; without it the answer is a ZIP of all documents and files' })
-  @IsOptional() @IsUUID('all', { message: 'documentId must be a UUID' })
+  @IsOptional() @IsId('documentId must be a UUID')
   documentId?: string;
 }
 
