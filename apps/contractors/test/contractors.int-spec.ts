@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ContractorsRepository } from '../src/contractors/contractors.repository';
 import { Topics, type ContractorSnapshot, type ContractorView, type EventEnvelope, type OrganizationSnapshot } from '@papka/contracts';
 import {
   apiClient,
@@ -280,6 +281,21 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
         15_000,
       );
       expect(events.filter((m) => m.key === 'acc-org-later').map((m) => (JSON.parse(m.value) as { data: OrganizationSnapshot }).data.kpp)).toEqual([null, '782401001']);
+    });
+
+    it("reads the look-ups due through an index, not a scan of every account's contractors and bank accounts", async () => {
+      const q = contractors.get(ContractorsRepository).dueLookupQueries(50);
+      const db = contractors.get(DataSource);
+      for (const [query, index] of [[q.contractors, 'ix_contractor_lookup_queue'], [q.banks, 'ix_bank_account_lookup_queue']] as const) {
+        const [sql, params] = query.getQueryAndParameters();
+        const plan = await db.transaction(async (m) => {
+          // A small test table would be scanned whatever the indexes: ask what the planner can use.
+          await m.query('SET LOCAL enable_seqscan = off');
+          return ((await m.query(`EXPLAIN ${sql}`, params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+        });
+        expect(plan).toContain(index);
+        expect(plan).not.toContain('Seq Scan');
+      }
     });
 
     it('asks again a day after DaData did not know the INN (a company registered that day), and fills fullInfo in then', async () => {

@@ -1,7 +1,7 @@
 import type { ContractorsConfig } from '../config';
 import type { LookupService } from '../lookup/lookup.service';
 import { ContractorEnrichmentWorker } from './contractor-enrichment.worker';
-import type { ContractorsRepository } from './contractors.repository';
+import { ContractorsRepository, NOT_FOUND_RETRIES } from './contractors.repository';
 import type { ContractorsService } from './contractors.service';
 
 describe(ContractorEnrichmentWorker.name, () => {
@@ -50,5 +50,33 @@ describe(ContractorEnrichmentWorker.name, () => {
     sut.addPass(async () => (ran.push('second'), true));
     await sut.tick();
     expect(ran).toEqual(['first']);
+  });
+
+  it('gives a look-up that met DaData down for a while, then "not found", its seven daily retries all the same', async () => {
+    // Nine outages in a row (pending, backing off), then DaData answers: no such INN yet.
+    const due = {
+      contractors: [{ accountId: 'acc', id: 'c1', inn: '7802857402', lookupStatus: 'pending', lookupAttempts: 9 }],
+      banks: [{ accountId: 'acc', contractorId: 'c1', id: 'b1', bik: '044525225', lookupStatus: 'not_found', lookupAttempts: 3 }],
+    };
+    const written: Record<string, ReturnType<typeof ContractorsRepository.lookupFields>> = {};
+    const service = {
+      tryLookup: async () => ({ status: 'not_found', payload: null }),
+      completeContractorLookup: async (_a: string, id: string, o: { status: 'not_found' }, attempts: number) => void (written[id] = ContractorsRepository.lookupFields(o.status, attempts)),
+      completeBankLookup: async (_a: string, _c: string, id: string, o: { status: 'not_found' }, attempts: number) => void (written[id] = ContractorsRepository.lookupFields(o.status, attempts)),
+    };
+    const sut = new ContractorEnrichmentWorker(
+      { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
+      { dueLookupsAllAccounts: async () => due } as unknown as ContractorsRepository,
+      service as unknown as ContractorsService,
+      { client: { configured: true }, party: async () => null, bank: async () => null } as unknown as LookupService,
+    );
+    await sut.tick();
+    const tomorrow = Date.now() + 23 * 3600_000;
+    // Asked again tomorrow, the first of its daily retries, not given up on.
+    expect(written.c1).toMatchObject({ lookupStatus: 'not_found', lookupAttempts: 0 });
+    expect(written.c1!.lookupNextAt!.getTime()).toBeGreaterThan(tomorrow);
+    // A retry of a "not found" counts on, and stops after the last.
+    expect(written.b1).toMatchObject({ lookupStatus: 'not_found', lookupAttempts: 4 });
+    expect(ContractorsRepository.lookupFields('not_found', NOT_FOUND_RETRIES).lookupNextAt).toBeNull();
   });
 });

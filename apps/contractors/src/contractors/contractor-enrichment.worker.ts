@@ -53,12 +53,12 @@ export class ContractorEnrichmentWorker implements OnApplicationBootstrap, OnApp
     const due = await this.repo.dueLookupsAllAccounts(50);
     for (const c of due.contractors) {
       const outcome = await this.service.tryLookup(() => this.lookup.party(c.inn!));
-      await this.service.completeContractorLookup(c.accountId, c.id, outcome, c.lookupAttempts + 1);
+      await this.service.completeContractorLookup(c.accountId, c.id, outcome, ContractorsRepository.nextAttempts(c.lookupStatus, outcome.status, c.lookupAttempts));
       if (outcome.status === 'pending') return;
     }
     for (const b of due.banks) {
       const outcome = await this.service.tryLookup(() => this.lookup.bank(b.bik));
-      await this.service.completeBankLookup(b.accountId, b.contractorId, b.id, outcome, b.lookupAttempts + 1);
+      await this.service.completeBankLookup(b.accountId, b.contractorId, b.id, outcome, ContractorsRepository.nextAttempts(b.lookupStatus, outcome.status, b.lookupAttempts));
       if (outcome.status === 'pending') return;
     }
     for (const pass of this.passes) if (!(await pass())) return;

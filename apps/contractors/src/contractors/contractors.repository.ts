@@ -182,17 +182,23 @@ export class ContractorsRepository {
 
   /** Ids of contractors and bank accounts whose look-up is due again (pending, or not found and retried; any account). */
   async dueLookupsAllAccounts(limit: number) {
-    const [contractors, banks] = await Promise.all([
-      this.ds.getRepository(Contractor).createQueryBuilder('c')
-        .select(['c.id', 'c.accountId', 'c.inn', 'c.lookupAttempts'])
-        .where(`c.lookup_status IN ('pending', 'not_found') AND c.lookup_next_at <= now()`)
-        .orderBy('c.lookup_next_at').limit(limit).getMany(),
-      this.ds.getRepository(BankAccount).createQueryBuilder('b')
-        .select(['b.id', 'b.accountId', 'b.contractorId', 'b.bik', 'b.lookupAttempts'])
-        .where(`b.lookup_status IN ('pending', 'not_found') AND b.lookup_next_at <= now()`)
-        .orderBy('b.lookup_next_at').limit(limit).getMany(),
-    ]);
+    const q = this.dueLookupQueries(limit);
+    const [contractors, banks] = await Promise.all([q.contractors.getMany(), q.banks.getMany()]);
     return { contractors, banks };
+  }
+
+  /** The worker's two reads of {@link dueLookupsAllAccounts}: each served by its table's `ix_*_lookup_queue` (migration 1763700001000). */
+  dueLookupQueries(limit: number) {
+    return {
+      contractors: this.ds.getRepository(Contractor).createQueryBuilder('c')
+        .select(['c.id', 'c.accountId', 'c.inn', 'c.lookupStatus', 'c.lookupAttempts'])
+        .where(`c.lookup_status IN ('pending', 'not_found') AND c.lookup_next_at <= now()`)
+        .orderBy('c.lookup_next_at').limit(limit),
+      banks: this.ds.getRepository(BankAccount).createQueryBuilder('b')
+        .select(['b.id', 'b.accountId', 'b.contractorId', 'b.bik', 'b.lookupStatus', 'b.lookupAttempts'])
+        .where(`b.lookup_status IN ('pending', 'not_found') AND b.lookup_next_at <= now()`)
+        .orderBy('b.lookup_next_at').limit(limit),
+    };
   }
 
   /**
@@ -200,6 +206,17 @@ export class ContractorsRepository {
    * again in a day, NOT_FOUND_RETRIES times (`attempts` counts them; a company registered minutes
    * before is in the registry a day later), then never.
    */
+  /**
+   * The attempts to store after a look-up of a row that was `prev` answered `outcome`. They
+   * count the outages of a pending look-up (its back-off) and then, separately, the daily
+   * retries of a "not found": the first "not found" after an outage starts at 0, as one at
+   * creation does. Before, a look-up that met DaData down for a few minutes had used up the
+   * seven daily retries by the time DaData said "not found", and was never asked again.
+   */
+  static nextAttempts(prev: LookupStatus, outcome: LookupStatus, attempts: number): number {
+    return outcome === 'not_found' && prev !== 'not_found' ? 0 : attempts + 1;
+  }
+
   static lookupFields(status: LookupStatus, attempts = 0) {
     const backoffMs = Math.min(3_600_000, 5_000 * 2 ** attempts);
     const nextAt =

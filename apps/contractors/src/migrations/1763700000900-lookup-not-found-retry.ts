@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * A look-up DaData answered "not found" is asked again once a day for a week (a company
  * registered minutes before its contractor was made is in the registry a day later): the
- * enrichment worker finds those due through these indexes, as it finds the pending ones.
+ * enrichment worker finds those due (an index of their own until 1763700001000, which serves both).
  */
 export class LookupNotFoundRetry1763700000900 implements MigrationInterface {
   name = 'LookupNotFoundRetry1763700000900';
