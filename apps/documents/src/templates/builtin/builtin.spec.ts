@@ -307,6 +307,10 @@ describe('Договор оказания услуг', () => {
     expect(none.html).toContain(`составляет ${rub('1 000,00')} руб. (Одна тысяча рублей 00 копеек), НДС не облагается.</p>`);
     const noPrice = await renderBuiltin('contract', { number: '8', date: '2026-02-01', subject: 'Уборка', vatRate: '10' });
     expect(noPrice.html).toContain('согласованных Сторонами заявок, включая НДС по ставке 10%.</p>');
+    // As the constructor stores a contract made with no price: the document's sum 0, not a price of 0,00.
+    const storedZero = await renderBuiltin('contract', { number: '8', date: '2026-02-01', subject: 'Уборка', vatRate: '10' }, { sum: 0 });
+    expect(storedZero.html).toContain('согласованных Сторонами заявок, включая НДС по ставке 10%.</p>');
+    expect(storedZero.html).not.toContain('0,00');
     expect(validateBuiltinMasks('contract', { number: '9', subject: 'x', vatRate: '18' })).toMatchObject({ ok: false, errors: { 'masks.vatRate': [expect.any(String)] } });
   });
 });

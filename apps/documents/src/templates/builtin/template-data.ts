@@ -233,7 +233,7 @@ function linesAndTotals(masks: Record<string, unknown>, date: string) {
 }
 
 function contractData(common: Common, masks: Record<string, unknown>, documentSum: number | undefined): Record<string, unknown> {
-  const sum = typeof masks['sum'] === 'number' ? masks['sum'] : isKopecks(documentSum) && documentSum >= 0 ? documentSum : null;
+  const sum = typeof masks['sum'] === 'number' ? masks['sum'] : isKopecks(documentSum) && documentSum > 0 ? documentSum : null;
   const paymentTerms = text(masks['paymentTerms']);
   // A price that says nothing of VAT is read as including it (Пленум ВАС № 33, п. 17): say it.
   const rate = vatRateOf(masks['vatRate'], common.date);
