@@ -264,6 +264,12 @@ describe('Акт выполненных работ', () => {
     expect(html).toContain('<div class="post">Индивидуальный предприниматель</div>');
   });
 
+  it('gives our own ИП the post "Индивидуальный предприниматель" under its signature on an act, as a contractor ИП has', async () => {
+    const ip: OrganizationSnapshot = { ...organization, inn: '501817999160', kpp: null, name: 'ИП Иванов Иван Иванович', directorPost: null, fullInfo: null };
+    const { data } = await renderBuiltin('act', { number: '2', lines: oneLine(100_000) }, { organization: ip });
+    expect((data.organization as { directorPost: string | null }).directorPost).toBe('Индивидуальный предприниматель');
+  });
+
   it('shows 20 % VAT on top for a 2025 act', async () => {
     const { html } = await renderBuiltin('act', { number: '1', date: '2025-12-01', lines: oneLine(1_000_000) });
     expect(html).toContain(`<tr><td>НДС 20%:</td><td>${rub('2 000,00')}</td></tr>`);

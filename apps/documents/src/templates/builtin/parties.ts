@@ -52,7 +52,8 @@ export function organizationParty(org: OrganizationSnapshot | null): PartyBlock 
     phone: null,
     email: null,
     director: org.director ?? directorFromParty(party),
-    directorPost: org.directorPost ?? str(party, 'management', 'post'),
+    // An ИП signs as such, ours as much as a contractor (DaData gives an ИП no management post).
+    directorPost: org.directorPost ?? str(party, 'management', 'post') ?? (str(party, 'type') === 'INDIVIDUAL' || org.inn?.length === 12 ? 'Индивидуальный предприниматель' : null),
     bank: bankBlock(org.bankAccounts?.[0]),
   });
 }
