@@ -41,7 +41,7 @@ describe(formatRuDate.name, () => {
     expect(formatRuDate('05.06.2026')).toBe('«5» июня 2026 г.');
   });
 
-  it.each(['2026-02-30', '31.04.2026', 'tomorrow', '2026-06-05T10:00:00', ''])('rejects %p', (input) => {
+  it.each(['2026-02-30', '31.04.2026', 'tomorrow', '2026-06-05T10:00:00', '', '2026-02-30T10:00:00Z', '2026-04-31T00:00:00+03:00', '2026-13-01T00:00:00Z'])('rejects %p', (input) => {
     expect(() => formatRuDate(input)).toThrow(RangeError);
   });
 

@@ -47,7 +47,11 @@ export function moscowCalendarDate(date: Date | string): CalendarDate {
   if (m) return calendarDate(Number(m[1]), Number(m[2]), Number(m[3]), text);
   m = RU_DATE.exec(text);
   if (m) return calendarDate(Number(m[3]), Number(m[2]), Number(m[1]), text);
-  if (ISO_TIMESTAMP_WITH_ZONE.test(text)) return fromInstant(new Date(text), text);
+  if (ISO_TIMESTAMP_WITH_ZONE.test(text)) {
+    // Date would roll 2026-02-30T10:00Z over to 2 March: the day written must exist.
+    calendarDate(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10)), text);
+    return fromInstant(new Date(text), text);
+  }
   throw new RangeError(`Unsupported date string (use YYYY-MM-DD, DD.MM.YYYY or an ISO timestamp with offset): ${date}`);
 }
 
