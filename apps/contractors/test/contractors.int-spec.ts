@@ -260,6 +260,14 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       });
       expect(put.status).toBe(200);
       expect(put.body).toMatchObject({ name: 'ООО «Позже»', kpp: null, address: null, fullInfo: null, bankAccounts: [{ bik: '044525225', fullInfo: null }] });
+      // A retry that meets DaData still down changes nothing a user sees, updatedAt included.
+      const db = contractors.get(DataSource);
+      await db.query(`UPDATE organization SET lookup_next_at = now() WHERE account_id = 'acc-org-later'`);
+      await eventually(async () => {
+        const [row] = (await db.query(`SELECT lookup_attempts FROM organization WHERE account_id = 'acc-org-later'`)) as { lookup_attempts: number }[];
+        return row!.lookup_attempts >= 1;
+      }, 20_000, 100);
+      expect((await client<{ updatedAt: string }>('GET', '/v2/docs/organization')).body.updatedAt).toBe(put.body.updatedAt);
 
       dadata.setMode('ok');
       const filled = await eventually(async () => {

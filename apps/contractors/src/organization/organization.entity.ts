@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { VatRateValue } from '@papka/contracts';
 import type { LookupStatus } from '../contractors/contractor.entity';
 
@@ -54,6 +54,11 @@ export class Organization {
   @Column('timestamptz', { nullable: true })
   receivedAt!: Date | null;
 
-  @UpdateDateColumn({ type: 'timestamptz' })
+  /**
+   * When a user would last have seen a change (set by the service with each change it
+   * announces). Not an UpdateDateColumn: TypeORM set that on every write, so a retry that
+   * looked up nothing moved it, with no event.
+   */
+  @Column('timestamptz', { default: () => 'now()' })
   updatedAt!: Date;
 }
