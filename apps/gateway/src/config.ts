@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { baseEnvSchema, loadConfig, portSchema } from '@papka/platform';
 
-const optionalUrl = z.string().url().optional();
+/** An upstream base URL: http(s), with no query or fragment (the gateway appends the request's path and query to it). */
+const parsed = (v: string): URL | null => (URL.canParse(v) ? new URL(v) : null);
+const optionalUrl = z
+  .string()
+  .url()
+  // (Zod runs these after a failed url() too: a value that does not parse is url()'s to report.)
+  .refine((v) => !parsed(v) || /^https?:$/.test(parsed(v)!.protocol), 'must be an http:// or https:// URL')
+  .refine((v) => !parsed(v) || (!parsed(v)!.search && !parsed(v)!.hash), 'must have no query string or fragment')
+  .optional();
 
 export const gatewayEnvSchema = baseEnvSchema.merge(portSchema(3000)).extend({
   HOST: z.string().default('0.0.0.0'),
