@@ -23,6 +23,17 @@ export function baseVatRate(date: Date | string): 20 | 22 {
   return moscowCalendarDate(date).year >= 2026 ? 22 : 20;
 }
 
+/**
+ * The first day (Moscow calendar, YYYY-MM-DD) a rate could be charged, for rates that have not
+ * always existed: 22 % from 2026 (the base rate before it was 20 %), the УСН payer's 5 % and 7 %
+ * from 2025 (Федеральный закон № 176-ФЗ). Null: in force on any date the platform issues.
+ */
+export function vatRateSince(rate: VatRate): string | null {
+  if (rate === 22) return '2026-01-01';
+  if (rate === 5 || rate === 7) return '2025-01-01';
+  return null;
+}
+
 export function vatLabel(rate: VatRate): string {
   return rate === 'none' ? 'Без НДС' : `НДС ${rate}%`;
 }

@@ -335,6 +335,13 @@ describe(checkNewBuiltinMasks.name, () => {
     expect(checkNewBuiltinMasks('letter', { date: '2026-06-05', dueDate: '2026-01-01' }, at)).toBeNull();
   });
 
+  it("refuses the УСН payer's 5 % and 7 % on a date before 2025, when they did not exist, and takes them from 1 January 2025", () => {
+    expect(checkNewBuiltinMasks('invoice', { date: '2024-06-01', vatRate: '5', lines }, at)).toEqual({ 'masks.vatRate': ['vatRate 5 applies from 01.01.2025'] });
+    expect(checkNewBuiltinMasks('act', { date: '2024-12-31', vatRate: '7', lines }, at)).toEqual({ 'masks.vatRate': ['vatRate 7 applies from 01.01.2025'] });
+    expect(checkNewBuiltinMasks('invoice', { date: '2025-01-01', vatRate: '5', lines }, at)).toBeNull();
+    expect(checkNewBuiltinMasks('contract', { date: '2024-06-01', vatRate: '10' }, at)).toBeNull();
+  });
+
   it('dates a dateless document as its render does: the Moscow day it is made', () => {
     expect(checkNewBuiltinMasks('invoice', { dueDate: '2026-06-09', lines }, at)).toEqual({ 'masks.dueDate': [expect.stringContaining('10.06.2026')] });
     expect(checkNewBuiltinMasks('invoice', { dueDate: '2026-06-10', lines }, at)).toBeNull();

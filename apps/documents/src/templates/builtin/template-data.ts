@@ -11,6 +11,7 @@ import {
   formatRubles,
   vatIncluded,
   vatLabel,
+  vatRateSince,
   vatPurposeClause,
   cutToCharacters,
   type InvoiceTotals,
@@ -70,7 +71,10 @@ export function checkNewBuiltinMasks(kind: BuiltinKind, masks: Record<string, un
   const date = documentDate(masks, at);
   const due = typeof masks['dueDate'] === 'string' ? masks['dueDate'] : null;
   if (due && isoDay(due) < date) errors['masks.dueDate'] = [`dueDate must not be before the document's date (${formatRuDateShort(date)})`];
-  if (parseVatRate(masks['vatRate']) === 22 && baseVatRate(date) !== 22) errors['masks.vatRate'] = ['vatRate 22 applies from 1 January 2026; the base rate before it is 20'];
+  const rate = parseVatRate(masks['vatRate']);
+  const since = rate === null ? null : vatRateSince(rate);
+  if (rate === 22 && baseVatRate(date) !== 22) errors['masks.vatRate'] = ['vatRate 22 applies from 1 January 2026; the base rate before it is 20'];
+  else if (rate !== null && since !== null && isoDay(date) < since) errors['masks.vatRate'] = [`vatRate ${rate} applies from ${formatRuDateShort(since)}`];
   const given = text(masks['purpose']);
   if (kind === 'invoice' && given && !errors['masks.vatRate']) {
     const money = linesAndTotals(masks, date);
