@@ -125,3 +125,20 @@ describe('IsId', () => {
     expect(fieldsWithErrors(RetryRecordsDto, { target: 'adesk', ids: [upper, 'x'] })).toEqual(['ids']);
   });
 });
+
+describe('a contractor INN for its type', () => {
+  const messages = (plain: object) =>
+    Object.fromEntries(validateSync(plainToInstance(CreateContractorDto, plain) as object).map((e) => [e.property, Object.values(e.constraints ?? {})]));
+
+  it('is reported with the other bad fields in one 400, not after them', () => {
+    // A valid 12-digit INN (an ИП's) for a legal entity, and an empty name.
+    expect(messages({ type: 2, inn: '501817999160', name: '' })).toEqual({
+      inn: ['inn must have 10 digits for contractor type 2'],
+      name: [expect.any(String)],
+    });
+    expect(messages({ type: 1, inn: '7707083893', name: 'ИП' })).toEqual({ inn: ['inn must have 12 digits for contractor type 1'] });
+    expect(messages({ type: 3, inn: '501817999160', name: 'Петров' })).toEqual({});
+    // A bad type is type's to report alone.
+    expect(Object.keys(messages({ type: 9, inn: '501817999160', name: 'x' }))).toEqual(['type']);
+  });
+});
