@@ -142,3 +142,12 @@ describe('a contractor INN for its type', () => {
     expect(Object.keys(messages({ type: 9, inn: '501817999160', name: 'x' }))).toEqual(['type']);
   });
 });
+
+describe("the organisation's bankAccounts", () => {
+  it('refuses null, naming bankAccounts (it kept the accounts while reading as clearing them); [] and leaving it out pass', () => {
+    const org = { inn: '7707083893', name: 'ООО «Ромашка»' };
+    expect(fieldsWithErrors(UpdateOrganizationDto, { ...org, bankAccounts: null })).toEqual(['bankAccounts']);
+    expect(fieldsWithErrors(UpdateOrganizationDto, { ...org, bankAccounts: [] })).toEqual([]);
+    expect(fieldsWithErrors(UpdateOrganizationDto, org)).toEqual([]);
+  });
+});

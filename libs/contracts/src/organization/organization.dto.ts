@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
-import { IsAccountForBik, IsBik, IsInn, trimOrOmit } from '../common/validators';
+import { IsAccountForBik, IsBik, IsInn, IsOmittable, trimOrOmit } from '../common/validators';
 import { BankAccountView } from '../contractors/contractor.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -64,7 +64,8 @@ export class UpdateOrganizationDto {
   vatRate?: VatRateValue | null;
 
   @ApiPropertyOptional({ type: [OrganizationBankAccountDto], description: 'Replaces the bank accounts; the first one goes on invoices' })
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => OrganizationBankAccountDto)
+  // Omitted: kept as they are. null is refused (it read as "clear them" and kept them); [] clears.
+  @IsOmittable() @IsArray({ message: 'bankAccounts must be an array ([] removes them all)' }) @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => OrganizationBankAccountDto)
   bankAccounts?: OrganizationBankAccountDto[];
 }
 
