@@ -95,6 +95,32 @@ describe('fillDocx', () => {
     expect(xml).toContain('<a:blip/>');
   });
 
+  it("formats a value through the HTML templates' helpers: money and words in kopecks, the Moscow day of a timestamp", () => {
+    const body =
+      '<w:p><w:r><w:t>Сумма: {{money document.sumKopecks}} ({{words document.sumKopecks}})</w:t></w:r></w:p>' +
+      '<w:p><w:r><w:t>от {{ruDate document.createdAt}} / {{shortDate document.createdAt}}, {{vatLabel vat}}</w:t></w:r></w:p>' +
+      '<w:p><w:r><w:t>{{#lines}}</w:t></w:r></w:p><w:p><w:r><w:t>{{title}}: {{money price}}</w:t></w:r></w:p><w:p><w:r><w:t>{{/lines}}</w:t></w:r></w:p>' +
+      '<w:p><w:r><w:t>[{{money missing}}]</w:t></w:r></w:p>';
+    const out = text(
+      fillDocx(template(body), {
+        // Made at 00:30 in Moscow on 5 June: still 4 June in UTC.
+        document: { sumKopecks: 5_000_050, createdAt: '2026-06-04T21:30:00.000Z' },
+        vat: 'none',
+        lines: [{ title: 'Разработка', price: 150_000 }],
+      }),
+    );
+    expect(out).toContain('Сумма: 50\u00a0000,50 (Пятьдесят тысяч рублей 50 копеек)');
+    expect(out).toContain('от «5» июня 2026 г. / 05.06.2026, Без НДС');
+    expect(out).toContain('Разработка: 1\u00a0500,00');
+    expect(out).toContain('[]');
+    expect(listDocxPlaceholders(template(body))).toEqual(['document.createdAt', 'document.sumKopecks', 'lines', 'missing', 'price', 'title', 'vat']);
+  });
+
+  it('refuses, as a template error naming the tag, a helper given a value of the wrong kind', () => {
+    const body = '<w:p><w:r><w:t>{{money amount}}</w:t></w:r></w:p>';
+    expect(() => fillDocx(template(body), { amount: '1500.50' })).toThrow(DocxTemplateError);
+  });
+
   it('lists placeholders', () => {
     expect(listDocxPlaceholders(template())).toEqual(['address.city', 'client', 'inn', 'kpp', 'lines', 'note', 'qty', 'title']);
   });

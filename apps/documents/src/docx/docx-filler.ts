@@ -1,6 +1,11 @@
 import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
+import { TEMPLATE_HELPERS } from '../templates/engine/helpers';
 import { assertZipWithinLimits, ZipLimitError } from './zip-guard';
+
+/** The helpers a DOCX value tag may name (`{{money sum}}`); `eq` and `inc` need Handlebars' sub-expressions and `@index`. */
+const DOCX_HELPERS = ['money', 'words', 'ruDate', 'shortDate', 'vatLabel'] as const;
+const isDocxHelper = (name: string): name is (typeof DOCX_HELPERS)[number] => (DOCX_HELPERS as readonly string[]).includes(name);
 
 /**
  * Fills masks in a user's DOCX template.
@@ -8,7 +13,9 @@ import { assertZipWithinLimits, ZipLimitError } from './zip-guard';
  * Tags use `{{ }}`, the same delimiters as our Handlebars HTML templates, so one mask name
  * means the same thing in both kinds of template: `{{client}}`, `{{client.inn}}`, loops over
  * lines `{{#lines}}…{{/lines}}` (a loop alone in a paragraph or a table row repeats that
- * paragraph or row), conditions `{{#paid}}…{{/paid}}` / `{{^paid}}…{{/paid}}`. Single braces
+ * paragraph or row), conditions `{{#paid}}…{{/paid}}` / `{{^paid}}…{{/paid}}`, and a value through
+ * one of the HTML templates' helpers: `{{money document.sumKopecks}}`, `{{words …}}`,
+ * `{{ruDate document.createdAt}}` (the Moscow day), `{{shortDate …}}`, `{{vatLabel …}}`. Single braces
  * are plain text, so a template may contain `{` without escaping. Values are always inserted
  * as text (XML-escaped, "\n" becomes a line break); raw-XML tags (`{{@x}}`) are refused
  * because a value could then inject arbitrary WordprocessingML.
@@ -112,12 +119,16 @@ function compile(zip: PizZip, onTag?: (tag: string) => void): Docxtemplater<PizZ
       parser: (tag: string, meta?: unknown) => {
         const part = (meta as { tag?: { module?: string } } | undefined)?.tag;
         if (part?.module === 'rawxml') throw new Error('raw XML tags ({{@…}}) are not allowed');
-        const path = tag.trim();
+        // `{{money document.sumKopecks}}`: a value tag may name one helper, as in an HTML template.
+        const words = tag.trim().split(/\s+/);
+        const helper = !part?.module && words.length === 2 && isDocxHelper(words[0]!) ? TEMPLATE_HELPERS[words[0]] : null;
+        const path = helper ? words[1]! : tag.trim();
         if (onTag && path !== '.') onTag(path);
         return {
           get: (scope: unknown) => {
             if (filling && (filling.timedOut || performance.now() > filling.deadline)) return void (filling.timedOut = true);
-            return lookup(scope, path);
+            const value = lookup(scope, path);
+            return helper ? helper(value) : value;
           },
         };
       },
