@@ -246,6 +246,23 @@ describe('finance-sync with MoySklad (PostgreSQL + Kafka + fake MoySklad)', () =
     expect(acct.invoicesOut()).toHaveLength(1);
   }, 120_000);
 
+  it('a contractor the MoySklad account already has (same INN and KPP) is adopted, not made again: one counterparty, the payment on it', async () => {
+    const t = await tenant(base, 'ms');
+    const acct = moysklad.addAccount();
+    const c = party(601);
+    // Typed in by hand (or imported from 1C) before the connection existed.
+    const own = acct.seed('counterparty', { name: 'Партнёр 601 (ручной)', inn: c.mainInfo.inn, kpp: '770101001', externalCode: '1c-601' });
+    await connect(t, acct);
+    const i = interaction(c, 'Поставка 601', 2_000_00);
+    const p = payment(2_000_00, '2026-11-30');
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), paymentEvent(t.accountId, i, p)]);
+    await eventually(async () => (await records(t.api, `entityId=${p.uuid}`))[0]?.state === 'synced', 60_000);
+    expect(acct.counterparties()).toEqual([expect.objectContaining({ id: own.id, inn: c.mainInfo.inn, name: c.mainInfo.name, externalCode: '1c-601', description: `[papka:${c.uuid}]` })]);
+    expect(await records(t.api, `entityId=${c.uuid}`)).toEqual([expect.objectContaining({ state: 'synced', remoteId: own.id })]);
+    expect(acct.paymentsIn()).toHaveLength(1);
+    expect(idOf(acct.paymentsIn()[0]!.agent)).toBe(own.id);
+  }, 90_000);
+
   it('refuses a connection whose MoySklad account has no expense item (no paymentout could be made), naming settings.expenseItemId', async () => {
     const t = await tenant(base, 'ms');
     const acct = moysklad.addAccount({ expenseItems: [] });

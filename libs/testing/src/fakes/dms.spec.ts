@@ -109,6 +109,27 @@ describe(startFakeDms.name, () => {
     expect(sut.payments()).toEqual([expect.objectContaining({ extId: pay.Ext_ID, paymentNumber: '3-3', paymentDate: '16.09.2023', signed: true, writes: 2 })]);
   });
 
+  it('upsert: merge keeps what a later call leaves out; replace clears it (Signed, the payment fields, paid), the file stays', async () => {
+    await start();
+    const pay = doc({ PaymentNumber: '3-3', PaymentDate: '16.09.2023', Signed: true, Binaries: { FileName: '', FileBase64: '' } });
+    await post(doc());
+    await post(pay, { path: DMS_PAYMENT_PATH });
+    expect(sut.records()[0]).toMatchObject({ signed: true, paid: true, paymentNumber: '3-3', paymentDate: '16.09.2023' });
+    // The document again, without Signed or the payment fields.
+    const again = doc({ RequestID: randomUUID() });
+    delete again.Signed;
+    await post(again);
+    expect(sut.records()[0]).toMatchObject({ signed: true, paid: true, paymentNumber: '3-3' });
+    sut.setUpsert('replace');
+    await post({ ...again, RequestID: randomUUID() });
+    expect(sut.records()[0]).toMatchObject({ signed: null, paid: false, paymentNumber: null, paymentDate: null });
+    expect(sut.records()[0].file?.equals(PDF)).toBe(true);
+    // A document body that carries them (and its file) keeps the record paid.
+    await post(doc({ PaymentNumber: '3-3', PaymentDate: '16.09.2023', Signed: true, RequestID: randomUUID() }));
+    expect(sut.records()[0]).toMatchObject({ signed: true, paid: true, paymentNumber: '3-3', paymentDate: '16.09.2023' });
+    expect(sut.records()).toHaveLength(1);
+  });
+
   it('commit-then-drop on the first call: the record is there although the client got no answer', async () => {
     await start();
     sut.setCommitThenDrop('first');

@@ -107,6 +107,9 @@ export interface DmsRecord {
   contractExtId: string | null;
   signed: boolean | null;
   paid: boolean;
+  /** The payment fields the record holds (`dd.MM.yyyy` as sent), null when none. */
+  paymentNumber: string | null;
+  paymentDate: string | null;
   fileName: string | null;
   /** The decoded file, or null when none was ever sent. */
   file: Buffer | null;
@@ -149,6 +152,14 @@ export interface FakeDmsOptions {
    * call; `replay` answers the record as it is without applying anything; `reject` answers 400.
    */
   requestIdDedupe?: 'none' | 'replay' | 'reject';
+  /**
+   * What an upsert of an existing Ext_ID does with what the call leaves out (003 says nothing; its
+   * name only says "AddOrUpdate"): `merge` (default) keeps the record's `Signed`, its paid state and
+   * its payment fields; `replace` makes the record what the call sent, so a body without
+   * `Signed` or without `PaymentNumber`/`PaymentDate` clears them (and `paid` with them). Either way
+   * an empty `Binaries.FileBase64` keeps the file, as 003's invoice-payment example sends it.
+   */
+  upsert?: 'merge' | 'replace';
   port?: number;
   seed?: number;
 }
@@ -178,6 +189,8 @@ export interface FakeDms {
   setServerErrors(ratio: number, when?: 'before' | 'after'): void;
   /** How a repeated `RequestID` is answered from now on (see the option); clearFaults restores the option's. */
   setRequestIdDedupe(mode: 'none' | 'replay' | 'reject'): void;
+  /** How an upsert treats what a call leaves out, from now on (see the option). */
+  setUpsert(mode: 'merge' | 'replace'): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -283,6 +296,7 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
   const [headerName, scheme] = (options.authHeader ?? 'Authorization: Bearer').split(':').map((s) => s.trim());
   const maxFileBytes = options.maxFileBytes ?? 20 * 1024 * 1024;
   let dedupe = options.requestIdDedupe ?? 'none';
+  let upsert = options.upsert ?? 'merge';
   const random = seededRandom(options.seed ?? 1);
 
   const records = new Map<string, DmsRecord>();
@@ -314,6 +328,9 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
     const existing = records.get(extId);
     const { Binaries, ...rest } = body;
     const lastBody: Body = { ...rest, Binaries: { FileName: (Binaries as Body).FileName, FileBase64: file ? `<${file.length} bytes>` : '' } };
+    // `replace`: the record is what this call sent (see the option).
+    const keep = upsert === 'merge';
+    const sentPayment = str(body.PaymentNumber) && isDate(body.PaymentDate);
     const record: DmsRecord = {
       id: existing?.id ?? nextId++,
       extId,
@@ -328,8 +345,10 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
       contractor: { Ext_ID: c.Ext_ID as string, INN: (c.INN as string | undefined) ?? null, Name: c.Name as string, KPP: (c.KPP as string | undefined) ?? null },
       organization: { Ext_ID: o.Ext_ID as string, name: o.name as string, inn: o.inn as string, kpp: (o.kpp as string | undefined) ?? null },
       contractExtId: ((body.Contract as Body | undefined)?.Ext_ID as string | undefined) ?? null,
-      signed: typeof body.Signed === 'boolean' ? body.Signed : (existing?.signed ?? null),
-      paid: payment || (existing?.paid ?? false),
+      signed: typeof body.Signed === 'boolean' ? body.Signed : keep ? (existing?.signed ?? null) : null,
+      paid: payment || (keep ? (existing?.paid ?? false) : sentPayment),
+      paymentNumber: sentPayment ? (body.PaymentNumber as string) : keep ? (existing?.paymentNumber ?? null) : null,
+      paymentDate: sentPayment ? (body.PaymentDate as string) : keep ? (existing?.paymentDate ?? null) : null,
       fileName: file ? fileName : (existing?.fileName ?? null),
       file: file ?? existing?.file ?? null,
       requestId,
@@ -505,6 +524,9 @@ export async function startFakeDms(options: FakeDmsOptions = {}): Promise<FakeDm
     },
     setRequestIdDedupe: (mode) => {
       dedupe = mode;
+    },
+    setUpsert: (mode) => {
+      upsert = mode;
     },
     clearFaults: () => {
       drop = 0;

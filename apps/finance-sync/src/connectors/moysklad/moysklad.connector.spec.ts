@@ -96,6 +96,44 @@ describe('MoyskladConnector against the fake MoySklad', () => {
     expect(await sut.readPayment(results[0] as string)).toBeNull();
   });
 
+  it('adopts the counterparty the account already has with the INN (and KPP) instead of making a second one', async () => {
+    const own = fake.seed('counterparty', { name: 'Ромашка (ручной)', inn: contractor.inn, kpp: contractor.kpp, externalCode: '1c-000123' });
+    // Another branch (another KPP) of the same company is not the one.
+    fake.seed('counterparty', { name: 'Ромашка, филиал', inn: contractor.inn, kpp: '773602002' });
+    const [create] = sut.contractorSteps(contractor, () => undefined, false);
+    expect(await create!.run()).toBe(own.id);
+    const withKpp = fake.counterparties().filter((c) => c.inn === contractor.inn && c.kpp === contractor.kpp);
+    expect(withKpp).toHaveLength(1);
+    // Papka's fields, its own externalCode (1C matches it by that) kept.
+    expect(withKpp[0]).toMatchObject({ id: own.id, name: contractor.name, externalCode: '1c-000123', description: `[papka:${contractor.id}]` });
+    // A resend finds the same one: it is ours now.
+    expect(await create!.run()).toBe(own.id);
+    expect(fake.counterparties()).toHaveLength(2);
+  });
+
+  it('makes its own counterparty when the one with the INN is another Papka contractor\'s, when two match, or when the engine has it mapped', async () => {
+    const first = await sut.contractorSteps(contractor, () => undefined, false)[0]!.run();
+    // A second Papka contractor with the same INN does not take the first one's.
+    const twin: ContractorData = { ...contractor, id: randomUUID(), name: 'ООО Ромашка (дубль)' };
+    const second = await sut.contractorSteps(twin, () => undefined, false)[0]!.run();
+    expect(second).not.toBe(first);
+    expect(fake.counterparties().find((c) => c.id === second)).toMatchObject({ externalCode: twin.id, syncId: syncIdOf(connectionId, 'counterparty', twin.id) });
+    // Two of the account's own with one INN: which one is unknown, so none is taken.
+    const other: ContractorData = { ...contractor, id: randomUUID(), inn: '7728168971', kpp: null };
+    fake.seed('counterparty', { name: 'Альфа 1', inn: other.inn });
+    fake.seed('counterparty', { name: 'Альфa 2', inn: other.inn });
+    const made = await sut.contractorSteps(other, () => undefined, false)[0]!.run();
+    // (MoySklad gives each of its own a random externalCode.)
+    expect(fake.counterparties().filter((c) => c.inn === other.inn).map((c) => [c.name, c.externalCode === other.id])).toEqual([['Альфа 1', false], ['Альфa 2', false], [other.name, true]]);
+    expect(fake.counterparties().find((c) => c.id === made)).toMatchObject({ externalCode: other.id });
+    // After an unknown outcome the look-up also asks the engine whether a match is mapped to another entity.
+    const third: ContractorData = { ...contractor, id: randomUUID(), inn: '7702070139', kpp: null };
+    const lone = fake.seed('counterparty', { name: 'Бета', inn: third.inn });
+    const [step] = sut.contractorSteps(third, () => undefined, false);
+    expect(await step!.find(async (id) => id === lone.id)).toBeNull();
+    expect(await step!.find(async () => false)).toBe(lone.id);
+  });
+
   it('throws a batch whose every call failed as a whole (an unknown outcome, a tariff block)', async () => {
     const agent = await sut.contractorSteps(contractor, () => undefined, false)[0]!.run();
     fake.setCommitThenDrop(1);

@@ -165,7 +165,7 @@ export class MoyskladConnector implements Connector {
 
   contractorSteps(c: ContractorData, done: Done, changed: boolean): Step[] {
     const existing = done(MAPPING_KIND.contractor, c.id);
-    const steps: Step[] = [this.createStep('counterparty', MAPPING_KIND.contractor, c.id, () => counterpartyBody(c, this.o.connectionId))];
+    const steps: Step[] = [this.counterpartyCreate(c)];
     if (changed && existing) steps.push(this.updateStep('counterparty', c.id, existing, () => counterpartyUpdate(c, this.o.connectionId)));
     return steps;
   }
@@ -203,6 +203,63 @@ export class MoyskladConnector implements Connector {
       find: async () => (await this.bySyncIds(type, [key])).get(key)?.[0] ?? null,
       run: async () => idOrThrow(await this.client.post<Obj>(`/entity/${type}`, body()), type),
     };
+  }
+
+  /**
+   * A counterparty's create. Before it POSTs, the account's own counterparties are looked up
+   * (finance-targets.md §2: `filter=inn=…`, or `filter=externalCode=…` without an INN): the
+   * account may hold the contractor already (typed in by hand, imported from 1C). Ours (its
+   * externalCode or marker is the contractor's) is taken; else one with the same INN (and KPP,
+   * when both have one) that carries no marker or externalCode of another Papka entity, when it
+   * is the only one. Such a one is adopted: mapped, and given Papka's fields by a PUT (its
+   * externalCode left as it is; so is one of ours found from run, whose content the engine takes
+   * for what it sent). Two or more candidates, or none: a counterparty of our own.
+   * After an unknown outcome the look-up goes by syncId first, then the same way, under the
+   * engine's `taken` guard as well.
+   */
+  private counterpartyCreate(c: ContractorData): Step {
+    const base = this.createStep('counterparty', MAPPING_KIND.contractor, c.id, () => counterpartyBody(c, this.o.connectionId));
+    // `always`: from run, where the engine takes the answer for a create of the current content.
+    const adopt = async (always: boolean, taken?: (remoteId: string) => Promise<boolean>): Promise<string | null> => {
+      const found = await this.existingCounterparty(c, taken);
+      if (!found) return null;
+      if (found.adopt || always) await this.client.put(`/entity/counterparty/${found.id}`, counterpartyUpdate(c, this.o.connectionId));
+      return found.id;
+    };
+    return {
+      ...base,
+      find: async (taken) => (await base.find(taken)) ?? (await adopt(false, taken)),
+      run: async () => (await adopt(true)) ?? (await base.run()),
+    };
+  }
+
+  /**
+   * The account's counterparty for `c`, if it has one (see counterpartyCreate): `adopt` when it is
+   * not ours yet. One MoySklad call: by INN, else by externalCode.
+   */
+  private async existingCounterparty(c: ContractorData, taken?: (remoteId: string) => Promise<boolean>): Promise<{ id: string; adopt: boolean } | null> {
+    const rows = await this.listAll('counterparty', c.inn ? `inn=${c.inn}` : `externalCode=${c.id}`);
+    const markOf = (r: Obj): string | null => markerOf(typeof r.description === 'string' ? r.description : '');
+    const codeOf = (r: Obj): string => String(r.externalCode ?? '').toLowerCase();
+    const ours = rows.filter((r) => codeOf(r) === c.id || markOf(r) === c.id);
+    const free = async (r: Obj): Promise<boolean> => !taken || !(await taken(String(r.id).toLowerCase()));
+    if (ours.length > 0) {
+      for (const r of ours) if (await free(r)) return { id: String(r.id).toLowerCase(), adopt: false };
+      return null;
+    }
+    const kpp = c.type === 2 ? c.kpp : null;
+    const candidates: Obj[] = [];
+    for (const r of rows) {
+      if (c.inn && String(r.inn ?? '') !== c.inn) continue;
+      if (kpp && typeof r.kpp === 'string' && r.kpp && r.kpp !== kpp) continue;
+      // Papka's for another entity (its marker, or its externalCode under our syncId): not this one's.
+      const mark = markOf(r);
+      const code = codeOf(r);
+      if (mark || (UUID.test(code) && String(r.syncId ?? '').toLowerCase() === syncIdOf(this.o.connectionId, 'counterparty', code))) continue;
+      if (!(await free(r))) continue;
+      candidates.push(r);
+    }
+    return candidates.length === 1 ? { id: String(candidates[0]!.id).toLowerCase(), adopt: true } : null;
   }
 
   private updateStep(type: MoyskladEntityType, key: string, remoteId: string, body: () => Obj): Step {

@@ -86,6 +86,8 @@ describe('moysklad mapper', () => {
     expect(ip).not.toHaveProperty('accounts');
     expect(counterpartyBody(contractor({ type: 3, ogrn: null }), CONN)).toMatchObject({ companyType: 'individual' });
     expect(counterpartyUpdate(contractor(), CONN)).not.toHaveProperty('syncId');
+    // Never externalCode: an adopted counterparty keeps the account's own (its 1C link).
+    expect(counterpartyUpdate(contractor(), CONN)).not.toHaveProperty('externalCode');
   });
 
   it('puts payments at 00:00:00 Moscow time, in kopecks, linked to a synced invoice with the whole payment', () => {

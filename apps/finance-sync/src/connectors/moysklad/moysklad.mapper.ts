@@ -96,9 +96,14 @@ export function counterpartyBody(c: ContractorData, connectionId: string): Body 
   return body;
 }
 
-/** What an update of a counterparty sends: the same fields (the accounts list whole), never `syncId` (1047 once set). */
+/**
+ * What an update of a counterparty sends: the same fields (the accounts list whole), never
+ * `syncId` (1047 once set) and never `externalCode`: ours got it at create and it never changes,
+ * and one the account had before Papka adopted it (see MoyskladConnector) keeps its own, which
+ * its other integrations (1C) match it by.
+ */
 export function counterpartyUpdate(c: ContractorData, connectionId: string): Body {
-  const { syncId: _s, ...rest } = counterpartyBody(c, connectionId);
+  const { syncId: _s, externalCode: _e, ...rest } = counterpartyBody(c, connectionId);
   return rest;
 }
 
