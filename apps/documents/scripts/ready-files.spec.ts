@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import PizZip from 'pizzip';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,4 +21,21 @@ describe('ready documents generator', () => {
       });
     }
   });
+
+  it("makes the invoice workbook say «Без НДС» when its VAT rate is cleared, not «НДС 0,00» (an exporter's 0 %)", async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await READY_BUILDERS['schet-na-oplatu.xlsx']()) as unknown as ArrayBuffer);
+    const ws = wb.worksheets[0]!;
+    const formulas: string[] = [];
+    ws.eachRow((row) => row.eachCell((cell) => {
+      const v = cell.value as { formula?: string } | null;
+      if (v && typeof v === 'object' && typeof v.formula === 'string') formulas.push(v.formula);
+    }));
+    const label = formulas.find((f) => f.includes('"Без НДС"'));
+    expect(label).toMatch(/^IF\(ISBLANK\(\$C\$(\d+)\),"Без НДС","В том числе НДС:"\)$/);
+    const rateCell = `C${/\$C\$(\d+)/.exec(label!)![1]}`;
+    expect(formulas).toContainEqual(expect.stringMatching(new RegExp(`^IF\\(ISBLANK\\(\\$C\\$${rateCell.slice(1)}\\),"",ROUND\\(`)));
+    expect(ws.getCell(rateCell).value).toBe(0.22);
+  });
 });
+

@@ -325,9 +325,12 @@ export async function buildInvoice(): Promise<Buffer> {
   const vat = last + 2;
   const due = last + 3;
   const rateRow = last + 8;
-  const summary: Array<[number, string, string]> = [
+  // A seller that pays no VAT (УСН) clears the rate: the row then says «Без НДС» (НК ст. 168 п. 5),
+  // not «НДС: 0,00», which is the 0 % rate of an exporter, a VAT payer.
+  const noVat = `ISBLANK($C$${rateRow})`;
+  const summary: Array<[number, ExcelJS.CellValue, string]> = [
     [total, 'Итого:', `SUM(F${first}:F${last})`],
-    [vat, 'В том числе НДС:', `ROUND(F${total}*$C$${rateRow}/(1+$C$${rateRow}),2)`],
+    [vat, { formula: `IF(${noVat},"Без НДС","В том числе НДС:")` }, `IF(${noVat},"",ROUND(F${total}*$C$${rateRow}/(1+$C$${rateRow}),2))`],
     [due, 'Всего к оплате:', `F${total}`],
   ];
   for (const [r, label, formula] of summary) {
@@ -338,7 +341,7 @@ export async function buildInvoice(): Promise<Buffer> {
     formula: `"Всего наименований "&COUNT(A${first}:A${last})&", на сумму "&FIXED(F${due},2)&" руб."`,
   });
   merged(`A${due + 3}:F${due + 3}`, `Сумма прописью: ${LONG_BLANK}${LONG_BLANK}`, { font: { bold: true } });
-  merged(`A${rateRow}:B${rateRow}`, 'Ставка НДС (для счёта без НДС укажите 0%)', { font: { italic: true } });
+  merged(`A${rateRow}:B${rateRow}`, 'Ставка НДС (не плательщик НДС: очистите ячейку, счёт будет «Без НДС»)', { font: { italic: true } });
   Object.assign(ws.getCell(`C${rateRow}`), { value: 0.22, numFmt: '0%', fill: INPUT_FILL, border: BOX });
 
   const sign = rateRow + 2;
