@@ -21,6 +21,7 @@ interface ImportView {
   state: 'running' | 'interrupted' | 'done' | 'failed';
   pages: number;
   documents: number;
+  rejected: number;
   error: string | null;
   startedAt: string;
   finishedAt: string | null;
@@ -38,6 +39,12 @@ const RESCAN_DAYS = 10;
 describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () => {
   let billing: FakeBilling;
   let outsider: FakeBilling;
+  /**
+   * A billing as 001 and finance-targets §3 describe the real one: float rubles as a Java double
+   * writes them (`1000.0`, `1.0E7`, a VAT never rounded), a status 001 does not list on some
+   * bills (`CANCELLED`), deadlines without a time.
+   */
+  let honest: FakeBilling;
   let db: string;
   let fs: RunningService;
   /** A second replica on the same database: the two must never run the same import at once. */
@@ -47,13 +54,14 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
   beforeAll(async () => {
     billing = await startFakeBilling({ documents: 2_500, seed: 12, spanDays: 120 });
     outsider = await startFakeBilling({ documents: 3 });
+    honest = await startFakeBilling({ documents: 300, seed: 21, spanDays: 60, sums: 'float', extraStatuses: ['CANCELLED'], deadlines: 'date' });
     db = await createTestDatabase('finance_billing');
     const env = serviceEnv({
       ...s3Env(),
       DATABASE_URL: db,
       LOG_LEVEL: 'info',
-      // Only the fake billing is allowlisted (it is plain http on 127.0.0.1); `outsider` is not.
-      FINANCE_ALLOWED_HOSTS: new URL(billing.url).host,
+      // Only the fake billings are allowlisted (plain http on 127.0.0.1); `outsider` is not.
+      FINANCE_ALLOWED_HOSTS: `${new URL(billing.url).host},${new URL(honest.url).host}`,
       // The schedule's first run starts at once; the second is asked for (POST import).
       FINANCE_BILLING_POLL_MS: String(3_600_000),
       FINANCE_BILLING_RESCAN_DAYS: String(RESCAN_DAYS),
@@ -71,6 +79,7 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
     await fs?.stop();
     await billing?.close();
     await outsider?.close();
+    await honest?.close();
     if (db) await dropDatabase(db);
   });
 
@@ -280,6 +289,95 @@ describe('finance-sync billing import (PostgreSQL + Kafka + fake billing)', () =
       billing.setPageCap(null);
     }
   });
+
+  it('a run interrupted on a billing that caps its pages resumes where it really was: every document, not pages × 100 of them', async () => {
+    const t = await tenant(base, 'bill');
+    billing.setPageCap(40);
+    // The 3rd page of the scan answers 500 once: the run resumes after two stored pages of 40.
+    let scan = 0;
+    billing.onPage((r) => {
+      if (r.size === 100 && r.dateFrom === null && ++scan === 3) billing.failRequest(0, 500);
+    });
+    const mark = billing.requests().length;
+    try {
+      expect((await connect(t, billing.url)).status).toBe(200);
+      const run = await t.api<{ importId: string }>('POST', '/v2/finance/connections/billing/import');
+      // Before, the resumed run counted its two stored pages of 40 as 200 documents, so it
+      // reached recordsTotal 120 documents early and ended done without the oldest, for good.
+      expect(await finished(t, run.body.importId)).toMatchObject({ state: 'done', error: null });
+      expect(scanPages(mark).filter((r) => r.status === 500)).toHaveLength(1);
+      const keys = (xs: Array<{ type: string; id: string }>) => xs.map((d) => `${d.type}:${d.id}`).sort();
+      const held = billing.documents();
+      expect(held.length).toBeGreaterThan(40 * 3);
+      expect(keys(await listAll(t))).toEqual(keys(held));
+    } finally {
+      billing.onPage(null);
+      billing.setPageCap(null);
+    }
+  }, 120_000);
+
+  it('float rubles (1.0E7, an unrounded VAT), date-only deadlines and a status 001 does not list: the run is done, sums exact, the unknown ones set aside with their reason', async () => {
+    const t = await tenant(base, 'bill');
+    const held0 = honest.documents();
+    const middle = held0[150]!.date;
+    // 10 000 000 ₽ (a Java double writes 1.0E7) and a bill CANCELLED between two of the scan's pages.
+    honest.insert({ id: '900001', type: 'BILL', status: 'AWAITING_PAYMENT', title: 'big', date: middle, vatSum: 166_666_667, totalSum: 1_000_000_000, balanceSum: 1_000_000_000, items: [], relations: [], written: { vatSum: '1666666.6666666667' } });
+    honest.insert({ id: '900002', type: 'BILL', status: 'CANCELLED', title: 'cancelled', date: middle, vatSum: 0, totalSum: 100_000, balanceSum: 100_000, items: [], relations: [] });
+    // One cancelled yesterday, within the next run's trailing window: the billing corrects it later.
+    honest.insert({ id: '900003', type: 'BILL', status: 'CANCELLED', title: 'fixed later', date: billingDate(new Date(Date.now() - DAY)), vatSum: 0, totalSum: 5_000, balanceSum: 5_000, items: [], relations: [] });
+    const held = honest.documents();
+    const known = new Set<string>(['NEW', 'AWAITING_PAYMENT', 'PARTIALLY_PAID', 'PAID', 'EXPIRED']);
+    const cancelled = held.filter((d) => d.status !== undefined && !known.has(d.status));
+    const mapped = held.filter((d) => !cancelled.includes(d));
+    // What the fake must produce for this to test anything.
+    expect(cancelled.length).toBeGreaterThan(1);
+    expect(held.filter((d) => d.written?.vatSum).length).toBeGreaterThan(100);
+    expect(held.some((d) => d.type === 'EXPENSE' && d.deadline?.length === 10)).toBe(true);
+
+    expect((await connect(t, honest.url, honest.token)).status).toBe(200);
+    const run = await t.api<{ importId: string }>('POST', '/v2/finance/connections/billing/import');
+    const done = await finished(t, run.body.importId);
+    // Before, the first float sum failed the run (`rejected`), and every later run at that page.
+    expect(done).toMatchObject({ state: 'done', error: null, rejected: cancelled.length });
+
+    const key = (d: { type: string; id: string }) => `${d.type}:${d.id}`;
+    const listed = await listAll(t);
+    expect(listed.map(key).sort()).toEqual(mapped.map(key).sort());
+    const byKey = new Map(listed.map((d) => [key(d), d]));
+    for (const h of mapped) {
+      const p = byKey.get(key(h))!;
+      expect({ status: p.status ?? undefined, vat: p.vatSum, total: p.totalSum, balance: p.balanceSum, deadline: p.deadline ?? undefined }).toEqual({
+        status: h.status,
+        vat: h.vatSum,
+        total: h.totalSum,
+        balance: h.balanceSum,
+        deadline: h.deadline,
+      });
+      expect(p.items.map((i) => [i.price, i.totalSum])).toEqual((h.items ?? []).map((i) => [i.price, i.totalSum]));
+      expect(p.relations.map((r) => r.relationSum)).toEqual(h.relations.map((r) => r.relationSum));
+    }
+    expect(byKey.get('BILL:900001')).toMatchObject({ totalSum: 1_000_000_000, vatSum: 166_666_667 });
+
+    // Set aside, visible with the reason and what the billing sent.
+    const rejected = await t.api<Array<{ type: string; id: string; date: string; reason: string; raw: Record<string, unknown>; importId: string }>>('GET', '/v2/finance/billing/rejected?size=1000');
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.map(key).sort()).toEqual(cancelled.map(key).sort());
+    const one = rejected.body.find((r) => r.id === '900002')!;
+    expect(one).toMatchObject({ type: 'BILL', date: middle, importId: run.body.importId, reason: expect.stringMatching(/status "CANCELLED" is not one of/) });
+    expect(one.raw).toMatchObject({ id: '900002', status: 'CANCELLED', totalSum: 1000 });
+    expect(await listAll(await tenant(base, 'bill'))).toEqual([]);
+    expect((await (await tenant(base, 'bill')).api<unknown[]>('GET', '/v2/finance/billing/rejected')).body).toEqual([]);
+
+    // The billing corrects the recent one: the next run reads it within its window and stores it,
+    // and it is no longer set aside; the older ones stay set aside.
+    honest.payBills(['900003'], 'PAID');
+    const again = await t.api<{ importId: string }>('POST', '/v2/finance/connections/billing/import');
+    expect(again.body.importId).not.toBe(run.body.importId);
+    expect(await finished(t, again.body.importId)).toMatchObject({ state: 'done', error: null });
+    expect((await listAll(t)).find((d) => d.id === '900003')).toMatchObject({ type: 'BILL', status: 'PAID', totalSum: 5_000 });
+    const still = (await t.api<Array<{ type: string; id: string }>>('GET', '/v2/finance/billing/rejected?size=1000')).body;
+    expect(still.map(key).sort()).toEqual(cancelled.filter((d) => d.id !== '900003').map(key).sort());
+  }, 120_000);
 
   it("documents of one second that a page boundary splits, in an order the billing changes on every request, are all imported (a resumed run too)", async () => {
     const t = await tenant(base, 'bill');

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
-import { BillingDocumentsQuery, BillingImportAccepted, BillingImportView } from './billing.dto';
+import { BillingDocumentsQuery, BillingImportAccepted, BillingImportView, BillingRejectedQuery, BillingRejectedView } from './billing.dto';
 import { BillingService } from './billing.service';
 
 @ApiTags('finance')
@@ -29,5 +29,12 @@ export class BillingController {
   @ApiOkResponse({ description: "A bare array of billing documents: 001's fields plus uuid, importedAt, updatedAt; sums in kopecks; relations with the uuid of the imported document" })
   list(@CurrentAccount() acc: AccountContext, @Query() q: BillingDocumentsQuery) {
     return this.billing.list(acc, q);
+  }
+
+  /** The documents the import set aside: the billing sent them in a form that cannot be mapped (the reason says which field); the rest was imported. */
+  @Get('billing/rejected')
+  @ApiOkResponse({ type: BillingRejectedView, isArray: true })
+  listRejected(@CurrentAccount() acc: AccountContext, @Query() q: BillingRejectedQuery) {
+    return this.billing.listRejected(acc, q);
   }
 }

@@ -43,7 +43,31 @@ export class BillingImportView {
   state!: 'running' | 'interrupted' | 'done' | 'failed';
   @ApiProperty({ description: 'Pages stored so far' }) pages!: number;
   @ApiProperty({ description: 'Documents read so far (new, changed or unchanged)' }) documents!: number;
+  @ApiProperty({ description: 'Documents set aside so far: the billing sent them in a form that cannot be mapped (GET /v2/finance/billing/rejected names them and why); the rest was imported' })
+  rejected!: number;
   @ApiProperty({ nullable: true }) error!: string | null;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true }) finishedAt!: string | null;
+}
+
+export class BillingRejectedQuery {
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'page must be an integer' }) @Min(1, { message: 'page must be at least 1' }) @Max(1_000_000, { message: 'page must be at most 1000000' })
+  page?: number;
+
+  @ApiPropertyOptional({ default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'size must be an integer' }) @Min(1, { message: 'size must be at least 1' }) @Max(1000, { message: 'size must be at most 1000' })
+  size?: number;
+}
+
+/** A billing document the import set aside (quarantined): it could not be mapped, so it is not in the documents list. */
+export class BillingRejectedView {
+  @ApiProperty({ nullable: true, example: 'BILL', description: "001's type as the billing sent it, or null when it had none" }) type!: string | null;
+  @ApiProperty({ nullable: true, example: '1025', description: "001's id, or null when it had none" }) id!: string | null;
+  @ApiProperty({ nullable: true, example: '2021-06-03 15:17:42' }) date!: string | null;
+  @ApiProperty({ example: 'status "CANCELLED" is not one of NEW, AWAITING_PAYMENT, PARTIALLY_PAID, PAID, EXPIRED' }) reason!: string;
+  @ApiProperty({ description: 'The document as the billing sent it' }) raw!: unknown;
+  @ApiProperty({ nullable: true, format: 'uuid', description: 'The import that last set it aside' }) importId!: string | null;
+  @ApiProperty() firstSeenAt!: string;
+  @ApiProperty() lastSeenAt!: string;
 }

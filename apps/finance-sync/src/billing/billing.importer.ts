@@ -5,7 +5,7 @@ import { Commands } from '@papka/messaging';
 import { CONFIG, type FinanceSyncConfig } from '../config';
 import { ConnectorError } from '../connectors';
 import { BillingConnector } from '../connectors/billing/billing.connector';
-import { billingMoment, filterDate, TYPES_WITH_STATUS, type BillingType, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
+import { billingMoment, filterDate, TYPES_WITH_STATUS, type BillingPage, type BillingType, type RejectedBillingDocument, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
 import { ConnectorPool } from '../connections/connector-pool';
 import { ConnectionsRepository, type ConnectionRow } from '../connections/connections.repository';
 import { derivedUuid } from '../webhooks/derived-id';
@@ -19,8 +19,27 @@ const DAY_MS = 86_400_000;
 /** The largest page asked for the documents of one second (see `second`). */
 const SECOND_MAX = 1000;
 
+/** Where a run is after a page: the phase, its next page and the documents read in it so far. */
+interface Progress {
+  phase: ImportPhase;
+  nextPage: number;
+  seen: number;
+}
+
 /** The Papka uuid of a billing document: derived from (connection, type, id), so it is known before the document is imported. */
 export const billingDocumentUuid = (connectionId: string, type: string, id: string): string => derivedUuid(`billing:${connectionId}:${type}:${id}`);
+
+/** What one page (or a second read again) held: the documents mapped and those set aside. */
+type PageDocuments = Pick<BillingPage, 'documents' | 'rejected'>;
+
+/**
+ * A set-aside document's key, as a stored one's (`TYPE:id`). One without a type or an id is
+ * keyed by a hash of what the billing sent, so the same one seen again is one row.
+ */
+function rejectedKey(d: RejectedBillingDocument): string {
+  if (d.type !== null && d.id !== null) return `${d.type}:${d.id}`;
+  return `?:${createHash('sha256').update(JSON.stringify(d.raw ?? null)).digest('base64url')}`;
+}
 
 /** What the stored document says; the same document seen again with the same hash changes nothing. */
 function contentHash(d: RemoteBillingDocument): string {
@@ -106,14 +125,17 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
       if (run.pageBase === null || run.dateTo === null) {
         plan = await this.plan(c, connector);
         await this.repo.savePlan(c.accountId, run.id, plan);
-        run = { ...run, ...plan, phase: 'window', nextPage: 0 };
+        run = { ...run, ...plan, phase: 'window', nextPage: 0, seen: 0 };
       } else {
         plan = { pageBase: run.pageBase, dateTo: run.dateTo, windowFrom: run.windowFrom, openFrom: run.openFrom };
       }
       let phase: ImportPhase = run.phase;
       let next = run.nextPage;
-      // Documents read in this range so far (a resumed run counts its earlier pages as full).
-      let seen = next * BILLING_PAGE_SIZE;
+      // Documents read in this range so far, as stored with the last page. Never next × size: a
+      // billing that caps its pages answers fewer than asked, and a resumed run that counted its
+      // earlier pages as full reached recordsTotal early and ended done, the oldest documents
+      // never read.
+      let seen = run.seen;
       // The date of the previous page's last document; undefined: not known (a resumed run).
       let lastDate: string | null | undefined = next > 0 ? undefined : null;
       while (phase !== 'done') {
@@ -131,20 +153,24 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
         }
         if (next >= MAX_PAGES) throw new ConnectorError('rejected', `more than ${MAX_PAGES} pages in one range`, 'GET /api/lite/billing/documents');
         const page = await connector.page({ ...range, page: plan.pageBase + next, size: BILLING_PAGE_SIZE });
-        seen += page.documents.length;
+        // Every document on the page counts, the ones set aside too (recordsTotal counts them).
+        const count = page.entries.length;
+        seen += count;
         // 001 orders by date only: documents of one second may come in another order on each
         // request, so when that second spans the boundary with the previous page, some of them
         // are on neither page. Such a second is read again on its own (the previous page ended
         // in it, or that is not known).
-        const first = page.documents[0];
-        const again = next > 0 && first !== undefined && (lastDate === undefined || lastDate === first.date) ? await this.second(connector, plan.pageBase, first.date, range.types) : [];
-        lastDate = page.documents.at(-1)?.date ?? null;
+        const first = page.entries[0]?.date ?? null;
+        const again: PageDocuments = next > 0 && first !== null && (lastDate === undefined || lastDate === first) ? await this.second(connector, plan.pageBase, first, range.types) : { documents: [], rejected: [] };
+        const end = page.entries.at(-1);
+        // A last document whose date is unreadable: where the page ended is not known.
+        lastDate = end === undefined ? null : (end.date ?? undefined);
         // With a total, a range ends once that many were read (or a page is empty): a billing
         // that answers shorter pages than asked (its own cap) lost everything past the first one.
         // Without one, at the first short page.
-        const last = page.documents.length === 0 || (page.recordsTotal !== null ? seen >= page.recordsTotal : page.documents.length < BILLING_PAGE_SIZE);
-        const after: { phase: ImportPhase; nextPage: number } = last ? { phase: phase === 'window' ? 'open' : 'done', nextPage: 0 } : { phase, nextPage: next + 1 };
-        await this.store(c, run.id, page.documents, again, after);
+        const last = count === 0 || (page.recordsTotal !== null ? seen >= page.recordsTotal : count < BILLING_PAGE_SIZE);
+        const after: Progress = last ? { phase: phase === 'window' ? 'open' : 'done', nextPage: 0, seen: 0 } : { phase, nextPage: next + 1, seen };
+        await this.store(c, run.id, page, again, after);
         if (after.phase !== phase) {
           seen = 0;
           lastDate = null;
@@ -199,28 +225,32 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
    * paging it would meet the same unstable order; a billing that refuses or caps that size is
    * paged as usual, and one of its documents may then still be missed in this run.
    */
-  private async second(connector: BillingConnector, pageBase: number, date: string, types: BillingType[] | undefined): Promise<RemoteBillingDocument[]> {
+  private async second(connector: BillingConnector, pageBase: number, date: string, types: BillingType[] | undefined): Promise<PageDocuments> {
     const at = date.replace(' ', 'T');
     const q = { dateFrom: at, dateTo: at, types };
     const head = await connector.page({ ...q, page: pageBase, size: BILLING_PAGE_SIZE });
-    const total = head.recordsTotal ?? head.documents.length;
-    if (head.documents.length >= total) return head.documents;
+    const total = head.recordsTotal ?? head.entries.length;
+    if (head.entries.length >= total) return head;
     if (total <= SECOND_MAX) {
       try {
         const whole = await connector.page({ ...q, page: pageBase, size: total });
-        if (whole.documents.length >= total) return whole.documents;
+        if (whole.entries.length >= total) return whole;
       } catch (err) {
         if (!(err instanceof ConnectorError && err.failure === 'rejected')) throw err;
       }
     }
     this.logger.warn(`billing: ${total} documents share the second ${date}; read in pages of ${BILLING_PAGE_SIZE}, one may be missed until the next run`);
     const docs = [...head.documents];
-    for (let n = 1; docs.length < total && n < MAX_PAGES; n++) {
+    const rejected = [...head.rejected];
+    let read = head.entries.length;
+    for (let n = 1; read < total && n < MAX_PAGES; n++) {
       const more = await connector.page({ ...q, page: pageBase + n, size: BILLING_PAGE_SIZE });
-      if (more.documents.length === 0) break;
+      if (more.entries.length === 0) break;
+      read += more.entries.length;
       docs.push(...more.documents);
+      rejected.push(...more.rejected);
     }
-    return docs;
+    return { documents: docs, rejected };
   }
 
   private range(plan: ImportPlan, phase: ImportPhase): { dateFrom: string | null; dateTo: string; types?: BillingType[] } | null {
@@ -233,14 +263,29 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
    * One page, with its boundary second read again (`again`): upserts, events and the run's
    * progress in one transaction. The run's document count takes the page's documents and those
    * of `again` that were new or changed (the rest were counted with an earlier page).
+   *
+   * A document the parser could not map (a status 001 does not list, an unreadable date or sum)
+   * is set aside: recorded in `billing_rejected` with its reason (GET /v2/finance/billing/rejected)
+   * and counted in the run's `rejected`, and the rest of the page is stored. Failing the page
+   * instead failed every later run at the same page, and nothing older was ever imported. One
+   * that is read and stored later is no longer set aside.
    */
-  private async store(c: ConnectionRow, importId: string, page: RemoteBillingDocument[], again: RemoteBillingDocument[], after: { phase: ImportPhase; nextPage: number }): Promise<void> {
+  private async store(c: ConnectionRow, importId: string, page: PageDocuments, again: PageDocuments, after: Progress): Promise<void> {
     const key = (d: RemoteBillingDocument) => `${d.type}:${d.id}`;
     // A page may name a document twice (equal dates shifting under the billing): once is enough.
-    const onPage = new Set(page.map(key));
-    const unique = [...new Map([...page, ...again].map((d) => [key(d), d])).values()];
+    const onPage = new Set(page.documents.map(key));
+    const unique = [...new Map([...page.documents, ...again.documents].map((d) => [key(d), d])).values()];
     let counted = onPage.size;
+    const stored = new Set(unique.map(key));
+    const rejectedOnPage = new Set(page.rejected.map(rejectedKey));
+    const rejected = [...new Map([...page.rejected, ...again.rejected].map((d) => [rejectedKey(d), { ...d, key: rejectedKey(d) }])).values()].filter((d) => !stored.has(d.key));
+    if (page.rejected.length) {
+      const named = page.rejected.slice(0, 5).map((d) => `${rejectedKey(d)} (${d.reason})`).join('; ');
+      this.logger.warn(`billing import ${importId} of connection ${c.id}: ${page.rejected.length} document(s) set aside: ${named}`);
+    }
     await this.commands.run(c.accountId, async (t) => {
+      await this.repo.unreject(t.manager, c.accountId, c.id, [...stored]);
+      await this.repo.reject(t.manager, c.accountId, c.id, importId, rejected);
       const known = await this.repo.hashes(t.manager, c.accountId, c.id, unique);
       const created: string[] = [];
       const updated: string[] = [];
@@ -259,7 +304,14 @@ export class BillingImporter implements OnApplicationBootstrap, OnModuleDestroy 
         if (changed.has(s.uuid)) await t.emit(FinanceBillingDocumentImported, s.uuid, data);
         else await t.emit(FinanceBillingDocumentUpdated, s.uuid, data);
       }
-      await this.repo.advance(t.manager, c.accountId, importId, { ...after, documents: counted, created: created.length, updated: updated.length, leaseMs: this.config.FINANCE_LEASE_MS });
+      await this.repo.advance(t.manager, c.accountId, importId, {
+        ...after,
+        documents: counted,
+        rejected: [...rejectedOnPage].filter((k) => !stored.has(k)).length,
+        created: created.length,
+        updated: updated.length,
+        leaseMs: this.config.FINANCE_LEASE_MS,
+      });
     });
   }
 

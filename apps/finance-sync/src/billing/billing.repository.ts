@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BillingDocumentSnapshot, BillingDocumentStatus, BillingDocumentType } from '@papka/contracts';
-import { OPEN_STATUSES, TYPES_WITH_STATUS, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
+import { OPEN_STATUSES, TYPES_WITH_STATUS, type RejectedBillingDocument, type RemoteBillingDocument } from '../connectors/billing/billing.mapper';
 
 export type ImportState = 'running' | 'interrupted' | 'done' | 'failed';
 export type ImportPhase = 'window' | 'open' | 'done';
@@ -21,8 +21,15 @@ export interface ImportRow {
   phase: ImportPhase;
   /** Pages of the current phase already stored (the next page is pageBase + nextPage). */
   nextPage: number;
+  /**
+   * Documents read so far in the current phase (mapped or set aside), as the billing answered
+   * them: a billing that caps its pages answers fewer than asked, so this is never nextPage × size.
+   */
+  seen: number;
   pages: number;
   documents: number;
+  /** Documents set aside by this run (see `billing_rejected`). */
+  rejected: number;
   created: number;
   updated: number;
   error: string | null;
@@ -67,8 +74,10 @@ interface ImportDbRow {
   open_from: string | null;
   phase: ImportPhase;
   next_page: number;
+  seen: number;
   pages: number;
   documents: number;
+  rejected: number;
   created: number;
   updated: number;
   error: string | null;
@@ -76,7 +85,7 @@ interface ImportDbRow {
   finished_at: Date | null;
 }
 
-const IMPORT_COLUMNS = `id, account_id, connection_id, trigger, state, page_base, date_to, window_from, open_from, phase, next_page, pages, documents, created, updated, error, started_at, finished_at`;
+const IMPORT_COLUMNS = `id, account_id, connection_id, trigger, state, page_base, date_to, window_from, open_from, phase, next_page, seen, pages, documents, rejected, created, updated, error, started_at, finished_at`;
 
 const toImport = (r: ImportDbRow): ImportRow => ({
   id: r.id,
@@ -90,8 +99,10 @@ const toImport = (r: ImportDbRow): ImportRow => ({
   openFrom: r.open_from,
   phase: r.phase,
   nextPage: r.next_page,
+  seen: r.seen,
   pages: r.pages,
   documents: r.documents,
+  rejected: r.rejected,
   created: r.created,
   updated: r.updated,
   error: r.error,
@@ -161,23 +172,26 @@ export class BillingRepository {
 
   async savePlan(accountId: string, id: string, plan: ImportPlan): Promise<void> {
     await this.ds.query(
-      `UPDATE billing_import SET page_base = $3, date_to = $4, window_from = $5, open_from = $6, phase = 'window', next_page = 0 WHERE account_id = $1 AND id = $2`,
+      `UPDATE billing_import SET page_base = $3, date_to = $4, window_from = $5, open_from = $6, phase = 'window', next_page = 0, seen = 0 WHERE account_id = $1 AND id = $2`,
       [accountId, id, plan.pageBase, plan.dateTo, plan.windowFrom, plan.openFrom],
     );
   }
 
-  /** Where the import got to, in the transaction that stored the page; the lease is renewed. */
+  /**
+   * Where the import got to, in the transaction that stored the page; the lease is renewed.
+   * `seen` is the phase's count of documents read so far (0 when the phase changes).
+   */
   async advance(
     m: EntityManager,
     accountId: string,
     id: string,
-    a: { phase: ImportPhase; nextPage: number; documents: number; created: number; updated: number; leaseMs: number },
+    a: { phase: ImportPhase; nextPage: number; seen: number; documents: number; rejected: number; created: number; updated: number; leaseMs: number },
   ): Promise<void> {
     await m.query(
-      `UPDATE billing_import SET phase = $3, next_page = $4, pages = pages + 1, documents = documents + $5, created = created + $6, updated = updated + $7,
-              error = NULL, lease_until = now() + ($8 || ' milliseconds')::interval
+      `UPDATE billing_import SET phase = $3, next_page = $4, seen = $9, pages = pages + 1, documents = documents + $5, rejected = rejected + $10,
+              created = created + $6, updated = updated + $7, error = NULL, lease_until = now() + ($8 || ' milliseconds')::interval
         WHERE account_id = $1 AND id = $2`,
-      [accountId, id, a.phase, a.nextPage, a.documents, a.created, a.updated, String(a.leaseMs)],
+      [accountId, id, a.phase, a.nextPage, a.documents, a.created, a.updated, String(a.leaseMs), a.seen, a.rejected],
     );
   }
 
@@ -225,6 +239,50 @@ export class BillingRepository {
       [accountId, connectionId],
     )) as { doc_date: string }[];
     return r?.doc_date ?? null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Documents set aside (the parser could not map them; the rest of their page was imported)
+  // ---------------------------------------------------------------------------------------------
+
+  /** Records (or refreshes) each set-aside document of a page under its key (`TYPE:id`), with its reason. */
+  async reject(m: EntityManager, accountId: string, connectionId: string, importId: string, docs: Array<RejectedBillingDocument & { key: string }>): Promise<void> {
+    if (docs.length === 0) return;
+    await m.query(
+      `INSERT INTO billing_rejected (account_id, connection_id, doc_key, type, remote_id, doc_date, reason, raw, import_id)
+       SELECT $1, $2, x.doc_key, x.type, x.remote_id, x.doc_date, x.reason, x.raw, $3
+         FROM jsonb_to_recordset($4::jsonb) AS x(doc_key text, type text, remote_id text, doc_date text, reason text, raw jsonb)
+       ON CONFLICT (connection_id, doc_key) DO UPDATE SET
+         type = EXCLUDED.type, remote_id = EXCLUDED.remote_id, doc_date = EXCLUDED.doc_date, reason = EXCLUDED.reason, raw = EXCLUDED.raw,
+         import_id = EXCLUDED.import_id, last_seen_at = now()
+       WHERE billing_rejected.account_id = EXCLUDED.account_id`,
+      [accountId, connectionId, importId, JSON.stringify(docs.map((d) => ({ doc_key: d.key, type: d.type, remote_id: d.id, doc_date: d.date, reason: d.reason, raw: d.raw ?? null })))],
+    );
+  }
+
+  /** These documents (`TYPE:id`) were read and stored: they are no longer set aside. */
+  async unreject(m: EntityManager, accountId: string, connectionId: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await m.query(`DELETE FROM billing_rejected WHERE account_id = $1 AND connection_id = $2 AND doc_key = ANY($3::text[])`, [accountId, connectionId, keys]);
+  }
+
+  /** The account's set-aside documents, most recently seen first. */
+  async listRejected(accountId: string, page: number, size: number): Promise<RejectedRow[]> {
+    const rows = (await this.ds.query(
+      `SELECT type, remote_id, doc_date, reason, raw, import_id, first_seen_at, last_seen_at FROM billing_rejected
+        WHERE account_id = $1 ORDER BY last_seen_at DESC, doc_key LIMIT $2 OFFSET $3`,
+      [accountId, size, (page - 1) * size],
+    )) as RejectedDbRow[];
+    return rows.map((r) => ({
+      type: r.type,
+      id: r.remote_id,
+      date: r.doc_date,
+      reason: r.reason,
+      raw: r.raw,
+      importId: r.import_id,
+      firstSeenAt: r.first_seen_at.toISOString(),
+      lastSeenAt: r.last_seen_at.toISOString(),
+    }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -375,6 +433,29 @@ export class BillingRepository {
       updatedAt: r.updated_at.toISOString(),
     }));
   }
+}
+
+/** A document the import set aside, as the API lists it. */
+export interface RejectedRow {
+  type: string | null;
+  id: string | null;
+  date: string | null;
+  reason: string;
+  raw: unknown;
+  importId: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+interface RejectedDbRow {
+  type: string | null;
+  remote_id: string | null;
+  doc_date: string | null;
+  reason: string;
+  raw: unknown;
+  import_id: string | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
 }
 
 interface DocumentDbRow {

@@ -4,7 +4,7 @@ import type { BillingDocumentSnapshot } from '@papka/contracts';
 import { fieldError, NotFoundError } from '@papka/platform';
 import { billingMoment } from '../connectors/billing/billing.mapper';
 import { ConnectionsRepository } from '../connections/connections.repository';
-import type { BillingDocumentsQuery, BillingImportAccepted, BillingImportView } from './billing.dto';
+import type { BillingDocumentsQuery, BillingImportAccepted, BillingImportView, BillingRejectedQuery, BillingRejectedView } from './billing.dto';
 import { BillingImporter } from './billing.importer';
 import { BillingRepository } from './billing.repository';
 
@@ -41,10 +41,16 @@ export class BillingService {
       state: r.state,
       pages: r.pages,
       documents: r.documents,
+      rejected: r.rejected,
       error: r.error,
       startedAt: r.startedAt.toISOString(),
       finishedAt: r.finishedAt?.toISOString() ?? null,
     };
+  }
+
+  /** The documents the import set aside (it could not map them), most recently seen first. */
+  listRejected(acc: AccountContext, q: BillingRejectedQuery): Promise<BillingRejectedView[]> {
+    return this.repo.listRejected(acc.accountId, q.page ?? 1, q.size ?? 50);
   }
 
   list(acc: AccountContext, q: BillingDocumentsQuery): Promise<BillingDocumentSnapshot[]> {

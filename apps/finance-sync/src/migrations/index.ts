@@ -6,6 +6,7 @@ import { Billing1764100000000 } from './1764100000000-billing';
 import { FinanceOrganization1764200000000 } from './1764200000000-finance-organization';
 import { MappingParent1764300000000 } from './1764300000000-mapping-parent';
 import { SentHash1764400000000 } from './1764400000000-sent-hash';
+import { BillingProgress1764500000000 } from './1764500000000-billing-progress';
 
 export const migrations = [
   MessagingTables1763700000000,
@@ -18,4 +19,5 @@ export const migrations = [
   FinanceOrganization1764200000000,
   MappingParent1764300000000,
   SentHash1764400000000,
+  BillingProgress1764500000000,
 ];

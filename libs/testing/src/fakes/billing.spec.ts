@@ -1,4 +1,4 @@
-import { billingDate, billingMoney, startFakeBilling, type FakeBilling, type FakeBillingOptions } from './billing';
+import { billingDate, billingMoney, javaDouble, startFakeBilling, type FakeBilling, type FakeBillingOptions } from './billing';
 
 interface Page {
   success: boolean;
@@ -87,6 +87,39 @@ describe(startFakeBilling.name, () => {
     expect(body.documents.find((d) => d.type === 'PAYMENT')).not.toHaveProperty('items');
     expect(billingMoney(-100_000)).toBe('-1000.00');
     expect(billingMoney(7)).toBe('0.07');
+  });
+
+  it("writes float rubles as a Java double with sums: 'float' (1.0E7, an unrounded VAT), other statuses and date-only deadlines when asked", async () => {
+    expect([javaDouble(1000), javaDouble(75446.5), javaDouble(1e7), javaDouble(12345678.9), javaDouble(-1000), javaDouble(0.0005), javaDouble(0), javaDouble(1000 / 6)]).toEqual([
+      '1000.0',
+      '75446.5',
+      '1.0E7',
+      '1.23456789E7',
+      '-1000.0',
+      '5.0E-4',
+      '0.0',
+      '166.66666666666666',
+    ]);
+    await start({ documents: 300, seed: 4, sums: 'float', extraStatuses: ['CANCELLED'], deadlines: 'date' });
+    sut.insert({ id: '99999', type: 'BILL', status: 'AWAITING_PAYMENT', title: 'big', date: '2020-01-01 00:00:00', vatSum: 0, totalSum: 1_000_000_000, balanceSum: 1_000_000_000, items: [], relations: [] });
+    const { text, body } = await list({ page: 1, size: 1000 });
+    expect(text).toContain('"totalSum":1.0E7');
+    expect(text).toMatch(/"vatSum":\d+\.\d{3,}[,}]/); // never rounded
+    expect(text).toContain('"balanceSum":0.0,');
+    const unrounded = sut.documents().filter((d) => d.written?.vatSum);
+    expect(unrounded.length).toBeGreaterThan(100);
+    // The kopecks held are the written value rounded half up.
+    for (const d of unrounded) expect(Math.abs(Number(d.written!.vatSum) * 100 - d.vatSum)).toBeLessThanOrEqual(0.500001);
+    expect(body.documents.some((d) => d.status === 'CANCELLED')).toBe(true);
+    expect(body.documents.filter((d) => d.type === 'EXPENSE').every((d) => /^\d{4}-\d{2}-\d{2}$/.test(String(d.deadline)))).toBe(true);
+    // Without the options, a seed generates what it always did.
+    const plain = await startFakeBilling({ documents: 300, seed: 4 });
+    try {
+      expect(plain.documents().some((d) => d.status === 'CANCELLED' || d.written)).toBe(false);
+      expect(plain.documents().filter((d) => d.type === 'EXPENSE').every((d) => d.deadline!.length === 19)).toBe(true);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('pages with page and size from base 1, or 0, and refuses a page below the base', async () => {

@@ -5,8 +5,13 @@
  * documents }`, sorted by date descending, with `page`/`size` paging (page base 1 by default,
  * 0 as an option), the `id` (document number), `date_from`, `date_to` (`2020-02-19T12:35:31`,
  * inclusive, in the billing's local time) and `filter_types` filters. Sums are written as decimal
- * text with two decimals (`1000.00`), as 001 prints them; the fake keeps them as kopecks, so a
- * test compares exactly. Lines keep 001's quirks: `price × amount ≠ totalSum`, negative lines.
+ * text with two decimals (`1000.00`), as 001's sample prints them, or (`sums: 'float'`) as the
+ * float rubles 001 and finance-targets §3 say they are, the way a Java/Jackson double prints:
+ * `1000.0`, `1.0E7`, and a VAT of 20 % included never rounded (`166.66666666666666`). The fake
+ * keeps them as kopecks (an unrounded one as its value rounded half up), so a test compares
+ * exactly. Lines keep 001's quirks: `price × amount ≠ totalSum`, negative lines. A real billing
+ * may also use a status 001 does not list (`extraStatuses`, or any status given to `insert`)
+ * and write a deadline without a time (`deadlines: 'date'`).
  *
  * 001 documents no authentication: the fake wants `Authorization: Bearer <token>` (401 otherwise),
  * the choice finance-sync's billing connector makes. It has no `updatedAt`: {@link FakeBilling.payBills}
@@ -53,15 +58,24 @@ export interface FakeBillingDocument {
   type: BillingDocumentType;
   /** EXPENSE only. */
   subType?: 'POSTPAID' | 'PREPAYMENT';
-  /** BILL and EXPENSE only (REPORT and PAYMENT have none in 001). */
-  status?: BillingStatus;
+  /**
+   * BILL and EXPENSE only (REPORT and PAYMENT have none in 001). One of 001's five, or another a
+   * billing may also have (`CANCELLED`): 001's list is a sample, not a promise.
+   */
+  status?: BillingStatus | (string & {});
   title: string;
   description?: string | null;
   date: string;
+  /** `2021-06-17 01:00:00`, or a date alone (`2021-06-17`). */
   deadline?: string;
   vatSum: number;
   totalSum: number;
   balanceSum: number;
+  /**
+   * How the billing writes a sum when not from its kopecks: a float it never rounded
+   * (`166.66666666666666`); the kopecks are then that value rounded half up.
+   */
+  written?: Partial<Record<'vatSum' | 'totalSum' | 'balanceSum', string>>;
   /** Absent on PAYMENT, as in 001. */
   items?: FakeBillingItem[];
   relations: FakeBillingRelation[];
@@ -103,6 +117,15 @@ export interface FakeBillingOptions {
   spanDays?: number;
   /** The billing's clock; its dates are Moscow local time. Default the real clock. */
   now?: () => Date;
+  /**
+   * How sums are written: 'decimal' (default; two decimals, `1000.00`, as 001's sample) or
+   * 'float' (a Java double: `1000.0`, `1.0E7`, and a generated VAT unrounded, `166.66666666666666`).
+   */
+  sums?: 'decimal' | 'float';
+  /** Statuses outside 001's five that generated bills take now and then (about one in ten), e.g. `['CANCELLED']`. */
+  extraStatuses?: readonly string[];
+  /** Generated expenses' deadlines: 'time' (default, `2021-06-17 01:00:00`) or 'date' (`2021-06-17`). */
+  deadlines?: 'time' | 'date';
 }
 
 export interface FakeBilling {
@@ -115,8 +138,11 @@ export interface FakeBilling {
   addDocuments(count: number, o?: { date?: string; types?: BillingDocumentType[] }): FakeBillingDocument[];
   /** Adds a document as given (sums in kopecks). */
   insert(doc: FakeBillingDocument): FakeBillingDocument;
-  /** Sets the status of the given bills (or expenses, `type`; default: PAID) and changes nothing else: 001 has no updatedAt. */
-  payBills(ids: string[], status?: BillingStatus, type?: 'BILL' | 'EXPENSE'): void;
+  /**
+   * Sets the status of the given bills (or expenses, `type`; default: PAID) and changes nothing
+   * else: 001 has no updatedAt. Any status, one 001 does not list (`CANCELLED`) too.
+   */
+  payBills(ids: string[], status?: BillingStatus | (string & {}), type?: 'BILL' | 'EXPENSE'): void;
   /** Open bills (NEW, AWAITING_PAYMENT, PARTIALLY_PAID), newest first; `olderThan` a date in 001's format. */
   openBills(o?: { olderThan?: string }): FakeBillingDocument[];
   /** Runs before each document-list request is answered (after auth), with the request about to be served. */
@@ -165,9 +191,25 @@ export function billingMoney(kopecks: number): string {
   return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/** The document as 001's JSON text: numbers written as 001 writes them (2 decimals). */
-function documentJson(d: FakeBillingDocument): string {
-  const money = (k: number) => billingMoney(k);
+/**
+ * A double as Java's Double.toString (and so Jackson) writes it: `1000.0`, `75446.5`,
+ * `1.0E7`, `1.2345678E7`, `5.0E-4`, `166.66666666666666`.
+ */
+export function javaDouble(x: number): string {
+  if (x === 0) return '0.0';
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/** The document as 001's JSON text: numbers written as 001 writes them (2 decimals, or float rubles). */
+function documentJson(d: FakeBillingDocument, sums: 'decimal' | 'float'): string {
+  const money = (k: number) => (sums === 'float' ? javaDouble(k / 100) : billingMoney(k));
+  const sum = (name: 'vatSum' | 'totalSum' | 'balanceSum') => d.written?.[name] ?? money(d[name]);
   const str = (v: unknown) => JSON.stringify(v);
   const parts: string[] = [`"id":${str(d.id)}`, `"type":${str(d.type)}`];
   if (d.subType) parts.push(`"subType":${str(d.subType)}`);
@@ -176,7 +218,7 @@ function documentJson(d: FakeBillingDocument): string {
   if (d.description !== undefined) parts.push(`"description":${str(d.description)}`);
   parts.push(`"date":${str(d.date)}`);
   if (d.deadline) parts.push(`"deadline":${str(d.deadline)}`);
-  parts.push(`"vatSum":${money(d.vatSum)}`, `"totalSum":${money(d.totalSum)}`, `"balanceSum":${money(d.balanceSum)}`);
+  parts.push(`"vatSum":${sum('vatSum')}`, `"totalSum":${sum('totalSum')}`, `"balanceSum":${sum('balanceSum')}`);
   if (d.items) {
     const items = d.items.map(
       (i) =>
@@ -198,12 +240,27 @@ function filterDate(v: string | null): string | null | false {
   return m ? `${m[1]} ${m[2]}` : false;
 }
 
+interface GeneratorStyle {
+  sums: 'decimal' | 'float';
+  extraStatuses: readonly string[];
+  deadlines: 'time' | 'date';
+}
+
 class Generator {
   private readonly random: () => number;
   private nextId = 1000;
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly style: GeneratorStyle = { sums: 'decimal', extraStatuses: [], deadlines: 'time' },
+  ) {
     this.random = prng(seed);
+  }
+
+  /** VAT 20 % included: in kopecks rounded half up, and (float sums) as the billing writes it, never rounded. */
+  private vat(total: number): { vatSum: number; written?: FakeBillingDocument['written'] } {
+    const vatSum = Math.round(total / 6);
+    return this.style.sums === 'float' && total % 6 !== 0 ? { vatSum, written: { vatSum: javaDouble(total / 600) } } : { vatSum };
   }
 
   int(min: number, max: number): number {
@@ -243,7 +300,6 @@ class Generator {
 
   document(type: BillingDocumentType, date: string, bills: FakeBillingDocument[]): FakeBillingDocument {
     const id = this.id();
-    const vat = (total: number) => Math.round(total / 6); // 20 % included
     if (type === 'PAYMENT') {
       const targets = bills.filter((b) => b.date <= date).slice(-40);
       const chosen: FakeBillingDocument[] = [];
@@ -257,11 +313,14 @@ class Generator {
     }
     const { items, total } = this.items();
     if (type === 'BILL') {
-      const status = this.pick<BillingStatus>(['NEW', 'AWAITING_PAYMENT', 'AWAITING_PAYMENT', 'PARTIALLY_PAID', 'PAID', 'PAID', 'EXPIRED']);
-      return { id, type, status, title: `Счет № ${id}`, date, vatSum: vat(total), totalSum: total, balanceSum: status === 'PAID' ? 0 : total, items, relations: [] };
+      let status: string = this.pick<BillingStatus>(['NEW', 'AWAITING_PAYMENT', 'AWAITING_PAYMENT', 'PARTIALLY_PAID', 'PAID', 'PAID', 'EXPIRED']);
+      // Only with extra statuses asked for, so a seed without them generates what it always did.
+      if (this.style.extraStatuses.length && this.random() < 0.1) status = this.pick(this.style.extraStatuses);
+      return { id, type, status, title: `Счет № ${id}`, date, ...this.vat(total), totalSum: total, balanceSum: status === 'PAID' ? 0 : total, items, relations: [] };
     }
     if (type === 'EXPENSE') {
-      const deadline = billingDate(new Date(Date.parse(`${date.replace(' ', 'T')}+03:00`) + 14 * 86_400_000));
+      const due = billingDate(new Date(Date.parse(`${date.replace(' ', 'T')}+03:00`) + 14 * 86_400_000));
+      const deadline = this.style.deadlines === 'date' ? due.slice(0, 10) : due;
       return {
         id,
         type,
@@ -271,14 +330,14 @@ class Generator {
         description: 'Оплата за услуги',
         date,
         deadline,
-        vatSum: vat(total),
+        ...this.vat(total),
         totalSum: total,
         balanceSum: 0,
         items,
         relations: [],
       };
     }
-    return { id, type, title: `Акт выполненных работ № ${id}`, date, vatSum: vat(total), totalSum: total, balanceSum: 0, items, relations: [] };
+    return { id, type, title: `Акт выполненных работ № ${id}`, date, ...this.vat(total), totalSum: total, balanceSum: 0, items, relations: [] };
   }
 
   type(): BillingDocumentType {
@@ -295,7 +354,8 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
   const shuffle = prng((options.seed ?? 1) + 7919);
   const maxSize = options.maxSize ?? 1000;
   const now = options.now ?? (() => new Date());
-  const gen = new Generator(options.seed ?? 1);
+  const sums = options.sums ?? 'decimal';
+  const gen = new Generator(options.seed ?? 1, { sums, extraStatuses: options.extraStatuses ?? [], deadlines: options.deadlines ?? 'time' });
   /** Newest first; ties keep insertion order reversed (newer insert first), so the order is total and stable. */
   let docs: FakeBillingDocument[] = [];
   const byKey = new Map<string, FakeBillingDocument>();
@@ -406,7 +466,7 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
     const page = matching.slice(offset, offset + size);
     entry.status = 200;
     entry.returned = page.map((d) => key(d.type, d.id));
-    answer(res, 200, `{"success":true,"recordsTotal":${matching.length},"documents":[${page.map(documentJson).join(',')}]}`);
+    answer(res, 200, `{"success":true,"recordsTotal":${matching.length},"documents":[${page.map((d) => documentJson(d, sums)).join(',')}]}`);
   };
 
   const server = createServer((req, res) => {
@@ -444,7 +504,7 @@ export async function startFakeBilling(options: FakeBillingOptions = {}): Promis
         d.status = status;
       }
     },
-    openBills: (o = {}) => docs.filter((d) => d.type === 'BILL' && d.status && BILLING_OPEN_STATUSES.includes(d.status) && (!o.olderThan || d.date < o.olderThan)),
+    openBills: (o = {}) => docs.filter((d) => d.type === 'BILL' && d.status && BILLING_OPEN_STATUSES.includes(d.status as BillingStatus) && (!o.olderThan || d.date < o.olderThan)),
     onPage(h) {
       hook = h;
     },

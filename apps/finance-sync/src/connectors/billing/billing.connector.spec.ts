@@ -83,4 +83,17 @@ describe(BillingConnector.name, () => {
     fake.setTieOrder('shuffled');
     for (let i = 0; i < 5; i++) await expect(connector(fake).pageBase()).resolves.toBe(0);
   });
+
+  it('finds the page base when the newest documents are ones the parser sets aside (a status 001 does not list)', async () => {
+    for (const pageBase of [0, 1] as const) {
+      fake = await startFakeBilling({ documents: 5, pageBase });
+      for (const id of ['90001', '90002']) fake.insert({ id, type: 'BILL', status: 'CANCELLED', title: 'x', date: '2099-01-01 00:00:0' + id.slice(-1), vatSum: 0, totalSum: 100, balanceSum: 100, items: [], relations: [] });
+      const page = await connector(fake).page({ page: pageBase, size: 2 });
+      expect([page.documents.length, page.rejected.length]).toEqual([0, 2]);
+      await expect(connector(fake).pageBase()).resolves.toBe(pageBase);
+      await sut.close();
+      await fake.close();
+    }
+    fake = await startFakeBilling({ documents: 1 });
+  });
 });

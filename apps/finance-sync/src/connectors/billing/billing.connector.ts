@@ -109,12 +109,14 @@ export class BillingConnector implements Connector {
       }
       throw err;
     }
-    if (zero.documents.length === 0) return 'empty';
+    // Entries, not documents: a document the parser sets aside (a status 001 does not list) is
+    // still on the page and tells the pages apart as well.
+    if (zero.entries.length === 0) return 'empty';
     const one = await this.page({ ...q, page: 1, size: 1 });
-    const first = one.documents[0];
-    const top = zero.documents[0]!;
+    const first = one.entries[0];
+    const top = zero.entries[0]!;
     const same = first !== undefined && first.type === top.type && first.id === top.id;
-    if (!same && first !== undefined && first.date === top.date) return { tied: top.date };
+    if (!same && first !== undefined && top.date !== null && first.date === top.date) return { tied: top.date };
     return same ? 1 : 0;
   }
 

@@ -1,5 +1,5 @@
 import { ConnectorError } from '../connector';
-import { billingMoment, filterDate, numbersAsText, parseDocumentsPage, strictKopecks } from './billing.mapper';
+import { billingMoment, filterDate, numbersAsText, parseDocumentsPage, rublesToKopecks } from './billing.mapper';
 
 /** 001's own example answer, as printed there (its `// NEW, ...` comment removed: it is not JSON). */
 const SAMPLE_001 = String.raw`{
@@ -386,14 +386,72 @@ describe('billing mapper', () => {
   });
 
   it('makes kopecks from the decimal text, never through a float', () => {
-    expect(strictKopecks('75446.00', 'x')).toBe(7_544_600);
-    expect(strictKopecks('166.67', 'x')).toBe(16_667);
-    expect(strictKopecks('1.13', 'x')).toBe(113); // 1.13 * 100 = 112.99999999999999
-    expect(strictKopecks('-1000.00', 'x')).toBe(-100_000);
-    expect(strictKopecks('0.5', 'x')).toBe(50);
-    expect(strictKopecks('12', 'x')).toBe(1200);
-    expect(strictKopecks('12.3400', 'x')).toBe(1234);
-    for (const bad of ['1.005', '1e3', '1,5', '', 'abc']) expect(() => strictKopecks(bad, 'documents.0.totalSum')).toThrow(ConnectorError);
+    expect(rublesToKopecks('75446.00', 'x')).toBe(7_544_600);
+    expect(rublesToKopecks('166.67', 'x')).toBe(16_667);
+    expect(rublesToKopecks('1.13', 'x')).toBe(113); // 1.13 * 100 = 112.99999999999999
+    expect(rublesToKopecks('-1000.00', 'x')).toBe(-100_000);
+    expect(rublesToKopecks('0.5', 'x')).toBe(50);
+    expect(rublesToKopecks('12', 'x')).toBe(1200);
+    expect(rublesToKopecks('12.3400', 'x')).toBe(1234);
+    for (const bad of ['1,5', '', 'abc', '.5', '1.', '1e', '--1', '0x10', '1'.repeat(101)]) expect(() => rublesToKopecks(bad, 'documents.0.totalSum')).toThrow(ConnectorError);
+  });
+
+  it('takes float rubles as a Java double writes them: exponents, and unrounded values rounded to kopecks half up, exactly', () => {
+    expect(rublesToKopecks('1.0E7', 'x')).toBe(1_000_000_000);
+    expect(rublesToKopecks('1.2345678E7', 'x')).toBe(1_234_567_800);
+    expect(rublesToKopecks('1.23456789012E7', 'x')).toBe(1_234_567_890); // 12345678.9012 ₽
+    expect(rublesToKopecks('1000.0', 'x')).toBe(100_000);
+    expect(rublesToKopecks('1e3', 'x')).toBe(100_000);
+    expect(rublesToKopecks('5.0E-4', 'x')).toBe(0);
+    expect(rublesToKopecks('5.0E-3', 'x')).toBe(1); // half a kopeck, up
+    expect(rublesToKopecks('166.66666666666666', 'x')).toBe(16_667); // 1000 / 6
+    expect(rublesToKopecks('33.333333333333336', 'x')).toBe(3_333);
+    // Half a kopeck goes up (away from zero), by the decimal text: 1.005 as a double is 1.00499999999999989...
+    expect(rublesToKopecks('1.005', 'x')).toBe(101);
+    expect(rublesToKopecks('1.00499999999999989', 'x')).toBe(100);
+    expect(rublesToKopecks('-1.005', 'x')).toBe(-101);
+    expect(rublesToKopecks('-0.004', 'x')).toBe(0);
+    expect(Object.is(rublesToKopecks('-0.00', 'x'), 0)).toBe(true);
+    expect(rublesToKopecks('0.0000000000000000000000000001', 'x')).toBe(0);
+    expect(rublesToKopecks('90071992547409.91', 'x')).toBe(Number.MAX_SAFE_INTEGER);
+    for (const big of ['90071992547409.92', '1.0E300', '1e999999999999']) expect(() => rublesToKopecks(big, 'x')).toThrow(/too large/);
+    expect(rublesToKopecks('1e-999999999999', 'x')).toBe(0);
+  });
+
+  it("parses a page with Jackson's doubles and a date-only deadline into exact kopecks", () => {
+    const page = parseDocumentsPage(
+      '{"success":true,"recordsTotal":1,"documents":[{"id":"7","type":"EXPENSE","subType":"POSTPAID","status":"AWAITING_PAYMENT","title":"x","date":"2021-06-03 15:17:43","deadline":"2021-06-17",' +
+        '"vatSum":166.66666666666666,"totalSum":1.0E7,"balanceSum":1000.0,"items":[{"num":1,"title":"a","amount":3.0,"price":3333.3333333333335,"totalSum":1.0E7}],"relations":[]}]}',
+    );
+    expect(page.rejected).toEqual([]);
+    expect(page.documents[0]).toMatchObject({ vatSum: 16_667, totalSum: 1_000_000_000, balanceSum: 100_000, deadline: '2021-06-17' });
+    expect(page.documents[0]!.items[0]).toMatchObject({ amount: '3.0', price: 333_333, totalSum: 1_000_000_000 });
+  });
+
+  it('sets aside a document it cannot map, with its reason, and reads the rest of the page', () => {
+    const ok = '{"id":"2","type":"BILL","status":"PAID","title":"ok","date":"2021-06-03 15:17:42","vatSum":1.00,"totalSum":6.00,"balanceSum":0.00,"items":[],"relations":[]}';
+    const bad = [
+      ['{"id":"1","type":"BILL","status":"CANCELLED","title":"x","date":"2021-06-03 15:17:43","vatSum":0,"totalSum":1000,"balanceSum":0}', /status "CANCELLED" is not one of/],
+      ['{"id":"1","type":"INVOICE","title":"x","date":"2021-06-03 15:17:43","vatSum":0,"totalSum":1000,"balanceSum":0}', /type "INVOICE" is not one of/],
+      ['{"id":"1","type":"BILL","status":"NEW","title":"x","date":"2021-06-03 15:17:43","vatSum":0,"totalSum":"1,5","balanceSum":0}', /totalSum: "1,5" is not an amount/],
+      ['{"id":"1","type":"BILL","status":"NEW","title":"x","date":"2021-06-03 25:17:43","vatSum":0,"totalSum":1,"balanceSum":0}', /date "2021-06-03 25:17:43" is not a date/],
+      ['{"id":"1","type":"BILL","status":"NEW","title":"x","date":"2021-06-03","vatSum":0,"totalSum":1,"balanceSum":0}', /date "2021-06-03" is not a date/],
+    ] as const;
+    for (const [doc, reason] of bad) {
+      const page = parseDocumentsPage(`{"success":true,"recordsTotal":3,"documents":[${ok.replace('"2"', '"3"')},${doc},${ok}]}`);
+      expect(page.documents.map((d) => d.id)).toEqual(['3', '2']);
+      expect(page.rejected).toHaveLength(1);
+      expect(page.rejected[0]).toMatchObject({ position: 1, id: '1', reason: expect.stringMatching(reason) });
+      expect(page.entries.map((e) => e.id)).toEqual(['3', '1', '2']);
+      expect(page.rejected[0]!.raw).toEqual(JSON.parse(doc));
+    }
+    const odd = parseDocumentsPage(`{"success":true,"documents":[null,{"type":"BILL"},${ok}]}`);
+    expect(odd.documents.map((d) => d.id)).toEqual(['2']);
+    expect(odd.rejected.map((r) => [r.type, r.id, r.reason])).toEqual([
+      [null, null, 'the document is not an object'],
+      ['BILL', null, 'id is missing'],
+    ]);
+    expect(odd.entries).toHaveLength(3);
   });
 
   it("reads 001's example: ten documents of all four types, totals as given, relations of the payment", () => {
@@ -418,11 +476,10 @@ describe('billing mapper', () => {
     expect(bill.raw.totalSum).toBe(75446);
   });
 
-  it('refuses an unknown type or status, and a body with success false', () => {
-    expect(() => parseDocumentsPage('{"success":true,"documents":[{"id":"1","type":"INVOICE","date":"2021-06-03 15:17:42"}]}')).toThrow(/type/);
-    expect(() => parseDocumentsPage('{"success":true,"documents":[{"id":"1","type":"BILL","status":"DONE","date":"2021-06-03 15:17:42"}]}')).toThrow(/status/);
+  it('refuses an answer that is not a document list', () => {
     expect(() => parseDocumentsPage('{"success":false,"message":"bad size"}')).toThrow(/bad size/);
     expect(() => parseDocumentsPage('<html>')).toThrow(/not JSON/);
+    expect(() => parseDocumentsPage('{"success":true}')).toThrow(/no documents array/);
   });
 
   it("writes and reads 001's dates in Moscow time", () => {
