@@ -576,6 +576,50 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect((await api('POST', '/v2/docs/interactions', body, { headers: { 'idempotency-key': 'k'.repeat(201) } })).status).toBe(400);
   });
 
+  it('replays a retried create or payment whose answer was lost, though its contractor or interaction was deleted since', async () => {
+    const { id: gone } = await makeContractor(api, 'ООО Ушедший навсегда', undefined, OTHER_NUMBER);
+    await replicated(gone);
+    const key = { 'idempotency-key': `lost-${randomBytes(4).toString('hex')}` };
+    const body = { contractor: gone, name: 'Ответ потерян', sum: 10 };
+    const created = await api<{ uuid: string }>('POST', '/v2/docs/interactions', body, { headers: key });
+    expect(created.status).toBe(201);
+    const payKey = { 'idempotency-key': `lost-pay-${randomBytes(4).toString('hex')}` };
+    const payment = { type: 'income', name: 'Оплата', sum: 5, date: '2025-10-01' };
+    const paid = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${created.body.uuid}/payments`, payment, { headers: payKey });
+    expect(paid.status).toBe(201);
+
+    expect((await api('DELETE', `/v2/docs/contractors/${gone}`)).status).toBe(200);
+    await eventually(async () => (await sql(`SELECT 1 FROM contractor_replica WHERE id = $1 AND deleted`, [gone])).length === 1, 30_000);
+    const again = await api<{ uuid: string }>('POST', '/v2/docs/interactions', body, { headers: key });
+    expect({ status: again.status, uuid: again.body.uuid, replayed: again.headers.get('idempotent-replayed') }).toEqual({ status: 201, uuid: created.body.uuid, replayed: 'true' });
+    // a new key is a new create, and the contractor is gone
+    expect((await api('POST', '/v2/docs/interactions', body, { headers: { 'idempotency-key': `new-${randomBytes(4).toString('hex')}` } })).status).toBe(404);
+
+    expect((await api('DELETE', `/v2/docs/interactions/${created.body.uuid}`)).status).toBe(200);
+    const payAgain = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${created.body.uuid}/payments`, payment, { headers: payKey });
+    expect({ status: payAgain.status, uuid: payAgain.body.uuid, replayed: payAgain.headers.get('idempotent-replayed') }).toEqual({ status: 201, uuid: paid.body.uuid, replayed: 'true' });
+    expect((await api('POST', `/v2/docs/interactions/${created.body.uuid}/payments`, payment)).status).toBe(404);
+  });
+
+  it('names a bundle and its entries so any system takes them: cut at a whole character, no characters Windows forbids', async () => {
+    // 157 characters: the 150-unit cut fell inside the emoji, and the answer was a 500
+    const long = 'Сделка ' + 'я'.repeat(142) + '😀 финал';
+    const id = await createInteraction(long);
+    const scan = await upload(gateway.url, token, 'scan.pdf', fakePdf(100), 'application/pdf');
+    expect((await api('POST', `/v2/docs/interactions/${id}/files`, { filename: scan, name: 'Договор с ООО "Ромашка": акт?' })).status).toBe(201);
+    const dir = mkdtempSync(path.join(tmpdir(), 'papka-bundle-'));
+    try {
+      const res = await request(`${gateway.url}/v2/docs/interactions/${id}/bundle`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(200);
+      expect(String(res.headers['content-disposition'])).toContain(`filename*=UTF-8''${encodeURIComponent('Сделка ' + 'я'.repeat(142) + '😀')}.zip`);
+      const file = path.join(dir, 'names.zip');
+      await pipeline(res.body, createWriteStream(file));
+      expect((await readZip(file)).map((e) => e.name)).toEqual(['files/Договор с ООО _Ромашка__ акт_.pdf']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers 503 while MinIO is down, writes nothing, and works once it is back', async () => {
     const id = await createInteraction('Хранилище недоступно');
     const filename = await upload(gateway.url, token, 'scan.pdf', fakePdf(100), 'application/pdf');

@@ -21,7 +21,12 @@ export class BundleController {
   async download(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Body() dto: DownloadDto, @Res() res: Response) {
     if (!dto?.documentId) return this.bundle(acc, id, res);
     const { name, file } = await this.bundles.openDocument(acc, id, dto.documentId);
-    await sendFile(res, file, name);
+    // Once piped, the pipeline releases the stream; a failure before that (a header that cannot
+    // be written) must not leave the storage socket or file open.
+    await sendFile(res, file, name).catch((err: unknown) => {
+      file.stream.destroy();
+      throw err;
+    });
   }
 
   @Get('/v2/docs/interactions/:id/bundle')
@@ -30,10 +35,12 @@ export class BundleController {
   @ApiOkResponse({ description: 'The ZIP, streamed' })
   async bundle(@CurrentAccount() acc: AccountContext, @Param('id', uuidParam('id')) id: string, @Res() res: Response) {
     const bundle = await this.bundles.bundle(acc, id);
-    res.attachment(`${bundle.name}.zip`);
-    res.setHeader('Content-Type', 'application/zip');
-    res.setHeader('X-Bundle-Entries', String(bundle.sources.length));
-    if (bundle.skipped) res.setHeader('X-Bundle-Skipped', String(bundle.skipped));
-    await streamZip(bundle.sources, res);
+    // The headers go on only once the first entry is open: a storage outage until then is a 503.
+    await streamZip(bundle.sources, res, () => {
+      res.attachment(`${bundle.name}.zip`);
+      res.setHeader('Content-Type', 'application/zip');
+      res.setHeader('X-Bundle-Entries', String(bundle.sources.length));
+      if (bundle.skipped) res.setHeader('X-Bundle-Skipped', String(bundle.skipped));
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AccountContext } from '@papka/auth';
 import { Buckets, NotFoundError, RenderFailedError, RenderPendingError, withStorage } from '@papka/platform';
+import { cutToCharacters } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { BundleRepository } from './bundle.repository';
 import { isCompressed, type ZipSource } from './zip-stream';
@@ -35,9 +36,11 @@ export class BundleService {
 
   /**
    * What a bundle streams: rendered documents first, then files, names made unique. Every
-   * object is checked before the first byte goes out, so a storage outage is still a clean 503
-   * and not a truncated archive. Documents without a file yet (rendering or failed) and objects
-   * gone from storage are left out and counted in `skipped`.
+   * object is checked here, and streamZip opens the first one before the first byte goes out,
+   * so a storage outage up to then is a clean 503 (`open` goes through withStorage). One that
+   * starts later, while the ZIP is being sent, can only break the transfer off. Documents
+   * without a file yet (rendering or failed) and objects gone from storage are left out and
+   * counted in `skipped`.
    */
   async bundle(acc: AccountContext, id: string): Promise<{ name: string; sources: ZipSource[]; skipped: number }> {
     const name = await this.interactionName(acc, id);
@@ -56,7 +59,7 @@ export class BundleService {
       sources.push({
         name: uniqueName(e.name, used),
         compressed: isCompressed(e.contentType),
-        open: async () => (await this.storage.get(e.bucket, e.key)).stream,
+        open: async () => (await withStorage(() => this.storage.get(e.bucket, e.key))).stream,
       });
     }
     return { name: withExt(name, null), sources, skipped: docs.length + files.length - sources.length };
@@ -70,13 +73,30 @@ export class BundleService {
   }
 }
 
-/** `Счёт № 15` + `ab12.pdf` -> `Счёт № 15.pdf`; path separators and control characters become `_`. */
-export function withExt(name: string, filename: string | null): string {
-  const safe = name.replace(/[/\\\u0000-\u001f]/g, '_').trim().slice(0, 150) || 'file';
-  const ext = filename?.includes('.') ? filename.slice(filename.lastIndexOf('.')) : '';
-  return ext && !safe.toLowerCase().endsWith(ext.toLowerCase()) ? `${safe}${ext}` : safe;
-}
+/** The longest name a bundle entry or a download gets, in characters (the extension comes on top). */
+const NAME_MAX_CHARS = 150;
 
+/** What Windows refuses in a file name (its ZIP tool and Explorer skip such entries), and path separators. */
+const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
+/** Device names Windows reserves, with any extension (`CON.pdf` too). */
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
+const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
+
+/**
+ * `Счёт № 15` + `ab12.pdf` -> `Счёт № 15.pdf`: a name any system can extract and save. Path
+ * separators, control characters and what Windows forbids (`"` `:` `?` `*` `<` `>` `|`) become
+ * `_`; trailing dots and spaces go; a reserved device name (`CON`, `LPT1`...) gets a `_` in front.
+ * Cut to NAME_MAX_CHARS whole characters, never inside an emoji (half of a surrogate pair makes
+ * Content-Disposition throw).
+ */
+export function withExt(name: string, filename: string | null): string {
+  const clean = name.replace(FORBIDDEN, '_').trim().replace(TRAILING_DOTS_AND_SPACES, '');
+  const safe = cutToCharacters(clean, NAME_MAX_CHARS).replace(TRAILING_DOTS_AND_SPACES, '') || 'file';
+  const ext = filename?.includes('.') ? filename.slice(filename.lastIndexOf('.')).replace(FORBIDDEN, '_').replace(TRAILING_DOTS_AND_SPACES, '') : '';
+  const full = ext && !safe.toLowerCase().endsWith(ext.toLowerCase()) ? `${safe}${ext}` : safe;
+  const dot = full.indexOf('.');
+  return RESERVED.test((dot < 0 ? full : full.slice(0, dot)).trimEnd()) ? `_${full}` : full;
+}
 /** `a.pdf`, `a (2).pdf`, `a (3).pdf`... */
 export function uniqueName(name: string, used: Set<string>): string {
   let candidate = name;

@@ -91,6 +91,59 @@ describe('streamZip', () => {
     expect(error?.message).toBe('storage connection reset');
   });
 
+  it('rejects before writing a byte or calling start when the first source cannot be opened', async () => {
+    const outage = Object.assign(new Error('File storage is not reachable right now'), { code: 'STORAGE_UNAVAILABLE' });
+    const after = source('after', Buffer.from('x'));
+    const sources: ZipSource[] = [{ name: 'first', compressed: true, open: () => Promise.reject(outage) }, after];
+    const sink = new PassThrough();
+    const written: Buffer[] = [];
+    sink.on('data', (c: Buffer) => written.push(c));
+    const start = jest.fn();
+    await expect(streamZip(sources, sink, start)).rejects.toBe(outage);
+    // the caller can still answer the error (a 503): no headers set, nothing sent, the response open
+    expect(start).not.toHaveBeenCalled();
+    expect(written).toEqual([]);
+    expect(sink.destroyed).toBe(false);
+    expect(after.opened()).toBe(0);
+  });
+
+  it('releases the first source, opened already, when start fails', async () => {
+    const first = new PassThrough();
+    const sink = new PassThrough();
+    const refused = new Error('invalid header');
+    await expect(
+      streamZip([{ name: 'a', compressed: false, open: async () => first }], sink, () => {
+        throw refused;
+      }),
+    ).rejects.toBe(refused);
+    expect(first.destroyed).toBe(true);
+  });
+
+  it('aborts the archive, never finalizing it, when a later source cannot be opened', async () => {
+    const sink = new PassThrough();
+    const written: Buffer[] = [];
+    sink.on('data', (c: Buffer) => written.push(c)).on('error', () => undefined);
+    const start = jest.fn();
+    const sources: ZipSource[] = [source('a.pdf', Buffer.from('%PDF-1'), true), { name: 'b.pdf', compressed: true, open: () => Promise.reject(new Error('storage down')) }];
+    await streamZip(sources, sink, start);
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(sink.destroyed).toBe(true);
+    // the first entry went out; no end of central directory record, so no tool takes it for a whole ZIP
+    expect(Buffer.concat(written).subarray(0, 2).toString('latin1')).toBe('PK');
+    expect(Buffer.concat(written).includes(Buffer.from([0x50, 0x4b, 0x05, 0x06]))).toBe(false);
+  });
+
+  it('releases the first source when the client left while it was being opened', async () => {
+    const out = new PassThrough();
+    out.destroy();
+    const first = new PassThrough();
+    first.write(Buffer.alloc(1024));
+    const later = source('later', Buffer.from('x'));
+    await streamZip([{ name: 'a', compressed: true, open: async () => first }, later], out);
+    expect(first.destroyed).toBe(true);
+    expect(later.opened()).toBe(0);
+  });
+
   it('stores what is compressed already', () => {
     expect(['application/pdf', 'image/png', 'image/jpeg', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'].map(isCompressed)).toEqual([true, true, true, true]);
     expect(['text/html', 'text/plain', null].map(isCompressed)).toEqual([false, false, false]);

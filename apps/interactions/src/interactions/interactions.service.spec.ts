@@ -145,11 +145,23 @@ describe(InteractionsService.name, () => {
       expect(fake.emitted).toHaveLength(1);
     });
 
-    it('404s a contractor that is not (or no longer) in the read model, before any command', async () => {
+    it('404s a contractor that is not (or no longer) in the read model, storing and emitting nothing', async () => {
       replicas.contractorLive.mockResolvedValue(false);
       await expect(sut.create(acc, dto)).rejects.toBeInstanceOf(NotFoundError);
+      replicas.contractorKnown.mockResolvedValue(false);
+      await expect(sut.create(acc, dto, 'key-unknown')).rejects.toBeInstanceOf(NotFoundError);
       expect(repo.insert).not.toHaveBeenCalled();
       expect(fake.emitted).toEqual([]);
+    });
+
+    it('replays the first answer to a retried Idempotency-Key though the contractor was deleted since', async () => {
+      const first = await sut.create(acc, dto, 'key-lost-answer');
+      replicas.contractorLive.mockResolvedValue(false);
+      await expect(sut.create(acc, dto, 'key-lost-answer')).resolves.toEqual({ uuid: first.uuid, replayed: true });
+      // a new key is a new create: refused
+      await expect(sut.create(acc, dto, 'key-new')).rejects.toBeInstanceOf(NotFoundError);
+      expect(repo.insert).toHaveBeenCalledTimes(1);
+      expect(fake.emitted).toHaveLength(1);
     });
   });
 

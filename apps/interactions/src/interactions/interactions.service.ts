@@ -53,11 +53,19 @@ export class InteractionsService {
     return view;
   }
 
+  /**
+   * The contractor is refused (404) only inside `idempotency.run`, once the key is known to be
+   * new: a retry of a create that succeeded gets its first answer back even when the contractor
+   * has been deleted since.
+   */
   async create(acc: AccountContext, dto: CreateInteractionDto, key?: string): Promise<Created> {
-    const live = await waitForReplica(() => this.replicas.contractorLive(acc.accountId, dto.contractor), this.config.REPLICA_WAIT_MS);
-    if (!live) throw new NotFoundError('contractor');
+    // A contractor created a moment ago may not be in the read model yet: waited for outside the
+    // transaction. A deleted one is known at once (its replica stays as a tombstone), no wait.
+    const known = await waitForReplica(() => this.replicas.contractorKnown(acc.accountId, dto.contractor), this.config.REPLICA_WAIT_MS);
+    const live = known && (await this.replicas.contractorLive(acc.accountId, dto.contractor));
     return this.commands.run(acc.accountId, (t) =>
       this.idempotency.run(t.manager, acc.accountId, key, { op: 'create', dto }, async () => {
+        if (!live) throw new NotFoundError('contractor');
         const id = randomUUID();
         await this.repo.insert(t.manager, acc.accountId, { id, contractorId: dto.contractor, name: dto.name, sum: rublesToKopecks(dto.sum) });
         await t.emit(InteractionCreated, id, await this.repo.snapshot(t.manager, acc.accountId, id));

@@ -141,6 +141,15 @@ describe(PaymentsService.name, () => {
     expect(fake.emitted).toHaveLength(1);
   });
 
+  it('replays the first answer to a retried Idempotency-Key though the interaction was deleted since', async () => {
+    const first = await sut.record(acc, ID, dto(), 'key-lost-answer');
+    repo.lock.mockResolvedValue(null);
+    await expect(sut.record(acc, ID, dto(), 'key-lost-answer')).resolves.toEqual({ uuid: first.uuid, replayed: true });
+    await expect(sut.record(acc, ID, dto(), 'key-new')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'interaction not found' });
+    expect(repo.payments).toHaveLength(1);
+    expect(fake.emitted).toHaveLength(1);
+  });
+
   it('removes with interaction.payment.removed carrying the removed payment', async () => {
     const { uuid } = await sut.record(acc, ID, dto());
     await sut.remove(acc, ID, uuid);
@@ -161,7 +170,7 @@ describe(PaymentsService.name, () => {
     await expect(sut.remove(other, ID, uuid)).rejects.toMatchObject({ message: 'interaction not found' });
     expect(repo.payments).toHaveLength(1);
     expect(repo.delete).not.toHaveBeenCalled();
-    expect(idempotency.run).toHaveBeenCalledTimes(1);
+    expect(repo.insert).toHaveBeenCalledTimes(1);
     expect(fake.emitted).toHaveLength(1);
   });
 });

@@ -38,10 +38,12 @@ export class PaymentsService {
       const ref = dto.contractorBank;
       await waitForReplica(async () => (await this.replicas.interactionContractorHasBank(acc.accountId, id, ref)) !== false, this.config.REPLICA_WAIT_MS);
     }
-    return this.commands.run(acc.accountId, async (t) => {
-      const row = await this.repo.lock(t.manager, acc.accountId, id);
-      if (!row) throw new NotFoundError('interaction');
-      return this.idempotency.run(t.manager, acc.accountId, key, { op: 'payment', id, dto }, async () => {
+    // The key first, the interaction's lock and checks only for a new one: a retry of a payment
+    // that was recorded gets its first answer back even when the interaction is gone since.
+    return this.commands.run(acc.accountId, (t) =>
+      this.idempotency.run(t.manager, acc.accountId, key, { op: 'payment', id, dto }, async () => {
+        const row = await this.repo.lock(t.manager, acc.accountId, id);
+        if (!row) throw new NotFoundError('interaction');
         const paymentId = randomUUID();
         const sum = rublesToKopecks(dto.sum);
         const paidSum = row.paidSum + (dto.type === 'income' ? sum : -sum);
@@ -59,8 +61,8 @@ export class PaymentsService {
         if (!payment) throw new NotFoundError('interaction');
         await t.emit(InteractionPaymentRecorded, id, { ...(await this.repo.snapshot(t.manager, acc.accountId, id)), payment });
         return paymentId;
-      });
-    });
+      }),
+    );
   }
 
   async remove(acc: AccountContext, id: string, paymentId: string): Promise<void> {
