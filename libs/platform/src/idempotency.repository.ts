@@ -16,8 +16,9 @@ export class IdempotencyRepository {
     return claimed.length > 0;
   }
 
-  async find(m: EntityManager, accountId: string, key: string): Promise<{ fingerprint: string; result: { uuid: string } | null } | null> {
-    const [seen] = (await m.query(`SELECT fingerprint, result FROM idempotency_key WHERE account_id = $1 AND key = $2`, [accountId, key])) as {
+  /** `m` undefined: outside any transaction. */
+  async find(m: EntityManager | undefined, accountId: string, key: string): Promise<{ fingerprint: string; result: { uuid: string } | null } | null> {
+    const [seen] = (await (m ?? this.ds).query(`SELECT fingerprint, result FROM idempotency_key WHERE account_id = $1 AND key = $2`, [accountId, key])) as {
       fingerprint: string;
       result: { uuid: string } | null;
     }[];

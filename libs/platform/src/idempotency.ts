@@ -94,6 +94,8 @@ export class IdempotencyKeys1763700000500 implements MigrationInterface {
   }
 }
 
+const fingerprintOf = (request: unknown): string => createHash('sha256').update(JSON.stringify(request)).digest('hex');
+
 /**
  * Creates with an `Idempotency-Key`: the key is claimed in the create's own transaction, so a
  * retried request (a timeout, a lost answer) gets the first answer back instead of a second
@@ -109,7 +111,7 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
 
   async run(m: EntityManager, accountId: string, key: string | undefined, request: unknown, create: () => Promise<string>): Promise<Created> {
     if (key === undefined) return { uuid: await create(), replayed: false };
-    const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const fingerprint = fingerprintOf(request);
     if (!(await this.repo.claim(m, accountId, key, fingerprint))) {
       const seen = await this.repo.find(m, accountId, key);
       if (!seen?.result || seen.fingerprint !== fingerprint) {
@@ -120,6 +122,20 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
     const uuid = await create();
     await this.repo.complete(m, accountId, key, uuid);
     return { uuid, replayed: false };
+  }
+
+  /**
+   * The first answer to a create already made with `key` (the same request), before any of the
+   * create's own checks: a retry then gets it back even when what the create checks has changed
+   * since (the contractor deleted, the template gone). Null: not made yet (the create goes on,
+   * and {@link run} claims the key). The same key with another request is a 422, as in run.
+   */
+  async replay(accountId: string, key: string | undefined, request: unknown): Promise<Created | null> {
+    if (key === undefined) return null;
+    const seen = await this.repo.find(undefined, accountId, key);
+    if (!seen?.result) return null;
+    if (seen.fingerprint !== fingerprintOf(request)) throw new IdempotencyKeyReusedError();
+    return { uuid: seen.result.uuid, replayed: true };
   }
 
   onModuleInit(): void {

@@ -53,6 +53,7 @@ function fakeRepo() {
 function fakeIdempotency() {
   const seen = new Map<string, string>();
   return {
+    replay: jest.fn(async (_a: string, key: string | undefined) => (key && seen.has(key) ? { uuid: seen.get(key)!, replayed: true } : null)),
     run: jest.fn(async (_m: unknown, _a: string, key: string | undefined, _body: unknown, create: () => Promise<string>) => {
       if (key && seen.has(key)) return { uuid: seen.get(key)!, replayed: true };
       const uuid = await create();
@@ -101,6 +102,14 @@ describe(ContractorsService.name, () => {
     expect(again.uuid).toBe(first.uuid);
     expect(repo.insert).toHaveBeenCalledTimes(1);
     expect(fake.emitted).toHaveLength(1);
+  });
+
+  it('answers a replayed Idempotency-Key without asking DaData again', async () => {
+    await sut.create(acc, { type: 2, name: 'Сбер', inn: '7707083893' }, 'key-2');
+    expect(lookup.party).toHaveBeenCalledTimes(1);
+    const again = await sut.create(acc, { type: 2, name: 'Сбер', inn: '7707083893' }, 'key-2');
+    expect(again.replayed).toBe(true);
+    expect(lookup.party).toHaveBeenCalledTimes(1);
   });
 
   it('turns the unique INN violation into 409 DUPLICATE_INN naming inn', async () => {

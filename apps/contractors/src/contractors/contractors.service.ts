@@ -61,6 +61,9 @@ export class ContractorsService {
   }
 
   async create(acc: AccountContext, dto: CreateContractorDto, key?: string): Promise<Created> {
+    // A retry of a create that was made gets its answer without asking DaData again.
+    const replayed = await this.idempotency.replay(acc.accountId, key, dto);
+    if (replayed) return replayed;
     if (dto.inn && dto.inn.length !== innLengthFor(dto.type)) {
       throw fieldError('inn', `inn must have ${innLengthFor(dto.type)} digits for contractor type ${dto.type}`);
     }

@@ -64,6 +64,7 @@ function fakeReplicas() {
 
 /** Idempotency stand-in: no key, no memory. */
 const idempotency = {
+  replay: async () => null,
   run: async (_m: unknown, _a: string, _key: string | undefined, _body: unknown, create: () => Promise<string>) => ({ uuid: await create(), replayed: false }),
 } as unknown as Idempotency;
 
@@ -266,7 +267,7 @@ describe(DocumentsService.name, () => {
       const { q, handoff } = local();
       docs.manager.query.mockRejectedValueOnce(new Error('connection lost'));
       await expect(withHandoff(handoff).construct(acc, dto())).rejects.toThrow('connection lost');
-      const replay = { run: async () => ({ uuid: 'earlier', replayed: true }) } as unknown as Idempotency;
+      const replay = { replay: async () => null, run: async () => ({ uuid: 'earlier', replayed: true }) } as unknown as Idempotency;
       expect(await withHandoff(handoff, replay).construct(acc, dto(), 'key-1')).toEqual({ uuid: 'earlier', replayed: true });
       expect(q).toMatchObject({ reserved: 2, cancelled: 2, handed: [] });
       expect(fake.emitted).toEqual([]);

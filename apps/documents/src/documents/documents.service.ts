@@ -117,6 +117,10 @@ export class DocumentsService {
 
   /** POST /v2/docs/constructor: stores the document and asks for its rendering. */
   async construct(acc: AccountContext, dto: ConstructorDto, key?: string): Promise<Created> {
+    // A retry of a call that made its document gets it back, whatever has changed since (the
+    // contractor or template deleted): before the checks below, which it passed the first time.
+    const replayed = await this.idempotency.replay(acc.accountId, key, dto);
+    if (replayed) return replayed;
     if (Boolean(dto.filename) === Boolean(dto.template)) {
       throw new ValidationFailedError(
         { template: ['give either template (a template uuid) or filename (an uploaded HTML/DOCX file)'] },
