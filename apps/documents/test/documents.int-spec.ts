@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { Registry, type Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { request } from 'undici';
 import { Topics, type DocumentView } from '@papka/contracts';
@@ -38,6 +39,7 @@ import {
   type RunningService,
 } from '@papka/testing';
 import { bootstrap } from '../src/bootstrap';
+import { RenderPoolHost } from '../src/rendering/render-pool.provider';
 import { BUILTIN_TEMPLATES } from '../src/templates/builtin/builtin';
 import { download, seedInvoiceParties } from './parties';
 
@@ -208,6 +210,22 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     const list = await api<DocumentView[]>('GET', '/v2/docs/documents?size=200');
     expect(list.body.filter((d) => d.name === 'Письмо-повтор')).toHaveLength(1);
+  });
+
+  it('replays a constructor call by its Idempotency-Key even after its template was deleted (a new key then gets the 404)', async () => {
+    const html = await upload(gateway.url, token, 'replay.html', '<p>{{contractor.name}}</p>', 'text/html');
+    const tpl = await api<{ uuid: string }>('POST', '/v2/docs/templates', { name: 'Повтор', filename: html.body.filename, masks: [], font: 'Arial' });
+    expect(tpl.status).toBe(201);
+    const body = { type: 'Повтор', template: tpl.body.uuid, name: 'Повтор после удаления', contractor: contractorId };
+    const headers = { 'idempotency-key': `replay-${Date.now()}` };
+    const first = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
+    expect(first.status).toBe(201);
+    expect((await api('DELETE', `/v2/docs/templates/${tpl.body.uuid}`)).status).toBe(200);
+    // The client never saw the first answer (a timeout) and sends the call again.
+    const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
+    expect(again).toMatchObject({ status: 201, body: { uuid: first.body.uuid } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api('POST', '/v2/docs/constructor', body, { headers: { 'idempotency-key': `${headers['idempotency-key']}-new` } })).status).toBe(404);
   });
 
   it('renders the built-in invoice on one page with the VAT, the total in words and a payment QR that decodes', async () => {
@@ -427,20 +445,64 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     });
 
     it('ends a render whose Chromium was killed in a rendered or failed document, never a stuck one', async () => {
-      const html = await upload(gateway.url, token, 'k.html', '<p>Kill test</p>', 'text/html');
+      // This replica's own browser (no other Chromium on the host is touched), killed while both
+      // of its pages hold one of these renders and more wait: a table long enough to keep Chromium
+      // busy well past the moment the kill lands.
+      const pool = documents.get(RenderPoolHost, { strict: false }).pool!;
+      const registry = documents.get(Registry, { strict: false });
+      const crashedRenders = async () =>
+        (await (registry.getSingleMetric('papka_render_duration_seconds') as Histogram<'outcome'>).get()).values.find(
+          (v) => v.metricName === 'papka_render_duration_seconds_count' && v.labels.outcome === 'RenderCrashedError',
+        )?.value ?? 0;
+      const rows = Array.from({ length: 1_200 }, (_, i) => `<tr><td>Row ${i}</td><td>${'Item '.repeat(20)}</td><td>${i * 100},00</td></tr>`).join('');
+      const html = await upload(gateway.url, token, 'k.html', `<p>Kill test</p><table>${rows}</table>`, 'text/html');
+      expect(html.status).toBe(200);
+      const crashedBefore = await crashedRenders();
+      const { browserRestarts } = pool.stats();
+      const pid = pool.browserPid()!;
+      expect(pid).toBeGreaterThan(0);
+
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) {
         ids.push((await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K', filename: html.body.filename, name: `k${i}`, contractor: contractorId })).body.uuid);
       }
-      await run('pkill', ['-9', '-f', 'chromium.*--headless']).catch(() => undefined);
+      // Killed in the same tick as the pool says every page has a job and one more is queued: a
+      // render is in Chromium when it dies. process.kill throws (ESRCH) when no such process lives.
+      let killed: unknown;
+      await eventually(
+        async () => {
+          const stats = pool.stats();
+          if (stats.pages === 0 || stats.idle > 0 || stats.queued === 0) return false;
+          try {
+            killed = process.kill(pid, 'SIGKILL');
+          } catch (err) {
+            killed = err;
+          }
+          return true;
+        },
+        30_000,
+        5,
+      );
+      expect(killed).toBe(true);
+
       const states = await eventually(async () => {
-        const list = await api<DocumentView[]>('GET', '/v2/docs/documents?type=K');
-        return list.body.every((d) => d.renderState !== 'pending') && list.body.map((d) => d.renderState);
+        const list = (await api<DocumentView[]>('GET', '/v2/docs/documents?type=K')).body.filter((d) => ids.includes(d.uuid));
+        return list.length === ids.length && list.every((d) => d.renderState !== 'pending') && list.map((d) => d.renderState);
       }, 90_000, 500);
+      expect(states).toHaveLength(ids.length);
       expect(states.every((s) => s === 'rendered' || s === 'failed')).toBe(true);
+      // The kill did interrupt renders, and the pool replaced that very browser.
+      expect(await crashedRenders()).toBeGreaterThan(crashedBefore);
+      expect(pool.stats().browserRestarts).toBe(browserRestarts + 1);
+      expect(pool.browserPid()).not.toBe(pid);
       // The browser came back: a new document renders.
-      const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K2', filename: html.body.filename, name: 'after', contractor: contractorId });
-      expect((await download(gateway.url, token, again.body.uuid)).status).toBe(200);
+      const small = await upload(gateway.url, token, 'k2.html', '<p>После падения</p>', 'text/html');
+      const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'K2', filename: small.body.filename, name: 'after', contractor: contractorId });
+      expect(again.status).toBe(201);
+      await eventually(async () => (await api<DocumentView[]>('GET', '/v2/docs/documents?type=K2')).body.find((d) => d.uuid === again.body.uuid)?.renderState !== 'pending', 60_000, 300);
+      const file = await download(gateway.url, token, again.body.uuid);
+      expect(file.status).toBe(200);
+      expect(await pdfText(file.body)).toContain('После падения');
     });
   });
 

@@ -134,8 +134,8 @@ describe('documents through an object-storage outage longer than the render retr
     for (const db of [contractorsDb, documentsDb]) if (db) await dropDatabase(db);
   });
 
-  let invoiceId: string;
-  let uploadedId: string;
+  // A case that fails during its outage must not leave the storage down for the next one.
+  afterEach(() => proxy?.up());
 
   it('renders a built-in invoice and an uploaded-template document made while the storage was down for longer than every retry', async () => {
     const up = await upload(gateway.url, token, 'outage.html', '<h1>Письмо для {{contractor.name}}</h1><p>{{topic}}</p>', 'text/html');
@@ -158,7 +158,7 @@ describe('documents through an object-storage outage longer than the render retr
       masks: { topic: 'Сверка' },
     });
     expect([a.status, b.status]).toEqual([201, 201]);
-    [invoiceId, uploadedId] = [a.body.uuid, b.body.uuid];
+    const [invoiceId, uploadedId] = [a.body.uuid, b.body.uuid];
 
     // Outlast the whole retry budget (1 + 5 + 15 s before the last attempt): the requests must
     // not have spent it, so neither document is failed (or dead-lettered) meanwhile.
@@ -183,7 +183,20 @@ describe('documents through an object-storage outage longer than the render retr
   });
 
   it('renders a failed document again on POST /v2/docs/documents/:id/render, and 409s one that has not failed', async () => {
-    expect(uploadedId).toBeDefined();
+    // Its own document, rendered with the storage up (the outage case above may not have run).
+    const up = await upload(gateway.url, token, 'rerender.html', '<h1>Письмо для {{contractor.name}}</h1><p>{{topic}}</p>', 'text/html');
+    expect(up.status).toBe(200);
+    const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', {
+      type: 'Письмо',
+      filename: up.body.filename,
+      name: 'Письмо для повторного рендера',
+      contractor: contractorId,
+      masks: { topic: 'Повтор' },
+    });
+    expect(made.status).toBe(201);
+    const uploadedId = made.body.uuid;
+    await eventually(async () => (await docOf(uploadedId))?.renderState !== 'pending', 60_000, 300);
+    expect(await docOf(uploadedId)).toMatchObject({ renderState: 'rendered' });
     const again = await api<{ code: string }>('POST', `/v2/docs/documents/${uploadedId}/render`);
     expect(again).toMatchObject({ status: 409, body: { code: 'DOCUMENT_NOT_FAILED' } });
     expect((await api('POST', `/v2/docs/documents/${randomUUID()}/render`)).status).toBe(404);

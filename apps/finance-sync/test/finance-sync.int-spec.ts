@@ -787,16 +787,27 @@ describe('finance-sync with Adesk (PostgreSQL + Kafka + fake Adesk)', () => {
     const p = payment(24_00, '2025-09-05');
     await producers.sendMany([paymentEvent(t.accountId, i, p)]);
     await eventually(async () => typeof (await record(t, p.uuid))?.lastError === 'string', 30_000, 50);
-    await sql(`UPDATE sync_record SET lease_until = now() + interval '3 seconds' WHERE entity_id = $1`, [p.uuid]);
+    // Held for a minute, and due now: while the lease holds, nothing but the lease keeps a round from taking it.
+    await sql(`UPDATE sync_record SET lease_until = now() + interval '60 seconds', due_at = now() WHERE entity_id = $1`, [p.uuid]);
     adesk.unblockMethod('/v2/transactions/create');
     expect((await t.api('DELETE', '/v2/finance/connections/adesk')).status).toBe(200);
     expect((await t.api('PUT', '/v2/finance/connections/adesk', { token: acct.token, settings: {} })).status).toBe(200);
     const [{ leased }] = await sql<{ leased: boolean }>(`SELECT lease_until > now() AS leased FROM sync_record WHERE entity_id = $1`, [p.uuid]);
     expect(leased).toBe(true);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(acct.transactions()).toEqual([]);
+    // Rounds of the reconnected connection run meanwhile: one takes and sends another payment,
+    // due as the leased one is; the leased payment is not among what it sent.
+    const other = payment(25_00, '2025-09-06');
+    await producers.sendMany([paymentEvent(t.accountId, i, other)]);
+    await eventually(async () => (await record(t, other.uuid))?.state === 'synced', 30_000);
+    expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '25.00' })]);
+    const [{ stillLeased }] = await sql<{ stillLeased: boolean }>(`SELECT lease_until > now() AS "stillLeased" FROM sync_record WHERE entity_id = $1`, [p.uuid]);
+    expect(stillLeased).toBe(true);
+    expect(await record(t, p.uuid)).toMatchObject({ state: 'pending' });
+    // The other replica's round ends without an outcome (its lease runs out): the next round sends it, once.
+    await sql(`UPDATE sync_record SET lease_until = now() WHERE entity_id = $1`, [p.uuid]);
     await eventually(async () => (await record(t, p.uuid))?.state === 'synced', 30_000);
-    expect(acct.transactions()).toEqual([expect.objectContaining({ amount: '24.00' })]);
+    expect(acct.transactions().map((x) => x.amount).sort()).toEqual(['24.00', '25.00']);
+    expect(acct.transactions().filter((x) => x.importedId.endsWith(p.uuid))).toHaveLength(1);
   });
 
   it('14: documents are kept with their deal from papka.documents.v1, and not queued for Adesk, which takes none', async () => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { defineEvent } from '@papka/contracts';
 import { createDataSource, runMigrations } from '@papka/persistence';
-import { createTestDatabase, dropDatabase, eventually, infraEnv, readTopic } from '@papka/testing';
+import { createTestDatabase, dropDatabase, eventually, infraEnv, readTopicToEnd } from '@papka/testing';
 import { AggregateSequence1763700000700, KafkaEventBus, MessagingTables1763700000000, messagingEntities, OutboxRejected1763700000600, OutboxRelay, writeToOutbox } from '../src';
 
 const topic = `papka.test-relay-${randomUUID().slice(0, 8)}.v1`;
@@ -59,9 +59,10 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     expect(rejected!.last_error).toMatch(/large/i);
 
     // Everything else arrived exactly once (no batch re-sent after a partial success), and the
-    // heavy aggregate's events kept their order.
-    const seen = await readTopic(topic, (msgs) => msgs.length >= ids.length, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // heavy aggregate's events kept their order. Counted on what the topic holds to its end once
+    // the relay has stopped (nothing pending), so a re-sent batch landing after the originals counts.
+    await relay.stop();
+    const seen = await readTopicToEnd(topic, 0);
     const counts = new Map<string, number>();
     for (const msg of seen) {
       const id = (JSON.parse(msg.value) as { id: string }).id;
@@ -112,7 +113,8 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
     } finally {
       await own.destroy();
     }
-    const seen = await readTopic(failTopic, (msgs) => msgs.length >= ids.length, 30_000);
+    // The relays have stopped with nothing pending: the whole topic, each row on it once.
+    const seen = await readTopicToEnd(failTopic, 0);
     expect(seen.map((msg) => (JSON.parse(msg.value) as { id: string }).id).sort()).toEqual([...ids].sort());
   });
 
@@ -149,8 +151,8 @@ describe(`${OutboxRelay.name} (large events, real broker)`, () => {
         await own.destroy();
       }
     }
-    const seen = await readTopic(raceTopic, (msgs) => msgs.length >= ids.length, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // Every relay has stopped and nothing is pending: the topic to its end, so a late duplicate counts.
+    const seen = await readTopicToEnd(raceTopic, 0);
     const counts = new Map<string, number>();
     const sequences = new Map<string, number[]>();
     for (const msg of seen) {

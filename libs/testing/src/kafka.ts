@@ -89,6 +89,59 @@ export async function readTopic(
 }
 
 /**
+ * Every record of a topic from `since` up to its end offsets as they are when this is called:
+ * each partition is read until its last record before that end, not until some count of
+ * records has arrived, so a duplicate published after the originals is read (and counted) too.
+ * Call it once whatever publishes has stopped. Throws when a partition is not read to its end
+ * within `timeoutMs` (an incomplete read would undercount).
+ */
+export async function readTopicToEnd(topic: string, since = LOADED_AT, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const kafka = testKafka('papka-test-reader');
+  const groupId = `test-reader-${randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  let starts: { partition: number; offset: string }[];
+  const ends = new Map<number, bigint>();
+  try {
+    starts = await admin.fetchTopicOffsetsByTimestamp(topic, since);
+    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(p.partition, BigInt(p.high));
+    await admin.setOffsets({ groupId, topic, partitions: starts });
+  } finally {
+    await admin.disconnect();
+  }
+  // Partitions with records in [start, end): each is done once its record at end - 1 is read.
+  const open = new Set(starts.filter((s) => BigInt(s.offset) < ends.get(s.partition)!).map((s) => s.partition));
+  const seen: ReadMessage[] = [];
+  if (open.size === 0) return seen;
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    await consumer.run({
+      eachMessage: async ({ topic: t, partition, message }) => {
+        const end = ends.get(partition)!;
+        if (BigInt(message.offset) >= end) return; // published after the ends were taken
+        seen.push(toRead(t, partition, message));
+        if (BigInt(message.offset) === end - 1n) {
+          open.delete(partition);
+          if (open.size === 0) finish();
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), timeoutMs)));
+    const outcome = await Promise.race([finished, expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') throw new Error(`readTopicToEnd(${topic}): partitions ${[...open].join(', ')} not read to their end offsets within ${timeoutMs} ms`);
+    return seen;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/**
  * Per partition of each topic, its end offset now. The topics (with their retry and dead-letter
  * companions) are created first the way the services create them: a spec that runs first on a
  * new broker would otherwise auto-create them by asking, and get "This server does not host this
