@@ -18,4 +18,10 @@ describe(loadGatewayConfig.name, () => {
   ])('refuses CONTRACTORS_URL=%s at start-up, naming the variable (%s)', (value, reason) => {
     expect(() => loadGatewayConfig({ ...env, CONTRACTORS_URL: value })).toThrow(new RegExp(`CONTRACTORS_URL.*${reason}`, 'i'));
   });
+
+  it('defaults the proxy idle limits and the trusted hops, and refuses nonsense naming the variable', () => {
+    expect(loadGatewayConfig(env)).toMatchObject({ PROXY_BODY_IDLE_MS: 30_000, PROXY_RESPONSE_IDLE_MS: 60_000, TRUST_PROXY_HOPS: 0 });
+    expect(() => loadGatewayConfig({ ...env, TRUST_PROXY_HOPS: '-1' })).toThrow(/TRUST_PROXY_HOPS/);
+    expect(() => loadGatewayConfig({ ...env, PROXY_BODY_IDLE_MS: 'soon' })).toThrow(/PROXY_BODY_IDLE_MS/);
+  });
 });

@@ -34,6 +34,19 @@ export const gatewayEnvSchema = baseEnvSchema.merge(portSchema(3000)).extend({
   PROXY_CONNECTIONS: z.coerce.number().int().min(1).default(128),
   /** A public route's body (no token: Adesk's webhook) must have arrived whole within this time, else 408, before it takes a connection. */
   PUBLIC_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * A request body (token routes) that sends nothing for this long, while the gateway is ready
+   * to take more, is cut: 408, the call to the service aborted, the connection closed.
+   */
+  PROXY_BODY_IDLE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** A service's answer body that sends nothing for this long is cut (undici's `bodyTimeout`, an idle time between chunks). */
+  PROXY_RESPONSE_IDLE_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * Proxies in front of the gateway whose `X-Forwarded-For` entry is trusted (Express's
+   * `trust proxy` hop count): the client address that keys a public route's rate limit is the
+   * one this many hops back. 0: the socket's peer, and the header is ignored.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

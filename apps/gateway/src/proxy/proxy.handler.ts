@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { finished, Transform, type TransformCallback } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
@@ -58,9 +58,25 @@ const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host',
 /** A declared body up to this size is read whole and sent in one write; larger or chunked ones stream. */
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
+/**
+ * Multipart framing allowed around an upload's file: documents caps the file at
+ * UPLOAD_LIMIT_BYTES and refuses a body declared beyond that plus this
+ * (`MULTIPART_SLACK_BYTES` in apps/documents/src/uploads/uploads.service.ts; keep the two equal).
+ * Capping the whole body at UPLOAD_LIMIT_BYTES refused a file of exactly that size, which
+ * documents accepts.
+ */
+const MULTIPART_SLACK_BYTES = 64 * 1024;
+
 class RequestBodyTimeoutError extends AppError {
-  constructor(ms: number) {
-    super(408, 'REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms`);
+  constructor(ms: number, idle = false) {
+    super(408, 'REQUEST_TIMEOUT', idle ? `The request body sent nothing for ${ms} ms` : `The request body did not arrive within ${ms} ms`);
+  }
+}
+
+/** A transfer coding other than `chunked` (RFC 9112 §6.1: 501): the body would reach the service still coded, and nothing would say so. */
+class TransferCodingNotImplementedError extends AppError {
+  constructor(coding: string) {
+    super(501, 'NOT_IMPLEMENTED', `Transfer-Encoding "${coding}" is not supported: send the body with chunked alone, or with Content-Length`);
   }
 }
 
@@ -89,6 +105,71 @@ class ByteLimit extends Transform {
     else cb(null, chunk);
   }
 }
+
+/**
+ * A streamed request body as undici reads it: the client's bytes through a ByteLimit, which
+ * fails (and so aborts the call to the service) when the client goes away mid-body, and when
+ * the client sends nothing for `idleMs` while the gateway is ready to take more (408).
+ *
+ * Not `stream.pipeline(req, limit)`: that also destroys `req` when the body fails (a 413 found
+ * mid-stream; an upstream that dies reading it, undici destroys the body), and destroying an
+ * IncomingMessage destroys its socket, so the client would get a reset instead of its 413 or
+ * 502. Only the client's side is carried over; `req.pipe` alone carried neither (an aborted
+ * `req` left the body open, and undici waited for bytes that never came: no timer of undici
+ * runs while a body is being written).
+ */
+function streamedBody(req: IncomingMessage, limit: number, idleMs: number): ByteLimit {
+  const body = new ByteLimit(limit);
+  req.pipe(body);
+  let timer: NodeJS.Timeout | undefined;
+  // While `req` is paused (the service or its connection is slower than the client) the client
+  // is not at fault: the idle time counts only while the gateway is reading.
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (req.readableFlowing === false) return;
+      body.destroy(new RequestBodyTimeoutError(idleMs, true));
+    }, idleMs);
+  };
+  const disarm = () => clearTimeout(timer);
+  // Left on until `req` is done (ended, or closed: drained or not, it is), also after the body
+  // is: its 'error' listener must stay, or an abort racing the body's end is an uncaught error.
+  finished(req, (err) => {
+    disarm();
+    // Gone before its end (aborted, reset): the body fails, undici aborts the upstream call.
+    if (err && !body.destroyed) body.destroy(err);
+  });
+  const cleanup = () => {
+    disarm();
+    req.off('data', arm);
+    req.off('resume', arm);
+    req.off('pause', disarm);
+  };
+  req.on('data', arm);
+  req.on('resume', arm);
+  req.on('pause', disarm);
+  body.once('close', cleanup);
+  arm();
+  return body;
+}
+
+/**
+ * The client address a public route's rate limit is keyed on: the socket's peer, or with
+ * `trustedHops` proxies in front, the `X-Forwarded-For` entry that many hops back (each proxy
+ * appends the address it got the request from; what lies before the trusted ones is the
+ * client's to forge).
+ */
+function clientAddress(req: IncomingMessage, trustedHops: number): string {
+  const peer = req.socket?.remoteAddress ?? '';
+  if (trustedHops === 0) return peer;
+  const xff = req.headers['x-forwarded-for'];
+  const chain = typeof xff === 'string' ? xff.split(',').map((a) => a.trim()).filter(Boolean) : [];
+  chain.push(peer);
+  return chain[Math.max(0, chain.length - 1 - trustedHops)]!;
+}
+
+/** The client is gone already (while its token was checked, say): nothing to forward, nobody to answer. */
+const clientGone = (req: IncomingMessage, res: ServerResponse): boolean => res.closed || res.destroyed || !req.socket || req.socket.destroyed;
 
 export function upstreamUrls(config: GatewayConfig): Record<Upstream, string | undefined> {
   return {
@@ -153,7 +234,14 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
     if (!base) continue;
     const u = new URL(base);
     pools.set(name, {
-      pool: new Pool(u.origin, { keepAliveTimeout: 30_000, connections: config.PROXY_CONNECTIONS, headersTimeout: config.PROXY_TIMEOUT_MS, bodyTimeout: 0 }),
+      // bodyTimeout is undici's idle time between chunks of the answer (not counted while the
+      // client's side is paused): a long download is not cut, one that stalls after its headers is.
+      pool: new Pool(u.origin, {
+        keepAliveTimeout: 30_000,
+        connections: config.PROXY_CONNECTIONS,
+        headersTimeout: config.PROXY_TIMEOUT_MS,
+        bodyTimeout: config.PROXY_RESPONSE_IDLE_MS,
+      }),
       origin: u.origin,
       prefix: u.pathname.replace(/(?<!\/)\/+$/, ''),
     });
@@ -199,11 +287,17 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
         logger.log({ requestId, method, url: redactUrl(url), status: res.statusCode, ms: Math.round(ms * 10) / 10, ...traceFields(traceCtx) });
       });
     }
-    const limit = match.kind === 'found' && match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES : config.BODY_LIMIT_BYTES;
+    // An upload's cap is documents' own: the file's UPLOAD_LIMIT_BYTES plus the multipart framing.
+    const limit = match.kind === 'found' && match.route.body === 'upload' ? config.UPLOAD_LIMIT_BYTES + MULTIPART_SLACK_BYTES : config.BODY_LIMIT_BYTES;
     try {
+      // Node de-chunks `gzip, chunked` and the header is hop-by-hop: the service would get the
+      // still-coded bytes as a plain body. Only `chunked` alone is understood (RFC 9112 §6.1).
+      const coding = req.headers['transfer-encoding'];
+      if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') throw new TransferCodingNotImplementedError(coding);
       if (match.kind === 'found' && match.route.public) {
-        // No account to key the limit on: the path (its hook token) is the caller's identity.
-        await limiter.consume(`public:${path}`).catch(limited);
+        // No account to key the limit on, and the path (its hook token) is the caller's to
+        // choose: keyed by the client's address.
+        await limiter.consume(`public:${clientAddress(req, config.TRUST_PROXY_HOPS)}`).catch(limited);
       } else {
         const token = bearerToken(req.headers.authorization);
         if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');
@@ -221,15 +315,23 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (declared > limit) throw bodyTooLarge(limit);
       const chunked = req.headers['transfer-encoding'] !== undefined;
       let body: Buffer | NodeJS.ReadableStream | null = null;
+      let streams = false;
       if ((!chunked && declared > 0 && declared <= BUFFERED_BODY_BYTES) || (match.route.public && (chunked || declared > 0))) {
         // A public route's body (an Adesk webhook: a small JSON sent at once) is read whole, in
         // PUBLIC_BODY_TIMEOUT_MS, before a connection to its service is taken: a caller with no
         // token trickling a body must not hold one of the service's pooled connections.
-        body = await readWholeBody(req, limit, match.route.public ? config.PUBLIC_BODY_TIMEOUT_MS : undefined);
+        body = match.route.public
+          ? await readWholeBody(req, limit, config.PUBLIC_BODY_TIMEOUT_MS)
+          : await readWholeBody(req, limit, config.PROXY_BODY_IDLE_MS, true);
         if (body === null) return; // the client went away mid-body: nobody to answer
       } else if (chunked || declared > 0) {
-        body = req.pipe(new ByteLimit(limit));
+        streams = true;
       }
+      // Gone while its token was checked: no connection is taken for it. Its answer's 'close'
+      // has been and gone, so nothing would end the call to the service (a streamed body left
+      // undici waiting for bytes that never came, the connection held for good).
+      if (clientGone(req, res)) return;
+      if (streams) body = streamedBody(req, limit, config.PROXY_BODY_IDLE_MS);
       await forward(req, res, upstream, `${upstream.prefix}${url}`, body, traceCtx);
       // An upstream may answer before it has read the whole body (a refusal on the headers
       // alone). What the client still sends is read and dropped, or its next request on this
@@ -303,9 +405,13 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
           return resolve();
         }
         if (status !== undefined || handler.clientGone) {
-          // The answer had begun: the client went away or the upstream broke mid-stream. Or the
-          // client hung up before the answer (not the service's failure, so no 502 is logged).
-          // Nothing sensible to send.
+          // The answer had begun: the client went away or the upstream broke mid-stream (or sent
+          // nothing for PROXY_RESPONSE_IDLE_MS). Or the client hung up before the answer (not the
+          // service's failure, so no 502 is logged). Nothing sensible to send: the client's
+          // connection ends, so it sees the answer cut short rather than waiting for the rest.
+          if (err instanceof undiciErrors.BodyTimeoutError) {
+            logger.warn(`answer of ${upstream.origin} sent nothing for ${config.PROXY_RESPONSE_IDLE_MS} ms: ${method} ${redactUrl(path)}`);
+          }
           span.end(status);
           res.destroy();
           return resolve();
@@ -320,8 +426,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
 
   function upstreamError(err: Error, writing: boolean, method: string, path: string): Error {
     const cause = (err as { cause?: unknown }).cause ?? err;
-    if (cause instanceof PayloadTooLargeError) return cause;
-    if (err instanceof PayloadTooLargeError) return err;
+    // The body's own failures (too large, the client stopped sending) are the client's: 413, 408.
+    if (cause instanceof PayloadTooLargeError || cause instanceof RequestBodyTimeoutError) return cause;
+    if (err instanceof PayloadTooLargeError || err instanceof RequestBodyTimeoutError) return err;
     // No answer within PROXY_TIMEOUT_MS: 504, and no Retry-After, since it may have been applied.
     if (err instanceof undiciErrors.HeadersTimeoutError) return new UpstreamTimeoutError();
     // sendError logs the answer at warn; the low-level cause only at debug, so one line per request.
@@ -378,16 +485,18 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * A body, whole (at most `maxBytes`, else 413; within `timeoutMs` when given, else 408); null if
- * the client went away first, also before this was called (a slow token check, say).
+ * A body, whole (at most `maxBytes`, else 413; within `timeoutMs`, else 408; with `idle`, the
+ * time allowed between two chunks instead); null if the client went away first, also before
+ * this was called (a slow token check, say).
  */
-function readWholeBody(req: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<Buffer | null> {
+function readWholeBody(req: IncomingMessage, maxBytes: number, timeoutMs: number, idle = false): Promise<Buffer | null> {
   if (req.destroyed || req.readableAborted) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let seen = 0;
     const onData = (c: Buffer) => {
       seen += c.length;
+      if (idle) timer.refresh();
       if (seen <= maxBytes) return void chunks.push(c);
       cleanup();
       reject(bodyTooLarge(maxBytes));
@@ -400,9 +509,9 @@ function readWholeBody(req: IncomingMessage, maxBytes: number, timeoutMs?: numbe
       cleanup();
       resolve(null);
     };
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    const timer = setTimeout(() => {
       cleanup();
-      reject(new RequestBodyTimeoutError(timeoutMs));
+      reject(new RequestBodyTimeoutError(timeoutMs, idle));
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);

@@ -81,3 +81,62 @@ describe('public routes', () => {
     expect({ status: hook.status, code: hook.body.code }).toEqual({ status: 503, code: 'SERVICE_NOT_AVAILABLE' });
   });
 });
+
+/** The webhook's rate limit: keyed by something its anonymous caller cannot choose. */
+describe('the public route rate limit', () => {
+  let upstream: Server;
+  let base: string;
+  let hits = 0;
+  const verifier = { verify: async () => ({ accountId: 'acc-1', userId: 'u-1' }) } as unknown as TokenVerifier;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    upstream = createServer((req, res) => {
+      hits++;
+      req.resume();
+      req.on('end', () => res.setHeader('content-type', 'application/json').end('{"status":"OK"}'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise((r) => upstream.close(r)));
+
+  const gateway = (env: Record<string, string> = {}) => {
+    const app = express();
+    app.use('/v2', createProxyHandler(gatewayEnvSchema.parse({ NODE_ENV: 'test', FINANCE_SYNC_URL: base, RATE_LIMIT_POINTS: '5', RATE_LIMIT_WINDOW_SECONDS: '60', ...env }), verifier));
+    return app;
+  };
+
+  /** The statuses of `n` webhook calls, each to another hook token (and another trailing form). */
+  const flood = async (app: express.Express, n: number, forwardedFor?: (i: number) => string) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const call = request(app).post(`/v2/finance/webhooks/adesk/t${i}${i % 2 ? '/' : ''}`);
+      if (forwardedFor) call.set('x-forwarded-for', forwardedFor(i));
+      statuses.push((await call.send({ eventId: `e${i}` })).status);
+    }
+    return statuses;
+  };
+
+  it('limits one client however many hook tokens it tries (it had a bucket per path)', async () => {
+    const before = hits;
+    const statuses = await flood(gateway(), 20);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual(Array(15).fill(429));
+    expect(hits - before).toBe(5);
+  });
+
+  it('ignores X-Forwarded-For unless TRUST_PROXY_HOPS says a proxy sets it: a client cannot forge itself new buckets', async () => {
+    const statuses = await flood(gateway(), 10, (i) => `203.0.113.${i}`);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+  });
+
+  it('with TRUST_PROXY_HOPS=1, keys by the address the proxy in front appended, not by what the client put before it', async () => {
+    const app = gateway({ TRUST_PROXY_HOPS: '1' });
+    // The same client (as the proxy saw it) with a different forged entry each time: one bucket.
+    expect((await flood(app, 10, (i) => `198.51.100.${i}, 203.0.113.7`)).filter((s) => s === 429)).toHaveLength(5);
+    // Another client behind the same proxy has its own.
+    expect(await flood(app, 3, () => '203.0.113.8')).toEqual([200, 200, 200]);
+  });
+});

@@ -89,5 +89,6 @@ export const ROUTES: readonly RouteDef[] = [
   r('POST', '/v2/finance/connections/billing/import', 'finance-sync'), // issue 12: the billing import
   r('GET', '/v2/finance/imports/:id', 'finance-sync'),
   r('GET', '/v2/finance/billing/documents', 'finance-sync'),
+  r('GET', '/v2/finance/billing/rejected', 'finance-sync'),
   r('POST', '/v2/finance/webhooks/adesk/:hookToken', 'finance-sync', 'json', { public: true }), // public: Adesk holds no token
 ];
