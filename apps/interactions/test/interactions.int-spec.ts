@@ -407,18 +407,15 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     expect(description).toContain('ссылка');
   });
 
-  it("shows an attached document's later status within a second and drops it when the document is deleted", async () => {
+  it("shows an attached document's later status and drops it when the document is deleted", async () => {
     const id = await createInteraction('Документы');
     const docId = await makeDocument(api, contractorId, 'Письмо для статуса');
     expect((await api('POST', `/v2/docs/interactions/${id}/documents`, { documentId: docId })).status).toBe(201);
     expect((await getOne(id)).documents[0]).toMatchObject({ id: docId, information: { status: 1 } });
 
     expect((await api('POST', `/v2/docs/documents/${docId}`, { status: 3 })).status).toBe(200);
-    const changedAt = Date.now();
-    await eventually(async () => (await getOne(id)).documents[0]?.information.status === 3, 5_000, 25);
-    const lag = Date.now() - changedAt;
-    console.log(`document status reached the interaction in ${lag} ms`);
-    expect(lag).toBeLessThan(1_000);
+    // How soon is bench/interactions.bench.ts's to say; here only that it arrives.
+    await eventually(async () => (await getOne(id)).documents[0]?.information.status === 3, 10_000, 25);
 
     expect((await api('DELETE', `/v2/docs/documents/${docId}`)).status).toBe(200);
     await eventually(async () => (await getOne(id)).documents.length === 0, 5_000, 25);
@@ -663,6 +660,14 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
       await expect404(api('POST', `/v2/docs/interactions/${id}/files`, { filename: otherFile, name: 'x' }), "another account's file");
       await expect404(otherApi('GET', `/v2/docs/interactions/${id}`), "another account's interaction");
       await expect404(otherApi('POST', `/v2/docs/interactions/${id}/status`, { status: 2 }), "another account's interaction status");
+      // A payment: another account can neither record one on this interaction nor remove one of its own.
+      const pay = { type: 'income', name: 'Оплата', sum: 100, date: '2026-01-15' };
+      await expect404(otherApi('POST', `/v2/docs/interactions/${id}/payments`, pay), "another account's interaction payment");
+      const mine = await api<{ uuid: string }>('POST', `/v2/docs/interactions/${id}/payments`, pay);
+      expect(mine.status).toBe(201);
+      await expect404(otherApi('DELETE', `/v2/docs/interactions/${id}/payments/${mine.body.uuid}`), "another account's payment removal");
+      expect(await sql(`SELECT id FROM interaction_payment WHERE interaction_id = $1`, [id])).toEqual([{ id: mine.body.uuid }]);
+      expect((await api('DELETE', `/v2/docs/interactions/${id}/payments/${mine.body.uuid}`)).status).toBe(200);
       await expect404(api('POST', `/v2/docs/interactions/${unknown}/desc`, { description: 'x' }), 'unknown interaction');
       await expect404(api('GET', `/v2/docs/contractors/${otherContractorId}/interactions`), "another account's contractor list");
       // nothing was half-written
