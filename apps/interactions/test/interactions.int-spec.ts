@@ -369,6 +369,30 @@ describe('interactions through the gateway (PostgreSQL + Kafka + MinIO + Chromiu
     }
   });
 
+  it("reads a list's from/to in Moscow time (a date-time with an offset as given), whatever PostgreSQL's own TimeZone", async () => {
+    const id = await createInteraction('Фильтр по времени', 100, secondContractorId);
+    const { createdAt } = await getOne(id);
+    // A replica whose sessions run 11 hours ahead of Moscow (its server's setting, say).
+    const url = new URL(interactionsDb);
+    url.searchParams.set('options', '-c timezone=Pacific/Kiritimati');
+    const replica = await startService('interactions', serviceEnv({ ...s3Env(), DATABASE_URL: url.toString(), REPLICA_WAIT_MS: '300' }));
+    try {
+      const there = apiClient(replica.url, token);
+      const moscow = (ms: number) => new Date(ms + 3 * 3600_000).toISOString().slice(0, 16); // YYYY-MM-DDTHH:mm, Moscow wall clock
+      const at = Date.parse(createdAt);
+      const ids = async (q: string) => (await there<InteractionView[]>('GET', `/v2/docs/interactions?contractor=${secondContractorId}&${q}`)).body.map((i) => i.uuid);
+      // A minute either side of it on a Moscow clock, and the Moscow day it was made.
+      expect(await ids(`from=${moscow(at - 60_000)}&to=${moscow(at + 60_000)}`)).toEqual([id]);
+      const day = moscow(at).slice(0, 10);
+      expect(await ids(`from=${day}`)).toContain(id);
+      expect(await ids(`to=${day}`)).not.toContain(id);
+      // With its offset, an instant is that instant.
+      expect(await ids(`from=${encodeURIComponent(new Date(at - 60_000).toISOString())}&to=${encodeURIComponent(new Date(at + 60_000).toISOString())}`)).toEqual([id]);
+    } finally {
+      await replica.stop();
+    }
+  });
+
   it('renames an interaction and changes its sum (additive PATCH), with an interaction.updated', async () => {
     const id = await createInteraction('Черновое название', 1000);
     await api('POST', `/v2/docs/interactions/${id}/payments`, { type: 'income', name: 'Аванс', sum: 400, date: '2025-10-01' });

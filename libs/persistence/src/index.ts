@@ -4,3 +4,4 @@ export * from './migrate-cli';
 export * from './migrations';
 export * from './snake-naming.strategy';
 export * from './upsert-versioned';
+export * from './instants';

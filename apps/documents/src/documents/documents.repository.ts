@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { moscowInstantSql } from '@papka/persistence';
 import type { Statement } from '@papka/messaging';
 import type { DocumentSnapshot, DocumentView, Window } from '@papka/contracts';
 import { kopecksToRubles } from '@papka/ru';
@@ -129,8 +130,8 @@ export class DocumentsRepository {
     if (f.contractorId) add('d.contractor_id = ?', f.contractorId);
     if (f.status !== undefined) add('d.status = ?', f.status);
     if (f.type) add('d.type = ?', f.type);
-    if (f.from) add('d.created_at >= ?', f.from);
-    if (f.to) add('d.created_at < ?', f.to);
+    if (f.from) add(`d.created_at >= ${moscowInstantSql('?', f.from)}`, f.from);
+    if (f.to) add(`d.created_at < ${moscowInstantSql('?', f.to)}`, f.to);
     params.push(w.take, w.skip);
     const rows: Row[] = await this.ds.query(
       `SELECT d.id, d.name, d.type, d.status, d.render_state, d.render_error, d.filename, d.masks, d.sum,

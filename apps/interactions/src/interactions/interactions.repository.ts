@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { moscowInstantSql } from '@papka/persistence';
 import type {
   InteractionDocumentSnapshot,
   InteractionFileSnapshot,
@@ -205,8 +206,8 @@ export class InteractionsRepository {
     };
     if (f.contractorId) add('i.contractor_id = ?', f.contractorId);
     if (f.status !== undefined) add('i.status = ?', f.status);
-    if (f.from) add('i.created_at >= ?', f.from);
-    if (f.to) add('i.created_at < ?', f.to);
+    if (f.from) add(`i.created_at >= ${moscowInstantSql('?', f.from)}`, f.from);
+    if (f.to) add(`i.created_at < ${moscowInstantSql('?', f.to)}`, f.to);
     params.push(w.take, w.skip);
     const rows: ViewRow[] = await this.ds.query(
       `${select(`(SELECT * FROM interaction i WHERE ${where.join(' AND ')}
