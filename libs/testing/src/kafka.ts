@@ -66,23 +66,35 @@ export async function readTopic(
   } finally {
     await admin.disconnect();
   }
-  const consumer = kafka.consumer({ groupId });
   const seen: ReadMessage[] = [];
+  await consumeUntil(kafka, groupId, topic, timeoutMs, (m) => {
+    seen.push(m);
+    return done(seen);
+  });
+  return seen;
+}
+
+/**
+ * Runs a consumer of `groupId` (its offsets already set) over `topic`, handing each record to
+ * `take` until it answers true (then `'done'`) or `timeoutMs` passes (`'expired'`).
+ */
+async function consumeUntil(kafka: ReturnType<typeof testKafka>, groupId: string, topic: string, timeoutMs: number, take: (m: ReadMessage) => boolean): Promise<'done' | 'expired'> {
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const finished = new Promise<'done'>((resolve) => (finish = () => resolve('done')));
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
-        seen.push(toRead(t, partition, message));
-        if (done(seen)) finish();
+        if (take(toRead(t, partition, message))) finish();
       },
     });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), timeoutMs)));
+    const outcome = await Promise.race([finished, expired]);
     clearTimeout(timer);
-    return seen;
+    return outcome;
   } finally {
     await consumer.disconnect();
   }
@@ -113,32 +125,15 @@ export async function readTopicToEnd(topic: string, since = LOADED_AT, timeoutMs
   const open = new Set(starts.filter((s) => BigInt(s.offset) < ends.get(s.partition)!).map((s) => s.partition));
   const seen: ReadMessage[] = [];
   if (open.size === 0) return seen;
-  const consumer = kafka.consumer({ groupId });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    await consumer.run({
-      eachMessage: async ({ topic: t, partition, message }) => {
-        const end = ends.get(partition)!;
-        if (BigInt(message.offset) >= end) return; // published after the ends were taken
-        seen.push(toRead(t, partition, message));
-        if (BigInt(message.offset) === end - 1n) {
-          open.delete(partition);
-          if (open.size === 0) finish();
-        }
-      },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), timeoutMs)));
-    const outcome = await Promise.race([finished, expired]);
-    clearTimeout(timer);
-    if (outcome === 'expired') throw new Error(`readTopicToEnd(${topic}): partitions ${[...open].join(', ')} not read to their end offsets within ${timeoutMs} ms`);
-    return seen;
-  } finally {
-    await consumer.disconnect();
-  }
+  const outcome = await consumeUntil(kafka, groupId, topic, timeoutMs, (m) => {
+    const last = ends.get(m.partition)! - 1n;
+    if (BigInt(m.offset) > last) return false; // published after the ends were taken
+    seen.push(m);
+    if (BigInt(m.offset) === last) open.delete(m.partition);
+    return open.size === 0;
+  });
+  if (outcome === 'expired') throw new Error(`readTopicToEnd(${topic}): partitions ${[...open].join(', ')} not read to their end offsets within ${timeoutMs} ms`);
+  return seen;
 }
 
 /**
