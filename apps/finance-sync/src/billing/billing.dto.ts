@@ -6,7 +6,18 @@ import { BILLING_DOCUMENT_STATUSES, BILLING_DOCUMENT_TYPES, type BillingDocument
 /** `2026-12-01` (the whole day) or `2026-12-01T10:00:00`, Moscow time like 001's own dates. */
 const DAY_OR_MOMENT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$/;
 
-export class BillingDocumentsQuery {
+/** A page of a billing list: `page` (from 1) and `size` (50, at most 1000). */
+export class BillingRejectedQuery {
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'page must be an integer' }) @Min(1, { message: 'page must be at least 1' }) @Max(1_000_000, { message: 'page must be at most 1000000' })
+  page?: number;
+
+  @ApiPropertyOptional({ default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'size must be an integer' }) @Min(1, { message: 'size must be at least 1' }) @Max(1000, { message: 'size must be at most 1000' })
+  size?: number;
+}
+
+export class BillingDocumentsQuery extends BillingRejectedQuery {
   @ApiPropertyOptional({ enum: BILLING_DOCUMENT_TYPES })
   @IsOptional() @IsIn(BILLING_DOCUMENT_TYPES as unknown as string[], { message: `type must be one of ${BILLING_DOCUMENT_TYPES.join(', ')}` })
   type?: BillingDocumentType;
@@ -23,13 +34,6 @@ export class BillingDocumentsQuery {
   @IsOptional() @IsString({ message: 'to must be a date YYYY-MM-DD' }) @Matches(DAY_OR_MOMENT, { message: 'to must be a date YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss' })
   to?: string;
 
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'page must be an integer' }) @Min(1, { message: 'page must be at least 1' }) @Max(1_000_000, { message: 'page must be at most 1000000' })
-  page?: number;
-
-  @ApiPropertyOptional({ default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'size must be an integer' }) @Min(1, { message: 'size must be at least 1' }) @Max(1000, { message: 'size must be at most 1000' })
-  size?: number;
 }
 
 export class BillingImportAccepted {
@@ -50,15 +54,6 @@ export class BillingImportView {
   @ApiProperty({ nullable: true }) finishedAt!: string | null;
 }
 
-export class BillingRejectedQuery {
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'page must be an integer' }) @Min(1, { message: 'page must be at least 1' }) @Max(1_000_000, { message: 'page must be at most 1000000' })
-  page?: number;
-
-  @ApiPropertyOptional({ default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'size must be an integer' }) @Min(1, { message: 'size must be at least 1' }) @Max(1000, { message: 'size must be at most 1000' })
-  size?: number;
-}
 
 /** A billing document the import set aside (quarantined): it could not be mapped, so it is not in the documents list. */
 export class BillingRejectedView {
