@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
 import type { AccountContext } from '@papka/auth';
 import { NotFoundError } from '@papka/platform';
-import type { ObjectStorage } from '@papka/storage';
+import { FsStorage, type ObjectStorage } from '@papka/storage';
 import { fakeCommands } from '@papka/testing';
 import type { DocumentsConfig } from '../config';
 import type { Upload } from './upload.entity';
@@ -110,4 +113,48 @@ describe(UploadsService.name, () => {
       spy.mockRestore();
     }
   });
+
+  describe('a body that breaks off (real file storage in a temporary directory)', () => {
+    let root: string;
+    const boundary = 'papka-boundary';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.html"\r\nContent-Type: text/html\r\n\r\n`);
+    const html = Buffer.from(`<html><body>${'x'.repeat(20_000)}</body></html>`);
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+
+    beforeEach(() => {
+      root = mkdtempSync(path.join(tmpdir(), 'papka-uploads-'));
+      sut = new UploadsService({ UPLOAD_LIMIT_BYTES: 1024 * 1024 } as DocumentsConfig, new FsStorage(root), repo as unknown as UploadsRepository, fakeCommands().commands);
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    it('400s a file part with no closing boundary past the sniffed head (it ended the process), keeping nothing', async () => {
+      const body = Buffer.concat([head, html]);
+      const req = Object.assign(new PassThrough(), {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
+      }) as unknown as Request;
+      (req as unknown as PassThrough).end(body);
+      await expect(sut.upload(acc, req)).rejects.toMatchObject({ status: 400, code: 'BAD_MULTIPART' });
+      expect(repo.insert).not.toHaveBeenCalled();
+      expect(files(root)).toEqual([]);
+    });
+
+    it('ends an upload whose client went away mid-body (it waited for ever), its partial file removed', async () => {
+      const req = Object.assign(new PassThrough(), {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + html.length + 500_000) },
+        complete: false,
+      }) as unknown as Request;
+      const uploading = sut.upload(acc, req);
+      (req as unknown as PassThrough).write(Buffer.concat([head, html]));
+      // The put has the file's head on disk, waiting for the rest.
+      const tmp = () => files(root).filter((f) => f.endsWith('.tmp'));
+      for (let i = 0; i < 1000 && tmp().length === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(tmp()).toHaveLength(1);
+      (req as unknown as PassThrough).destroy();
+      await expect(uploading).rejects.toMatchObject({ status: 400, code: 'BAD_MULTIPART' });
+      expect(repo.insert).not.toHaveBeenCalled();
+      expect(files(root)).toEqual([]);
+    });
+  });
 });
+

@@ -105,12 +105,18 @@ export class UploadsService {
         return;
       }
       let taken = false;
+      let file: Readable | null = null;
       bb.on('file', (field, stream, info) => {
+        // A part that ends before its boundary errors on its own stream ("Unexpected end of
+        // form"): always heard here, or it would be an uncaught error that ends the process
+        // (the store below pipes it, and pipe() listens to no errors).
+        stream.on('error', () => undefined);
         if (field !== 'file' || taken) {
           stream.resume();
           return;
         }
         taken = true;
+        file = stream;
         this.store(acc, stream, info.filename || 'file', limit).then(resolve, (err: unknown) => {
           stream.resume();
           reject(err);
@@ -119,6 +125,15 @@ export class UploadsService {
       bb.on('error', () => reject(new BadMultipartError()));
       bb.on('close', () => {
         if (!taken) reject(fieldError('file', 'a file in the multipart field "file" is required'));
+      });
+      // A client that goes away mid-body: its file ends in an error (the put then fails and
+      // removes what it wrote) instead of waiting for the rest of a body that never comes.
+      req.once('close', () => {
+        if (req.complete || req.readableEnded) return;
+        req.unpipe(bb);
+        // The store then fails, once it has removed what it wrote; with no file yet, nothing to wait for.
+        if (file) file.destroy(new BadMultipartError());
+        else reject(new BadMultipartError());
       });
       req.pipe(bb);
     });
@@ -144,19 +159,29 @@ export class UploadsService {
       tooLarge = true;
       body.destroy(new UploadTooLargeError(limit));
     });
+    // The part broke off (truncated, or the client gone): the put fails with it, a 400. The
+    // body's own error is heard here too, for the moments before the put listens to it.
+    let broke: Error | null = null;
+    body.on('error', () => undefined);
     if (ended) body.end();
-    else stream.pipe(body);
+    else if (stream.errored) throw new BadMultipartError();
+    else {
+      stream.once('error', () => body.destroy((broke ??= new BadMultipartError())));
+      stream.pipe(body);
+    }
 
     let size: number;
     try {
       await withStorage(() => this.storage.ensureBucket(Buckets.uploads));
+      if (broke) throw broke;
       ({ size } = await withStorage(() =>
         this.storage.put(Buckets.uploads, key, body, { contentType: type.mime, metadata: { filename: originalName } }),
       ));
+      if (broke) throw broke;
       if (tooLarge || stream.truncated) throw new UploadTooLargeError(limit);
     } catch (err) {
       await this.storage.remove(Buckets.uploads, key).catch(() => undefined);
-      throw tooLarge ? new UploadTooLargeError(limit) : err;
+      throw tooLarge ? new UploadTooLargeError(limit) : (broke ?? err);
     }
     try {
       const row = {
