@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ContractorsRepository } from '../src/contractors/contractors.repository';
+import { OrganizationRepository } from '../src/organization/organization.repository';
 import { Topics, type ContractorSnapshot, type ContractorView, type EventEnvelope, type OrganizationSnapshot } from '@papka/contracts';
 import {
   apiClient,
@@ -292,10 +293,15 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
     });
 
     it("reads the look-ups due through an index, not a scan of every account's contractors and bank accounts", async () => {
-      const q = contractors.get(ContractorsRepository).dueLookupQueries(50);
+      // The claims the worker's passes make (a locking UPDATE; EXPLAIN alone does not run it).
+      const q = contractors.get(ContractorsRepository).dueLookupQueries(50, 120_000);
       const db = contractors.get(DataSource);
-      for (const [query, index] of [[q.contractors, 'ix_contractor_lookup_queue'], [q.banks, 'ix_bank_account_lookup_queue']] as const) {
-        const [sql, params] = query.getQueryAndParameters();
+      const claims = [
+        [q.contractors, 'ix_contractor_lookup_queue'],
+        [q.banks, 'ix_bank_account_lookup_queue'],
+        [contractors.get(OrganizationRepository).dueLookupQuery(20, 120_000), 'ix_organization_lookup_due'],
+      ] as const;
+      for (const [[sql, params], index] of claims) {
         const plan = await db.transaction(async (m) => {
           // A small test table would be scanned whatever the indexes: ask what the planner can use.
           await m.query('SET LOCAL enable_seqscan = off');

@@ -1,8 +1,20 @@
 import type { ContractorsConfig } from '../config';
 import type { LookupService } from '../lookup/lookup.service';
-import { ContractorEnrichmentWorker } from './contractor-enrichment.worker';
+import { ContractorEnrichmentWorker, LOOKUP_FAILURE_BACKOFF_MS } from './contractor-enrichment.worker';
 import { ContractorsRepository, NOT_FOUND_RETRIES } from './contractors.repository';
 import type { ContractorsService } from './contractors.service';
+
+/** A repository whose claims answer `due`, recording the releases and back-offs the worker asks for. */
+function claiming(due: { contractors: object[]; banks: object[] }) {
+  const calls: string[] = [];
+  const repo = {
+    claimDueContractorsAllAccounts: async () => (calls.push('claim contractors'), due.contractors),
+    claimDueBankAccountsAllAccounts: async () => (calls.push('claim banks'), due.banks),
+    releaseClaims: async (kind: string, rows: { id: string }[]) => void calls.push(`release ${kind} ${rows.map((r) => r.id).join(',')}`),
+    backOffLookup: async (kind: string, id: string, ms: number) => void calls.push(`back off ${kind} ${id} ${ms}`),
+  };
+  return { repo: repo as unknown as ContractorsRepository, calls };
+}
 
 describe(ContractorEnrichmentWorker.name, () => {
   it('ends its pass at the first look-up the provider cannot answer, so a rate limit is not answered with more calls', async () => {
@@ -22,12 +34,8 @@ describe(ContractorEnrichmentWorker.name, () => {
       completeContractorLookup: async (_a: string, id: string, o: { status: string }) => void completed.push(`${id}:${o.status}`),
       completeBankLookup: async (_a: string, _c: string, id: string, o: { status: string }) => void completed.push(`${id}:${o.status}`),
     };
-    const sut = new ContractorEnrichmentWorker(
-      { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
-      { dueLookupsAllAccounts: async () => due } as unknown as ContractorsRepository,
-      service as unknown as ContractorsService,
-      lookup as unknown as LookupService,
-    );
+    const { repo, calls } = claiming(due);
+    const sut = new ContractorEnrichmentWorker({ ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig, repo, service as unknown as ContractorsService, lookup as unknown as LookupService);
     const passes: string[] = [];
     sut.addPass(async () => (passes.push('organisations'), true));
     await sut.tick();
@@ -36,13 +44,15 @@ describe(ContractorEnrichmentWorker.name, () => {
     expect(asked).toEqual(['7707083891', '7707083892']);
     // The deferred one is still recorded (its attempt counted, backed off); the rest wait.
     expect(completed).toEqual(['c1:ok', 'c2:pending']);
+    // Those it claimed and did not get to are handed back to the next pass; the banks are not claimed.
+    expect(calls).toEqual(['claim contractors', 'release contractor c3']);
   });
 
   it("runs the other features' passes after its own, each until one meets the provider down", async () => {
     const ran: string[] = [];
     const sut = new ContractorEnrichmentWorker(
       { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
-      { dueLookupsAllAccounts: async () => ({ contractors: [], banks: [] }) } as unknown as ContractorsRepository,
+      claiming({ contractors: [], banks: [] }).repo,
       {} as ContractorsService,
       { client: { configured: true } } as unknown as LookupService,
     );
@@ -66,7 +76,7 @@ describe(ContractorEnrichmentWorker.name, () => {
     };
     const sut = new ContractorEnrichmentWorker(
       { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
-      { dueLookupsAllAccounts: async () => due } as unknown as ContractorsRepository,
+      claiming(due).repo,
       service as unknown as ContractorsService,
       { client: { configured: true }, party: async () => null, bank: async () => null } as unknown as LookupService,
     );
@@ -78,5 +88,35 @@ describe(ContractorEnrichmentWorker.name, () => {
     // A retry of a "not found" counts on, and stops after the last.
     expect(written.b1).toMatchObject({ lookupStatus: 'not_found', lookupAttempts: 4 });
     expect(ContractorsRepository.lookupFields('not_found', NOT_FOUND_RETRIES).lookupNextAt).toBeNull();
+  });
+
+  it('backs off a row whose look-up keeps throwing (not a provider error) and goes on with the rest of the pass', async () => {
+    const due = {
+      contractors: ['c1', 'c2'].map((id, n) => ({ accountId: 'acc', id, inn: `770708389${n}`, lookupStatus: 'pending', lookupAttempts: 0 })),
+      banks: [{ accountId: 'acc', contractorId: 'c2', id: 'b1', bik: '044525225', lookupStatus: 'pending', lookupAttempts: 0 }],
+    };
+    const completed: string[] = [];
+    const service = {
+      tryLookup: async () => ({ status: 'ok', payload: {} }),
+      completeContractorLookup: async (_a: string, id: string) => {
+        // Its write fails on a constraint, every time.
+        if (id === 'c1') throw new Error('new row for relation "contractor" violates check constraint');
+        completed.push(id);
+      },
+      completeBankLookup: async (_a: string, _c: string, id: string) => void completed.push(id),
+    };
+    const { repo, calls } = claiming(due);
+    const sut = new ContractorEnrichmentWorker(
+      { ENRICH_INTERVAL_MS: 60_000 } as ContractorsConfig,
+      repo,
+      service as unknown as ContractorsService,
+      { client: { configured: true }, party: async () => ({}), bank: async () => ({}) } as unknown as LookupService,
+    );
+    const passes: string[] = [];
+    sut.addPass(async () => (passes.push('organisations'), true));
+    await sut.tick();
+    expect(completed).toEqual(['c2', 'b1']);
+    expect(passes).toEqual(['organisations']);
+    expect(calls).toEqual(['claim contractors', `back off contractor c1 ${LOOKUP_FAILURE_BACKOFF_MS}`, 'claim banks']);
   });
 });

@@ -50,6 +50,26 @@ export type NewContractor = Pick<Contractor, 'id' | 'type' | 'name' | 'inn' | 'a
 export type NewBankAccount = Pick<BankAccount, 'id' | 'bik' | 'number' | 'name' | 'fullInfo'> & LookupFields;
 export type NewContact = Pick<Contact, 'id' | 'fio' | 'phone' | 'post' | 'email'>;
 
+/** A due look-up claimed by a worker's pass ({@link ContractorsRepository.claimDueContractorsAllAccounts}). */
+export interface ClaimedLookup {
+  id: string;
+  accountId: string;
+  lookupStatus: LookupStatus;
+  lookupAttempts: number;
+  /** When it was due: what {@link ContractorsRepository.releaseClaims} puts back. */
+  dueAt: Date;
+  /** The lease this claim set: a release only touches a row that still has it. */
+  leasedUntil: Date;
+}
+export type ClaimedContractor = ClaimedLookup & { inn: string | null };
+export type ClaimedBankAccount = ClaimedLookup & { contractorId: string; bik: string };
+/** The rows an UPDATE … RETURNING gave (TypeORM answers `[rows, count]` for one on PostgreSQL). */
+export async function returning<R>(ds: DataSource, sql: string, params: unknown[]): Promise<R[]> {
+  const result = (await ds.query(sql, params)) as [R[], number] | R[];
+  return Array.isArray(result[0]) ? (result[0] as R[]) : (result as R[]);
+}
+const byDueAt = (a: ClaimedLookup, b: ClaimedLookup) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : 1);
+
 /**
  * Every contractor, bank account and contact query. Each takes the account and filters by it;
  * writes take the command's transaction (`m`) as their first argument. The two scans over
@@ -180,25 +200,99 @@ export class ContractorsRepository {
     }));
   }
 
-  /** Ids of contractors and bank accounts whose look-up is due again (pending, or not found and retried; any account). */
-  async dueLookupsAllAccounts(limit: number) {
-    const q = this.dueLookupQueries(limit);
-    const [contractors, banks] = await Promise.all([q.contractors.getMany(), q.banks.getMany()]);
-    return { contractors, banks };
+  /**
+   * Claims up to `limit` contractors whose look-up is due again (pending, or not found and
+   * retried; any account), the longest waiting first: in one statement they are locked
+   * (`FOR UPDATE SKIP LOCKED`, so a replica claiming at the same moment takes others) and their
+   * `lookup_next_at` is pushed `leaseMs` ahead, so no other replica's pass sees them due until the
+   * look-up's outcome sets the real next time (or the lease runs out, after a crash). Before, every
+   * replica read the same due rows and asked DaData for each of them, each meeting a 429 alike.
+   */
+  async claimDueContractorsAllAccounts(limit: number, leaseMs: number): Promise<ClaimedContractor[]> {
+    const [sql, params] = this.dueLookupQueries(limit, leaseMs).contractors;
+    const rows: { id: string; account_id: string; inn: string | null; lookup_status: LookupStatus; lookup_attempts: number; due_at: Date; leased_until: Date }[] =
+      await returning(this.ds, sql, params);
+    return rows
+      .map((r) => ({ id: r.id, accountId: r.account_id, inn: r.inn, lookupStatus: r.lookup_status, lookupAttempts: r.lookup_attempts, dueAt: r.due_at, leasedUntil: r.leased_until }))
+      .sort(byDueAt);
   }
 
-  /** The worker's two reads of {@link dueLookupsAllAccounts}: each served by its table's `ix_*_lookup_queue` (migration 1763700001000). */
-  dueLookupQueries(limit: number) {
+  /** The same for bank accounts. */
+  async claimDueBankAccountsAllAccounts(limit: number, leaseMs: number): Promise<ClaimedBankAccount[]> {
+    const [sql, params] = this.dueLookupQueries(limit, leaseMs).banks;
+    const rows: {
+      id: string;
+      account_id: string;
+      contractor_id: string;
+      bik: string;
+      lookup_status: LookupStatus;
+      lookup_attempts: number;
+      due_at: Date;
+      leased_until: Date;
+    }[] = await returning(this.ds, sql, params);
+    return rows
+      .map((r) => ({
+        id: r.id,
+        accountId: r.account_id,
+        contractorId: r.contractor_id,
+        bik: r.bik,
+        lookupStatus: r.lookup_status,
+        lookupAttempts: r.lookup_attempts,
+        dueAt: r.due_at,
+        leasedUntil: r.leased_until,
+      }))
+      .sort(byDueAt);
+  }
+
+  /**
+   * The worker's two claims ({@link claimDueContractorsAllAccounts}, {@link claimDueBankAccountsAllAccounts}),
+   * as SQL and parameters. The due rows are found through their table's `ix_*_lookup_queue`
+   * (migration 1763700001000): the inner SELECT repeats that index's predicate exactly. The
+   * lease is cut to milliseconds, as JavaScript reads it back, so a release can match it.
+   */
+  dueLookupQueries(limit: number, leaseMs = 0): { contractors: [string, unknown[]]; banks: [string, unknown[]] } {
+    const claim = (table: string, columns: string) => `
+      WITH due AS (
+        SELECT id, lookup_next_at FROM ${table}
+        WHERE lookup_status IN ('pending', 'not_found') AND lookup_next_at <= now()
+        ORDER BY lookup_next_at LIMIT $1
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${table} t SET lookup_next_at = date_trunc('milliseconds', now() + $2::double precision * interval '1 millisecond')
+      FROM due WHERE t.id = due.id
+      RETURNING ${columns}, due.lookup_next_at AS due_at, t.lookup_next_at AS leased_until`;
     return {
-      contractors: this.ds.getRepository(Contractor).createQueryBuilder('c')
-        .select(['c.id', 'c.accountId', 'c.inn', 'c.lookupStatus', 'c.lookupAttempts'])
-        .where(`c.lookup_status IN ('pending', 'not_found') AND c.lookup_next_at <= now()`)
-        .orderBy('c.lookup_next_at').limit(limit),
-      banks: this.ds.getRepository(BankAccount).createQueryBuilder('b')
-        .select(['b.id', 'b.accountId', 'b.contractorId', 'b.bik', 'b.lookupStatus', 'b.lookupAttempts'])
-        .where(`b.lookup_status IN ('pending', 'not_found') AND b.lookup_next_at <= now()`)
-        .orderBy('b.lookup_next_at').limit(limit),
+      contractors: [claim('contractor', 't.id, t.account_id, t.inn, t.lookup_status, t.lookup_attempts'), [limit, leaseMs]],
+      banks: [claim('bank_account', 't.id, t.account_id, t.contractor_id, t.bik, t.lookup_status, t.lookup_attempts'), [limit, leaseMs]],
     };
+  }
+
+  /**
+   * Gives claimed rows the pass did not get to (it ended at a provider that could not answer)
+   * their due time back, so the next pass (of any replica) takes them instead of waiting out the
+   * lease. A row whose lease is no longer this claim's (completed, re-created) is left alone.
+   */
+  async releaseClaims(kind: 'contractor' | 'bank_account', rows: { id: string; dueAt: Date; leasedUntil: Date }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.ds.query(
+      `UPDATE ${kind} t SET lookup_next_at = r.due_at
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS r(id, due_at, leased_until)
+       WHERE t.id = r.id AND t.lookup_next_at = r.leased_until`,
+      [rows.map((r) => r.id), rows.map((r) => r.dueAt), rows.map((r) => r.leasedUntil)],
+    );
+  }
+
+  /**
+   * Puts a due row's next attempt `delayMs` ahead after its look-up failed with an error that is
+   * not the provider's (its completion throwing, say): without it, the row stayed first in line
+   * and failed every pass, and nothing after it (other rows, bank accounts, organisations) was
+   * ever looked up again.
+   */
+  async backOffLookup(kind: 'contractor' | 'bank_account', id: string, delayMs: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE ${kind} SET lookup_next_at = now() + $2::double precision * interval '1 millisecond'
+       WHERE id = $1 AND lookup_status IN ('pending', 'not_found')`,
+      [id, delayMs],
+    );
   }
 
   /**

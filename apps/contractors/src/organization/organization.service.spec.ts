@@ -143,4 +143,49 @@ describe(OrganizationService.name, () => {
     await sut.update(acc, { inn: INN, vatRate: null } as never);
     expect(saved()!.vatRate).toBeNull();
   });
+
+  describe('the enrichment pass', () => {
+    /** Two organisations saved during an outage (party not looked up), claimed in this order. */
+    function pendingOrganizations() {
+      const rows = new Map<string, Organization>(
+        ['acc-bad', 'acc-good'].map((accountId) => [accountId, { ...stored(), accountId, fullInfo: null, kpp: null, bankAccounts: [], lookupStatus: 'pending', lookupAttempts: 0, receivedAt: null } as unknown as Organization]),
+      );
+      const calls: string[] = [];
+      const repo = {
+        claimDueLookupsAllAccounts: async () => [...rows.values()].map((org) => ({ org, dueAt: new Date(0), leasedUntil: new Date(1) })),
+        lock: async (_m: unknown, accountId: string) => rows.get(accountId) ?? null,
+        save: async (_m: unknown, accountId: string, next: Organization) => {
+          rows.set(accountId, { ...next, accountId } as Organization);
+          calls.push(`saved ${accountId}`);
+          return rows.get(accountId);
+        },
+        releaseClaims: async (claims: { org: Organization }[]) => void calls.push(`released ${claims.map((c) => c.org.accountId).join(',')}`),
+        backOffLookup: async (accountId: string) => void calls.push(`backed off ${accountId}`),
+      } as unknown as OrganizationRepository;
+      return { repo, calls };
+    }
+
+    it('backs off an organisation whose retry keeps throwing (not a provider error) and goes on with the next', async () => {
+      const { repo, calls } = pendingOrganizations();
+      const lookup = {
+        party: async (inn: string) => {
+          // A look-up that breaks for a reason of its own (say the cache write fails), every pass.
+          if (calls.length === 0) throw new Error(`cache write failed for ${inn}`);
+          return { value: 'ИП Артиков Тимур Дилшодович', data: { kpp: '500101001' } };
+        },
+      } as unknown as LookupService;
+      const contractors = { tryLookup: async (fn: () => Promise<object | null>) => ({ status: 'ok' as const, payload: await fn() }) } as unknown as ContractorsService;
+      const sut = new OrganizationService(repo, fakeCommands().commands as unknown as Commands, lookup, contractors);
+      await expect(sut.retryDueLookups()).resolves.toBe(true);
+      expect(calls).toEqual(['backed off acc-bad', 'saved acc-good']);
+    });
+
+    it('hands back the organisations it claimed and did not get to when the provider could not answer', async () => {
+      const { repo, calls } = pendingOrganizations();
+      const contractors = { tryLookup: async () => ({ status: 'pending' as const, payload: null }) } as unknown as ContractorsService;
+      const sut = new OrganizationService(repo, fakeCommands().commands as unknown as Commands, {} as LookupService, contractors);
+      await expect(sut.retryDueLookups()).resolves.toBe(false);
+      expect(calls).toEqual(['saved acc-bad', 'released acc-good']);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   OrganizationUpdated,
   type BankAccountSnapshot,
@@ -9,6 +9,7 @@ import {
 import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import { ConflictError, fieldError, NotFoundError } from '@papka/platform';
+import { LOOKUP_FAILURE_BACKOFF_MS, LOOKUP_LEASE_MS } from '../contractors/contractor-enrichment.worker';
 import { ContractorsRepository } from '../contractors/contractors.repository';
 import { DEFAULT_BANK_ACCOUNT_NAME, ContractorsService, type LookupOutcome } from '../contractors/contractors.service';
 import type { Suggestion } from '../lookup/dadata.client';
@@ -36,6 +37,8 @@ export class OrganizationChangedError extends ConflictError {
 /** The account's own organisation: seller requisites for invoices, filled in from the INN look-up. */
 @Injectable()
 export class OrganizationService {
+  private readonly logger = new Logger(OrganizationService.name);
+
   constructor(
     private readonly repo: OrganizationRepository,
     private readonly commands: Commands,
@@ -53,11 +56,26 @@ export class OrganizationService {
    * One pass of the enrichment worker over organisations saved while the provider was down: looks
    * up what is still missing (the party, bank accounts without their bank's details) and fills in
    * only what is empty, never a value the user gave. False when the provider could not answer one:
-   * the pass ends there, and that organisation is backed off.
+   * the pass ends there, that organisation is backed off, and the others claimed are handed back.
+   * The due ones are claimed first (leased), so another replica's pass does not look them up too;
+   * one that fails with an error not the provider's is logged, backed off and skipped (before, it
+   * ended every pass, first in line).
    */
   async retryDueLookups(limit = 20): Promise<boolean> {
-    for (const org of await this.repo.dueLookupsAllAccounts(limit)) {
-      if (!(await this.completeLookups(org))) return false;
+    const claimed = await this.repo.claimDueLookupsAllAccounts(limit, LOOKUP_LEASE_MS);
+    for (const [i, { org }] of claimed.entries()) {
+      let answered: boolean;
+      try {
+        answered = await this.completeLookups(org);
+      } catch (err) {
+        this.logger.error(`organization of ${org.accountId} look-up failed, retried in ${LOOKUP_FAILURE_BACKOFF_MS / 60_000} min: ${(err as Error).message}`);
+        await this.repo.backOffLookup(org.accountId, LOOKUP_FAILURE_BACKOFF_MS).catch((e: Error) => this.logger.warn(`organization of ${org.accountId} not backed off: ${e.message}`));
+        continue;
+      }
+      if (!answered) {
+        await this.repo.releaseClaims(claimed.slice(i + 1));
+        return false;
+      }
     }
     return true;
   }

@@ -243,6 +243,19 @@ describe(startFakeDadata.name, () => {
       await expect(pending).rejects.toMatchObject(FETCH_FAILED);
     });
 
+    it('hold() keeps the requests it matches unanswered, the others not, until released', async () => {
+      const release = sut.hold((r) => (r.body as { query?: string }).query === '501817999160');
+      let answered = false;
+      const held = post('/findById/party', { query: '501817999160' }).then((res) => ((answered = true), res));
+      await waitFor(() => sut.requests.length === 1);
+      // Another query goes through meanwhile.
+      expect((await post('/findById/party', { query: '7707083893' })).status).toBe(200);
+      expect(answered).toBe(false);
+      release();
+      expect((await held).status).toBe(200);
+      expect(sut.requests.map((r) => (r.body as { query: string }).query)).toEqual(['501817999160', '7707083893']);
+    });
+
     it('reset() returns to ok and clears the log', async () => {
       sut.setMode('error500');
       await post('/findById/party', { query: '501817999160' });

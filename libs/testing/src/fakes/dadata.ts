@@ -75,7 +75,13 @@ export interface FakeDadata {
   setMode(mode: FakeDadataMode): void;
   addParty(suggestion: DadataSuggestion): void;
   addBank(suggestion: DadataSuggestion): void;
-  /** Back to 'ok' with an empty request log; registered fixtures are kept. */
+  /**
+   * Holds every request `match` accepts (already in {@link requests}) unanswered until the
+   * returned function is called, then answers it as the mode says: a test can keep a client in
+   * the middle of a look-up for as long as it needs, with no timer. `reset` and `close` let go too.
+   */
+  hold(match: (request: RecordedDadataRequest) => boolean): () => void;
+  /** Back to 'ok' with an empty request log and nothing held; registered fixtures are kept. */
   reset(): void;
   /** Stops listening and drops open connections, including ones held by 'slow'. */
   close(): Promise<void>;
@@ -170,6 +176,10 @@ export async function startFakeDadata(opts: FakeDadataOptions = {}): Promise<Fak
   };
   const pendingTimers = new Set<NodeJS.Timeout>();
   let mode: FakeDadataMode = 'ok';
+  const holds = new Set<{ match: (request: RecordedDadataRequest) => boolean; released: Promise<void>; release: () => void }>();
+  const releaseAll = () => {
+    for (const h of holds) h.release();
+  };
 
   function delay(res: ServerResponse): Promise<boolean> {
     return new Promise((resolve) => {
@@ -224,12 +234,15 @@ export async function startFakeDadata(opts: FakeDadataOptions = {}): Promise<Fak
       return;
     }
     const parsed = parseJson(rawBody);
-    requests.push({
+    const recorded: RecordedDadataRequest = {
       method: req.method ?? '',
       path,
       body: parsed.ok ? parsed.value : rawBody,
       headers: { ...req.headers },
-    });
+    };
+    requests.push(recorded);
+    for (const h of holds) if (h.match(recorded)) await h.released;
+    if (res.destroyed) return;
 
     if (mode === 'down') {
       req.socket.destroy();
@@ -266,11 +279,20 @@ export async function startFakeDadata(opts: FakeDadataOptions = {}): Promise<Fak
     addBank(suggestion) {
       banks.push(structuredClone(suggestion));
     },
+    hold(match) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const h = { match, released, release: () => (holds.delete(h), release()) };
+      holds.add(h);
+      return h.release;
+    },
     reset() {
       mode = 'ok';
       requests.length = 0;
+      releaseAll();
     },
     close() {
+      releaseAll();
       closing ??= new Promise<void>((resolve, reject) => {
         for (const timer of pendingTimers) clearTimeout(timer);
         pendingTimers.clear();
