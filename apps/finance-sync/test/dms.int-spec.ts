@@ -15,6 +15,11 @@ const INVOICE_TEMPLATE = '61d0fed1-e842-42ba-b2cc-b9423a2a02fa';
  */
 describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', () => {
   let dms: FakeDms;
+  /**
+   * A DMS whose upsert replaces the record (003 does not say which it does): a body that leaves
+   * out Signed or the payment fields clears them, as a real "AddOrUpdate" may.
+   */
+  let replacing: FakeDms;
   /** A second listener, never allowlisted: the SSRF cases point at it and it must count no hits. */
   let victim: FakeDms;
   let db: string;
@@ -26,6 +31,7 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
 
   beforeAll(async () => {
     dms = await startFakeDms();
+    replacing = await startFakeDms({ upsert: 'replace' });
     victim = await startFakeDms({ tokens: [dms.token] });
     db = await createTestDatabase('finance_dms');
     await storage.ensureBucket(Buckets.documents);
@@ -35,7 +41,7 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
       serviceEnv({
         ...s3Env(),
         DATABASE_URL: db,
-        FINANCE_ALLOWED_HOSTS: `127.0.0.1:${dms.port}`,
+        FINANCE_ALLOWED_HOSTS: `127.0.0.1:${dms.port},127.0.0.1:${replacing.port}`,
         FINANCE_DMS_MAX_FILE_BYTES: String(4 * 1024 * 1024),
         FINANCE_RETRY_SCHEDULE: ['0', '50', '100', '200', ...Array(10).fill('500')].join(','),
         FINANCE_UNAVAILABLE_RETRY_MS: '200',
@@ -51,6 +57,7 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     await fs?.stop();
     await producers.close();
     await dms?.close();
+    await replacing?.close();
     await victim?.close();
     if (db) await dropDatabase(db);
   });
@@ -59,8 +66,8 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
 
   const ORGANIZATION = { name: 'ООО «Папка»', inn: '7701234567', kpp: '770101001' };
 
-  const connect = async (t: Tenant, settings: Record<string, unknown> = {}) => {
-    const res = await t.api<{ status: string; connection: ConnectionView }>('PUT', '/v2/finance/connections/dms', { token: dms.token, settings: { baseUrl: dms.url, organization: ORGANIZATION, ...settings } });
+  const connect = async (t: Tenant, settings: Record<string, unknown> = {}, to: FakeDms = dms) => {
+    const res = await t.api<{ status: string; connection: ConnectionView }>('PUT', '/v2/finance/connections/dms', { token: to.token, settings: { baseUrl: to.url, organization: ORGANIZATION, ...settings } });
     expect(res.status).toBe(200);
     return res.body.connection;
   };
@@ -286,7 +293,10 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     expect(held[0].file!.equals(file.bytes)).toBe(true);
     expect(held[0]).toMatchObject({ docNumber: '77', paid: true, amount: 9_900 });
     const paid = dms.payments().filter((x) => x.extId === d.uuid);
-    expect(paid).toEqual([expect.objectContaining({ paymentNumber: p.name, paymentDate: '09.06.2026', signed: true, writes: 1 })]);
+    // One payment record, written twice: the paid invoice goes out with its payment fields (so a
+    // later update keeps them), then the payment's own call.
+    expect(paid).toEqual([expect.objectContaining({ paymentNumber: p.name, paymentDate: '09.06.2026', signed: true, writes: 2 })]);
+    expect(held[0]).toMatchObject({ signed: true, paymentNumber: p.name, paymentDate: '09.06.2026' });
   }, 120_000);
 
   it('part payments: the invoice is marked paid once, by the payment that pays it in full, not by the first part', async () => {
@@ -312,6 +322,47 @@ describe('finance-sync with the DMS (PostgreSQL + Kafka + MinIO + fake DMS)', ()
     expect(dms.payments().filter((x) => x.extId === d.uuid)).toEqual([expect.objectContaining({ paymentNumber: rest.name, paymentDate: '10.06.2026' })]);
     // The first part stays not applicable: asked again (a payment of the deal came), still not the one.
     expect(await synced(t, first.uuid)).toMatchObject({ remoteId: null, lastError: expect.stringContaining(`paid in full by payment ${rest.uuid}`) });
+  }, 120_000);
+
+  it('an invoice changed after its payment keeps the payment on a DMS whose upsert replaces the record: still signed, paid, with the payment number', async () => {
+    const t = await tenant(base, 'dms');
+    await connect(t, {}, replacing);
+    const c = contractor('ООО «Оплачено»', { inn: innOf(18) });
+    const file = await storedPdf(t.accountId, 20_000);
+    const d = invoice(c, file.key, { masks: { number: '80', date: '2026-06-05' }, sum: 990_000 });
+    const i = interaction(c, 'Поставка с оплатой', 990_000);
+    await producers.sendMany([contractorEvent(t.accountId, c), interactionEvent(t.accountId, i), documentEvent(t.accountId, d, 'document.rendered'), documentAttachedEvent(t.accountId, i, d)]);
+    await synced(t, d.uuid);
+    expect(replacing.record(d.uuid)).toMatchObject({ signed: false, paid: false, paymentNumber: null });
+
+    const p = payment(990_000, '2026-06-09');
+    await producers.sendMany([paymentEvent(t.accountId, i, p)]);
+    await synced(t, p.uuid);
+    const paid = { signed: true, paid: true, paymentNumber: p.name, paymentDate: '09.06.2026' };
+    await eventually(async () => (replacing.record(d.uuid)?.paid ? true : null), 60_000);
+    expect(replacing.record(d.uuid)).toMatchObject(paid);
+    // The payment call (no file: the PDF went with the document) is the last write so far; the rename comes after it.
+    const before = replacing.record(d.uuid)!;
+    expect(before.lastBody).toMatchObject({ PaymentNumber: p.name, Binaries: { FileBase64: '' } });
+    const writes = before.writes;
+
+    // Renamed (and renumbered) after the payment, still a draft in Papka (status 1, not signed).
+    const renamed = { ...d, name: 'Счёт на оплату (исправленный)', masks: { ...d.masks, number: '80-А' }, updatedAt: new Date().toISOString() } as DocumentSnapshot;
+    await producers.sendMany([documentEvent(t.accountId, renamed, 'document.rendered')]);
+    const after = await eventually(async () => {
+      const r = replacing.record(d.uuid);
+      return r && r.docNumber === '80-А' ? r : null;
+    }, 60_000);
+    await synced(t, d.uuid);
+
+    // The document update landed after the payment call: the last write, with the file.
+    expect(after.writes).toBeGreaterThan(writes);
+    expect(after.lastBody).toMatchObject({ DocNumber: '80-А', Binaries: { FileName: 'schet-na-oplatu.pdf', FileBase64: `<${file.bytes.length} bytes>` } });
+    expect(replacing.record(d.uuid)).toMatchObject({ ...paid, docNumber: '80-А' });
+    expect(replacing.records().filter((r) => r.extId === d.uuid)).toHaveLength(1);
+    expect(after.id).toBe(before.id);
+    expect(after.file!.equals(file.bytes)).toBe(true);
+    expect(replacing.payments().filter((x) => x.extId === d.uuid)).toEqual([expect.objectContaining({ paymentNumber: p.name, paymentDate: '09.06.2026', signed: true })]);
   }, 120_000);
 
   it("reconciliation is one-sided from Papka's side: empty after the acceptance path, and a document the DMS refuses is missing", async () => {

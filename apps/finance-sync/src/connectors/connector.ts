@@ -152,8 +152,25 @@ export interface DocumentData {
   contractDocumentId: string | null;
   /** The seller: the account's organisation as Papka has it, or null while the account has none (a connector may fall back to a setting). */
   organization: OrganizationData | null;
+  /**
+   * The income payment that pays this invoice in full (the rule of `PaymentInvoice.paidInFullBy`:
+   * on an interaction whose invoice it is, the payment that brings the income payments, in date
+   * order, to its sum), or null: not paid in full, not an invoice, or a target whose definition
+   * does not ask for it (`documentsWithPayment`). For those targets it is part of `contentHash`,
+   * so the document is queued again when it becomes paid (or stops being paid).
+   */
+  payment: DocumentPayment | null;
   /** Hash of everything above: a changed document gets a new one (DMS RequestID). */
   contentHash: string;
+}
+
+/** The payment that pays an invoice in full, as `DocumentData.payment` gives it. */
+export interface DocumentPayment {
+  id: string;
+  /** The payment's name (its number, as the user typed it). */
+  name: string;
+  /** YYYY-MM-DD. */
+  date: string;
 }
 
 /** The invoice document of a payment's interaction (the first of kind `invoice` attached to it). */
@@ -412,6 +429,13 @@ export interface ConnectorDefinition {
    * payments again on this target's connections.
    */
   paymentsDependOnSiblings?: boolean;
+  /**
+   * Whether this target's documents carry the payment that pays them in full
+   * (`DocumentData.payment`, part of their content hash): the DMS sends a paid invoice with its
+   * payment fields, so an update after the payment does not undo it. Other targets get null, and
+   * a payment changes nothing of what they are sent.
+   */
+  documentsWithPayment?: boolean;
   create(o: ConnectorOptions): Connector;
 }
 

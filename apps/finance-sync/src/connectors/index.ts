@@ -27,3 +27,6 @@ export const targetsTaking = (type: EntityType): FinanceTarget[] => CONNECTORS.f
 
 /** The targets whose payments are asked again when another payment of their interaction changes (`paymentsDependOnSiblings`). */
 export const targetsWithSiblingPayments = (): FinanceTarget[] => CONNECTORS.filter((d) => d.paymentsDependOnSiblings).map((d) => d.target);
+
+/** The targets whose documents carry the payment that pays them in full (`documentsWithPayment`). */
+export const targetsWithDocumentPayment = (): FinanceTarget[] => CONNECTORS.filter((d) => d.documentsWithPayment).map((d) => d.target);

@@ -58,10 +58,11 @@ export class SyncRepository {
    * unchanged entity (same content hash, same operation) is left as it is: a re-announce or a
    * replay queues nothing. A disconnected connection is queued too: its worker does not run
    * (nothing is sent), and a later PUT, which reuses the connection and its records, sends what
-   * changed meanwhile. Its backfill adds only entities with no record yet.
+   * changed meanwhile. Its backfill adds only entities with no record yet. `only`: just the
+   * connections to these targets (a document's hash differs by target: `documentsWithPayment`).
    */
-  async enqueue(m: EntityManager, accountId: string, entityType: FinanceEntityType, entityId: string, hash: string, op: 'upsert' | 'remove'): Promise<void> {
-    const targets = targetsTaking(entityType);
+  async enqueue(m: EntityManager, accountId: string, entityType: FinanceEntityType, entityId: string, hash: string, op: 'upsert' | 'remove', only?: readonly FinanceTarget[]): Promise<void> {
+    const targets = targetsTaking(entityType).filter((t) => !only || only.includes(t));
     if (targets.length === 0) return;
     await m.query(`SELECT pg_advisory_xact_lock_shared(${ACCOUNT_LOCK})`, [accountId]);
     await m.query(
@@ -73,6 +74,13 @@ export class SyncRepository {
          WHERE sync_record.content_hash IS DISTINCT FROM excluded.content_hash OR sync_record.op IS DISTINCT FROM excluded.op`,
       [accountId, entityType, entityId, hash, op, targets],
     );
+  }
+
+  /** Whether the account has a connection (connected or not: `enqueue` queues both) to one of these targets. */
+  async hasConnectionTo(m: EntityManager, accountId: string, targets: readonly FinanceTarget[]): Promise<boolean> {
+    if (targets.length === 0) return false;
+    const rows = (await m.query(`SELECT 1 FROM finance_connection WHERE account_id = $1 AND target = ANY($2::text[]) LIMIT 1`, [accountId, targets])) as unknown[];
+    return rows.length > 0;
   }
 
   /** Held by a new connection's transaction before its backfill (see ACCOUNT_LOCK). */

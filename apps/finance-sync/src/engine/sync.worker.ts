@@ -183,9 +183,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return (await this.sync.mappings(c.accountId, c.id, kind, [key])).get(key)?.remoteId;
   }
 
-  /** A live document as its connector sees it (its contractor with this connection's remote id); null when the read model lacks it. */
+  /**
+   * A live document as its connector sees it (its contractor with this connection's remote id, and
+   * for a target with `documentsWithPayment` the payment that pays it in full, in its hash as
+   * ReplicasEvents queues it); null when the read model lacks it.
+   */
   private async documentData(c: ConnectionRow, id: string): Promise<DocumentData | null> {
-    const d = await this.replicas.document(c.accountId, id);
+    const d = await this.replicas.document(c.accountId, id, undefined, { payment: definitionOf(c.target).documentsWithPayment === true });
     if (!d || d.deleted) return null;
     const { deleted: _deleted, ...rest } = d;
     const contractor = d.contractor ? { ...d.contractor, remoteId: (await this.remoteOf(c, KIND.contractor, d.contractor.id)) ?? null } : null;

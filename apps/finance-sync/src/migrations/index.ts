@@ -7,6 +7,7 @@ import { FinanceOrganization1764200000000 } from './1764200000000-finance-organi
 import { MappingParent1764300000000 } from './1764300000000-mapping-parent';
 import { SentHash1764400000000 } from './1764400000000-sent-hash';
 import { BillingProgress1764500000000 } from './1764500000000-billing-progress';
+import { DmsPaidInvoices1764600000000 } from './1764600000000-dms-paid-invoices';
 
 export const migrations = [
   MessagingTables1763700000000,
@@ -20,4 +21,5 @@ export const migrations = [
   MappingParent1764300000000,
   SentHash1764400000000,
   BillingProgress1764500000000,
+  DmsPaidInvoices1764600000000,
 ];

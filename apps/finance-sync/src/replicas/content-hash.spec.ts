@@ -39,4 +39,19 @@ describe('documentHash', () => {
     expect(new Set(hashes).size).toBe(hashes.length);
     expect(documentHash({ ...doc, organization: { ...seller } })).toBe(hashes[1]);
   });
+
+  it('changes with the payment that pays the invoice in full, and is what it was without one', () => {
+    const payment = { id: 'p-1', name: 'п/п 7', date: '2026-06-09' };
+    expect(documentHash({ ...doc, payment: null })).toBe(documentHash(doc));
+    expect(documentHash({ ...doc, organization: seller, payment: null })).toBe(documentHash({ ...doc, organization: seller }));
+    const hashes = [
+      documentHash(doc),
+      documentHash({ ...doc, payment }),
+      documentHash({ ...doc, payment: { ...payment, id: 'p-2' } }),
+      documentHash({ ...doc, payment: { ...payment, name: 'п/п 8' } }),
+      documentHash({ ...doc, payment: { ...payment, date: '2026-06-10' } }),
+      documentHash({ ...doc, organization: seller, payment }),
+    ];
+    expect(new Set(hashes).size).toBe(hashes.length);
+  });
 });

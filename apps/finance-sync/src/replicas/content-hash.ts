@@ -43,11 +43,16 @@ export const interactionHash = (i: { name: string; sum: number; contractorId: st
 
 /**
  * Everything a connector sends of a document, its links included (attaching it to a deal changes
- * it), and the seller when the account has one (a renamed organisation changes it; without one
- * the hash is what it was before the organisation was part of it, so nothing is re-sent for that).
+ * it), the seller when the account has one (a renamed organisation changes it; without one
+ * the hash is what it was before the organisation was part of it, so nothing is re-sent for that),
+ * and the payment that pays it in full when there is one (for the targets that are given it,
+ * `documentsWithPayment`; an unpaid document's hash is what it was before, likewise).
  */
-export const documentHash = (d: Omit<DocumentData, 'contentHash' | 'contractor'> & { contractorId: string | null }): string => {
+export const documentHash = (d: Omit<DocumentData, 'contentHash' | 'contractor' | 'payment'> & { contractorId: string | null; payment?: DocumentData['payment'] }): string => {
   const base: unknown[] = [d.type, d.templateId, d.name, d.sum, d.masks, d.createdAt, d.status, d.renderState, d.storageKey, d.filename, d.contentType, d.contractorId, d.interactionId, d.contractDocumentId];
   const o = d.organization;
-  return hash(o ? [...base, [o.name, o.inn, o.kpp]] : base);
+  const withSeller = o ? [...base, [o.name, o.inn, o.kpp]] : base;
+  const p = d.payment;
+  // The seller's place is kept (null) when there is none, so the two never read as each other.
+  return hash(p ? [...base, o ? [o.name, o.inn, o.kpp] : null, [p.id, p.name, p.date]] : withSeller);
 };

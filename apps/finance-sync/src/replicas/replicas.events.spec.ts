@@ -30,14 +30,14 @@ const payment = { uuid: P, type: 'income', name: 'Оплата', sum: 500, date:
 
 describe(ReplicasEvents.name, () => {
   let replicas: { upsertContractor: jest.Mock; upsertInteraction: jest.Mock; upsertPayment: jest.Mock };
-  let sync: { enqueue: jest.Mock; requeueNotApplicablePayments: jest.Mock };
+  let sync: { enqueue: jest.Mock; requeueNotApplicablePayments: jest.Mock; hasConnectionTo: jest.Mock };
   let fake: ReturnType<typeof fakeCommands>;
   let sut: ReplicasEvents;
   const ctx = (fn: (c: EventContext) => Promise<void>) => fake.commands.run('acc-1', async (t) => fn(t as EventContext));
 
   beforeEach(() => {
     replicas = { upsertContractor: jest.fn(async () => true), upsertInteraction: jest.fn(async () => true), upsertPayment: jest.fn(async () => true) };
-    sync = { enqueue: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined) };
+    sync = { enqueue: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined), hasConnectionTo: jest.fn(async () => false) };
     fake = fakeCommands();
     sut = new ReplicasEvents(replicas as unknown as ReplicasRepository, sync as unknown as SyncRepository);
   });
@@ -117,7 +117,7 @@ describe(ReplicasEvents.name, () => {
   describe('payments parked for an attached document the read model did not have yet', () => {
     const D = '77777777-7777-4777-8777-777777777777';
     let r: Record<string, jest.Mock>;
-    let s: { enqueue: jest.Mock; releaseParkedOfAccount: jest.Mock; requeueNotApplicablePayments: jest.Mock };
+    let s: { enqueue: jest.Mock; releaseParkedOfAccount: jest.Mock; requeueNotApplicablePayments: jest.Mock; hasConnectionTo: jest.Mock };
 
     beforeEach(() => {
       r = {
@@ -127,7 +127,12 @@ describe(ReplicasEvents.name, () => {
         lockDocumentLinks: jest.fn(async () => undefined),
         document: jest.fn(async () => null),
       };
-      s = { enqueue: jest.fn(async () => undefined), releaseParkedOfAccount: jest.fn(async () => undefined), requeueNotApplicablePayments: jest.fn(async () => undefined) };
+      s = {
+        enqueue: jest.fn(async () => undefined),
+        releaseParkedOfAccount: jest.fn(async () => undefined),
+        requeueNotApplicablePayments: jest.fn(async () => undefined),
+        hasConnectionTo: jest.fn(async () => false),
+      };
       sut = new ReplicasEvents(r as unknown as ReplicasRepository, s as unknown as SyncRepository);
     });
 
@@ -144,6 +149,55 @@ describe(ReplicasEvents.name, () => {
       await ctx((c) => sut.onInteraction(envelope('interaction.document-detached', { ...interaction, documents: [] }, 2), c));
       expect(r.setInteractionDocuments).toHaveBeenCalledWith(fake.manager, 'acc-1', I, []);
       expect(s.releaseParkedOfAccount).toHaveBeenCalledWith(fake.manager, 'acc-1', [`document:${D}`]);
+    });
+  });
+
+  describe("an invoice's payment (documentsWithPayment: the DMS)", () => {
+    const D = '88888888-8888-4888-8888-888888888888';
+    let r: Record<string, jest.Mock>;
+    const row = { id: D, kind: 'invoice', sum: 500, deleted: false, contentHash: 'base hash' };
+
+    beforeEach(() => {
+      r = {
+        upsertInteraction: jest.fn(async () => true),
+        upsertPayment: jest.fn(async () => true),
+        setInteractionDocuments: jest.fn(async () => []),
+        documentsOf: jest.fn(async () => [{ id: D, kind: 'invoice', templateId: null, sum: 500 }]),
+        lockDocumentLinks: jest.fn(async () => undefined),
+        document: jest.fn(async () => row),
+        withPayment: jest.fn(async () => ({ ...row, payment: { id: P, name: 'Оплата', date: '2025-01-02' }, contentHash: 'hash with the payment' })),
+      };
+      sut = new ReplicasEvents(r as unknown as ReplicasRepository, sync as unknown as SyncRepository);
+    });
+
+    it('queues the interaction\'s invoice again for the DMS, with the hash that has the payment, when a payment is recorded or removed', async () => {
+      sync.hasConnectionTo.mockResolvedValue(true);
+      await ctx((c) => sut.onPayment(envelope<EnvelopeOf<typeof InteractionPaymentRecorded>>('interaction.payment.recorded', { ...interaction, payment }, 2), c));
+      expect(r.documentsOf).toHaveBeenCalledWith('acc-1', I, fake.manager);
+      expect(r.lockDocumentLinks).toHaveBeenCalledWith(fake.manager, 'acc-1', D);
+      expect(sync.enqueue.mock.calls.filter((x: unknown[]) => x[2] === 'document')).toEqual([[fake.manager, 'acc-1', 'document', D, 'hash with the payment', 'upsert', ['dms']]]);
+    });
+
+    it('a document event queues the invoice with its own hash for the other targets and with the payment for the DMS', async () => {
+      sync.hasConnectionTo.mockResolvedValue(true);
+      r.upsertDocument = jest.fn(async () => true);
+      sut = new ReplicasEvents(r as unknown as ReplicasRepository, { ...sync, releaseParkedOfAccount: jest.fn(async () => undefined) } as unknown as SyncRepository);
+      await ctx((c) => sut.onDocument(envelope('document.rendered', { uuid: D }), c));
+      expect(sync.enqueue.mock.calls).toEqual([
+        [fake.manager, 'acc-1', 'document', D, 'base hash', 'upsert', targetsTaking('document').filter((t) => t !== 'dms')],
+        [fake.manager, 'acc-1', 'document', D, 'hash with the payment', 'upsert', ['dms']],
+      ]);
+    });
+
+    it('looks nothing up for an account without such a connection, nor for a payment event that writes nothing', async () => {
+      await ctx((c) => sut.onPayment(envelope<EnvelopeOf<typeof InteractionPaymentRecorded>>('interaction.payment.recorded', { ...interaction, payment }, 2), c));
+      expect(r.documentsOf).not.toHaveBeenCalled();
+      sync.hasConnectionTo.mockResolvedValue(true);
+      r.upsertPayment!.mockResolvedValueOnce(false);
+      await ctx((c) => sut.onPayment(envelope<EnvelopeOf<typeof InteractionPaymentRecorded>>('interaction.payment.recorded', { ...interaction, payment }, 2), c));
+      expect(r.documentsOf).not.toHaveBeenCalled();
+      expect(r.withPayment).not.toHaveBeenCalled();
+      expect(sync.enqueue.mock.calls.filter((x: unknown[]) => x[2] === 'document')).toEqual([]);
     });
   });
 

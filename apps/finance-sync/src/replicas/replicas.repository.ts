@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ContractorSnapshot, DocumentSnapshot, InteractionSnapshot, OrganizationSnapshot, PaymentSnapshot, PaymentType } from '@papka/contracts';
 import { upsertVersioned } from '@papka/persistence';
-import { documentKindOf, type ContractorData, type DocumentData, type DocumentKind, type OrganizationData } from '../connectors';
+import { documentKindOf, type ContractorData, type DocumentData, type DocumentKind, type DocumentPayment, type OrganizationData } from '../connectors';
 import { contractorData, documentHash } from './content-hash';
 
 /** A document as the read model has it: DocumentData without this connection's remote ids. */
@@ -211,8 +211,12 @@ export class ReplicasRepository {
     await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('finance-sync:document:' || $1::text || ':' || $2::text, 0))`, [accountId, id]);
   }
 
-  /** A document with its links (first interaction, that interaction's contract) and content hash; null when unknown. */
-  async document(accountId: string, id: string, m: EntityManager = this.ds.manager): Promise<DocumentRow | null> {
+  /**
+   * A document with its links (first interaction, that interaction's contract) and content hash; null when unknown.
+   * `payment: true` (a target with `documentsWithPayment`): with the payment that pays it in full too, in the hash
+   * ({@link withPayment}); otherwise `payment` is null.
+   */
+  async document(accountId: string, id: string, m: EntityManager = this.ds.manager, o: { payment?: boolean } = {}): Promise<DocumentRow | null> {
     const [r] = (await m.query(
       `SELECT id, type, template_id, name, sum, masks, status, render_state, storage_key, filename, content_type, contractor_id, contractor, doc_created_at, deleted
          FROM document_replica WHERE id = $1 AND account_id = $2`,
@@ -250,9 +254,45 @@ export class ReplicasRepository {
       interactionId,
       contractDocumentId: contract?.id ?? null,
       organization,
+      payment: null,
       deleted: r.deleted,
     };
-    return { ...row, contentHash: documentHash({ ...row, contractorId: r.contractor_id }) };
+    const base = { ...row, contentHash: documentHash({ ...row, contractorId: r.contractor_id }) };
+    return o.payment ? this.withPayment(accountId, base, m) : base;
+  }
+
+  /**
+   * The document with `payment` (the income payment that pays it in full, {@link invoicePayment})
+   * and a content hash that includes it; as it is when there is none (an unpaid document's hash
+   * stays what it was before payments were part of it).
+   */
+  async withPayment(accountId: string, d: DocumentRow, m: EntityManager = this.ds.manager): Promise<DocumentRow> {
+    const payment = await this.invoicePayment(accountId, d, m);
+    return payment ? { ...d, payment, contentHash: documentHash({ ...d, contractorId: d.contractor?.id ?? null, payment }) } : d;
+  }
+
+  /**
+   * The income payment that pays this invoice in full, by the rule a payment's
+   * `PaymentInvoice.paidInFullBy` follows: on a live interaction the document is attached to,
+   * whose invoice it is (the first attached live document of kind invoice), the payment that
+   * brings the interaction's live income payments, in date order, to the invoice's sum. The
+   * first such interaction's (in the order attached); null when none is paid in full.
+   */
+  async invoicePayment(accountId: string, d: Pick<DocumentRow, 'id' | 'kind' | 'sum'>, m: EntityManager = this.ds.manager): Promise<DocumentPayment | null> {
+    if (d.kind !== 'invoice') return null;
+    const links = (await m.query(
+      `SELECT l.interaction_id FROM interaction_document l JOIN interaction_replica i ON i.id = l.interaction_id AND NOT i.deleted
+        WHERE l.document_id = $1 AND l.account_id = $2 ORDER BY l.attached_at, l.interaction_id`,
+      [d.id, accountId],
+    )) as { interaction_id: string }[];
+    for (const { interaction_id: interactionId } of links) {
+      if ((await this.documentsOf(accountId, interactionId, m)).find((x) => x.kind === 'invoice')?.id !== d.id) continue;
+      const by = (await this.paidInFullBy(accountId, new Map([[interactionId, d.sum]]), m)).get(interactionId);
+      if (!by) continue;
+      const [p] = (await m.query(`SELECT id, name, date::text AS date FROM payment_replica WHERE id = $1 AND account_id = $2`, [by, accountId])) as DocumentPayment[];
+      if (p) return { id: p.id, name: p.name, date: p.date };
+    }
+    return null;
   }
 
   /** The live documents attached to an interaction, in the order they were attached, with their kind and sum. */
@@ -354,10 +394,10 @@ export class ReplicasRepository {
    * Per interaction, the id of the income payment that brings its live income payments (in date
    * order, then by id) to `sum` or past it; none when they do not reach it.
    */
-  async paidInFullBy(accountId: string, sums: Map<string, number>): Promise<Map<string, string>> {
+  async paidInFullBy(accountId: string, sums: Map<string, number>, m: EntityManager = this.ds.manager): Promise<Map<string, string>> {
     if (sums.size === 0) return new Map();
     const ids = [...sums.keys()];
-    const rows = (await this.ds.query(
+    const rows = (await m.query(
       `SELECT id, interaction_id, sum FROM payment_replica
         WHERE account_id = $1 AND interaction_id = ANY($2::uuid[]) AND type = 'income' AND NOT removed ORDER BY interaction_id, date, id`,
       [accountId, ids],

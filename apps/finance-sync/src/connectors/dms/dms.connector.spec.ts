@@ -38,6 +38,7 @@ function doc(over: Partial<DocumentData> = {}): DocumentData {
     interactionId: 'i-1',
     contractDocumentId: null,
     organization: null,
+    payment: null,
     contentHash: 'h1',
     ...over,
   };
@@ -253,5 +254,41 @@ describe('DmsConnector', () => {
     expect(fake.records()[0]).toMatchObject({ paid: true });
     expect(fake.records()[0].file?.equals(pdf)).toBe(true);
     expect(fake.payments()).toEqual([expect.objectContaining({ extId: DOC, paymentNumber: '3-3', paymentDate: '07.06.2026', signed: true })]);
+  });
+
+  it('an update of a paid invoice after its payment keeps the record signed and paid, on a DMS whose upsert replaces the record', async () => {
+    fake.setUpsert('replace');
+    const c = connector();
+    const d = doc();
+    const id = await runDocument(c, d);
+    const p: PaymentData = {
+      id: '3b241101-e2bb-4255-8caf-4136c566a962',
+      type: 'income',
+      name: '3-3',
+      sum: 1_500_000,
+      date: '2026-06-07',
+      interactionId: 'i-1',
+      contractorId: 'c-1',
+      contractorRemoteId: '',
+      projectRemoteId: '',
+      invoice: { id: DOC, sum: 1_500_000, remoteId: id, document: { ...d, payment: { id: '3b241101-e2bb-4255-8caf-4136c566a962', name: '3-3', date: '2026-06-07' } } },
+    };
+    await c.createPayments([p]);
+    expect(fake.record(DOC)).toMatchObject({ signed: true, paid: true, paymentNumber: '3-3' });
+
+    // Renamed after the payment: the engine hands the invoice over with the payment that pays it.
+    const steps = c.documentSteps(doc({ masks: { number: '15-А', date: '2026-06-05' }, payment: { id: p.id, name: '3-3', date: '2026-06-07' }, contentHash: 'h3' }), () => id, true);
+    expect(steps[0].method).toBe('POST /Metadata/AddOrUpdateExtDoc(3)');
+    await expect(steps[0].run()).resolves.toBe(id);
+    expect(fake.records()).toHaveLength(1);
+    expect(fake.record(DOC)).toMatchObject({ docNumber: '15-А', signed: true, paid: true, paymentNumber: '3-3', paymentDate: '07.06.2026' });
+    expect(fake.record(DOC)!.file?.equals(pdf)).toBe(true);
+    expect(fake.record(DOC)!.lastBody).toMatchObject({ PaymentNumber: '3-3', Signed: true, Binaries: { FileName: 'schet-15.pdf', FileBase64: `<${pdf.length} bytes>` } });
+
+    // No payment (removed in Papka, say): as before, the document body without the payment fields.
+    const unpaid = c.documentSteps(doc({ masks: { number: '15-Б', date: '2026-06-05' }, contentHash: 'h4' }), () => id, true);
+    expect(unpaid[0].method).toBe('POST /Metadata/AddOrUpdateExtDoc');
+    await unpaid[0].run();
+    expect(fake.record(DOC)).toMatchObject({ docNumber: '15-Б', signed: false, paid: false, paymentNumber: null });
   });
 });

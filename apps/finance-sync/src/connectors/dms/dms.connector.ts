@@ -169,6 +169,15 @@ export class DmsConnector implements Connector {
     return [];
   }
 
+  /**
+   * The path a document goes to: a paid invoice (`d.payment`) with its payment fields to 003's
+   * invoice-payment call, as the payment itself goes (003 requires PaymentNumber/PaymentDate there
+   * and documents no other call that marks a record paid); any other to `documentPath`.
+   */
+  private documentPathOf(d: DocumentData): string {
+    return d.payment ? this.s.paymentPath : this.s.documentPath;
+  }
+
   documentSteps(d: DocumentData, done: Done, changed: boolean): Step[] {
     const existing = done(MAPPING_KIND.document, d.id);
     const update = changed && existing !== undefined;
@@ -177,7 +186,7 @@ export class DmsConnector implements Connector {
         op: update ? 'dms.document.update' : 'dms.document',
         key: d.id,
         kind: update ? null : MAPPING_KIND.document,
-        method: `POST ${this.s.documentPath}`,
+        method: `POST ${this.documentPathOf(d)}`,
         // No read API in 003; resending the same Ext_ID updates the record it made.
         find: async () => null,
         run: async () => {
@@ -237,18 +246,19 @@ export class DmsConnector implements Connector {
 
   private async sendDocumentOnce(d: DocumentData, again: boolean): Promise<string> {
     const body = documentBody(d, { ...this.context(d), again });
+    const path = this.documentPathOf(d);
     const file = await this.o.files.open(d.storageKey!).catch((err: unknown) => {
       // Gone for good, or object storage down for now (nothing was sent: try again later).
       const failure = err instanceof FileNotFound ? 'rejected' : 'unavailable';
-      throw new ConnectorError(failure, `the rendered file of document ${d.id} cannot be read: ${(err as Error).message}`, `POST ${this.s.documentPath}`);
+      throw new ConnectorError(failure, `the rendered file of document ${d.id} cannot be read: ${(err as Error).message}`, `POST ${path}`);
     });
     let streamed;
     try {
       streamed = jsonWithBase64(body, FILE_MARKER, file, this.o.maxFileBytes);
     } catch (err) {
-      throw new ConnectorError('rejected', `POST ${this.s.documentPath}: ${(err as Error).message}`, `POST ${this.s.documentPath}`);
+      throw new ConnectorError('rejected', `POST ${path}: ${(err as Error).message}`, `POST ${path}`);
     }
-    const answer = await this.http.post(this.s.documentPath, streamed);
+    const answer = await this.http.post(path, streamed);
     return String(answer.id ?? d.id);
   }
 

@@ -37,6 +37,7 @@ function doc(over: Partial<DocumentData> = {}): DocumentData {
     interactionId: 'i-1',
     contractDocumentId: CONTRACT,
     organization: null,
+    payment: null,
     contentHash: 'h1',
     ...over,
   };
@@ -128,5 +129,19 @@ describe('dms mapper', () => {
     expect(body.RequestID).not.toBe(documentBody(doc(), ctx()).RequestID);
     expect(paymentBody(pay(), doc(), ctx()).RequestID).toBe(body.RequestID);
     expect(paymentBody(pay({ id: 'another' }), doc(), ctx()).RequestID).not.toBe(body.RequestID);
+  });
+
+  it("sends a paid invoice with the payment call's PaymentNumber, PaymentDate and Signed: true, and its file; an unpaid one without them", () => {
+    const p = pay();
+    const paid = documentBody(doc({ payment: { id: p.id, name: p.name, date: p.date }, contentHash: 'h2' }), ctx());
+    const call = paymentBody(p, doc(), ctx());
+    expect(paid).toMatchObject({ Ext_ID: DOC, DocNumber: '15', PaymentNumber: call.PaymentNumber, PaymentDate: call.PaymentDate, Signed: true, Binaries: { FileName: 'schet-15.pdf', FileBase64: FILE_MARKER } });
+    // The payment's id stands in for a blank name, as in the payment call.
+    expect(documentBody(doc({ payment: { id: p.id, name: '  ', date: p.date } }), ctx()).PaymentNumber).toBe(paymentBody(pay({ name: '  ' }), doc(), ctx()).PaymentNumber);
+    const unpaid = documentBody(doc(), ctx());
+    expect(unpaid).toMatchObject({ Signed: false });
+    expect(unpaid).not.toHaveProperty('PaymentNumber');
+    expect(unpaid).not.toHaveProperty('PaymentDate');
+    expect(paid.RequestID).not.toBe(unpaid.RequestID);
   });
 });

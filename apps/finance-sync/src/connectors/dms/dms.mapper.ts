@@ -1,7 +1,7 @@
 /** Papka documents and payments to 003's AddOrUpdateExtDoc bodies. Pure. */
 import { createHash } from 'node:crypto';
 import { formatRuDateShort } from '@papka/ru';
-import { ConnectorError, type DocumentData, type DocumentKind, type PaymentData } from '../connector';
+import { ConnectorError, type DocumentData, type DocumentKind, type DocumentPayment, type PaymentData } from '../connector';
 
 /** 003's DocTypeId table (L24-50), the ones Papka's kinds map to by default. */
 export const DEFAULT_DOC_TYPE_IDS: Readonly<Record<DocumentKind | 'other', number>> = { invoice: 6, act: 2, contract: 4, letter: 12, other: 13 };
@@ -132,12 +132,24 @@ function common(d: DocumentData, ctx: BodyContext): Record<string, unknown> {
 }
 
 /**
+ * What 003's invoice-payment call adds to the invoice's fields: PaymentNumber (the payment's
+ * name, else its id), PaymentDate, and Signed: a paid invoice was agreed to, the payment is the
+ * counterparty's signature in deed.
+ */
+function paymentFields(p: Pick<DocumentPayment, 'id' | 'name' | 'date'>): Record<string, unknown> {
+  return { PaymentNumber: (p.name.trim() || p.id).slice(0, 100), PaymentDate: dmsDate(p.date), Signed: true };
+}
+
+/**
  * A rendered document: its fields, and `Binaries.FileBase64` as FILE_MARKER for the client to
  * stream the PDF into. RequestID from the document's content hash and the body's own settings
- * (a changed amountUnit or DocTypeId is changed content too).
+ * (a changed amountUnit or DocTypeId is changed content too). A paid invoice (`d.payment`, the
+ * payment that pays it in full) carries what the payment call sends too, PaymentNumber,
+ * PaymentDate and Signed: true, so that sending it again after the payment (a rename, a new
+ * render) leaves the record signed and paid, on a DMS whose upsert replaces the record as well.
  */
 export function documentBody(d: DocumentData, ctx: BodyContext): Record<string, unknown> {
-  const fields = common(d, ctx);
+  const fields = { ...common(d, ctx), ...(d.payment ? paymentFields(d.payment) : {}) };
   return {
     ...fields,
     RequestID: requestIdOf(ctx.connectionId, d.id, hash([d.contentHash, fields, ...(ctx.again ? ['again'] : [])])),
@@ -151,12 +163,6 @@ export function documentBody(d: DocumentData, ctx: BodyContext): Record<string, 
  * Binaries is empty, as in 003's example (L235-238).
  */
 export function paymentBody(p: PaymentData, invoice: DocumentData, ctx: BodyContext): Record<string, unknown> {
-  const fields = {
-    ...common(invoice, ctx),
-    PaymentNumber: (p.name.trim() || p.id).slice(0, 100),
-    PaymentDate: dmsDate(p.date),
-    // A paid invoice was agreed to: the payment is the counterparty's signature in deed.
-    Signed: true,
-  };
+  const fields = { ...common(invoice, ctx), ...paymentFields(p) };
   return { ...fields, RequestID: requestIdOf(ctx.connectionId, p.id, hash([p.sum, p.date, p.name, fields, ...(ctx.again ? ['again'] : [])])), Binaries: { FileName: '', FileBase64: '' } };
 }

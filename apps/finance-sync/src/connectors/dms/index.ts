@@ -8,5 +8,7 @@ export const dms: ConnectorDefinition = {
   parseSettings: parseDmsSettings,
   // 003's invoice-payment call goes with the payment that pays the invoice in full only.
   paymentsDependOnSiblings: true,
+  // A paid invoice is sent with its payment fields: an update after the payment keeps it paid.
+  documentsWithPayment: true,
   create: (o) => new DmsConnector(o),
 };
