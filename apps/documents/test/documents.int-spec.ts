@@ -220,6 +220,8 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     const headers = { 'idempotency-key': `replay-${Date.now()}` };
     const first = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
     expect(first.status).toBe(201);
+    // Rendered first: a template whose documents are still pending cannot be deleted (409 TEMPLATE_IN_USE).
+    expect((await download(gateway.url, token, first.body.uuid)).status).toBe(200);
     expect((await api('DELETE', `/v2/docs/templates/${tpl.body.uuid}`)).status).toBe(200);
     // The client never saw the first answer (a timeout) and sends the call again.
     const again = await api<{ uuid: string }>('POST', '/v2/docs/constructor', body, { headers });
@@ -353,6 +355,92 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
     expect((await other('DELETE', `/v2/docs/templates/${BUILTIN_TEMPLATES[0].uuid}`)).status).toBe(409);
   });
 
+  describe('deleting a template its documents still need', () => {
+    const ownTemplate = async (name: string) => {
+      const html = await upload(gateway.url, token, `${name}.html`, '<p>{{contractor.name}}: {{number}}</p>', 'text/html');
+      const tpl = await api<{ uuid: string }>('POST', '/v2/docs/templates', { name, filename: html.body.filename, masks: [{ id: 'number', name: 'Номер', type: 'string' }] });
+      expect(tpl.status).toBe(201);
+      return tpl.body.uuid;
+    };
+
+    it('409s TEMPLATE_IN_USE while a document made from it is pending, deletes it once none is, and then 409s TEMPLATE_DELETED to a render asked again', async () => {
+      const template = await ownTemplate('in-use');
+      const made = await api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Письмо', template, name: 'Ждёт шаблон', contractor: contractorId, masks: { number: '1' } });
+      expect(made.status).toBe(201);
+      expect((await download(gateway.url, token, made.body.uuid)).status).toBe(200);
+      // Pinned in `pending`, as a document still rendering (renders here take ~100 ms).
+      const ds = documents.get(DataSource);
+      await ds.query(`UPDATE document SET render_state = 'pending', updated_at = now() WHERE id = $1`, [made.body.uuid]);
+      const refused = await api<{ code: string; message: string }>('DELETE', `/v2/docs/templates/${template}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ status: 'ERROR', code: 'TEMPLATE_IN_USE', message: expect.stringContaining('1 document') });
+      expect((await api<{ uuid: string }[]>('GET', '/v2/docs/templates?size=200')).body.map((t) => t.uuid)).toContain(template);
+
+      // Failed meanwhile (nothing pends on it): the delete goes through ...
+      await ds.query(`UPDATE document SET render_state = 'failed', render_error = 'boom' WHERE id = $1`, [made.body.uuid]);
+      expect((await api('DELETE', `/v2/docs/templates/${template}`)).status).toBe(200);
+      // ... and rendering that document again is refused at once, not accepted (202) to fail again.
+      const again = await api<{ code: string }>('POST', `/v2/docs/documents/${made.body.uuid}/render`);
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('TEMPLATE_DELETED');
+      const [row] = await ds.query(`SELECT render_state, revision FROM document WHERE id = $1`, [made.body.uuid]);
+      expect(row).toMatchObject({ render_state: 'failed', revision: 1 });
+    });
+
+    it('a constructor call racing the delete either is counted by it or gets a 404, never a document the delete leaves to fail', async () => {
+      const template = await ownTemplate('race');
+      const ds = documents.get(DataSource);
+      // The delete's transaction, held open with the template locked, as TemplatesService.remove holds it.
+      const qr = ds.createQueryRunner();
+      await qr.connect();
+      try {
+        await qr.startTransaction();
+        await qr.query(`SELECT 1 FROM template WHERE id = $1 FOR UPDATE`, [template]);
+        const call = api<{ uuid: string }>('POST', '/v2/docs/constructor', { type: 'Письмо', template, name: 'Гонка', contractor: contractorId, masks: { number: '2' } });
+        // The constructor has read the template and now waits on that lock with its insert.
+        await eventually(async () => {
+          const waiting: unknown[] = await ds.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO document%' AND datname = current_database()`,
+          );
+          return waiting.length > 0;
+        });
+        await qr.query(`DELETE FROM template WHERE id = $1`, [template]);
+        await qr.commitTransaction();
+        const res = await call;
+        expect(res.status).toBe(404);
+        expect(await ds.query(`SELECT id FROM document WHERE template_id = $1`, [template])).toEqual([]);
+      } finally {
+        if (qr.isTransactionActive) await qr.rollbackTransaction();
+        await qr.release();
+      }
+    });
+  });
+
+  it('pages the template list as every list (built-ins first, then the newest own ones) and 400s a bad size', async () => {
+    const pagedToken = await testToken('doc-tpl-paging');
+    const paged = apiClient(gateway.url, pagedToken);
+    const ids: string[] = [];
+    for (const name of ['Первый', 'Второй', 'Третий']) {
+      const html = await upload(gateway.url, pagedToken, 'p.html', '<p>{{contractor.name}}</p>', 'text/html');
+      const tpl = await paged<{ uuid: string }>('POST', '/v2/docs/templates', { name, filename: html.body.filename, masks: [] });
+      expect(tpl.status).toBe(201);
+      ids.unshift(tpl.body.uuid); // newest first
+    }
+    const all = [...BUILTIN_TEMPLATES.map((t) => t.uuid), ...ids];
+    const whole = await paged<{ uuid: string; name: string; filename: string; masks: unknown[]; font: string; createdAt: string }[]>('GET', '/v2/docs/templates');
+    expect(whole.status).toBe(200);
+    expect(whole.body.map((t) => t.uuid)).toEqual(all);
+    expect(whole.body.at(-1)).toEqual(expect.objectContaining({ uuid: ids[2], name: 'Первый', filename: expect.any(String), masks: [], font: 'Arial', createdAt: expect.any(String) }));
+    const B = BUILTIN_TEMPLATES.length;
+    const page = await paged<{ uuid: string }[]>('GET', `/v2/docs/templates?size=1&page=${B + 2}`);
+    expect(page.body.map((t) => t.uuid)).toEqual([ids[1]]);
+    expect((await paged<{ uuid: string }[]>('GET', `/v2/docs/templates?limit=2&offset=${B - 1}`)).body.map((t) => t.uuid)).toEqual(all.slice(B - 1, B + 1));
+    expect((await paged<{ uuid: string }[]>('GET', `/v2/docs/templates?size=2&page=${B + 5}`)).body).toEqual([]);
+    const bad = await paged<{ errors: Record<string, string[]> }>('GET', '/v2/docs/templates?size=abc');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toHaveProperty('size');
+  });
+
   it('changes a status, shows it in the list, deletes by both routes and emits events', async () => {
     const html = await upload(gateway.url, token, 'simple.html', '<p>Акт</p>', 'text/html');
     const made = async () =>
@@ -399,6 +487,21 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       const made = await other('POST', '/v2/docs/constructor', { type: 'x', template: BUILTIN_TEMPLATES[3].uuid, name: 'x', contractor: contractorId, masks: {} });
       expect(made.status).toBe(404);
       expect((await other('GET', `/v2/docs/contractors/${contractorId}/documents`)).status).toBe(404);
+    });
+
+    it('400s a template mask with a reserved name (contractor, document, organization, masks), naming masks[i].id', async () => {
+      const html = await upload(gateway.url, token, 'reserved.html', '<p>{{number}}</p>', 'text/html');
+      const res = await api<{ code: string; errors: Record<string, string[]> }>('POST', '/v2/docs/templates', {
+        name: 'Зарезервированные',
+        filename: html.body.filename,
+        masks: [
+          { id: 'number', name: 'Номер', type: 'string' },
+          { id: 'contractor', name: 'Контрагент', type: 'string', required: true },
+        ],
+      });
+      expect(res.status).toBe(400);
+      expect(Object.keys(res.body.errors)).toEqual(['masks.1.id']);
+      expect(res.body.errors['masks.1.id']![0]).toMatch(/reserved/);
     });
 
     it('400s a mask of the wrong type, naming the mask', async () => {

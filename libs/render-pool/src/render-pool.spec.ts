@@ -1,4 +1,4 @@
-import { RenderCrashedError, RenderPoolClosedError, RenderQueueFullError, RenderTimeoutError } from './errors';
+import { RenderBrowserUnavailableError, RenderCrashedError, RenderPoolClosedError, RenderQueueFullError, RenderTimeoutError } from './errors';
 import type { RenderBrowser, RenderPage } from './render-browser';
 import { RenderPool, type RenderPoolOptions } from './render-pool';
 
@@ -109,6 +109,14 @@ const reasons = (rs: PromiseSettledResult<unknown>[]) =>
   rs.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as Error).name));
 const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `cond` until it holds, or fails the test after `ms`. */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(10);
+  }
+}
 
 describe(RenderPool.name, () => {
   let pool: RenderPool;
@@ -232,8 +240,36 @@ describe(RenderPool.name, () => {
     const [inflight, queued] = await both;
     expect(inflight.status === 'rejected' && inflight.reason).toBeInstanceOf(RenderCrashedError);
     expect(queued.status === 'rejected' && queued.reason).toBeInstanceOf(RenderCrashedError);
+    // The job Chromium died under crashed; the one waiting for the relaunch found no browser.
+    expect(inflight.status === 'rejected' && inflight.reason).not.toBeInstanceOf(RenderBrowserUnavailableError);
+    expect(queued.status === 'rejected' && queued.reason).toBeInstanceOf(RenderBrowserUnavailableError);
     await expect(pool.render('now')).rejects.toThrow(/unavailable/);
     await expect(pool.ping()).resolves.toBe(false);
+  });
+
+  it('says it is unavailable while Chromium cannot be relaunched, rejecting with RenderBrowserUnavailableError, and available once it is back', async () => {
+    fake = fakeLauncher();
+    pool = new RenderPool({ executablePath: '/none', pages: 1, launch: fake.launch });
+    expect(pool.available()).toBe(false); // not started
+    const starting = pool.start();
+    expect(pool.available()).toBe(true); // the first browser on its way: jobs wait for it
+    await starting;
+    expect(pool.available()).toBe(true);
+
+    fake.failNextLaunches(true);
+    fake.browsers[0].die();
+    expect(pool.available()).toBe(true); // the relaunch right after a crash has not failed yet
+    await until(() => !pool.available());
+    const err = await pool.render('now').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderBrowserUnavailableError);
+    expect(err).toBeInstanceOf(RenderCrashedError); // callers that treat every crash alike still do
+    expect((err as Error).name).toBe('RenderBrowserUnavailableError');
+
+    fake.failNextLaunches(false);
+    await until(() => pool.available()); // the next relaunch (1 s later) succeeds
+    await expect(pool.render('back')).resolves.toEqual(Buffer.from('%PDF-back'));
+    await pool.close();
+    expect(pool.available()).toBe(false);
   });
 
   it('gives a browser that cannot open pages up for a new one', async () => {
@@ -291,7 +327,8 @@ describe(RenderPool.name, () => {
     const failing = pool.start().catch((e: unknown) => e);
     const doomed = pool.render('doomed').catch((e: unknown) => e);
     expect(await failing).toEqual(new Error('launch failed'));
-    expect(await doomed).toBeInstanceOf(RenderCrashedError);
+    expect(await doomed).toBeInstanceOf(RenderBrowserUnavailableError);
+    expect(pool.available()).toBe(false);
     fake.failNextLaunches(false);
     await pool.start();
     await expect(pool.render('retried')).resolves.toBeInstanceOf(Buffer);

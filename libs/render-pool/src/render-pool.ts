@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { BrowserGeneration, type GenerationHost, type RenderJob, type RenderLog } from './browser-generation';
 import { launchChromium } from './chromium';
-import { RenderCrashedError, RenderPoolClosedError, RenderQueueFullError } from './errors';
+import { RenderBrowserUnavailableError, RenderCrashedError, RenderPoolClosedError, RenderQueueFullError } from './errors';
 import type { LaunchRenderBrowser } from './render-browser';
 
 export type { RenderLogLevel } from './browser-generation';
@@ -49,7 +49,8 @@ const RELAUNCH_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
  * A warm Chromium with a pool of warm, reused pages (DESIGN.md §4). Reusing a page costs a
  * quarter of opening one per job, so pages live for `maxJobsPerPage` jobs and are replaced in
  * the background, as is any page a job failed on. Every job settles: with a PDF, or with
- * RenderQueueFullError / RenderTimeoutError / RenderCrashedError / RenderPoolClosedError.
+ * RenderQueueFullError / RenderTimeoutError / RenderCrashedError / RenderPoolClosedError, or
+ * RenderBrowserUnavailableError (a RenderCrashedError) when there is no browser to run it on.
  * Each browser is a {@link BrowserGeneration} that keeps its own pages; the pool queues jobs,
  * hands them to the current generation, and replaces it on a crash or after its job quota.
  */
@@ -121,7 +122,7 @@ export class RenderPool {
     } catch (err) {
       this.started = false; // start() may be tried again
       for (const job of this.queue.splice(0)) {
-        this.settle(job, new RenderCrashedError('Chromium did not start', { cause: err }));
+        this.settle(job, new RenderBrowserUnavailableError('Chromium did not start', { cause: err }));
       }
       throw err;
     } finally {
@@ -140,7 +141,7 @@ export class RenderPool {
     if (!this.current && !this.launching) {
       // Between failed relaunch attempts there is no browser and none on its way: fail fast
       // rather than park the job for a backoff period.
-      return Promise.reject(new RenderCrashedError('Chromium is unavailable; relaunch pending'));
+      return Promise.reject(new RenderBrowserUnavailableError('Chromium is unavailable; relaunch pending'));
     }
     if (this.queue.length >= this.queueLimit && !this.hasIdlePage()) {
       return Promise.reject(new RenderQueueFullError(`Render queue is full (${this.queueLimit} waiting)`));
@@ -168,6 +169,20 @@ export class RenderPool {
       browserRestarts: this.browserRestarts,
       pageRecycles: this.pageRecycles,
     };
+  }
+
+  /**
+   * Whether a job submitted now gets a browser: one is up, or one is starting that has not
+   * failed to (the first start, or the relaunch right after a crash). False before start(), once
+   * closed, and while Chromium cannot be relaunched: between failed attempts render() rejects at
+   * once with RenderBrowserUnavailableError, and a failed attempt rejects the jobs waiting for it
+   * so; it turns true again once a relaunch succeeds. Callers use it to send work elsewhere
+   * meanwhile. Unlike {@link ping}, synchronous and without a CDP round trip.
+   */
+  available(): boolean {
+    if (this.closed || !this.started) return false;
+    if (this.current?.state === 'active') return true;
+    return this.launching !== undefined && this.relaunchFailures === 0;
   }
 
   /** Health probe: the browser is connected and answers a CDP round trip in time. Never throws. */
@@ -295,7 +310,7 @@ export class RenderPool {
           return;
         }
         for (const job of this.queue.splice(0)) {
-          this.settle(job, new RenderCrashedError('Chromium is unavailable', { cause: err }));
+          this.settle(job, new RenderBrowserUnavailableError('Chromium is unavailable', { cause: err }));
         }
         this.later(delay, () => this.relaunch(true));
       },

@@ -156,13 +156,19 @@ export class DocumentsRepository {
   /**
    * The insert of a new document as a statement for CommandTx.write (with its DocumentCreated in
    * the same statement): the row is {@link newDocument}'s, `at` its created_at and updated_at, so
-   * the event built from that entity is the row as stored. Returns the id.
+   * the event built from that entity is the row as stored. Returns the id. With `accountTemplate`
+   * (the account's template the document is made from) it inserts only while that template
+   * exists, holding it FOR KEY SHARE until the commit: no row (nothing written) when a delete
+   * took it meanwhile, and a delete waiting on it then counts this pending document.
    */
-  insert(accountId: string, row: NewDocument, at: Date): Statement {
+  insert(accountId: string, row: NewDocument, at: Date, accountTemplate: string | null = null): Statement {
     return {
       sql: `INSERT INTO document (id, account_id, name, type, status, render_state, render_error, revision, template_id,
                                   source_filename, contractor_id, contractor_copy, masks, sum, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+            SELECT $1::uuid, $2::varchar, $3::text, $4::varchar, $5::smallint, $6::varchar, $7::text, $8::int, $9::uuid,
+                   $10::varchar, $11::uuid, $12::jsonb, $13::jsonb, $14::bigint, $15::timestamptz, $15::timestamptz
+             WHERE $16::uuid IS NULL
+                OR EXISTS (SELECT 1 FROM template t WHERE t.account_id = $2::varchar AND t.id = $16::uuid FOR KEY SHARE)
             RETURNING id`,
       params: [
         row.id,
@@ -180,8 +186,18 @@ export class DocumentsRepository {
         JSON.stringify(row.masks ?? {}),
         row.sum,
         at,
+        accountTemplate,
       ],
     };
+  }
+
+  /**
+   * Whether the account's template `id` still exists, holding it FOR KEY SHARE until the
+   * transaction ends (a template delete waits, then counts the document this makes pending).
+   */
+  async lockTemplate(m: EntityManager, accountId: string, id: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM template WHERE account_id = $1 AND id = $2 FOR KEY SHARE`, [accountId, id]);
+    return rows.length > 0;
   }
 
   /** Writes `changes` and answers the row as stored (with its new updatedAt). */

@@ -14,6 +14,7 @@ import type { DocumentEntity } from './document.entity';
 import type { DocumentChanges, DocumentsRepository, NewDocument } from './documents.repository';
 import { RenderHandoff } from './render-handoff';
 import { buildTemplateData } from '../templates/builtin/template-data';
+import { BUILTIN_TEMPLATES } from '../templates/builtin/builtin';
 import { DocumentsService } from './documents.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
@@ -48,6 +49,8 @@ function fakeDocuments() {
     delete: jest.fn(async (_m: unknown, accountId: string, id: string) => void (own(accountId, id) && rows.delete(id))),
     snapshot: jest.fn(async (_m: unknown, doc: DocumentEntity) => ({ uuid: doc.id, status: doc.status, renderState: doc.renderState })),
     list: jest.fn(async () => []),
+    /** Whether the account's template is still there (wired to the test's `templates` below). */
+    lockTemplate: jest.fn(async (_m: unknown, _accountId: string, _id: string) => true),
   };
 }
 
@@ -143,6 +146,7 @@ describe(DocumentsService.name, () => {
       get: jest.fn(async () => ({ stream: Readable.from([Buffer.from('%PDF')]), size: 4, contentType: 'application/pdf' })),
       remove: jest.fn(async () => undefined),
     };
+    docs.lockTemplate.mockImplementation(async (_m: unknown, accountId: string, id: string) => templates.get(id)?.accountId === accountId);
     fake = fakeCommands(docs.manager as never);
     sut = service();
   });
@@ -164,6 +168,14 @@ describe(DocumentsService.name, () => {
       }
       expect(inputs.find).not.toHaveBeenCalled();
       expect(docs.insert).not.toHaveBeenCalled();
+    });
+
+    it('404s the template when a delete took it between the read and the insert (the insert writes nothing), with no event', async () => {
+      docs.manager.query.mockResolvedValueOnce([]);
+      await expect(sut.construct(acc, dto())).rejects.toThrow(NotFoundError);
+      expect(docs.insert).toHaveBeenCalledWith(acc.accountId, expect.objectContaining({ templateId: TEMPLATE }), expect.any(Date), TEMPLATE);
+      expect(docs.rows.size).toBe(0);
+      expect(fake.emitted).toEqual([]);
     });
 
     it("404s another account's template and an upload the account does not have, storing nothing", async () => {
@@ -329,6 +341,26 @@ describe(DocumentsService.name, () => {
       expect(fake.emitted).toEqual([]);
     });
 
+    it('409s TEMPLATE_DELETED for a failed document whose account template is gone, instead of a render that must fail again', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'failed', renderError: 'the template was deleted before the document was rendered', storageKey: null, filename: null });
+      docs.rows.set(doc.id, doc);
+      templates.delete(TEMPLATE);
+      await expect(sut.rerender(acc, doc.id)).rejects.toMatchObject({ status: 409, code: 'TEMPLATE_DELETED' });
+      expect(doc).toMatchObject({ renderState: 'failed', revision: 1 });
+      expect(fake.emitted).toEqual([]);
+    });
+
+    it('renders again a failed document made from a built-in template or an upload (no template row to check)', async () => {
+      const builtin = docOf(acc.accountId, { id: '6c7e3a21-9d2f-4a8b-8e4c-3f5a7b9d1e04', renderState: 'failed', templateId: BUILTIN_TEMPLATES[0]!.uuid, storageKey: null });
+      const fromUpload = docOf(acc.accountId, { id: '7d8f4b32-ae30-4b9c-9f5d-4a6b8cae2f05', renderState: 'failed', templateId: null, sourceFilename: 'a1b2c3d4e5.html', storageKey: null });
+      for (const doc of [builtin, fromUpload]) {
+        docs.rows.set(doc.id, doc);
+        await sut.rerender(acc, doc.id);
+        expect(doc).toMatchObject({ renderState: 'pending', revision: 2 });
+      }
+      expect(docs.lockTemplate).not.toHaveBeenCalled();
+    });
+
     it("404s another account's failed document", async () => {
       const doc = docOf(other.accountId, { renderState: 'failed' });
       docs.rows.set(doc.id, doc);
@@ -389,6 +421,15 @@ describe(DocumentsService.name, () => {
       docs.rows.set(doc.id, doc);
       docs.find.mockImplementationOnce(async () => ({ ...doc })).mockImplementationOnce(async () => ({ ...doc, renderState: 'rendered' }));
       await expect(sut.open(acc, doc.id)).resolves.toMatchObject({ doc: { renderState: 'rendered' } });
+    });
+
+    it('404s a document deleted while the download waited for its render (not 409 RENDER_PENDING)', async () => {
+      const doc = docOf(acc.accountId, { renderState: 'pending', filename: null, storageKey: null });
+      docs.rows.set(doc.id, doc);
+      docs.find.mockImplementationOnce(async () => ({ ...doc })).mockImplementationOnce(async () => null);
+      const err = await sut.open(acc, doc.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect(storage.get).not.toHaveBeenCalled();
     });
 
     it('answers 409 RENDER_FAILED with the reason for a document that failed', async () => {

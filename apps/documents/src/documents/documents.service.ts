@@ -70,6 +70,16 @@ export class DocumentNotFailedError extends ConflictError {
   }
 }
 
+/**
+ * 409 for a render asked again of a document whose account template was deleted since: the
+ * render could only fail again ("the template was deleted before the document was rendered").
+ */
+export class TemplateDeletedError extends ConflictError {
+  constructor() {
+    super('TEMPLATE_DELETED', 'the template this document was made from has been deleted, so it cannot be rendered again');
+  }
+}
+
 type RenderSlotJob = Parameters<RenderSlot['fill']>[0];
 
 /** Documents: made by the constructor, rendered asynchronously, listed, downloaded. */
@@ -182,18 +192,20 @@ export class DocumentsService {
         masks,
         sum,
       };
-      const insert = this.repo.insert(acc.accountId, row, at);
+      // Written only while the account's template still exists (a delete may have taken it since the read above).
+      const insert = this.repo.insert(acc.accountId, row, at, accountTemplate);
       // The contractor as read above: one statement fewer than asking its replica again.
       const created = snapshotOf(newDocument(acc.accountId, row, at), contractor);
       const job: RenderSlotJob = { accountId: acc.accountId, documentId: id, revision: 1, requestedAt: at.getTime() };
       if (local && key === undefined) {
         // The usual call: the row and its event in one statement, no transaction round trips.
-        await this.commands.runOne(acc.accountId, insert, DocumentCreated, id, created);
+        const written = await this.commands.runOne(acc.accountId, insert, DocumentCreated, id, created);
+        if (written.rows.length === 0) throw new NotFoundError('template');
         return { result: { uuid: id, replayed: false }, job };
       }
       const result = await this.commands.run(acc.accountId, (t) =>
         this.idempotency.run(t.manager, acc.accountId, key, dto, async () => {
-          await t.write(insert, DocumentCreated, id, created);
+          if ((await t.write(insert, DocumentCreated, id, created)).rows.length === 0) throw new NotFoundError('template');
           // A render request for this replica's queue needs no event: the pending row is its record.
           if (!local) await t.emit(RenderRequested, id, { documentId: id, revision: 1 });
           return id;
@@ -225,6 +237,10 @@ export class DocumentsService {
         const doc = await this.repo.lock(t.manager, acc.accountId, id);
         if (!doc) throw new NotFoundError('document');
         if (doc.renderState !== 'failed') throw new DocumentNotFailedError(doc.renderState);
+        // Its account template, held until the commit so a delete cannot take it from under the render.
+        if (doc.templateId && !builtinTemplate(doc.templateId) && !(await this.repo.lockTemplate(t.manager, acc.accountId, doc.templateId))) {
+          throw new TemplateDeletedError();
+        }
         const revision = doc.revision + 1;
         await this.repo.update(t.manager, acc.accountId, id, { renderState: 'pending', renderError: null, revision });
         if (!local) await t.emit(RenderRequested, id, { documentId: id, revision });
@@ -249,7 +265,8 @@ export class DocumentsService {
 
   /**
    * The document's file. A document still rendering is waited for a few seconds, then
-   * answered 409 with Retry-After; a failed one is 409 with the reason.
+   * answered 409 with Retry-After; a failed one is 409 with the reason; one deleted during
+   * the wait is 404.
    */
   async open(acc: AccountContext, id: string): Promise<{ doc: DocumentEntity; file: StoredObject }> {
     let doc = await this.repo.find(acc.accountId, id);
@@ -257,7 +274,9 @@ export class DocumentsService {
     const deadline = Date.now() + this.config.DOWNLOAD_WAIT_MS;
     while (doc.renderState === 'pending' && Date.now() < deadline) {
       await sleep(200);
-      doc = (await this.repo.find(acc.accountId, id)) ?? doc;
+      const again = await this.repo.find(acc.accountId, id);
+      if (!again) throw new NotFoundError('document');
+      doc = again;
     }
     if (doc.renderState === 'pending') throw new RenderPendingError();
     if (doc.renderState === 'failed' || !doc.storageKey) throw new RenderFailedError(doc.renderError ?? 'unknown reason');

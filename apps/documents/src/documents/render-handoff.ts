@@ -19,7 +19,10 @@ export interface RenderSlot {
 
 /** What a render queue offers the constructor (RenderQueue implements it). */
 export interface LocalRenderQueue {
-  /** A place for one more request, or null when the queue is full, closing or renders nothing. */
+  /**
+   * A place for one more request, or null when the queue is full, closing or renders nothing, or
+   * its browser is down (Chromium not relaunching): the request then goes through the bus.
+   */
   reserve(): RenderSlot | null;
 }
 
@@ -28,8 +31,8 @@ export interface LocalRenderQueue {
  * replica's own render queue, skipping the bus. The request's durable record is the document
  * row itself (`render_state = 'pending'` at its revision), committed before the request is
  * handed over; should the replica die first, a renderer's sweep takes the row (see
- * RenderQueue). When there is no queue here (`RENDER_ENABLED=false`) or it is full, the command
- * emits RenderRequested instead, for any renderer replica through the bus.
+ * RenderQueue). When there is no queue here (`RENDER_ENABLED=false`), it is full, or its Chromium
+ * is down, the command emits RenderRequested instead, for any renderer replica through the bus.
  */
 @Injectable()
 export class RenderHandoff {

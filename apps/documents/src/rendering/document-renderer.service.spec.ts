@@ -1,13 +1,14 @@
 import { DocumentStatus } from '@papka/contracts';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { FileStorageUnavailableError } from '@papka/platform';
+import { RenderBrowserUnavailableError, RenderCrashedError } from '@papka/render-pool';
 import { StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { fakeCommands } from '@papka/testing';
 import type { DocumentEntity } from '../documents/document.entity';
 import type { DocumentsRepository, RenderOutcome } from '../documents/documents.repository';
 import type { Upload } from '../uploads/upload.entity';
 import type { UploadsService } from '../uploads/uploads.service';
-import { DocumentRendererService, failureReason, type RenderJob } from './document-renderer.service';
+import { DocumentRendererService, failureReason, RenderDependencyUnavailableError, type RenderJob } from './document-renderer.service';
 import type { RenderInput, RenderInputRepository } from './render-input.repository';
 import type { RenderMetrics } from './render-metrics';
 import type { RenderPoolHost } from './render-pool.provider';
@@ -264,6 +265,25 @@ describe(DocumentRendererService.name, () => {
     storage.put.mockResolvedValue({ size: 8 });
     await handle();
     expect(doc!.renderState).toBe('rendered');
+  });
+
+  it('waits out Chromium being down (no browser, its relaunch failing), even on the last attempt: thrown as an outage, the document pending', async () => {
+    pool.render.mockRejectedValue(new RenderBrowserUnavailableError('Chromium is unavailable; relaunch pending'));
+    for (const last of [false, true]) {
+      const err: unknown = await handle(last).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(RenderDependencyUnavailableError);
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect(doc!.renderState).toBe('pending');
+    }
+    expect(fake.emitted).toEqual([]);
+
+    // A crash while this document rendered is not an outage: the last attempt fails it.
+    pool.render.mockRejectedValue(new RenderCrashedError('The page crashed'));
+    const crash: unknown = await handle().then(() => null, (e: unknown) => e);
+    expect(crash).toBeInstanceOf(RenderCrashedError);
+    expect(isDatabaseUnavailable(crash)).toBe(false);
+    await handle(true);
+    expect(doc).toMatchObject({ renderState: 'failed', renderError: 'The page crashed' });
   });
 
   it("waits out a storage outage on the uploaded template's read, even on the last attempt", async () => {

@@ -6,6 +6,7 @@ import { Commands } from '@papka/messaging';
 import { isDatabaseUnavailable } from '@papka/persistence';
 import { OBJECT_STORAGE, StorageUnavailableError, type ObjectStorage } from '@papka/storage';
 import { Buckets, FileStorageUnavailableError } from '@papka/platform';
+import { RenderBrowserUnavailableError } from '@papka/render-pool';
 import { kopecksToRubles } from '@papka/ru';
 import type { DocumentEntity } from '../documents/document.entity';
 import { DocumentsRepository, snapshotOf, type RenderOutcome } from '../documents/documents.repository';
@@ -39,7 +40,7 @@ const isPermanent = (err: unknown) =>
 export const isStorageUnavailable = (err: unknown) => err instanceof StorageUnavailableError || err instanceof FileStorageUnavailableError;
 
 /**
- * A dependency of the render (object storage) is down: the request is not at fault, so it must
+ * A dependency of the render (object storage, or Chromium down and not relaunching) is down: the request is not at fault, so it must
  * neither burn an attempt nor fail the document; it is tried again once the outage ends (see
  * RenderQueue). Its connection `code` makes isDatabaseUnavailable recognise it as an outage too.
  */
@@ -106,8 +107,9 @@ export class DocumentRendererService {
 
   /**
    * Renders the document of a request and records the outcome. A dependency that is down
-   * (object storage, PostgreSQL) throws an outage, to be tried again without counting an
-   * attempt. Other transient failures (browser crash, timeout) throw, to be retried, unless
+   * (object storage, PostgreSQL, no browser while Chromium cannot be relaunched) throws an
+   * outage, to be tried again without counting an attempt. Other transient failures (a browser
+   * or page crash during this render, a timeout) throw, to be retried, unless
    * `lastAttempt`; permanent ones, or any failure on the last attempt, mark the document
    * failed with the reason: it never stays pending. A request for a document deleted,
    * superseded by a newer revision or already done changes nothing.
@@ -127,6 +129,12 @@ export class DocumentRendererService {
       if (isStorageUnavailable(err)) {
         this.logger.warn(`document ${doc.id} waits for object storage: ${(err as Error).message}`);
         throw new RenderDependencyUnavailableError(`object storage unavailable while rendering document ${doc.id}`, { cause: err });
+      }
+      if (err instanceof RenderBrowserUnavailableError) {
+        // No browser to render on (Chromium down, its relaunch failing): not this document's
+        // doing, unlike a crash met while it rendered, which counts.
+        this.logger.warn(`document ${doc.id} waits for Chromium: ${err.message}`);
+        throw new RenderDependencyUnavailableError(`Chromium unavailable while rendering document ${doc.id}`, { cause: err });
       }
       if (isDatabaseUnavailable(err)) throw err;
       if (!isPermanent(err) && !lastAttempt) throw err;

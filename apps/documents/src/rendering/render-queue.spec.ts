@@ -1,4 +1,5 @@
 import type { Commands } from '@papka/messaging';
+import { RenderBrowserUnavailableError, RenderCrashedError } from '@papka/render-pool';
 import type { DocumentsConfig } from '../config';
 import type { DocumentsRepository } from '../documents/documents.repository';
 import { RenderDependencyUnavailableError, type DocumentRendererService, type RenderJob } from './document-renderer.service';
@@ -25,6 +26,8 @@ describe(RenderQueue.name, () => {
   /** The RenderRequested events the queue wrote to the outbox, per transaction. */
   let handedBack: { documentId: string; revision: number; accountId: string }[][];
   let outboxDown: boolean;
+  /** What the fake pool's available() answers: false while Chromium is down and not relaunching. */
+  let browserUp: boolean;
 
   const inFlight = () => calls.filter((c) => !c.settled);
   const make = (over: Partial<DocumentsConfig> = {}) => {
@@ -45,7 +48,7 @@ describe(RenderQueue.name, () => {
     queue = new RenderQueue(
       config,
       renderer as unknown as DocumentRendererService,
-      { pool: {} } as RenderPoolHost,
+      { pool: { available: () => browserUp } } as unknown as RenderPoolHost,
       { claimStalePending } as unknown as DocumentsRepository,
       { phase: () => undefined } as unknown as RenderMetrics,
       {
@@ -81,6 +84,7 @@ describe(RenderQueue.name, () => {
     stale = [];
     handedBack = [];
     outboxDown = false;
+    browserUp = true;
     jest.useFakeTimers();
   });
 
@@ -201,6 +205,95 @@ describe(RenderQueue.name, () => {
     expect(calls).toHaveLength(9);
     expect(calls.every((c) => !c.lastAttempt)).toBe(true);
     expect(queue.size).toBe(1);
+  });
+
+  it('tries again while Chromium is down (no browser, its relaunch failing) for as long as it lasts, without spending an attempt', async () => {
+    make();
+    await queue.accept(job(1));
+    await settle();
+    // Longer than every attempt's back-off together: the outage is not the document's doing.
+    for (let i = 0; i < 2 * RENDER_MAX_ATTEMPTS; i++) {
+      calls[i]!.done.reject(new RenderBrowserUnavailableError('Chromium is unavailable; relaunch pending'));
+      await settle();
+      await jest.advanceTimersByTimeAsync(15_000);
+    }
+    expect(calls).toHaveLength(2 * RENDER_MAX_ATTEMPTS + 1);
+    expect(calls.every((c) => !c.lastAttempt)).toBe(true);
+    calls.at(-1)!.done.resolve('rendered');
+    await settle();
+    expect(queue.size).toBe(0);
+  });
+
+  it('still counts a crash met while the document rendered, between outages: one that kills Chromium every time ends failed', async () => {
+    make();
+    await queue.accept(job(1));
+    await settle();
+    const crash = () => new RenderCrashedError('The page crashed');
+    const down = () => new RenderBrowserUnavailableError('Chromium is unavailable');
+    const errors = [crash(), down(), down(), crash(), down(), crash()];
+    for (const [i, err] of errors.entries()) {
+      calls[i]!.done.reject(err);
+      await settle();
+      await jest.advanceTimersByTimeAsync(15_000);
+    }
+    // Three crashes counted, the outages not: the next attempt is the last, and it records the failure.
+    expect(calls).toHaveLength(errors.length + 1);
+    expect(calls.map((c) => c.lastAttempt)).toEqual([...errors.map(() => false), true]);
+    calls.at(-1)!.done.resolve('rendered');
+    await settle();
+    expect(queue.size).toBe(0);
+  });
+
+  it('reserves no place while Chromium is down, so the constructor sends its request through the bus, and reserves again once it is back', async () => {
+    make();
+    browserUp = false;
+    expect(queue.reserve()).toBeNull();
+    browserUp = true;
+    const slot = queue.reserve();
+    expect(slot).not.toBeNull();
+    slot!.fill(job(1));
+    await settle();
+    expect(calls.map((c) => c.job.documentId)).toEqual(['doc-1']);
+  });
+
+  it('holds the consumer while Chromium is down, heartbeating, and takes the request once the browser is back', async () => {
+    make();
+    browserUp = false;
+    const heartbeat = jest.fn(async () => undefined);
+    let accepted = false;
+    const taking = queue.accept(job(1), heartbeat).then(() => (accepted = true));
+    await jest.advanceTimersByTimeAsync(4_500);
+    expect(accepted).toBe(false);
+    expect(heartbeat).toHaveBeenCalledTimes(2);
+    expect(calls).toEqual([]);
+    expect(queue.size).toBe(0);
+
+    browserUp = true;
+    await jest.advanceTimersByTimeAsync(2_000);
+    await taking;
+    expect(accepted).toBe(true);
+    await settle();
+    expect(calls.map((c) => c.job.documentId)).toEqual(['doc-1']);
+  });
+
+  it('hands a request the consumer holds for the browser back to the bus on shutdown', async () => {
+    make();
+    browserUp = false;
+    const taking = queue.accept(job(1), async () => undefined);
+    await jest.advanceTimersByTimeAsync(2_500);
+    await shutdown(() => taking);
+    expect(calls).toEqual([]);
+    expect(handedBack).toEqual([[{ accountId: 'acc-1', documentId: 'doc-1', revision: 1 }]]);
+  });
+
+  it('claims no document left pending while Chromium is down', async () => {
+    make();
+    browserUp = false;
+    stale = [{ id: 'doc-7', accountId: 'acc-2', revision: 3 }];
+    expect(await queue.sweep()).toBe(0);
+    expect(claimStalePending).not.toHaveBeenCalled();
+    browserUp = true;
+    expect(await queue.sweep()).toBe(1);
   });
 
   it('renders the documents a sweep finds left pending, as many as there is room for, and not those it holds', async () => {

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, t
 import { RenderRequested } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { isDatabaseUnavailable } from '@papka/persistence';
+import { RenderBrowserUnavailableError } from '@papka/render-pool';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { DocumentsRepository } from '../documents/documents.repository';
 import { RenderHandoff, type LocalRenderQueue, type RenderSlot } from '../documents/render-handoff';
@@ -12,14 +13,15 @@ import { RenderPoolHost } from './render-pool.provider';
 
 /**
  * Attempts a render request gets (first included) before its document is marked failed. A
- * dependency outage (storage, database) does not count: the request is tried again until it ends.
+ * dependency outage (storage, database, no browser while Chromium cannot be relaunched) does not
+ * count: the request is tried again until it ends. A crash met while the document rendered does.
  */
 export const RENDER_MAX_ATTEMPTS = 4;
 /** Delay before attempt n+1 after a failure that counts (n starts at 1). */
 export const renderBackoffMs = (n: number) => [1_000, 5_000, 15_000][n - 1] ?? 15_000;
 /** Delay before trying again through a dependency outage (the n-th time in a row). */
 const outageBackoffMs = (n: number) => [500, 1_000, 2_000, 5_000, 10_000][n] ?? 15_000;
-/** How often a request waiting for room in a full queue tells the consumer group it is alive. */
+/** How often a request waiting for room in a full queue (or for the browser) tells the consumer group it is alive. */
 const HEARTBEAT_MS = 2_000;
 
 interface Held {
@@ -55,6 +57,12 @@ const keyOf = (job: RenderJob) => `${job.documentId}:${job.revision}`;
  * revision, so a second render of the same request changes nothing (its file is removed).
  * Failures are retried here: a dependency outage without counting, others up to
  * {@link RENDER_MAX_ATTEMPTS} times with {@link renderBackoffMs}, after which the document is failed.
+ *
+ * While the pool has no browser (Chromium down and its relaunch failing, see RenderPool.available)
+ * this replica takes no new work: reserve() answers null, so its constructor's requests go
+ * through the bus to a replica that can render; accept() holds the consumer (heartbeating) until
+ * the browser is back, leaving the requests on the bus; the sweep claims nothing. Requests already
+ * held wait it out as an outage.
  */
 @Injectable()
 export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -184,14 +192,20 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     return this.held.size + this.reserved;
   }
 
+  /** The pool has a browser, or one starting that has not failed to (see RenderPool.available). */
+  private get browserUp(): boolean {
+    return this.host.pool?.available() ?? false;
+  }
+
   /**
    * A place for a request about to be committed (the constructor's, see RenderHandoff), or
-   * null when the queue is full or closing: the request then goes through the bus. The place
+   * null when the queue is full or closing, or Chromium is down: the request then goes through
+   * the bus (to a replica that can render it, or to this one once its browser is back). The place
    * counts against `RENDER_BACKLOG` until it is filled or cancelled. A request filled in while
    * shutting down is handed back to the bus (see onApplicationShutdown).
    */
   reserve(): RenderSlot | null {
-    if (!this.host.pool || this.closing || this.taken >= this.backlog) return null;
+    if (!this.host.pool || this.closing || this.taken >= this.backlog || !this.browserUp) return null;
     this.reserved++;
     let open = true;
     const close = () => {
@@ -215,13 +229,16 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
   }
 
   /**
-   * Takes a render request: resolves once it is held here, waiting while the queue is full
-   * (calling `heartbeat` meanwhile, so a Kafka consumer group keeps this member). A request
-   * already held (a redelivery, or a sweep that found it first) is not taken twice.
+   * Takes a render request: resolves once it is held here, waiting while the queue is full or
+   * the pool has no browser (calling `heartbeat` meanwhile, so a Kafka consumer group keeps this
+   * member): requests stay on the bus through a Chromium outage instead of piling up here, each
+   * failing at once. A request already held (a redelivery, or a sweep that found it first) is
+   * not taken twice.
    */
   async accept(job: RenderJob, heartbeat?: () => Promise<void>): Promise<void> {
     if (!this.host.pool) throw new Error('rendering is disabled on this replica (RENDER_ENABLED=false)');
-    while (this.taken >= this.backlog && !this.closing) {
+    // Room is signalled (roomWaiters); the browser's return is seen at the next heartbeat.
+    while ((this.taken >= this.backlog || !this.browserUp) && !this.closing) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, HEARTBEAT_MS);
         function done() {
@@ -268,7 +285,7 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
       await this.renderer.render(job, h.attempts + 1 >= RENDER_MAX_ATTEMPTS);
       this.release(h);
     } catch (err) {
-      if (err instanceof RenderDependencyUnavailableError || isDatabaseUnavailable(err)) {
+      if (err instanceof RenderDependencyUnavailableError || err instanceof RenderBrowserUnavailableError || isDatabaseUnavailable(err)) {
         this.retryLater(h, outageBackoffMs(h.outages++));
         return;
       }
@@ -306,10 +323,13 @@ export class RenderQueue implements LocalRenderQueue, OnApplicationBootstrap, Be
     for (const wake of this.roomWaiters) wake();
   }
 
-  /** Takes the documents left pending for longer than RENDER_STALE_MS, as many as there is room for. */
+  /**
+   * Takes the documents left pending for longer than RENDER_STALE_MS, as many as there is room
+   * for; none while Chromium is down (claiming them would keep other replicas' sweeps off them).
+   */
   async sweep(): Promise<number> {
     const room = this.backlog - this.taken;
-    if (this.closing || room <= 0) return 0;
+    if (this.closing || room <= 0 || !this.browserUp) return 0;
     try {
       const stale = await this.documents.claimStalePending(this.config.RENDER_STALE_MS, room);
       let taken = 0;

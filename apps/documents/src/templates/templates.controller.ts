@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CreateTemplateDto, ok, StatusOkResponse, TemplateView } from '@papka/contracts';
+import { CreateTemplateDto, ListTemplatesQuery, ok, StatusOkResponse, TemplateView } from '@papka/contracts';
 import { CurrentAccount, type AccountContext } from '@papka/auth';
 import { uuidParam } from '@papka/platform';
 import { TemplatesService } from './templates.service';
@@ -12,9 +12,9 @@ export class TemplatesController {
   constructor(private readonly templates: TemplatesService) {}
 
   @Get()
-  @ApiOkResponse({ type: [TemplateView], description: 'Built-in templates first, then the account\'s own' })
-  list(@CurrentAccount() acc: AccountContext) {
-    return this.templates.list(acc);
+  @ApiOkResponse({ type: [TemplateView], description: 'Built-in templates first, then the account\'s own (newest first); paged over both' })
+  list(@CurrentAccount() acc: AccountContext, @Query() q: ListTemplatesQuery) {
+    return this.templates.list(acc, q);
   }
 
   @Post()

@@ -21,9 +21,20 @@ function fakeRepo() {
     const row = rows.get(id);
     return row && row.accountId === accountId ? row : null;
   };
+  /** Documents still pending per template id, as the document table would count them. */
+  const pending = new Map<string, number>();
   return {
     rows,
-    list: jest.fn(async (accountId: string) => [...rows.values()].filter((t) => t.accountId === accountId)),
+    pending,
+    // Newest first, id breaking ties, then the window (all of them without one).
+    list: jest.fn(async (accountId: string, w?: { take: number; skip: number }) => {
+      const mine = [...rows.values()]
+        .filter((t) => t.accountId === accountId)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      return w ? mine.slice(w.skip, w.skip + Math.max(0, w.take)) : mine;
+    }),
+    lock: jest.fn(async (_m: unknown, accountId: string, id: string) => Boolean(own(accountId, id))),
+    pendingDocuments: jest.fn(async (_m: unknown, _accountId: string, id: string) => pending.get(id) ?? 0),
     insert: jest.fn(async (_m: unknown, accountId: string, row: Omit<Template, 'accountId' | 'createdAt'>) => {
       rows.set(row.id, { ...row, accountId, createdAt: new Date('2026-03-01T10:00:00Z') });
     }),
@@ -56,6 +67,33 @@ describe(TemplatesService.name, () => {
     expect(list.map((t) => t.builtin)).toEqual([...BUILTIN_TEMPLATES.map(() => true), false]);
     expect(list.at(-1)).toMatchObject({ uuid: OWN, createdAt: '2026-03-01T10:00:00.000Z' });
     expect((await sut.list(other)).every((t) => t.builtin)).toBe(true);
+  });
+
+  describe('list paging (page/size or limit/offset over the built-ins and the account’s own together)', () => {
+    const B = BUILTIN_TEMPLATES.length;
+    const own = (n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const id = `0e7b1c2d-3f4a-4b5c-8d6e-7f8091a2b3${String(10 + i)}`;
+        repo.rows.set(id, { id, accountId: acc.accountId, name: `Мой ${i}`, filename: 'x.html', kind: 'html', masks: [], font: 'Arial', createdAt: new Date(Date.UTC(2026, 2, 1 + i)) });
+        return id;
+      });
+
+    it('pages through every template exactly once, built-ins first, then the newest own one', async () => {
+      const ids = own(5).reverse(); // newest first
+      const expected = [...BUILTIN_TEMPLATES.map((b) => b.uuid), ...ids];
+      const seen: string[] = [];
+      for (let page = 1; page <= expected.length + 1; page++) seen.push(...(await sut.list(acc, { page, size: 3 })).map((t) => t.uuid));
+      expect(seen).toEqual(expected);
+      expect((await sut.list(acc, { size: 1, page: 2 })).map((t) => t.uuid)).toEqual([expected[1]]);
+      expect((await sut.list(acc, { limit: 2, offset: B - 1 })).map((t) => t.uuid)).toEqual([expected[B - 1], ids[0]]);
+      expect((await sut.list(acc, { limit: 2, offset: B + 1 })).map((t) => t.uuid)).toEqual([ids[1], ids[2]]);
+    });
+
+    it('answers at most the default page size without paging (it used to answer every template)', async () => {
+      own(60);
+      expect(await sut.list(acc)).toHaveLength(50);
+      expect(await sut.list(acc, { page: 2 })).toHaveLength(B + 60 - 50);
+    });
   });
 
   describe('create', () => {
@@ -114,6 +152,19 @@ describe(TemplatesService.name, () => {
       expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ status: 409, code: 'BUILTIN_TEMPLATE' });
       expect(repo.delete).not.toHaveBeenCalled();
+    });
+
+    it('409s TEMPLATE_IN_USE, naming how many, while documents made from it are pending; deletes it once none are', async () => {
+      const id = await sut.create(acc, dto());
+      repo.pending.set(id, 3);
+      const err = await sut.remove(acc, id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ status: 409, code: 'TEMPLATE_IN_USE' });
+      expect((err as Error).message).toContain('3 documents');
+      expect(repo.rows.has(id)).toBe(true);
+      repo.pending.set(id, 0);
+      await sut.remove(acc, id);
+      expect(repo.rows.has(id)).toBe(false);
     });
 
     it("404s another account's template and keeps it", async () => {

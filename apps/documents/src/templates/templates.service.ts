@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { CreateTemplateDto, MaskDef, TemplateView } from '@papka/contracts';
+import { toWindow, type CreateTemplateDto, type MaskDef, type PageQuery, type TemplateView } from '@papka/contracts';
 import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
-import { BuiltinTemplateError, fieldError, NotFoundError } from '@papka/platform';
+import { BuiltinTemplateError, ConflictError, fieldError, NotFoundError } from '@papka/platform';
 import { UploadsService } from '../uploads/uploads.service';
 import { DocxTemplateError, listDocxPlaceholders } from '../docx/docx-filler';
 import { BUILTIN_TEMPLATES, builtinTemplate, type BuiltinTemplate } from './builtin/builtin';
@@ -26,6 +26,19 @@ export function resolveTemplate(id: string, row: Template | null): ResolvedTempl
   return { kind: row.kind, row, masks: row.masks, font: row.font };
 }
 
+/**
+ * 409 for a delete of a template that documents still rendering need (their render reads it).
+ * TODO(lead): move into the error catalog (libs/platform/src/errors.ts) with the other codes.
+ */
+export class TemplateInUseError extends ConflictError {
+  constructor(readonly pending: number) {
+    super(
+      'TEMPLATE_IN_USE',
+      `${pending} ${pending === 1 ? 'document made from this template is' : 'documents made from this template are'} still rendering; delete it once they are done`,
+    );
+  }
+}
+
 /** Templates: the built-in ones every account sees, and those an account made from uploads. */
 @Injectable()
 export class TemplatesService {
@@ -35,18 +48,24 @@ export class TemplatesService {
     private readonly commands: Commands,
   ) {}
 
-  async list(acc: AccountContext): Promise<TemplateView[]> {
-    const rows = await this.repo.list(acc.accountId);
+  /**
+   * One page of the list: the built-in templates first (in their fixed order), then the account's
+   * own, newest first; `q`'s window runs over both together.
+   */
+  async list(acc: AccountContext, q: PageQuery = {}): Promise<TemplateView[]> {
+    const { take, skip } = toWindow(q);
+    const builtins = BUILTIN_TEMPLATES.slice(skip, skip + take).map((b) => ({
+      uuid: b.uuid,
+      name: b.name,
+      filename: b.filename,
+      masks: b.masks,
+      font: b.font,
+      builtin: true,
+      createdAt: BUILTIN_CREATED_AT,
+    }));
+    const rows = await this.repo.list(acc.accountId, { take: take - builtins.length, skip: Math.max(0, skip - BUILTIN_TEMPLATES.length) });
     return [
-      ...BUILTIN_TEMPLATES.map((b) => ({
-        uuid: b.uuid,
-        name: b.name,
-        filename: b.filename,
-        masks: b.masks,
-        font: b.font,
-        builtin: true,
-        createdAt: BUILTIN_CREATED_AT,
-      })),
+      ...builtins,
       ...rows.map((t) => ({
         uuid: t.id,
         name: t.name,
@@ -90,10 +109,20 @@ export class TemplatesService {
     return id;
   }
 
+  /**
+   * Deletes the account's template, refused (409 TEMPLATE_IN_USE) while documents made from it
+   * are still pending: their render reads it, and would fail. The template is locked first, so a
+   * constructor call or a render asked again that is making a document pending on it meanwhile
+   * is either counted here or, once the delete has committed, finds the template gone.
+   */
   async remove(acc: AccountContext, id: string): Promise<void> {
     if (builtinTemplate(id)) throw new BuiltinTemplateError();
-    const deleted = await this.commands.run(acc.accountId, (t) => this.repo.delete(t.manager, acc.accountId, id));
-    if (!deleted) throw new NotFoundError('template');
+    await this.commands.run(acc.accountId, async (t) => {
+      if (!(await this.repo.lock(t.manager, acc.accountId, id))) throw new NotFoundError('template');
+      const pending = await this.repo.pendingDocuments(t.manager, acc.accountId, id);
+      if (pending > 0) throw new TemplateInUseError(pending);
+      if (!(await this.repo.delete(t.manager, acc.accountId, id))) throw new NotFoundError('template');
+    });
   }
 
   /** A built-in template, or one of this account's. */

@@ -6,6 +6,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNotIn,
   IsObject,
   IsOptional,
   IsString,
@@ -16,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ContractorItemsQuery, ContractorRefView } from '../common/lists';
+import { PageQuery } from '../common/paging';
 import { IsId, IsOmittable, IsRubles, toNumber } from '../common/validators';
 import { DOCUMENT_STATUSES, type DocumentStatus } from './document-types';
 
@@ -25,9 +27,19 @@ const MASK_TYPES = ['string', 'text', 'number', 'money', 'date', 'boolean', 'lin
 /** What a form or a loosely typed client sends for a boolean. */
 const BOOLEAN_TEXT = new Map<unknown, boolean>([['true', true], ['false', false], [1, true], [0, false], ['1', true], ['0', false]]);
 
+/**
+ * Names a template's masks may not take: the renderer gives a template its own data under them
+ * (`{{contractor.name}}`, `{{document.sum}}`, `{{organization.*}}`, `{{masks.x}}`), which would
+ * hide the mask's value (the PDF printed "[object Object]").
+ */
+export const RESERVED_MASK_IDS = ['contractor', 'document', 'organization', 'masks'] as const;
+
 export class MaskDefDto {
-  @ApiProperty({ example: 'docNumber' })
+  @ApiProperty({ example: 'docNumber', description: `letters, digits and _; not one of the reserved names ${RESERVED_MASK_IDS.join(', ')}` })
   @IsString() @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: 'id must be a name of letters, digits and _' })
+  @IsNotIn(RESERVED_MASK_IDS as unknown as string[], {
+    message: ({ value }) => `id "${String(value)}" is reserved: ${RESERVED_MASK_IDS.join(', ')} are the template's own data (contractor, document, organisation, all masks)`,
+  })
   id!: string;
 
   @ApiProperty({ example: 'Номер документа' })
@@ -92,6 +104,9 @@ export class ConstructorDto {
   @IsOptional() @IsObject()
   masks?: Record<string, unknown>;
 }
+
+/** GET /v2/docs/templates: paged as every list (built-ins first, then the account's own). */
+export class ListTemplatesQuery extends PageQuery {}
 
 export class SetDocumentStatusDto {
   @ApiProperty({ enum: DOCUMENT_STATUSES, description: '1 черновик, 2 отправлен, 3 подписан, 4 оплачен, 5 отменён' })
