@@ -182,6 +182,9 @@ describe('contractors through the gateway (PostgreSQL + Kafka + fake DaData)', (
       expect(first).toMatchObject({ status: 201, body: { status: 'OK', uuid: expect.any(String) } });
       expect(again).toMatchObject({ status: 201, body: { status: 'OK', uuid: first.body.uuid } });
       expect(again.headers.get('idempotent-replayed')).toBe('true');
+      // The same body with its fields in another order (another client library) is the same request.
+      const reordered = await api<{ uuid: string }>('POST', '/v2/docs/contractors', { address: 'г Тверь', name: 'ИП Повторов', type: 3 }, { headers });
+      expect(reordered).toMatchObject({ status: 201, body: { uuid: first.body.uuid } });
       const found = await api<ContractorView[]>('GET', `/v2/contractors?q=${encodeURIComponent('Повторов')}`);
       expect(found.body).toHaveLength(1);
       expect((await api('POST', '/v2/docs/contractors', { ...body, name: 'ИП Другой' }, { headers })).status).toBe(422);

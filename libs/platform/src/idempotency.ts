@@ -94,7 +94,23 @@ export class IdempotencyKeys1763700000500 implements MigrationInterface {
   }
 }
 
-const fingerprintOf = (request: unknown): string => createHash('sha256').update(JSON.stringify(request)).digest('hex');
+/** The request with every object's keys in order: the same body sent with its fields in another order is the same request. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
+}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const fingerprintOf = (request: unknown): string => sha256(JSON.stringify(canonical(request)));
+/**
+ * The same request, as keys claimed before fingerprints were canonical hold it (its fields in the
+ * order they came): a retry across that deploy, within a key's day, still replays.
+ */
+const sameRequest = (stored: string, request: unknown): boolean => stored === fingerprintOf(request) || stored === sha256(JSON.stringify(request));
 
 /**
  * Creates with an `Idempotency-Key`: the key is claimed in the create's own transaction, so a
@@ -114,7 +130,7 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
     const fingerprint = fingerprintOf(request);
     if (!(await this.repo.claim(m, accountId, key, fingerprint))) {
       const seen = await this.repo.find(m, accountId, key);
-      if (!seen?.result || seen.fingerprint !== fingerprint) {
+      if (!seen?.result || !sameRequest(seen.fingerprint, request)) {
         throw new IdempotencyKeyReusedError();
       }
       return { uuid: seen.result.uuid, replayed: true };
@@ -134,7 +150,7 @@ export class Idempotency implements OnModuleInit, OnModuleDestroy {
     if (key === undefined) return null;
     const seen = await this.repo.find(undefined, accountId, key);
     if (!seen?.result) return null;
-    if (seen.fingerprint !== fingerprintOf(request)) throw new IdempotencyKeyReusedError();
+    if (!sameRequest(seen.fingerprint, request)) throw new IdempotencyKeyReusedError();
     return { uuid: seen.result.uuid, replayed: true };
   }
 

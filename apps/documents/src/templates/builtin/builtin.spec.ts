@@ -321,6 +321,19 @@ describe('Договор оказания услуг', () => {
   });
 });
 
+describe('a bank not looked up yet (no name)', () => {
+  const unnamed: OrganizationSnapshot = { ...organization, bankAccounts: [{ id: 'b3', bik: '044525104', number: '40802810220000499329', name: 'Расчетный счёт', fullInfo: null }] };
+
+  it.each(['contract', 'letter'] as const)('leaves the %s without a dangling "в" before the missing bank name', async (kind) => {
+    const masks = kind === 'contract' ? { number: '1', subject: 'Уборка' } : { body: 'Текст' };
+    const { html } = await renderBuiltin(kind, masks, { organization: unnamed });
+    const text = html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain('40802810220000499329');
+    expect(text).not.toMatch(/(^|\s)в\s*,/);
+    expect(text).not.toMatch(/(^|\s)в\s+БИК/);
+  });
+});
+
 describe(checkNewBuiltinMasks.name, () => {
   const at = new Date('2026-06-10T09:00:00Z');
   const lines = [{ title: 'x', measure: 'шт', quantity: 1, price: 100_000 }];
