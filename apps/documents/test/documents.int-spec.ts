@@ -504,6 +504,16 @@ describe('documents through the gateway (PostgreSQL + Kafka + MinIO + Chromium)'
       expect(res.body.errors['masks.1.id']![0]).toMatch(/reserved/);
     });
 
+    it('400s a constructor call naming an uploaded HTML that does not compile (as a template create does), storing nothing', async () => {
+      const bad = await upload(gateway.url, token, 'broken.html', '<p>{{#if paid}}без конца</p>', 'text/html');
+      expect(bad.status).toBe(200);
+      const before = (await api<DocumentView[]>('GET', '/v2/docs/documents?type=Сломанный')).body.length;
+      const res = await api<{ errors: Record<string, string[]> }>('POST', '/v2/docs/constructor', { type: 'Сломанный', filename: bad.body.filename, name: 'x', contractor: contractorId });
+      expect(res.status).toBe(400);
+      expect(res.body.errors.filename?.[0]).toMatch(/does not compile/);
+      expect((await api<DocumentView[]>('GET', '/v2/docs/documents?type=Сломанный')).body).toHaveLength(before);
+    });
+
     it('400s a mask of the wrong type, naming the mask', async () => {
       const invoice = BUILTIN_TEMPLATES.find((t) => t.kind === 'invoice')!;
       const res = await api<{ errors: Record<string, string[]> }>('POST', '/v2/docs/constructor', {

@@ -15,6 +15,7 @@ import type { DocumentChanges, DocumentsRepository, NewDocument } from './docume
 import { RenderHandoff } from './render-handoff';
 import { buildTemplateData } from '../templates/builtin/template-data';
 import { BUILTIN_TEMPLATES } from '../templates/builtin/builtin';
+import type { TemplateFileCheck } from '../templates/template-file-check';
 import { DocumentsService } from './documents.service';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
@@ -126,6 +127,7 @@ describe(DocumentsService.name, () => {
       inputs as unknown as ConstructorInputRepository,
       fake.commands,
       idem,
+      { assertUsable: async () => undefined } as unknown as TemplateFileCheck,
       handoff,
     );
 

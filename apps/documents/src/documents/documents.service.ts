@@ -37,6 +37,7 @@ import { resolveTemplate } from '../templates/templates.service';
 import type { DocumentEntity } from './document.entity';
 import { ConstructorInputRepository } from './constructor-input.repository';
 import { DocumentsRepository, newDocument, snapshotOf } from './documents.repository';
+import { TemplateFileCheck } from '../templates/template-file-check';
 import { RenderHandoff, type RenderSlot } from './render-handoff';
 
 /**
@@ -93,6 +94,7 @@ export class DocumentsService {
     private readonly inputs: ConstructorInputRepository,
     private readonly commands: Commands,
     private readonly idempotency: Idempotency,
+    private readonly fileCheck: TemplateFileCheck,
     private readonly handoff: RenderHandoff = new RenderHandoff(),
   ) {}
 
@@ -171,6 +173,8 @@ export class DocumentsService {
       const upload = input.upload;
       if (!upload) throw new NotFoundError(`upload ${dto.filename}`);
       if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
+      // As a template create refuses it: a file that does not compile would only fail its document.
+      await this.fileCheck.assertUsable(upload);
       sourceFilename = upload.filename;
     }
     const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : ((builtinKind ? builtinTotalKopecks(masks, at) : linesTotal(masks)) ?? 0);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UploadsModule } from '../uploads/uploads.module';
+import { TemplateFileCheck } from './template-file-check';
 import { TemplatesController } from './templates.controller';
 import { TemplatesRepository } from './templates.repository';
 import { TemplatesService } from './templates.service';
@@ -8,7 +9,7 @@ import { TemplatesService } from './templates.service';
 @Module({
   imports: [UploadsModule],
   controllers: [TemplatesController],
-  providers: [TemplatesRepository, TemplatesService],
-  exports: [TemplatesService, TemplatesRepository],
+  providers: [TemplatesRepository, TemplatesService, TemplateFileCheck],
+  exports: [TemplatesService, TemplatesRepository, TemplateFileCheck],
 })
 export class TemplatesModule {}

@@ -9,6 +9,7 @@ import type { Template } from './template.entity';
 import type { TemplatesRepository } from './templates.repository';
 import { buildDocx, paragraph } from '../docx/ooxml';
 import { resolveTemplate, TemplatesService } from './templates.service';
+import { TemplateFileCheck } from './template-file-check';
 
 const acc = { accountId: 'acc-1', userId: 'u' } as AccountContext;
 const other = { accountId: 'acc-2', userId: 'v' } as AccountContext;
@@ -42,7 +43,7 @@ function fakeRepo() {
   };
 }
 
-const upload = (kind: Upload['kind'], filename = `a1b2c3d4e5.${kind}`) => ({ filename, kind, size: 100 }) as Upload;
+const upload = (kind: Upload['kind'], filename = `a1b2c3d4e5.${kind}`) => ({ filename, kind, size: 100, storageKey: `acc-1/${filename}` }) as Upload;
 const dto = (over: Partial<CreateTemplateDto> = {}): CreateTemplateDto => ({
   name: 'Мой счёт',
   filename: 'a1b2c3d4e5.html',
@@ -58,7 +59,12 @@ describe(TemplatesService.name, () => {
   beforeEach(() => {
     repo = fakeRepo();
     uploads = { find: jest.fn(async () => upload('html')), read: jest.fn(async () => Buffer.from('<p>Счёт № {{number}}</p>')) };
-    sut = new TemplatesService(repo as unknown as TemplatesRepository, uploads as unknown as UploadsService, fakeCommands().commands);
+    sut = new TemplatesService(
+      repo as unknown as TemplatesRepository,
+      uploads as unknown as UploadsService,
+      fakeCommands().commands,
+      new TemplateFileCheck(uploads as unknown as UploadsService),
+    );
   });
 
   it('lists the built-in templates first, then the account’s own', async () => {
@@ -131,11 +137,14 @@ describe(TemplatesService.name, () => {
       uploads.read.mockResolvedValue(buildDocx({ body: paragraph('Договор № {{number') }));
       const bad = await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' })).catch((e: unknown) => e);
       expect((bad as ValidationFailedError).errors?.filename?.[0]).toMatch(/does not compile/);
+      // (Another upload each time: an upload's content never changes, and its verdict is kept.)
+      uploads.find.mockResolvedValue(upload('docx', 'b1b2c3d4e5.docx'));
       uploads.read.mockResolvedValue(Buffer.from('PK not a zip'));
-      expect(((await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' })).catch((e: unknown) => e)) as ValidationFailedError).errors).toHaveProperty('filename');
+      expect(((await sut.create(acc, dto({ filename: 'b1b2c3d4e5.docx' })).catch((e: unknown) => e)) as ValidationFailedError).errors).toHaveProperty('filename');
       expect(repo.insert).not.toHaveBeenCalled();
+      uploads.find.mockResolvedValue(upload('docx', 'c1b2c3d4e5.docx'));
       uploads.read.mockResolvedValue(buildDocx({ body: paragraph('Договор № {{number}}') }));
-      expect(await sut.create(acc, dto({ filename: 'a1b2c3d4e5.docx' }))).toEqual(expect.any(String));
+      expect(await sut.create(acc, dto({ filename: 'c1b2c3d4e5.docx' }))).toEqual(expect.any(String));
     });
 
     it('400s an HTML template that does not compile, instead of failing at render time', async () => {

@@ -5,9 +5,8 @@ import type { AccountContext } from '@papka/auth';
 import { Commands } from '@papka/messaging';
 import { BuiltinTemplateError, ConflictError, fieldError, NotFoundError } from '@papka/platform';
 import { UploadsService } from '../uploads/uploads.service';
-import { DocxTemplateError, listDocxPlaceholders } from '../docx/docx-filler';
 import { BUILTIN_TEMPLATES, builtinTemplate, type BuiltinTemplate } from './builtin/builtin';
-import { compileTemplate, TemplateSyntaxError } from './engine/handlebars-engine';
+import { TemplateFileCheck } from './template-file-check';
 import { Template } from './template.entity';
 import { TemplatesRepository } from './templates.repository';
 
@@ -46,6 +45,7 @@ export class TemplatesService {
     private readonly repo: TemplatesRepository,
     private readonly uploads: UploadsService,
     private readonly commands: Commands,
+    private readonly fileCheck: TemplateFileCheck,
   ) {}
 
   /**
@@ -88,14 +88,7 @@ export class TemplatesService {
     }
     // Refuse a template that would only fail later, at render time (too large to render, a tag
     // that does not parse): HTML compiled, DOCX parsed with its tags, as the render does.
-    const source = await this.uploads.read(upload);
-    try {
-      if (upload.kind === 'html') compileTemplate(source.toString('utf8'));
-      else listDocxPlaceholders(source);
-    } catch (err) {
-      if (err instanceof TemplateSyntaxError || err instanceof DocxTemplateError) throw fieldError('filename', `the template does not compile: ${err.message}`);
-      throw err;
-    }
+    await this.fileCheck.assertUsable(upload);
     const id = randomUUID();
     const row = {
       id,
