@@ -209,6 +209,21 @@ describe(DocumentsService.name, () => {
       expect((printed as { totals: { total: number } }).totals.total).toBe(12_200);
     });
 
+    it("400s a built-in's sum that is not what it prints, naming sum, and takes the one that is", async () => {
+      const INVOICE = '61d0fed1-e842-42ba-b2cc-b9423a2a02fa';
+      const CONTRACT = 'a103cc3d-43c3-46c1-804c-72bd5a5e68c5';
+      const lines = [{ title: 'Разработка', measure: 'шт', quantity: 1, price: 10_000 }];
+      const invoice = (sum: number) => sut.construct(acc, dto({ template: INVOICE, sum, masks: { number: '1', date: '2026-03-01', lines } }));
+      // The invoice prints 122.00 (22 % on top): a sum of 100 was stored beside it.
+      const wrong = await invoice(100).catch((e: unknown) => e);
+      expect(wrong).toMatchObject({ status: 400, errors: { sum: [expect.stringContaining('122')] } });
+      expect(docs.insert).not.toHaveBeenCalled();
+      expect(docs.rows.get((await invoice(122)).uuid)!.sum).toBe(12_200);
+      // A contract prints its sum mask (kopecks): 1.00 with a sum of 1500.
+      const contract = await sut.construct(acc, dto({ template: CONTRACT, sum: 1500, masks: { number: '7', subject: 'Работы', sum: 100 } })).catch((e: unknown) => e);
+      expect(contract).toMatchObject({ status: 400, errors: { sum: [expect.any(String)] } });
+    });
+
     it("stores a built-in contract's sum from its sum mask, as it prints it (it was 0 in the list and every event)", async () => {
       const CONTRACT = 'a103cc3d-43c3-46c1-804c-72bd5a5e68c5';
       const made = await sut.construct(acc, dto({ template: CONTRACT, masks: { number: '7', subject: 'Разработка сайта', sum: '50000' } }));

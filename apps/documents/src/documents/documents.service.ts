@@ -26,7 +26,7 @@ import {
   withStorage,
   type Created,
 } from '@papka/platform';
-import { invoiceTotals, isVatRate, rublesToKopecks, type VatRate } from '@papka/ru';
+import { invoiceTotals, isVatRate, kopecksToRubles, rublesToKopecks, type VatRate } from '@papka/ru';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
 import { CONFIG, type DocumentsConfig } from '../config';
 import { ReplicasRepository } from '../replicas/replicas.repository';
@@ -177,7 +177,13 @@ export class DocumentsService {
       await this.fileCheck.assertUsable(upload);
       sourceFilename = upload.filename;
     }
-    const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : ((builtinKind ? builtinTotalKopecks(masks, at) : linesTotal(masks)) ?? 0);
+    // A built-in prints the total of its lines (a contract its `sum` mask): a `sum` that says
+    // otherwise would be stored and listed beside a PDF and a QR that say something else.
+    const printed = builtinKind ? builtinTotalKopecks(masks, at) : null;
+    if (printed !== null && dto.sum !== undefined && rublesToKopecks(dto.sum) !== printed) {
+      throw fieldError('sum', `sum must be what the document prints, ${kopecksToRubles(printed)} (its lines' total, or its sum mask), or be left out`);
+    }
+    const sum = dto.sum !== undefined ? rublesToKopecks(dto.sum) : ((builtinKind ? printed : linesTotal(masks)) ?? 0);
 
     return this.withRender(async (local) => {
       const id = randomUUID();
