@@ -1,5 +1,7 @@
 import { BadRequestException, type ValidationError } from '@nestjs/common';
 import { z } from 'zod';
+import { plainToInstance } from 'class-transformer';
+import { IsNumber, IsString, Max, validate } from 'class-validator';
 import { ConfigError, loadConfig } from './config';
 import { AppError, NotFoundError } from './errors';
 import { toErrorResponse } from './http-error.filter';
@@ -30,6 +32,17 @@ describe(flattenValidationErrors.name, () => {
       { property: 'bank', children: [{ property: '0', children: [{ property: 'bik', constraints: { isBik: 'bik bad' } }] }] },
     ] as unknown as ValidationError[];
     expect(flattenValidationErrors(errors)).toEqual({ inn: ['inn bad'], 'bank.0.bik': ['bik bad'] });
+  });
+
+  it('says a required field left out is required, not what its validators would say of a value', async () => {
+    class Payment {
+      @IsNumber({}, { message: 'sum must be a number' }) @Max(1e12, { message: 'sum must not be greater than 1000000000000' })
+      sum!: number;
+      @IsString({ message: 'name must be a string' })
+      name!: string;
+    }
+    const errors = await validate(plainToInstance(Payment, { name: 42 }));
+    expect(flattenValidationErrors(errors)).toEqual({ sum: ['sum is required'], name: ['name must be a string'] });
   });
 });
 

@@ -2,12 +2,17 @@ import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@ne
 import { ValidationFailedError } from './errors';
 import { checkInput } from './input-guard';
 
-/** Flattens class-validator's tree into `{ "field.path": [messages] }`. */
+/**
+ * Flattens class-validator's tree into `{ "field.path": [messages] }`. A required field left out
+ * is said to be required: its validators' own messages described a value it does not have ("sum
+ * must not be greater than 1000000000000" for a sum never sent).
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const e of errors) {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    if (e.constraints) out[path] = Object.values(e.constraints);
+    const missing = 'value' in e && e.value === undefined && !('whitelistValidation' in (e.constraints ?? {}));
+    if (e.constraints) out[path] = missing ? [`${path} is required`] : Object.values(e.constraints);
     if (e.children?.length) Object.assign(out, flattenValidationErrors(e.children, path));
   }
   return out;
