@@ -284,6 +284,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The terminal closed: PostgreSQL, in a process group of its own, is not told; this stops it.
+  process.on('SIGHUP', () => void stop('SIGHUP'));
   const dbUrl = (db: string) => `postgres://papka:papka@127.0.0.1:${pgPort}/${db}`;
 
   const common = {

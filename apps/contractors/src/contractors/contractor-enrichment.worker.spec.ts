@@ -119,4 +119,15 @@ describe(ContractorEnrichmentWorker.name, () => {
     expect(passes).toEqual(['organisations']);
     expect(calls).toEqual(['claim contractors', `back off contractor c1 ${LOOKUP_FAILURE_BACKOFF_MS}`, 'claim banks']);
   });
+
+  it('keeps a daily retry of a "not found" that meets DaData down as that retry (its count kept), asked again after the back-off', () => {
+    const during = ContractorsRepository.stillWaiting({ lookupStatus: 'not_found', lookupAttempts: 5 }, 'pending', 6);
+    expect(during).toMatchObject({ lookupStatus: 'not_found', lookupAttempts: 5 });
+    expect(during.lookupNextAt!.getTime()).toBeLessThan(Date.now() + 3600_000 + 1000);
+    // The next "not found" counts on from there (it started the seven over when the outage made it pending).
+    expect(ContractorsRepository.nextAttempts(during.lookupStatus, 'not_found', during.lookupAttempts)).toBe(6);
+    // A pending look-up meeting an outage stays pending, backing off.
+    expect(ContractorsRepository.stillWaiting({ lookupStatus: 'pending', lookupAttempts: 2 }, 'pending', 3)).toMatchObject({ lookupStatus: 'pending', lookupAttempts: 3 });
+  });
 });
+

@@ -8,11 +8,13 @@ import { ContractorsService } from './contractors.service';
 /** How many due rows of each table a pass claims. */
 const BATCH = 50;
 /**
- * How long a pass holds the rows it claimed: no other replica's pass takes them meanwhile. Ample
- * for a pass, which ends at the first look-up DaData does not answer within DADATA_TIMEOUT_MS;
- * rows of a pass that died with its replica are due again once it runs out.
+ * How long a pass holds the rows it claimed: no other replica's pass takes them meanwhile. A pass
+ * ends at the first look-up DaData does not answer within DADATA_TIMEOUT_MS, but one answering
+ * slowly inside it can take BATCH of them (150 s at the default 3 s, past the 2 minutes this
+ * was): 10 minutes covers that up to a 12 s timeout. Rows of a pass that died with its replica
+ * are due again once it runs out (deferred look-ups are hours apart anyway).
  */
-export const LOOKUP_LEASE_MS = 2 * 60_000;
+export const LOOKUP_LEASE_MS = 10 * 60_000;
 /** When a row whose look-up threw (not a provider error) is tried again. */
 export const LOOKUP_FAILURE_BACKOFF_MS = 15 * 60_000;
 

@@ -311,6 +311,19 @@ export class ContractorsRepository {
     return outcome === 'not_found' && prev !== 'not_found' ? 0 : attempts + 1;
   }
 
+  /**
+   * What a look-up still without an answer writes. A daily retry of a "not found" that meets
+   * DaData down stays that retry (its status and count kept, asked again after the outage's
+   * back-off): turned `pending`, its next "not found" started the seven retries over, and a
+   * DaData down once a day kept a row asking for ever.
+   */
+  static stillWaiting(row: { lookupStatus: LookupStatus; lookupAttempts: number }, outcome: 'pending' | 'not_found', attempts: number) {
+    if (row.lookupStatus === 'not_found' && outcome === 'pending') {
+      return { ...ContractorsRepository.lookupFields('pending', attempts), lookupStatus: 'not_found' as LookupStatus, lookupAttempts: row.lookupAttempts };
+    }
+    return ContractorsRepository.lookupFields(outcome, attempts);
+  }
+
   static lookupFields(status: LookupStatus, attempts = 0) {
     const backoffMs = Math.min(3_600_000, 5_000 * 2 ** attempts);
     const nextAt =

@@ -172,7 +172,7 @@ export class ContractorsService {
       if (!c || (c.lookupStatus !== 'pending' && c.lookupStatus !== 'not_found')) return;
       // Still not there (or the provider down): only when to ask again changes, nothing to announce.
       if (outcome.status === 'pending' || outcome.status === 'not_found') {
-        await this.repo.updateLookup(t.manager, accountId, id, ContractorsRepository.lookupFields(outcome.status, attempts));
+        await this.repo.updateLookup(t.manager, accountId, id, ContractorsRepository.stillWaiting(c, outcome.status, attempts));
         return;
       }
       await this.repo.updateLookup(t.manager, accountId, id, {
@@ -192,7 +192,7 @@ export class ContractorsService {
       const b = c && (await this.repo.findBankAccount(t.manager, accountId, contractorId, id));
       if (!b || (b.lookupStatus !== 'pending' && b.lookupStatus !== 'not_found')) return;
       if (outcome.status === 'pending' || outcome.status === 'not_found') {
-        await this.repo.updateBankLookup(t.manager, accountId, id, ContractorsRepository.lookupFields(outcome.status, attempts));
+        await this.repo.updateBankLookup(t.manager, accountId, id, ContractorsRepository.stillWaiting(b, outcome.status, attempts));
         return;
       }
       await this.repo.updateBankLookup(t.manager, accountId, id, { fullInfo: outcome.payload, ...ContractorsRepository.lookupFields(outcome.status) });

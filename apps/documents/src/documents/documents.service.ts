@@ -174,7 +174,7 @@ export class DocumentsService {
       if (!upload) throw new NotFoundError(`upload ${dto.filename}`);
       if (upload.kind !== 'html' && upload.kind !== 'docx') throw fieldError('filename', 'the constructor needs an uploaded HTML or DOCX template');
       // As a template create refuses it: a file that does not compile would only fail its document.
-      await this.fileCheck.assertUsable(upload);
+      await this.fileCheck.assertUsable(upload, 'allow');
       sourceFilename = upload.filename;
     }
     // A built-in prints the total of its lines (a contract its `sum` mask): a `sum` that says

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { fieldError } from '@papka/platform';
+import { FileStorageUnavailableError, fieldError } from '@papka/platform';
+import { StorageUnavailableError } from '@papka/storage';
 import { DocxTemplateError, listDocxPlaceholders } from '../docx/docx-filler';
 import type { Upload } from '../uploads/upload.entity';
 import { UploadsService } from '../uploads/uploads.service';
@@ -13,7 +14,9 @@ const VERDICTS = 2_000;
  * Whether an uploaded HTML or DOCX file can serve as a template: HTML compiled, DOCX parsed
  * with its tags, as the render does. One verdict per upload, kept: a template create and a
  * constructor call naming the upload directly (`filename`) both refuse, with a 400 naming
- * `filename`, a file whose every document could only fail at render time. Before, the
+ * `filename`, a file whose every document could only fail at render time. With storage down
+ * there is no verdict: a template create then answers 503, a constructor call goes on (its
+ * document waits for storage like any other). Before, the
  * constructor took such a file with a 201 and its document then failed.
  */
 @Injectable()
@@ -22,7 +25,8 @@ export class TemplateFileCheck {
 
   constructor(private readonly uploads: UploadsService) {}
 
-  async assertUsable(upload: Upload): Promise<void> {
+  /** `storageDown`: what to do without a verdict because storage is down (`throw` its 503, or `allow`). */
+  async assertUsable(upload: Upload, storageDown: 'throw' | 'allow' = 'throw'): Promise<void> {
     const key = upload.storageKey;
     let verdict = this.verdicts.get(key);
     if (!verdict) {
@@ -31,7 +35,15 @@ export class TemplateFileCheck {
       // A storage outage (or a file over the template limit, a 400 of its own) is no verdict: asked again next time.
       verdict.catch(() => this.verdicts.delete(key));
     }
-    const problem = await verdict;
+    let problem: string | null;
+    try {
+      problem = await verdict;
+    } catch (err) {
+      // Storage down: no verdict, and no reason to refuse a document that will render once it is
+      // back (the render waits for storage; a file that does not compile then fails it).
+      if (storageDown === 'allow' && (err instanceof StorageUnavailableError || err instanceof FileStorageUnavailableError)) return;
+      throw err;
+    }
     if (problem) throw fieldError('filename', `the template does not compile: ${problem}`);
   }
 

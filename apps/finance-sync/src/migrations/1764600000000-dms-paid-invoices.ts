@@ -9,7 +9,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * record lost its payment too. A document's content hash now includes the payment that pays it
  * in full on the DMS's connections (`DocumentData.payment`), so what the DMS holds is repaired by
  * the next event of such a document; this does it for all of them now. Each synced DMS document
- * record whose document is attached to an interaction whose live income payments reach its sum
+ * record whose document (of a sum above 0) is attached to a live interaction whose live income payments reach its sum
  * is queued again as changed (a `content_hash` that differs from `synced_hash`): the worker sends
  * it with what it is now, its payment fields with it when one pays it in full (the engine
  * decides, by the same rule as ever; this only picks the candidates), and records the real hash.
@@ -28,7 +28,8 @@ export class DmsPaidInvoices1764600000000 implements MigrationInterface {
          AND r.entity_type = 'document' AND r.op = 'upsert' AND r.state = 'synced' AND r.remote_id IS NOT NULL AND r.synced_hash IS NOT NULL
          AND EXISTS (
            SELECT 1 FROM interaction_document l
-             JOIN document_replica d ON d.id = l.document_id AND d.account_id = l.account_id AND NOT d.deleted
+             JOIN document_replica d ON d.id = l.document_id AND d.account_id = l.account_id AND NOT d.deleted AND d.sum > 0
+             JOIN interaction_replica i ON i.id = l.interaction_id AND i.account_id = l.account_id AND NOT i.deleted
             WHERE l.document_id = r.entity_id AND l.account_id = r.account_id
               AND (SELECT COALESCE(sum(p.sum), 0) FROM payment_replica p
                     WHERE p.account_id = l.account_id AND p.interaction_id = l.interaction_id AND p.type = 'income' AND NOT p.removed) >= d.sum)`);

@@ -56,6 +56,8 @@ const HOP_BY_HOP = new Set([
 const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'traceparent', 'tracestate']);
 
 /** A declared body up to this size is read whole and sent in one write; larger or chunked ones stream. */
+/** A public route's sender may send this many tokens' worth of requests (see `senders`). */
+export const PUBLIC_SENDER_FACTOR = 20;
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
 /**
@@ -229,6 +231,9 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
   const table = new RouteTable(ROUTES);
   const tokens = new VerifiedTokens(verifier);
   const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS, duration: config.RATE_LIMIT_WINDOW_SECONDS });
+  // A public route's sender as a whole: one Adesk address sends every tenant's webhooks, so its
+  // ceiling is PUBLIC_SENDER_FACTOR tokens' worth, each hook (its path) still within one token's.
+  const senders = new RateLimiterMemory({ points: config.RATE_LIMIT_POINTS * PUBLIC_SENDER_FACTOR, duration: config.RATE_LIMIT_WINDOW_SECONDS });
   const pools = new Map<Upstream, UpstreamPool>();
   for (const [name, base] of Object.entries(upstreamUrls(config)) as [Upstream, string | undefined][]) {
     if (!base) continue;
@@ -296,8 +301,12 @@ export function createProxyHandler(config: GatewayConfig, verifier: TokenVerifie
       if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') throw new TransferCodingNotImplementedError(coding);
       if (match.kind === 'found' && match.route.public) {
         // No account to key the limit on, and the path (its hook token) is the caller's to
-        // choose: keyed by the client's address.
-        await limiter.consume(`public:${clientAddress(req, config.TRUST_PROXY_HOPS)}`).catch(limited);
+        // choose: each hook of a sender within one token's limit, and the sender (the client's
+        // address) within PUBLIC_SENDER_FACTOR of them. Keyed by the address alone, one tenant's
+        // burst of Adesk webhooks made every other tenant's 429 (Adesk sends all from a few addresses).
+        const sender = clientAddress(req, config.TRUST_PROXY_HOPS);
+        await senders.consume(`public:${sender}`).catch(limited);
+        await limiter.consume(`public:${sender}:${path}`).catch(limited);
       } else {
         const token = bearerToken(req.headers.authorization);
         if (!token) throw new UnauthorizedError('Authorization: Bearer <token> header is required');

@@ -5,7 +5,7 @@ import express from 'express';
 import request from 'supertest';
 import { InvalidTokenError, type TokenVerifier } from '@papka/auth';
 import { gatewayEnvSchema } from '../config';
-import { createProxyHandler } from './proxy.handler';
+import { PUBLIC_SENDER_FACTOR, createProxyHandler } from './proxy.handler';
 import { RouteTable } from './route-table';
 import { ROUTES } from './routes';
 
@@ -119,23 +119,34 @@ describe('the public route rate limit', () => {
     return statuses;
   };
 
+  // RATE_LIMIT_POINTS 5: each hook 5, a sender PUBLIC_SENDER_FACTOR × 5.
+  const ceiling = 5 * PUBLIC_SENDER_FACTOR;
+
   it('limits one client however many hook tokens it tries (it had a bucket per path)', async () => {
     const before = hits;
-    const statuses = await flood(gateway(), 20);
-    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
-    expect(statuses.slice(5)).toEqual(Array(15).fill(429));
-    expect(hits - before).toBe(5);
+    const statuses = await flood(gateway(), ceiling + 20);
+    expect(statuses.slice(0, ceiling).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(ceiling)).toEqual(Array(20).fill(429));
+    expect(hits - before).toBe(ceiling);
+  });
+
+  it("keeps each hook within one token's limit, and one hook's burst off another's from the same sender (Adesk sends every tenant's)", async () => {
+    const app = gateway();
+    const one = [];
+    for (let i = 0; i < 7; i++) one.push((await request(app).post('/v2/finance/webhooks/adesk/busy-tenant').send({ eventId: `b${i}` })).status);
+    expect(one).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect((await request(app).post('/v2/finance/webhooks/adesk/quiet-tenant').send({ eventId: 'q' })).status).toBe(200);
   });
 
   it('ignores X-Forwarded-For unless TRUST_PROXY_HOPS says a proxy sets it: a client cannot forge itself new buckets', async () => {
-    const statuses = await flood(gateway(), 10, (i) => `203.0.113.${i}`);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    const statuses = await flood(gateway(), ceiling + 10, (i) => `203.0.113.${i % 250}`);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
 
   it('with TRUST_PROXY_HOPS=1, keys by the address the proxy in front appended, not by what the client put before it', async () => {
     const app = gateway({ TRUST_PROXY_HOPS: '1' });
-    // The same client (as the proxy saw it) with a different forged entry each time: one bucket.
-    expect((await flood(app, 10, (i) => `198.51.100.${i}, 203.0.113.7`)).filter((s) => s === 429)).toHaveLength(5);
+    // The same client (as the proxy saw it) with a different forged entry each time: one sender.
+    expect((await flood(app, ceiling + 10, (i) => `198.51.100.${i % 250}, 203.0.113.7`)).filter((s) => s === 429)).toHaveLength(10);
     // Another client behind the same proxy has its own.
     expect(await flood(app, 3, () => '203.0.113.8')).toEqual([200, 200, 200]);
   });
