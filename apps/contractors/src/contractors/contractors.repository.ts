@@ -296,11 +296,6 @@ export class ContractorsRepository {
   }
 
   /**
-   * `pending` (the provider could not answer): again in 5 s, doubling up to an hour. `not_found`:
-   * again in a day, NOT_FOUND_RETRIES times (`attempts` counts them; a company registered minutes
-   * before is in the registry a day later), then never.
-   */
-  /**
    * The attempts to store after a look-up of a row that was `prev` answered `outcome`. They
    * count the outages of a pending look-up (its back-off) and then, separately, the daily
    * retries of a "not found": the first "not found" after an outage starts at 0, as one at
@@ -324,6 +319,11 @@ export class ContractorsRepository {
     return ContractorsRepository.lookupFields(outcome, attempts);
   }
 
+  /**
+   * `pending` (the provider could not answer): again in 5 s, doubling up to an hour. `not_found`:
+   * again in a day, NOT_FOUND_RETRIES times (`attempts` counts them; a company registered minutes
+   * before is in the registry a day later), then never.
+   */
   static lookupFields(status: LookupStatus, attempts = 0) {
     const backoffMs = Math.min(3_600_000, 5_000 * 2 ** attempts);
     const nextAt =

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import type { AccountContext } from '@papka/auth';
+import { MULTIPART_SLACK_BYTES } from '@papka/contracts';
 import { Commands } from '@papka/messaging';
 import { BadMultipartError, Buckets, discardBody, fieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, withStorage } from '@papka/platform';
 import { OBJECT_STORAGE, type ObjectStorage, type StoredObject } from '@papka/storage';
@@ -42,9 +43,7 @@ function readHead(stream: Readable, n: number): Promise<{ head: Buffer; ended: b
   });
 }
 
-/** Multipart framing around the file: a body declared beyond limit + this is refused unread. */
 const MAX_FILE_NAME_CHARS = 255;
-const MULTIPART_SLACK_BYTES = 64 * 1024;
 /** How long a refused upload's remaining body is read (and thrown away) before its answer. */
 const DRAIN_MAX_MS = 5_000;
 

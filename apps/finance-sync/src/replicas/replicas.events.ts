@@ -198,8 +198,7 @@ export class ReplicasEvents {
     // The payment is looked up only for an invoice of an account with such a connection (most have none).
     const paid = paidTargets.length && d.kind === 'invoice' && (await this.sync.hasConnectionTo(ctx.manager, accountId, paidTargets)) ? await this.replicas.withPayment(accountId, d, ctx.manager) : d;
     if (paid.contentHash === d.contentHash) {
-      if (only) await this.sync.enqueue(ctx.manager, accountId, 'document', id, d.contentHash, 'upsert', only);
-      else await this.sync.enqueue(ctx.manager, accountId, 'document', id, d.contentHash, 'upsert');
+      await this.sync.enqueue(ctx.manager, accountId, 'document', id, d.contentHash, 'upsert', only);
       return;
     }
     const others = OTHER_DOCUMENT_TARGETS.filter((t) => !only || only.includes(t));

@@ -29,6 +29,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@papka/platform';
+import { MULTIPART_SLACK_BYTES } from '@papka/contracts';
 import type { GatewayConfig } from '../config';
 import { RouteTable } from './route-table';
 import { ROUTES, type Upstream } from './routes';
@@ -60,14 +61,6 @@ const SET_HERE = new Set(['x-request-id', 'x-forwarded-for', 'x-forwarded-host',
 export const PUBLIC_SENDER_FACTOR = 20;
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
-/**
- * Multipart framing allowed around an upload's file: documents caps the file at
- * UPLOAD_LIMIT_BYTES and refuses a body declared beyond that plus this
- * (`MULTIPART_SLACK_BYTES` in apps/documents/src/uploads/uploads.service.ts; keep the two equal).
- * Capping the whole body at UPLOAD_LIMIT_BYTES refused a file of exactly that size, which
- * documents accepts.
- */
-const MULTIPART_SLACK_BYTES = 64 * 1024;
 
 class RequestBodyTimeoutError extends AppError {
   constructor(ms: number, idle = false) {

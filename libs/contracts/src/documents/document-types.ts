@@ -33,3 +33,10 @@ export interface LineItem {
   /** Price per unit in kopecks. */
   price: number;
 }
+
+/**
+ * What a multipart upload may carry beyond its file's `UPLOAD_LIMIT_BYTES` (boundaries, part
+ * headers): the gateway caps an upload's body at the two together, and documents refuses a body
+ * declared beyond them unread, so a file of exactly the limit passes both.
+ */
+export const MULTIPART_SLACK_BYTES = 64 * 1024;
